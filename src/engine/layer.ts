@@ -1,0 +1,53 @@
+import type { Rng } from './rng.js';
+import type { Shape, Tensor } from './tensor.js';
+import type { GraphBuilder } from '../export/graph.js';
+
+/** A trainable parameter: its values and the gradient accumulated by backward passes. */
+export interface Param {
+  /** Stable name within its layer, e.g. "kernel", "bias". Model-level names are "<layer>/<param>". */
+  name: string;
+  shape: number[];
+  value: Float32Array;
+  grad: Float32Array;
+  /** False for parameters that must not change (e.g. frozen neurons during a correlation phase). */
+  trainable: boolean;
+}
+
+export interface ForwardContext {
+  training: boolean;
+  /** Used by stochastic layers (dropout). */
+  rng: Rng;
+}
+
+/**
+ * One layer. Shapes exclude the batch dimension; tensors passed to forward/backward include it.
+ * backward(dy) must be called after forward() of the same batch; it ADDS into each param's grad
+ * (the optimizer zeroes them) and returns dL/dx.
+ */
+export interface Layer {
+  readonly kind: string;
+  /** Unique name within the model, used for parameter names, checkpoints and export tensor names. */
+  name: string;
+  outputShape(inputShape: Shape): number[];
+  forward(x: Tensor, ctx: ForwardContext): Tensor;
+  backward(dy: Tensor): Tensor;
+  params(): Param[];
+  /** Multiply-accumulates per sample for the given input shape (deployment cost). */
+  macs(inputShape: Shape): number;
+  /** Emits this layer's inference graph; returns the name of its output value. */
+  toGraph(g: GraphBuilder, input: string, inputShape: Shape): string;
+}
+
+/**
+ * A layer with weights whose output neurons can carry dendrites (Dense, Conv1D, Conv2D).
+ * `sibling` builds a layer with the same configuration (same kernel, stride, padding, out channels)
+ * and fresh weights drawn N(0,1) x initScale: the dendrite branch D_i.
+ */
+export interface WrappableLayer extends Layer {
+  readonly outChannels: number;
+  sibling(name: string, rng: Rng, initScale: number): WrappableLayer;
+}
+
+export function isWrappable(layer: Layer): layer is WrappableLayer {
+  return typeof (layer as Partial<WrappableLayer>).sibling === 'function';
+}
