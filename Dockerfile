@@ -1,0 +1,16 @@
+# Edge Impulse custom learning block: `edge-impulse-blocks push` uploads this folder and Edge Impulse builds it.
+# Everything is installed at build time: the block has no network when it runs.
+FROM node:20-bookworm-slim
+
+# python3/make/g++ build the TFLite interpreter addon (node-gyp) during `npm ci`.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+ENTRYPOINT ["node", "/app/dist/cli.js", "train"]
