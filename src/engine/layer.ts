@@ -36,6 +36,11 @@ export interface Layer {
   macs(inputShape: Shape): number;
   /** Emits this layer's inference graph; returns the name of its output value. */
   toGraph(g: GraphBuilder, input: string, inputShape: Shape): string;
+  /**
+   * Optional fast path for a model's first layer, whose input gradient nobody reads: accumulates the
+   * param grads exactly as backward(dy) would, without computing dL/dx.
+   */
+  backwardParamsOnly?(dy: Tensor): void;
 }
 
 /**

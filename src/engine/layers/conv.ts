@@ -1,0 +1,325 @@
+import type { ForwardContext, Param, WrappableLayer } from '../layer.js';
+import type { Rng } from '../rng.js';
+import { reuse, type Shape, type Tensor } from '../tensor.js';
+import type { GraphBuilder } from '../../export/graph.js';
+import { glorotUniform, normal, zeros } from '../init.js';
+import { addColumnSums, gemm, gemmNT, gemmTN } from '../gemm.js';
+import { axisPadding, type Padding } from '../padding.js';
+
+/**
+ * Convolution as im2col + one GEMM over the whole batch. A 1-D convolution is the 2-D one with
+ * height 1, so both share this core. Kernel layout [KH, KW, Cin, Cout] = [KH*KW*Cin, Cout] row-major,
+ * which makes an im2col row (kh, kw, c) line up with a kernel row.
+ */
+abstract class ConvCore implements WrappableLayer {
+  abstract readonly kind: string;
+  name: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padding: Padding;
+  readonly kernel: Param;
+  readonly bias: Param;
+
+  private x: Tensor | undefined;
+  private geom: Geometry | undefined;
+  private cols: Float32Array | undefined;
+  /** Key of the geometry `cols` was filled for: padding cells are zeroed once per geometry, not per batch. */
+  private colsKey = '';
+  private y: Float32Array | undefined;
+  private dcols: Float32Array | undefined;
+  private dx: Float32Array | undefined;
+  private wt: Float32Array | undefined;
+
+  protected constructor(
+    name: string,
+    inChannels: number,
+    filters: number,
+    kernel: [number, number],
+    stride: [number, number],
+    padding: Padding,
+    kernelShape: number[],
+    rng: Rng,
+    value?: Float32Array,
+  ) {
+    if (!(inChannels > 0 && filters > 0 && kernel[0] > 0 && kernel[1] > 0 && stride[0] > 0 && stride[1] > 0)) {
+      throw new Error(`${this.constructor.name}(${name}): channels, kernel and stride must be positive`);
+    }
+    this.name = name;
+    this.inChannels = inChannels;
+    this.outChannels = filters;
+    [this.kernelH, this.kernelW] = kernel;
+    [this.strideH, this.strideW] = stride;
+    this.padding = padding;
+    const field = kernel[0] * kernel[1];
+    const n = field * inChannels * filters;
+    const w = value ?? glorotUniform(rng, n, field * inChannels, field * filters);
+    this.kernel = { name: 'kernel', shape: kernelShape, value: w, grad: zeros(n), trainable: true };
+    this.bias = { name: 'bias', shape: [filters], value: zeros(filters), grad: zeros(filters), trainable: true };
+  }
+
+  /** [H, W, C] of a per-sample input shape (1-D inputs get H = 1). */
+  protected abstract spatial(inputShape: Shape): [number, number, number];
+  protected abstract shapeOut(ho: number, wo: number): number[];
+
+  abstract sibling(name: string, rng: Rng, initScale: number): WrappableLayer;
+
+  private geometry(inputShape: Shape): Geometry {
+    const [h, w, c] = this.spatial(inputShape);
+    if (c !== this.inChannels) {
+      throw new Error(`${this.kind}(${this.name}): expected ${this.inChannels} input channels, got [${inputShape.join(', ')}]`);
+    }
+    const ph = axisPadding(h, this.kernelH, this.strideH, this.padding);
+    const pw = axisPadding(w, this.kernelW, this.strideW, this.padding);
+    if (ph.out < 1 || pw.out < 1) {
+      throw new Error(`${this.kind}(${this.name}): input [${inputShape.join(', ')}] is smaller than the kernel`);
+    }
+    return { h, w, c, ho: ph.out, wo: pw.out, padTop: ph.before, padLeft: pw.before };
+  }
+
+  outputShape(inputShape: Shape): number[] {
+    const g = this.geometry(inputShape);
+    return this.shapeOut(g.ho, g.wo);
+  }
+
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    const n = x.shape[0]!;
+    const g = this.geometry(x.shape.slice(1));
+    const rows = n * g.ho * g.wo;
+    const depth = this.kernelH * this.kernelW * this.inChannels;
+    this.cols = reuse(this.cols, rows * depth);
+    const key = `${n},${g.h},${g.w}`;
+    if (key !== this.colsKey) {
+      this.cols.fill(0);
+      this.colsKey = key;
+    }
+    this.im2col(x.data, n, g, this.cols);
+    const y = (this.y = reuse(this.y, rows * this.outChannels));
+    gemm(rows, this.outChannels, depth, this.cols, this.kernel.value, y, false, this.bias.value);
+    this.x = x;
+    this.geom = g;
+    return { data: y, shape: [n, ...this.shapeOut(g.ho, g.wo)] };
+  }
+
+  backwardParamsOnly(dy: Tensor): void {
+    const { rows, depth } = this.backwardSizes();
+    gemmTN(depth, this.outChannels, rows, this.cols!, dy.data, this.kernel.grad, true);
+    addColumnSums(rows, this.outChannels, dy.data, this.bias.grad);
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.backwardParamsOnly(dy);
+    const { rows, depth } = this.backwardSizes();
+    const x = this.x!;
+    const dcols = (this.dcols = reuse(this.dcols, rows * depth));
+    this.wt = gemmNT(rows, depth, this.outChannels, dy.data, this.kernel.value, dcols, false, this.wt);
+    const dx = (this.dx = reuse(this.dx, x.data.length));
+    dx.fill(0);
+    this.col2im(dcols, x.shape[0]!, this.geom!, dx);
+    return { data: dx, shape: x.shape };
+  }
+
+  private backwardSizes(): { rows: number; depth: number } {
+    if (this.x === undefined || this.geom === undefined) {
+      throw new Error(`${this.kind}(${this.name}): backward called before forward`);
+    }
+    const g = this.geom;
+    return { rows: this.x.shape[0]! * g.ho * g.wo, depth: this.kernelH * this.kernelW * this.inChannels };
+  }
+
+  /**
+   * cols[(n, oh, ow), (kh, kw, c)] = x[n, oh*sh - padTop + kh, ow*sw - padLeft + kw, c].
+   * For fixed (n, oh, ow, kh) the valid kw range is one contiguous run of x, copied in a single loop.
+   * Out-of-range cells are never written, so they keep the zeros set once per geometry.
+   */
+  private im2col(x: Float32Array, n: number, g: Geometry, cols: Float32Array): void {
+    const { h, w, c, ho, wo, padTop, padLeft } = g;
+    const kh = this.kernelH;
+    const kw = this.kernelW;
+    const depth = kh * kw * c;
+    let row = 0;
+    for (let b = 0; b < n; b++) {
+      const xb = b * h * w * c;
+      for (let oh = 0; oh < ho; oh++) {
+        const ih0 = oh * this.strideH - padTop;
+        for (let ow = 0; ow < wo; ow++, row++) {
+          const iw0 = ow * this.strideW - padLeft;
+          const kwLo = iw0 < 0 ? -iw0 : 0;
+          const kwHi = Math.min(kw, w - iw0);
+          if (kwHi <= kwLo) continue;
+          const runLen = (kwHi - kwLo) * c;
+          for (let i = 0; i < kh; i++) {
+            const ih = ih0 + i;
+            if (ih < 0 || ih >= h) continue;
+            let src = xb + (ih * w + iw0 + kwLo) * c;
+            let dst = row * depth + (i * kw + kwLo) * c;
+            for (let t = 0; t < runLen; t++) cols[dst++] = x[src++];
+          }
+        }
+      }
+    }
+  }
+
+  /** The adjoint of im2col: dx[...] += dcols[...] over the same index map. */
+  private col2im(dcols: Float32Array, n: number, g: Geometry, dx: Float32Array): void {
+    const { h, w, c, ho, wo, padTop, padLeft } = g;
+    const kh = this.kernelH;
+    const kw = this.kernelW;
+    const depth = kh * kw * c;
+    let row = 0;
+    for (let b = 0; b < n; b++) {
+      const xb = b * h * w * c;
+      for (let oh = 0; oh < ho; oh++) {
+        const ih0 = oh * this.strideH - padTop;
+        for (let ow = 0; ow < wo; ow++, row++) {
+          const iw0 = ow * this.strideW - padLeft;
+          const kwLo = iw0 < 0 ? -iw0 : 0;
+          const kwHi = Math.min(kw, w - iw0);
+          if (kwHi <= kwLo) continue;
+          const runLen = (kwHi - kwLo) * c;
+          for (let i = 0; i < kh; i++) {
+            const ih = ih0 + i;
+            if (ih < 0 || ih >= h) continue;
+            let dst = xb + (ih * w + iw0 + kwLo) * c;
+            let src = row * depth + (i * kw + kwLo) * c;
+            for (let t = 0; t < runLen; t++) dx[dst++] += dcols[src++];
+          }
+        }
+      }
+    }
+  }
+
+  params(): Param[] {
+    return [this.kernel, this.bias];
+  }
+
+  macs(inputShape: Shape): number {
+    const g = this.geometry(inputShape);
+    return g.ho * g.wo * this.kernelH * this.kernelW * this.inChannels * this.outChannels;
+  }
+
+  toGraph(gb: GraphBuilder, input: string, inputShape: Shape): string {
+    const twoD = this.kind === 'conv2d';
+    return gb.add(this.name, [input], [1, ...this.outputShape(inputShape)], {
+      op: 'conv',
+      dims: twoD ? 2 : 1,
+      kernel: this.kernel.value.slice(),
+      kernelShape: [...this.kernel.shape],
+      bias: this.bias.value.slice(),
+      strides: twoD ? [this.strideH, this.strideW] : [this.strideW],
+      padding: this.padding,
+    });
+  }
+}
+
+interface Geometry {
+  h: number;
+  w: number;
+  c: number;
+  ho: number;
+  wo: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export interface Conv1DOptions {
+  name: string;
+  inChannels: number;
+  filters: number;
+  kernelSize: number;
+  stride?: number;
+  padding?: Padding;
+  rng: Rng;
+  kernel?: Float32Array;
+}
+
+/** 1-D convolution on [N, L, C]; kernel [K, Cin, Cout]. */
+export class Conv1D extends ConvCore {
+  readonly kind = 'conv1d';
+
+  constructor(o: Conv1DOptions) {
+    const k = o.kernelSize;
+    super(o.name, o.inChannels, o.filters, [1, k], [1, o.stride ?? 1], o.padding ?? 'same', [k, o.inChannels, o.filters], o.rng, o.kernel);
+  }
+
+  get kernelSize(): number {
+    return this.kernelW;
+  }
+
+  get stride(): number {
+    return this.strideW;
+  }
+
+  protected spatial(s: Shape): [number, number, number] {
+    if (s.length !== 2) throw new Error(`conv1d(${this.name}): expected input [L, C], got [${s.join(', ')}]`);
+    return [1, s[0]!, s[1]!];
+  }
+
+  protected shapeOut(_ho: number, wo: number): number[] {
+    return [wo, this.outChannels];
+  }
+
+  sibling(name: string, rng: Rng, initScale: number): Conv1D {
+    return new Conv1D({
+      name,
+      inChannels: this.inChannels,
+      filters: this.outChannels,
+      kernelSize: this.kernelW,
+      stride: this.strideW,
+      padding: this.padding,
+      rng,
+      kernel: normal(rng, this.kernel.value.length, initScale),
+    });
+  }
+}
+
+export interface Conv2DOptions {
+  name: string;
+  inChannels: number;
+  filters: number;
+  kernelSize: number | [number, number];
+  stride?: number | [number, number];
+  padding?: Padding;
+  rng: Rng;
+  kernel?: Float32Array;
+}
+
+/** 2-D convolution on [N, H, W, C]; kernel [KH, KW, Cin, Cout]. */
+export class Conv2D extends ConvCore {
+  readonly kind = 'conv2d';
+
+  constructor(o: Conv2DOptions) {
+    const k = pair(o.kernelSize);
+    const s = pair(o.stride ?? 1);
+    super(o.name, o.inChannels, o.filters, k, s, o.padding ?? 'same', [k[0], k[1], o.inChannels, o.filters], o.rng, o.kernel);
+  }
+
+  protected spatial(s: Shape): [number, number, number] {
+    if (s.length !== 3) throw new Error(`conv2d(${this.name}): expected input [H, W, C], got [${s.join(', ')}]`);
+    return [s[0]!, s[1]!, s[2]!];
+  }
+
+  protected shapeOut(ho: number, wo: number): number[] {
+    return [ho, wo, this.outChannels];
+  }
+
+  sibling(name: string, rng: Rng, initScale: number): Conv2D {
+    return new Conv2D({
+      name,
+      inChannels: this.inChannels,
+      filters: this.outChannels,
+      kernelSize: [this.kernelH, this.kernelW],
+      stride: [this.strideH, this.strideW],
+      padding: this.padding,
+      rng,
+      kernel: normal(rng, this.kernel.value.length, initScale),
+    });
+  }
+}
+
+export function pair(v: number | [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}

@@ -1,0 +1,247 @@
+import type { ForwardContext, Layer, Param } from '../layer.js';
+import { reuse, type Shape, type Tensor } from '../tensor.js';
+import type { GraphBuilder } from '../../export/graph.js';
+import { axisPadding, type Padding } from '../padding.js';
+import { pair } from './conv.js';
+
+/**
+ * Max and average pooling, 1-D on [N, L, C] (as 2-D with height 1) and 2-D on [N, H, W, C].
+ * 'same' padding follows Keras: padded cells never win a max and are not counted in an average.
+ */
+abstract class PoolCore implements Layer {
+  abstract readonly kind: string;
+  name: string;
+  readonly poolH: number;
+  readonly poolW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padding: Padding;
+  protected x: Tensor | undefined;
+  protected geom: PoolGeometry | undefined;
+  protected y: Float32Array | undefined;
+  protected dx: Float32Array | undefined;
+
+  protected constructor(name: string, pool: [number, number], stride: [number, number], padding: Padding) {
+    if (!(pool[0] > 0 && pool[1] > 0 && stride[0] > 0 && stride[1] > 0)) {
+      throw new Error(`pool(${name}): pool size and strides must be positive`);
+    }
+    this.name = name;
+    [this.poolH, this.poolW] = pool;
+    [this.strideH, this.strideW] = stride;
+    this.padding = padding;
+  }
+
+  protected abstract readonly dims: 1 | 2;
+
+  protected geometry(s: Shape): PoolGeometry {
+    let h: number, w: number, c: number;
+    if (this.dims === 1) {
+      if (s.length !== 2) throw new Error(`${this.kind}(${this.name}): expected input [L, C], got [${s.join(', ')}]`);
+      [h, w, c] = [1, s[0]!, s[1]!];
+    } else {
+      if (s.length !== 3) throw new Error(`${this.kind}(${this.name}): expected input [H, W, C], got [${s.join(', ')}]`);
+      [h, w, c] = [s[0]!, s[1]!, s[2]!];
+    }
+    const ph = axisPadding(h, this.poolH, this.strideH, this.padding);
+    const pw = axisPadding(w, this.poolW, this.strideW, this.padding);
+    if (ph.out < 1 || pw.out < 1) {
+      throw new Error(`${this.kind}(${this.name}): input [${s.join(', ')}] is smaller than the pool`);
+    }
+    return { h, w, c, ho: ph.out, wo: pw.out, padTop: ph.before, padLeft: pw.before };
+  }
+
+  outputShape(inputShape: Shape): number[] {
+    const g = this.geometry(inputShape);
+    return this.dims === 1 ? [g.wo, g.c] : [g.ho, g.wo, g.c];
+  }
+
+  forward(x: Tensor, _ctx: ForwardContext): Tensor {
+    const n = x.shape[0]!;
+    const g = this.geometry(x.shape.slice(1));
+    const y = (this.y = reuse(this.y, n * g.ho * g.wo * g.c));
+    this.x = x;
+    this.geom = g;
+    this.pool(x.data, n, g, y);
+    return { data: y, shape: [n, ...this.outputShape(x.shape.slice(1))] };
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (this.x === undefined || this.geom === undefined) {
+      throw new Error(`${this.kind}(${this.name}): backward called before forward`);
+    }
+    const dx = (this.dx = reuse(this.dx, this.x.data.length));
+    dx.fill(0);
+    this.unpool(dy.data, this.x.shape[0]!, this.geom, dx);
+    return { data: dx, shape: this.x.shape };
+  }
+
+  protected abstract pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void;
+  protected abstract unpool(dy: Float32Array, n: number, g: PoolGeometry, dx: Float32Array): void;
+
+  /** Valid input window [lo, hi) of output index o along one axis. */
+  protected window(o: number, stride: number, pad: number, k: number, size: number): [number, number] {
+    const start = o * stride - pad;
+    return [Math.max(start, 0), Math.min(start + k, size)];
+  }
+
+  params(): Param[] {
+    return [];
+  }
+
+  macs(inputShape: Shape): number {
+    const g = this.geometry(inputShape);
+    return g.ho * g.wo * g.c * this.poolH * this.poolW;
+  }
+
+  toGraph(gb: GraphBuilder, input: string, inputShape: Shape): string {
+    const twoD = this.dims === 2;
+    return gb.add(this.name, [input], [1, ...this.outputShape(inputShape)], {
+      op: this.kind.startsWith('max') ? 'maxpool' : 'avgpool',
+      dims: this.dims,
+      pool: twoD ? [this.poolH, this.poolW] : [this.poolW],
+      strides: twoD ? [this.strideH, this.strideW] : [this.strideW],
+      padding: this.padding,
+    });
+  }
+}
+
+interface PoolGeometry {
+  h: number;
+  w: number;
+  c: number;
+  ho: number;
+  wo: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Max pooling; remembers the winning input index of every output for backward (first max wins ties). */
+abstract class MaxPoolCore extends PoolCore {
+  private argmax: Int32Array | undefined;
+
+  protected pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void {
+    const { h, w, c, ho, wo, padTop, padLeft } = g;
+    if (this.argmax === undefined || this.argmax.length !== y.length) this.argmax = new Int32Array(y.length);
+    const arg = this.argmax;
+    let o = 0;
+    for (let b = 0; b < n; b++) {
+      const xb = b * h * w * c;
+      for (let oh = 0; oh < ho; oh++) {
+        const [h0, h1] = this.window(oh, this.strideH, padTop, this.poolH, h);
+        for (let ow = 0; ow < wo; ow++, o += c) {
+          const [w0, w1] = this.window(ow, this.strideW, padLeft, this.poolW, w);
+          const first = xb + (h0 * w + w0) * c;
+          for (let ch = 0; ch < c; ch++) {
+            y[o + ch] = x[first + ch];
+            arg[o + ch] = first + ch;
+          }
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = ih === h0 ? w0 + 1 : w0; iw < w1; iw++) {
+              const base = xb + (ih * w + iw) * c;
+              for (let ch = 0; ch < c; ch++) {
+                const v = x[base + ch];
+                if (v > y[o + ch]) {
+                  y[o + ch] = v;
+                  arg[o + ch] = base + ch;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  protected unpool(dy: Float32Array, _n: number, _g: PoolGeometry, dx: Float32Array): void {
+    const arg = this.argmax!;
+    for (let i = 0; i < dy.length; i++) dx[arg[i]] += dy[i];
+  }
+}
+
+/** Average pooling over the valid (unpadded) cells of each window. */
+abstract class AvgPoolCore extends PoolCore {
+  protected pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void {
+    this.sweep(n, g, (base, o, c, inv) => {
+      for (let ch = 0; ch < c; ch++) y[o + ch] += x[base + ch] * inv;
+    }, y);
+  }
+
+  protected unpool(dy: Float32Array, n: number, g: PoolGeometry, dx: Float32Array): void {
+    this.sweep(n, g, (base, o, c, inv) => {
+      for (let ch = 0; ch < c; ch++) dx[base + ch] += dy[o + ch] * inv;
+    });
+  }
+
+  /** Calls visit(inputCellOffset, outputOffset, channels, 1/count) for every valid cell of every window. */
+  private sweep(
+    n: number,
+    g: PoolGeometry,
+    visit: (base: number, o: number, c: number, inv: number) => void,
+    zeroOut?: Float32Array,
+  ): void {
+    const { h, w, c, ho, wo, padTop, padLeft } = g;
+    zeroOut?.fill(0);
+    let o = 0;
+    for (let b = 0; b < n; b++) {
+      const xb = b * h * w * c;
+      for (let oh = 0; oh < ho; oh++) {
+        const [h0, h1] = this.window(oh, this.strideH, padTop, this.poolH, h);
+        for (let ow = 0; ow < wo; ow++, o += c) {
+          const [w0, w1] = this.window(ow, this.strideW, padLeft, this.poolW, w);
+          const inv = 1 / ((h1 - h0) * (w1 - w0));
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) visit(xb + (ih * w + iw) * c, o, c, inv);
+          }
+        }
+      }
+    }
+  }
+}
+
+export interface Pool1DOptions {
+  name: string;
+  poolSize: number;
+  /** Defaults to poolSize (Keras). */
+  stride?: number;
+  /** Defaults to 'valid' (Keras). */
+  padding?: Padding;
+}
+
+export interface Pool2DOptions {
+  name: string;
+  poolSize: number | [number, number];
+  stride?: number | [number, number];
+  padding?: Padding;
+}
+
+export class MaxPool1D extends MaxPoolCore {
+  readonly kind = 'maxpool1d';
+  protected readonly dims = 1;
+  constructor(o: Pool1DOptions) {
+    super(o.name, [1, o.poolSize], [1, o.stride ?? o.poolSize], o.padding ?? 'valid');
+  }
+}
+
+export class MaxPool2D extends MaxPoolCore {
+  readonly kind = 'maxpool2d';
+  protected readonly dims = 2;
+  constructor(o: Pool2DOptions) {
+    super(o.name, pair(o.poolSize), pair(o.stride ?? o.poolSize), o.padding ?? 'valid');
+  }
+}
+
+export class AvgPool1D extends AvgPoolCore {
+  readonly kind = 'avgpool1d';
+  protected readonly dims = 1;
+  constructor(o: Pool1DOptions) {
+    super(o.name, [1, o.poolSize], [1, o.stride ?? o.poolSize], o.padding ?? 'valid');
+  }
+}
+
+export class AvgPool2D extends AvgPoolCore {
+  readonly kind = 'avgpool2d';
+  protected readonly dims = 2;
+  constructor(o: Pool2DOptions) {
+    super(o.name, pair(o.poolSize), pair(o.stride ?? o.poolSize), o.padding ?? 'valid');
+  }
+}
