@@ -1,0 +1,73 @@
+/**
+ * Judges whether the exported files behave like the trained model, from the numbers the export
+ * verifier measured. Float exports must agree almost exactly; int8 is allowed a small, stated loss.
+ */
+import type { ExportCheck } from './schema.js';
+
+export type FidelityStatus = 'ok' | 'warn' | 'fail' | 'unverified';
+
+/** Tolerances, stated once so the report can print them next to the verdict. */
+export const FIDELITY_TOLERANCE = {
+  /** float32 exports against the float32 engine: only rounding-order differences are expected. */
+  floatMaxProbDiff: 1e-3,
+  floatMinAgreement: 0.999,
+  /** int8: quantisation moves probabilities; a few borderline samples may flip class. */
+  int8MinAgreement: 0.95,
+  int8MaxAccuracyDrop: 0.03,
+} as const;
+
+export interface FidelityRow {
+  check: ExportCheck;
+  status: FidelityStatus;
+  /** Accuracy minus the engine's accuracy (null when either is unknown). */
+  accuracy_delta: number | null;
+  reason: string;
+}
+
+export interface FidelityVerdict {
+  status: FidelityStatus;
+  /** One sentence for the summary card. */
+  text: string;
+  rows: FidelityRow[];
+}
+
+function judge(check: ExportCheck, engineAccuracy: number | null): FidelityRow {
+  const delta = check.accuracy !== null && engineAccuracy !== null ? check.accuracy - engineAccuracy : null;
+  const row = (status: FidelityStatus, reason: string): FidelityRow => ({ check, status, accuracy_delta: delta, reason });
+  if (check.format === 'engine') return row('ok', 'reference');
+  if (check.argmax_agreement === null || check.max_prob_diff === null) return row('unverified', 'not run');
+  const t = FIDELITY_TOLERANCE;
+  if (check.format === 'tflite-int8') {
+    if (check.argmax_agreement < t.int8MinAgreement) {
+      return row('warn', `only ${(check.argmax_agreement * 100).toFixed(1)}% of predictions agree (expected ≥ ${t.int8MinAgreement * 100}%)`);
+    }
+    if (delta !== null && delta < -t.int8MaxAccuracyDrop) {
+      return row('warn', `accuracy drops ${(-delta * 100).toFixed(1)} points (expected ≤ ${t.int8MaxAccuracyDrop * 100})`);
+    }
+    return row('ok', 'within int8 tolerance');
+  }
+  if (check.max_prob_diff > t.floatMaxProbDiff || check.argmax_agreement < t.floatMinAgreement) {
+    return row('fail', `differs from the trained model (max prob diff ${check.max_prob_diff.toExponential(1)})`);
+  }
+  return row('ok', 'matches');
+}
+
+export function fidelityVerdict(exports: ExportCheck[]): FidelityVerdict {
+  const engine = exports.find((e) => e.format === 'engine');
+  const rows = exports.map((e) => judge(e, engine?.accuracy ?? null));
+  const files = rows.filter((r) => r.check.format !== 'engine');
+  if (files.length === 0) return { status: 'unverified', text: 'no exported file was verified', rows };
+  const failed = files.filter((r) => r.status === 'fail');
+  const warned = files.filter((r) => r.status === 'warn');
+  const unverified = files.filter((r) => r.status === 'unverified');
+  if (failed.length) {
+    return { status: 'fail', text: `${failed.map((r) => r.check.format).join(', ')} does not match the trained model`, rows };
+  }
+  if (warned.length) {
+    return { status: 'warn', text: `${warned.map((r) => r.check.format).join(', ')}: ${warned[0]!.reason}`, rows };
+  }
+  if (unverified.length) {
+    return { status: 'unverified', text: `${unverified.map((r) => r.check.format).join(', ')} not verified`, rows };
+  }
+  return { status: 'ok', text: `all ${files.length} exported files match the trained model`, rows };
+}

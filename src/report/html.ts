@@ -1,0 +1,357 @@
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no scripts, no network) that answers at a
+ * glance: did it learn, when were dendrite sets added or discarded and did they help, which classes
+ * get confused, what it costs on the device, and whether the exported files match the trained model.
+ */
+import { barChart, COLORS, confusionMatrixChart, escapeXml, lineChart, type Marker } from './charts.js';
+import { FIDELITY_TOLERANCE, fidelityVerdict, type FidelityStatus } from './fidelity.js';
+import type { DendriteEvent, EpochRecord, Report } from './schema.js';
+
+const e = escapeXml;
+
+const CHART_WIDTH = 1040;
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function pct(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined ? '–' : `${(v * 100).toFixed(digits)}%`;
+}
+
+function num(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined ? '–' : v.toFixed(digits);
+}
+
+function bytes(n: number | undefined): string {
+  if (n === undefined) return '–';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+function seconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function sci(v: number | null): string {
+  if (v === null) return '–';
+  if (v === 0) return '0';
+  return v >= 1e-3 ? v.toFixed(4) : v.toExponential(1);
+}
+
+const EVENT_LABEL: Record<DendriteEvent['type'], string> = {
+  added: 'dendrite set added',
+  discarded: 'dendrite set discarded',
+  restored_best: 'best weights restored',
+  training_complete: 'training complete',
+  time_limit: 'time limit reached',
+  interrupted: 'interrupted',
+};
+
+/** Short labels above the chart; numbering the sets lets a reader match marks to the events table. */
+function eventMarkers(events: DendriteEvent[]): Marker[] {
+  let added = 0;
+  return events.map((ev) => {
+    let label: string;
+    switch (ev.type) {
+      case 'added':
+        added++;
+        label = `+set ${added}`;
+        break;
+      case 'discarded':
+        label = `−set ${added}`;
+        added = Math.max(0, added - 1);
+        break;
+      case 'restored_best':
+        label = 'best';
+        break;
+      case 'training_complete':
+        label = 'done';
+        break;
+      case 'time_limit':
+        label = 'time limit';
+        break;
+      case 'interrupted':
+        label = 'stopped';
+        break;
+    }
+    const title = `epoch ${ev.epoch}: ${EVENT_LABEL[ev.type]}${ev.detail ? ` (${ev.detail})` : ''}`;
+    return { x: ev.epoch, kind: ev.type, label, title };
+  });
+}
+
+/** Contiguous runs of dendrite-phase epochs (correlation mode trains candidates with neurons frozen). */
+function dendritePhaseBands(history: EpochRecord[]): Array<{ from: number; to: number; label: string }> {
+  const bands: Array<{ from: number; to: number; label: string }> = [];
+  for (const h of history) {
+    if (h.phase !== 'dendrite') continue;
+    const last = bands[bands.length - 1];
+    if (last && last.to === h.epoch - 0.5) last.to = h.epoch + 0.5;
+    else bands.push({ from: h.epoch - 0.5, to: h.epoch + 0.5, label: 'dendrite phase (neurons frozen)' });
+  }
+  return bands;
+}
+
+/**
+ * Did dendrites help? Best validation accuracy while the network had no dendrite set, against the
+ * best overall. Null when there were no dendrites or no validation.
+ */
+export function dendriteGain(history: EpochRecord[]): { without: number; withSets: number } | null {
+  const best = (rows: EpochRecord[]): number | null => {
+    const v = rows.map((h) => h.val_acc).filter((a): a is number => a !== null);
+    return v.length ? Math.max(...v) : null;
+  };
+  const without = best(history.filter((h) => h.dendrite_sets === 0));
+  const withSets = best(history.filter((h) => h.dendrite_sets > 0));
+  return without === null || withSets === null ? null : { without, withSets };
+}
+
+function card(label: string, value: string, sub: string, tone: FidelityStatus | 'plain' = 'plain'): string {
+  return `<div class="card ${tone}"><div class="label">${e(label)}</div><div class="value">${value}</div><div class="sub">${sub}</div></div>`;
+}
+
+function summary(r: Report): string {
+  const verdict = fidelityVerdict(r.exports);
+  const acc = r.validation?.accuracy ?? r.best?.val_acc ?? null;
+  const gain = r.dendrites.enabled ? dendriteGain(r.history) : null;
+  let dendriteSub = r.dendrites.enabled
+    ? `${r.dendrites.tried} tried, ${r.dendrites.discarded} discarded · ${e(r.dendrites.mode === 'gd' ? 'gradient descent' : 'correlation')}`
+    : 'dendrites off';
+  if (gain) {
+    const d = (gain.withSets - gain.without) * 100;
+    dendriteSub += `<br>best val acc ${pct(gain.without)} without → ${pct(gain.withSets)} with (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
+  }
+  const stopped: Record<Report['timing']['stopped_by'], string> = {
+    completed: 'dendrite controller finished',
+    epochs: 'epoch limit reached',
+    time_limit: 'time limit reached',
+    signal: 'interrupted by a signal',
+  };
+  return `<section class="cards">
+${card('Validation accuracy', pct(acc), r.best ? `best epoch ${r.best.epoch} of ${r.history.length}${r.validation?.loss != null ? ` · loss ${num(r.validation.loss)}` : ''}` : 'no validation split')}
+${card('Parameters', int(r.model.parameters), `${int(r.model.macs)} MACs · ${e(r.model.family)} ×${r.model.width}`)}
+${card('Dendrite sets', r.dendrites.enabled ? String(r.dendrites.added) : '–', dendriteSub)}
+${card('Export fidelity', { ok: 'match', warn: 'check', fail: 'MISMATCH', unverified: 'unverified' }[verdict.status], e(verdict.text), verdict.status)}
+${card('Training time', seconds(r.timing.training_seconds), `${stopped[r.timing.stopped_by]} · total ${seconds(r.timing.total_seconds)}`)}
+</section>`;
+}
+
+function warnings(r: Report): string {
+  if (r.warnings.length === 0) return '';
+  return `<section class="warnings"><h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join('')}</ul></section>`;
+}
+
+function curves(r: Report): string {
+  if (r.history.length === 0) return '<section><h2>Learning curves</h2><p class="muted">No epochs were recorded.</p></section>';
+  const markers = eventMarkers(r.dendrites.events);
+  const bands = dendritePhaseBands(r.history);
+  const pts = (key: 'loss' | 'val_loss' | 'acc' | 'val_acc'): Array<[number, number | null]> =>
+    r.history.map((h) => [h.epoch, h[key]]);
+  const hasVal = r.history.some((h) => h.val_acc !== null || h.val_loss !== null);
+  const loss = lineChart({
+    title: 'Loss per epoch',
+    xLabel: 'epoch',
+    yLabel: 'loss',
+    width: CHART_WIDTH,
+    height: 300,
+    series: [
+      { name: 'train loss', color: COLORS.blue, points: pts('loss') },
+      ...(hasVal ? [{ name: 'validation loss', color: COLORS.orange, points: pts('val_loss') }] : []),
+    ],
+    markers,
+    bands,
+  });
+  const acc = lineChart({
+    title: 'Accuracy per epoch',
+    xLabel: 'epoch',
+    yLabel: 'accuracy',
+    width: CHART_WIDTH,
+    height: 300,
+    yClamp: [0, 1],
+    series: [
+      { name: 'train accuracy', color: COLORS.blue, points: pts('acc') },
+      ...(hasVal ? [{ name: 'validation accuracy', color: COLORS.orange, points: pts('val_acc') }] : []),
+    ],
+    markers,
+    bands,
+  });
+  const events = r.dendrites.events.length
+    ? `<table class="events"><thead><tr><th>epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+        .map((ev, i) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(markers[i]!.label)} · ${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const bandNote = bands.length ? ' Shaded epochs: dendrite phase (neurons frozen, candidates trained).' : '';
+  return `<section id="curves"><h2>Learning curves</h2>
+<p class="muted">Vertical marks: green = dendrite set added, red = set discarded, grey dashed = best weights restored.${bandNote}</p>
+<figure class="chart-loss">${loss}</figure>
+<figure class="chart-acc">${acc}</figure>
+${events}
+</section>`;
+}
+
+function learningRate(r: Report): string {
+  if (r.history.length === 0) return '';
+  const lrs = r.history.map((h) => h.lr).filter((v) => v > 0);
+  const yLog = lrs.length > 0 && Math.max(...lrs) / Math.min(...lrs) >= 10;
+  const chart = lineChart({
+    title: 'Learning rate per epoch',
+    xLabel: 'epoch',
+    yLabel: yLog ? 'learning rate (log)' : 'learning rate',
+    width: CHART_WIDTH,
+    height: 210,
+    yLog,
+    series: [{ name: 'learning rate', color: COLORS.purple, points: r.history.map((h) => [h.epoch, h.lr]), step: true }],
+    markers: eventMarkers(r.dendrites.events),
+  });
+  return `<section id="lr"><h2>Learning rate</h2><figure class="chart-lr">${chart}</figure></section>`;
+}
+
+function confusion(r: Report): string {
+  const v = r.validation;
+  if (!v) return '<section><h2>Validation</h2><p class="muted">No validation split: no confusion matrix.</p></section>';
+  const perClass = `<table class="per-class"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>${v.per_class
+    .map(
+      (c) =>
+        `<tr><td>${e(c.class)}</td><td class="n">${num(c.precision)}</td><td class="n">${num(c.recall)}</td><td class="n${c.f1 < 0.5 ? ' bad' : ''}">${num(c.f1)}</td><td class="n">${int(c.support)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+  return `<section id="confusion"><h2>Where it confuses classes</h2>
+<p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
+<div class="two"><figure class="chart-confusion">${confusionMatrixChart(r.data.classes, v.confusion)}</figure>
+<div><h3>Per class</h3>${perClass}</div></div></section>`;
+}
+
+function fidelity(r: Report): string {
+  if (r.exports.length === 0) return '<section id="fidelity"><h2>Export fidelity</h2><p class="muted">Nothing was exported.</p></section>';
+  const verdict = fidelityVerdict(r.exports);
+  const t = FIDELITY_TOLERANCE;
+  const rows = verdict.rows
+    .map(({ check: x, status, accuracy_delta, reason }) => {
+      const delta = x.format === 'engine' || accuracy_delta === null ? '' : ` <span class="muted">(${accuracy_delta >= 0 ? '+' : ''}${(accuracy_delta * 100).toFixed(1)})</span>`;
+      return `<tr class="fid-${status}"><td>${e(x.format)}</td><td>${e(x.file ?? '(in memory)')}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
+    })
+    .join('');
+  return `<section id="fidelity"><h2>Export fidelity</h2>
+<p class="muted">Each exported file run on the validation set and compared with the trained model (engine). Tolerances: float max prob diff ≤ ${t.floatMaxProbDiff}, agreement ≥ ${t.floatMinAgreement * 100}%; int8 agreement ≥ ${t.int8MinAgreement * 100}%, accuracy drop ≤ ${t.int8MaxAccuracyDrop * 100} points.</p>
+<table class="fidelity"><thead><tr><th>format</th><th>file</th><th>size</th><th>accuracy (Δ pts)</th><th>max prob diff</th><th>argmax agreement</th><th>verified with</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+function deployment(r: Report): string {
+  if (r.deployment.length === 0) return '';
+  const bars = (title: string, key: 'parameters' | 'flash_bytes' | 'ram_bytes', color: string, format: (v: number) => string): string =>
+    `<figure class="chart-deploy-${key}">${barChart({ title, bars: r.deployment.map((d) => ({ label: d.variant, value: d[key] })), color, format, width: 330 })}</figure>`;
+  const table = `<table><thead><tr><th>variant</th><th>parameters</th><th>MACs</th><th>flash</th><th>RAM</th></tr></thead><tbody>${r.deployment
+    .map((d) => `<tr><td>${e(d.variant)}</td><td class="n">${int(d.parameters)}</td><td class="n">${int(d.macs)}</td><td class="n">${bytes(d.flash_bytes)}</td><td class="n">${bytes(d.ram_bytes)}</td></tr>`)
+    .join('')}</tbody></table>`;
+  return `<section id="deployment"><h2>Cost on the device</h2>
+<div class="three">${bars('Parameters', 'parameters', COLORS.blue, int)}${bars('Flash (estimate)', 'flash_bytes', COLORS.green, bytes)}${bars('RAM (estimate)', 'ram_bytes', COLORS.vermillion, bytes)}</div>
+${table}</section>`;
+}
+
+function modelAndData(r: Report): string {
+  const d = r.data;
+  const layers = r.model.layers
+    .map((l) => `<tr><td>${e(l.name)}</td><td>${e(l.kind)}</td><td class="n">[${l.output_shape.join(', ')}]</td><td class="n">${int(l.parameters)}</td></tr>`)
+    .join('');
+  return `<section id="model"><h2>Data and model</h2>
+<div class="two"><table class="kv"><tbody>
+<tr><th>training samples</th><td>${int(d.train_samples)}</td></tr>
+<tr><th>validation samples</th><td>${int(d.validation_samples)}</td></tr>
+<tr><th>features</th><td>${int(d.features)} (input shape [${d.input_shape.join(', ')}])</td></tr>
+<tr><th>classes (${d.classes.length})</th><td>${d.classes.map(e).join(', ')}</td></tr>
+<tr><th>label layout</th><td>${e(d.label_layout)}</td></tr>
+</tbody></table>
+<table><thead><tr><th>layer</th><th>kind</th><th>output</th><th>parameters</th></tr></thead><tbody>${layers}
+<tr class="total"><td colspan="3">total</td><td class="n">${int(r.model.parameters)}</td></tr></tbody></table></div></section>`;
+}
+
+function config(r: Report): string {
+  const rows = Object.entries(r.effective_config)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `<tr${v.source === 'default' ? '' : ' class="set"'}><td><code>${e(k)}</code></td><td><code>${e(JSON.stringify(v.value))}</code></td><td>${e(v.source)}</td></tr>`)
+    .join('');
+  return `<section id="config"><h2>Effective configuration</h2>
+<p class="muted">Every parameter as training used it, and where its value came from (bold: not a default).</p>
+<table class="config"><thead><tr><th>parameter</th><th>value</th><th>source</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+const CSS = `
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f7f9; color: #1d2127; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+header h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
+header p { margin: 0; color: #5b6470; }
+h2 { font-size: 19px; margin: 0 0 10px; }
+h3 { font-size: 15px; margin: 0 0 8px; }
+section { background: #fff; border: 1px solid #e3e6ea; border-radius: 10px; padding: 18px 20px; margin-top: 18px; }
+figure { margin: 10px 0 0; }
+svg.chart { max-width: 100%; height: auto; display: block; }
+.muted { color: #68717d; font-size: 13.5px; margin: 0 0 6px; }
+.cards { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; background: none; border: none; padding: 0; }
+.card { background: #fff; border: 1px solid #e3e6ea; border-radius: 10px; padding: 14px 16px; border-top: 4px solid #9aa3ad; }
+.card .label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: #68717d; }
+.card .value { font-size: 28px; font-weight: 650; margin: 2px 0; font-variant-numeric: tabular-nums; }
+.card .sub { font-size: 12.5px; color: #5b6470; }
+.card.ok { border-top-color: #009E73; } .card.ok .value { color: #007a5a; }
+.card.warn { border-top-color: #E69F00; } .card.warn .value { color: #a86f00; }
+.card.fail { border-top-color: #D55E00; } .card.fail .value { color: #c24f00; }
+.card.unverified { border-top-color: #9aa3ad; }
+.warnings { background: #fff8e6; border-color: #f0d58c; }
+.warnings ul { margin: 0; padding-left: 20px; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin-top: 8px; }
+th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid #edf0f2; vertical-align: top; }
+thead th { font-weight: 600; color: #454d57; border-bottom: 2px solid #dfe3e7; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.bad { color: #c24f00; font-weight: 600; }
+tr.total td { font-weight: 600; border-top: 2px solid #dfe3e7; }
+table.kv th { width: 38%; font-weight: 500; color: #5b6470; }
+table.config tr.set td { font-weight: 600; }
+code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.two { display: grid; grid-template-columns: auto 1fr; gap: 24px; align-items: start; }
+.three { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; }
+.badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 600; color: #fff; background: #9aa3ad; }
+.badge.ok { background: #009E73; } .badge.warn { background: #E69F00; } .badge.fail { background: #D55E00; }
+table.events { max-width: 900px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; background: #999; }
+tr.ev-added .swatch { background: #009E73; } tr.ev-discarded .swatch { background: #D55E00; }
+tr.ev-restored_best .swatch { background: #fff; border: 1.5px dashed #555; }
+footer { color: #8a929c; font-size: 12.5px; margin-top: 18px; text-align: center; }
+@media (max-width: 900px) { .cards { grid-template-columns: repeat(2, 1fr); } .two, .three { grid-template-columns: 1fr; } }
+@media print { body { background: #fff; } section { break-inside: avoid; } }
+`;
+
+export function renderReportHtml(report: Report): string {
+  const r = report;
+  const title = `Dendritic report · ${r.model.family} ×${r.model.width} · ${pct(r.validation?.accuracy ?? r.best?.val_acc ?? null)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<header><h1>Dendritic training report</h1>
+<p>${e(r.model.family)} ×${r.model.width} · ${int(r.data.train_samples)} training / ${int(r.data.validation_samples)} validation samples · ${r.data.classes.length} classes · created ${e(r.created)} · dendritic ${e(r.dendritic_version)}</p></header>
+${summary(r)}
+${warnings(r)}
+${curves(r)}
+${learningRate(r)}
+${confusion(r)}
+${fidelity(r)}
+${deployment(r)}
+${modelAndData(r)}
+${config(r)}
+<footer>report.json schema version ${r.schema_version} · re-render with <code>dendritic report OUT_DIR</code></footer>
+</main>
+</body>
+</html>
+`;
+}

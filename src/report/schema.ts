@@ -1,0 +1,423 @@
+/**
+ * report.json: the one record of a training run, read by people (through report.html) and by scripts.
+ * Field names are snake_case and stable; a change that removes or renames a field bumps
+ * `schema_version`. Every field is documented in docs/report-json.md.
+ *
+ * Metrics that can be undefined (no validation split, a diverged loss, an export that was not
+ * verified) are `null` rather than NaN, because JSON has no NaN.
+ */
+import { userError } from '../errors.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** A JSON value as it can appear in the effective configuration. */
+export type ConfigValue = string | number | boolean | null | ConfigValue[];
+
+export interface ConfigEntry {
+  value: ConfigValue;
+  /** Where the value came from, e.g. 'default', 'parameter' (Edge Impulse argument), 'info-file', 'cli'. */
+  source: string;
+}
+
+export interface DataSummary {
+  train_samples: number;
+  validation_samples: number;
+  /** Features per sample (flat length of X's row). */
+  features: number;
+  classes: string[];
+  /** How Y was laid out on disk, e.g. 'one-hot', 'index', 'ei-4-column'. */
+  label_layout: string;
+  /** Per-sample input shape the model sees, without the batch dimension, e.g. [50, 13]. */
+  input_shape: number[];
+}
+
+export interface LayerSummary {
+  name: string;
+  /** Layer kind, e.g. 'conv1d', 'dense', 'maxpool1d', 'dendritic(conv1d)'. */
+  kind: string;
+  /** Per-sample output shape without the batch dimension. */
+  output_shape: number[];
+  parameters: number;
+}
+
+export interface ModelSummary {
+  /** Model family, e.g. 'ei-kws', 'dense', 'conv2d'. */
+  family: string;
+  /** Width multiplier of the base network (1 = the family's default). */
+  width: number;
+  /** Trainable parameters of the final model, dendrites included. */
+  parameters: number;
+  /** Multiply-accumulates for one inference of the final model. */
+  macs: number;
+  layers: LayerSummary[];
+}
+
+export const DENDRITE_EVENT_TYPES = [
+  'added',
+  'discarded',
+  'restored_best',
+  'training_complete',
+  'time_limit',
+  'interrupted',
+] as const;
+export type DendriteEventType = (typeof DENDRITE_EVENT_TYPES)[number];
+
+export interface DendriteEvent {
+  /** 1-based epoch after which the event happened. */
+  epoch: number;
+  type: DendriteEventType;
+  /** Free text for people, e.g. 'val_acc 0.812 did not beat 0.815'. */
+  detail?: string;
+}
+
+export const DENDRITE_MODES = ['gd', 'correlation'] as const;
+export type DendriteMode = (typeof DENDRITE_MODES)[number];
+
+export interface DendriteSummary {
+  enabled: boolean;
+  /** 'gd': sets trained by gradient descent with the neurons; 'correlation': candidates trained to correlate with the error. */
+  mode: DendriteMode;
+  /** Dendrite sets in the final model. */
+  added: number;
+  /** Sets tried in total (kept or discarded). */
+  tried: number;
+  /** Sets removed because they did not improve validation. */
+  discarded: number;
+  events: DendriteEvent[];
+}
+
+export const PHASES = ['neuron', 'dendrite'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  epoch: number;
+  phase: Phase;
+  /** Mean training loss over the epoch; null if not finite (diverged). */
+  loss: number | null;
+  /** Training accuracy, 0..1. */
+  acc: number | null;
+  /** Validation loss; null without a validation split or when not finite. */
+  val_loss: number | null;
+  val_acc: number | null;
+  /** Learning rate used during the epoch. */
+  lr: number;
+  /** Wall-clock seconds for the epoch, validation included. */
+  seconds: number;
+  /** Dendrite sets present during the epoch. */
+  dendrite_sets: number;
+}
+
+export interface BestEpoch {
+  epoch: number;
+  val_acc: number | null;
+  val_loss: number | null;
+}
+
+export interface PerClassMetrics {
+  class: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Validation samples whose true class this is. */
+  support: number;
+}
+
+export interface ValidationResult {
+  accuracy: number;
+  loss: number | null;
+  /** confusion[t][p] = samples of true class t predicted as p; classes in data.classes order. */
+  confusion: number[][];
+  per_class: PerClassMetrics[];
+}
+
+export const EXPORT_FORMATS = ['engine', 'onnx', 'tflite-float', 'tflite-int8'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportCheck {
+  format: ExportFormat;
+  /** File name inside the out directory (absent for 'engine', the in-memory model). */
+  file?: string;
+  bytes?: number;
+  /** Validation accuracy of this format's predictions; null if it could not be run. */
+  accuracy: number | null;
+  /** Largest absolute difference of any class probability from the engine's, over the validation set. */
+  max_prob_diff: number | null;
+  /** Fraction of validation samples whose predicted class equals the engine's, 0..1. */
+  argmax_agreement: number | null;
+  /** What ran the file, e.g. 'onnxruntime-node 1.30.0', 'tflite interpreter', 'engine'. */
+  verified_with: string;
+}
+
+export interface DeploymentCost {
+  /** e.g. 'float32', 'int8'. */
+  variant: string;
+  parameters: number;
+  macs: number;
+  /** Estimated flash (model weights + graph) in bytes. */
+  flash_bytes: number;
+  /** Estimated peak RAM (tensor arena) in bytes. */
+  ram_bytes: number;
+}
+
+export const STOP_REASONS = ['completed', 'epochs', 'time_limit', 'signal'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+export interface Timing {
+  training_seconds: number;
+  total_seconds: number;
+  /** 'completed': the dendrite controller finished; 'epochs': the epoch limit; 'time_limit'; 'signal' (SIGINT/SIGTERM). */
+  stopped_by: StopReason;
+}
+
+export interface Report {
+  schema_version: typeof REPORT_SCHEMA_VERSION;
+  /** ISO 8601 timestamp of when the report was written. */
+  created: string;
+  dendritic_version: string;
+  effective_config: Record<string, ConfigEntry>;
+  data: DataSummary;
+  model: ModelSummary;
+  dendrites: DendriteSummary;
+  history: EpochRecord[];
+  /** The epoch whose weights were kept; null when there was no validation. */
+  best: BestEpoch | null;
+  /** Final model on the validation split; null when there was no validation split. */
+  validation: ValidationResult | null;
+  exports: ExportCheck[];
+  deployment: DeploymentCost[];
+  warnings: string[];
+  timing: Timing;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of a report read from disk. Written by hand (no dependencies); each check names the
+// JSON path of the field so a user can find it in their file.
+
+type Json = unknown;
+
+class Checker {
+  constructor(private readonly where: string) {}
+
+  fail(path: string, problem: string): never {
+    throw userError(this.where, path, problem);
+  }
+
+  describe(v: Json): string {
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return 'an array';
+    if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+    if (typeof v === 'number') return `number ${v}`;
+    return typeof v;
+  }
+
+  object(v: Json, path: string): Record<string, Json> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `expected an object, got ${this.describe(v)}`);
+    return v as Record<string, Json>;
+  }
+
+  array(v: Json, path: string): Json[] {
+    if (!Array.isArray(v)) this.fail(path, `expected an array, got ${this.describe(v)}`);
+    return v;
+  }
+
+  string(v: Json, path: string): string {
+    if (typeof v !== 'string') this.fail(path, `expected a string, got ${this.describe(v)}`);
+    return v;
+  }
+
+  boolean(v: Json, path: string): boolean {
+    if (typeof v !== 'boolean') this.fail(path, `expected true or false, got ${this.describe(v)}`);
+    return v;
+  }
+
+  number(v: Json, path: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, `expected a finite number, got ${this.describe(v)}`);
+    if (opts.integer && !Number.isInteger(v)) this.fail(path, `expected an integer, got ${v}`);
+    if (opts.min !== undefined && v < opts.min) this.fail(path, `expected a number >= ${opts.min}, got ${v}`);
+    if (opts.max !== undefined && v > opts.max) this.fail(path, `expected a number <= ${opts.max}, got ${v}`);
+    return v;
+  }
+
+  nullableNumber(v: Json, path: string, opts: { min?: number; max?: number } = {}): number | null {
+    if (v === null) return null;
+    if (typeof v !== 'number') this.fail(path, `expected a finite number or null, got ${this.describe(v)}`);
+    return this.number(v, path, opts);
+  }
+
+  count(v: Json, path: string): number {
+    return this.number(v, path, { min: 0, integer: true });
+  }
+
+  fraction(v: Json, path: string): number | null {
+    return this.nullableNumber(v, path, { min: 0, max: 1 });
+  }
+
+  oneOf<T extends string>(v: Json, path: string, allowed: readonly T[]): T {
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.fail(path, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${this.describe(v)}`);
+    }
+    return v as T;
+  }
+
+  shape(v: Json, path: string): number[] {
+    return this.array(v, path).map((d, i) => this.number(d, `${path}[${i}]`, { min: 0, integer: true }));
+  }
+
+  strings(v: Json, path: string): string[] {
+    return this.array(v, path).map((s, i) => this.string(s, `${path}[${i}]`));
+  }
+
+  configValue(v: Json, path: string): void {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      this.number(v, path);
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => this.configValue(item, `${path}[${i}]`));
+      return;
+    }
+    this.fail(path, `expected a string, number, boolean, null or array, got ${this.describe(v)}`);
+  }
+}
+
+/**
+ * Checks that `obj` (parsed JSON) has the structure of a Report and returns it typed.
+ * Throws UserError "<where>: <field path>: <expected ...>" on the first problem.
+ * Unknown extra fields are allowed (forward compatibility within a schema version).
+ */
+export function validateReport(obj: unknown, where = 'report.json'): Report {
+  const c = new Checker(where);
+  const r = c.object(obj, '(top level)');
+
+  if (r.schema_version !== REPORT_SCHEMA_VERSION) {
+    c.fail('schema_version', `expected ${REPORT_SCHEMA_VERSION}, got ${c.describe(r.schema_version)}`);
+  }
+  const created = c.string(r.created, 'created');
+  if (Number.isNaN(Date.parse(created))) c.fail('created', `expected an ISO 8601 timestamp, got ${c.describe(created)}`);
+  c.string(r.dendritic_version, 'dendritic_version');
+
+  const config = c.object(r.effective_config, 'effective_config');
+  for (const [key, entry] of Object.entries(config)) {
+    const e = c.object(entry, `effective_config.${key}`);
+    if (!('value' in e)) c.fail(`effective_config.${key}.value`, 'missing');
+    c.configValue(e.value, `effective_config.${key}.value`);
+    c.string(e.source, `effective_config.${key}.source`);
+  }
+
+  const data = c.object(r.data, 'data');
+  c.count(data.train_samples, 'data.train_samples');
+  c.count(data.validation_samples, 'data.validation_samples');
+  c.count(data.features, 'data.features');
+  const classes = c.strings(data.classes, 'data.classes');
+  if (classes.length === 0) c.fail('data.classes', 'expected at least one class name');
+  c.string(data.label_layout, 'data.label_layout');
+  c.shape(data.input_shape, 'data.input_shape');
+
+  const model = c.object(r.model, 'model');
+  c.string(model.family, 'model.family');
+  c.number(model.width, 'model.width', { min: 0 });
+  c.count(model.parameters, 'model.parameters');
+  c.count(model.macs, 'model.macs');
+  c.array(model.layers, 'model.layers').forEach((l, i) => {
+    const p = `model.layers[${i}]`;
+    const layer = c.object(l, p);
+    c.string(layer.name, `${p}.name`);
+    c.string(layer.kind, `${p}.kind`);
+    c.shape(layer.output_shape, `${p}.output_shape`);
+    c.count(layer.parameters, `${p}.parameters`);
+  });
+
+  const dendrites = c.object(r.dendrites, 'dendrites');
+  c.boolean(dendrites.enabled, 'dendrites.enabled');
+  c.oneOf(dendrites.mode, 'dendrites.mode', DENDRITE_MODES);
+  c.count(dendrites.added, 'dendrites.added');
+  c.count(dendrites.tried, 'dendrites.tried');
+  c.count(dendrites.discarded, 'dendrites.discarded');
+  c.array(dendrites.events, 'dendrites.events').forEach((ev, i) => {
+    const p = `dendrites.events[${i}]`;
+    const e = c.object(ev, p);
+    c.count(e.epoch, `${p}.epoch`);
+    c.oneOf(e.type, `${p}.type`, DENDRITE_EVENT_TYPES);
+    if (e.detail !== undefined) c.string(e.detail, `${p}.detail`);
+  });
+
+  c.array(r.history, 'history').forEach((h, i) => {
+    const p = `history[${i}]`;
+    const e = c.object(h, p);
+    c.number(e.epoch, `${p}.epoch`, { min: 1, integer: true });
+    c.oneOf(e.phase, `${p}.phase`, PHASES);
+    c.nullableNumber(e.loss, `${p}.loss`);
+    c.fraction(e.acc, `${p}.acc`);
+    c.nullableNumber(e.val_loss, `${p}.val_loss`);
+    c.fraction(e.val_acc, `${p}.val_acc`);
+    c.number(e.lr, `${p}.lr`, { min: 0 });
+    c.number(e.seconds, `${p}.seconds`, { min: 0 });
+    c.count(e.dendrite_sets, `${p}.dendrite_sets`);
+  });
+
+  if (r.best !== null) {
+    const best = c.object(r.best, 'best');
+    c.number(best.epoch, 'best.epoch', { min: 1, integer: true });
+    c.fraction(best.val_acc, 'best.val_acc');
+    c.nullableNumber(best.val_loss, 'best.val_loss');
+  }
+
+  if (r.validation !== null) {
+    const v = c.object(r.validation, 'validation');
+    c.number(v.accuracy, 'validation.accuracy', { min: 0, max: 1 });
+    c.nullableNumber(v.loss, 'validation.loss');
+    const rows = c.array(v.confusion, 'validation.confusion');
+    if (rows.length !== classes.length) {
+      c.fail('validation.confusion', `expected ${classes.length} rows (one per class in data.classes), got ${rows.length}`);
+    }
+    rows.forEach((row, t) => {
+      const cells = c.array(row, `validation.confusion[${t}]`);
+      if (cells.length !== classes.length) {
+        c.fail(`validation.confusion[${t}]`, `expected ${classes.length} columns, got ${cells.length}`);
+      }
+      cells.forEach((n, p) => c.count(n, `validation.confusion[${t}][${p}]`));
+    });
+    c.array(v.per_class, 'validation.per_class').forEach((pc, i) => {
+      const p = `validation.per_class[${i}]`;
+      const e = c.object(pc, p);
+      c.string(e.class, `${p}.class`);
+      c.number(e.precision, `${p}.precision`, { min: 0, max: 1 });
+      c.number(e.recall, `${p}.recall`, { min: 0, max: 1 });
+      c.number(e.f1, `${p}.f1`, { min: 0, max: 1 });
+      c.count(e.support, `${p}.support`);
+    });
+  }
+
+  c.array(r.exports, 'exports').forEach((x, i) => {
+    const p = `exports[${i}]`;
+    const e = c.object(x, p);
+    c.oneOf(e.format, `${p}.format`, EXPORT_FORMATS);
+    if (e.file !== undefined) c.string(e.file, `${p}.file`);
+    if (e.bytes !== undefined) c.count(e.bytes, `${p}.bytes`);
+    c.fraction(e.accuracy, `${p}.accuracy`);
+    c.nullableNumber(e.max_prob_diff, `${p}.max_prob_diff`, { min: 0 });
+    c.fraction(e.argmax_agreement, `${p}.argmax_agreement`);
+    c.string(e.verified_with, `${p}.verified_with`);
+  });
+
+  c.array(r.deployment, 'deployment').forEach((x, i) => {
+    const p = `deployment[${i}]`;
+    const e = c.object(x, p);
+    c.string(e.variant, `${p}.variant`);
+    c.count(e.parameters, `${p}.parameters`);
+    c.count(e.macs, `${p}.macs`);
+    c.count(e.flash_bytes, `${p}.flash_bytes`);
+    c.count(e.ram_bytes, `${p}.ram_bytes`);
+  });
+
+  c.strings(r.warnings, 'warnings');
+
+  const timing = c.object(r.timing, 'timing');
+  c.number(timing.training_seconds, 'timing.training_seconds', { min: 0 });
+  c.number(timing.total_seconds, 'timing.total_seconds', { min: 0 });
+  c.oneOf(timing.stopped_by, 'timing.stopped_by', STOP_REASONS);
+
+  return r as unknown as Report;
+}
