@@ -1,0 +1,175 @@
+/**
+ * Loads an Edge Impulse data directory (X_split_train.npy, Y_split_train.npy, X_split_test.npy,
+ * Y_split_test.npy; "test" is the validation split) and checks everything training relies on before
+ * a single epoch runs, so a bad upload fails in seconds with a message naming the file and field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { userError } from '../errors.js';
+import { decodeLabels, detectLayout, type LabelLayout } from './labels.js';
+import { readNpyFloat32, readNpyNumbers, type NpyArray } from './npy.js';
+import { readTrainInput, type TrainInput } from './train-input.js';
+
+export const EI_FILES = {
+  xTrain: 'X_split_train.npy',
+  yTrain: 'Y_split_train.npy',
+  xVal: 'X_split_test.npy',
+  yVal: 'Y_split_test.npy',
+  sampleIds: 'sample_id_details.json',
+} as const;
+
+export interface EiDataset {
+  xTrain: Float32Array;
+  yTrain: Int32Array;
+  xVal: Float32Array;
+  yVal: Int32Array;
+  /** Features per sample (row length of X after flattening). */
+  features: number;
+  classes: string[];
+  /** Per-sample shape when known: from X's own dimensions past the first, else train_input.json. */
+  inputShape?: number[];
+  labelLayout: LabelLayout;
+  /** 1 when integer labels were stored 1-based (Edge Impulse's 4-column layout, or detected). */
+  labelBase: 0 | 1;
+  info?: TrainInput;
+  maxTrainingSeconds?: number;
+  sampleIdDetails?: unknown;
+  /** One line describing what was detected, for logs and the report. */
+  summary: string;
+}
+
+export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
+  const paths = {
+    xTrain: join(dir, EI_FILES.xTrain),
+    yTrain: join(dir, EI_FILES.yTrain),
+    xVal: join(dir, EI_FILES.xVal),
+    yVal: join(dir, EI_FILES.yVal),
+  };
+  for (const p of Object.values(paths)) {
+    if (!existsSync(p)) {
+      throw userError(p, 'file', `missing: an Edge Impulse data directory holds ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
+    }
+  }
+  const info = infoFile !== undefined ? readTrainInput(infoFile) : undefined;
+  const infoWhere = infoFile ?? 'train_input.json';
+  const knownClasses = info?.classes?.length;
+
+  const xt = readNpyFloat32(paths.xTrain);
+  const xv = readNpyFloat32(paths.xVal);
+  const train = flattenX(xt, paths.xTrain);
+  const val = flattenX(xv, paths.xVal);
+  if (train.rows === 0) throw userError(paths.xTrain, 'shape', 'the training split is empty (0 rows)');
+  if (val.rows === 0) throw userError(paths.xVal, 'shape', 'the validation split is empty (0 rows): expected at least one sample');
+  if (val.features !== train.features) {
+    throw userError(paths.xVal, 'shape', `${val.features} features per row but ${EI_FILES.xTrain} has ${train.features}`);
+  }
+  let inputShape = train.inputShape;
+  if (info?.inputShape !== undefined) {
+    const product = info.inputShape.reduce((a, b) => a * b, 1);
+    if (product !== train.features) {
+      throw userError(
+        infoWhere,
+        'inputShapeString',
+        `${info.inputShapeString} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}`,
+      );
+    }
+    inputShape ??= info.inputShape;
+  }
+  checkFinite(xt.data, train.features, paths.xTrain);
+  checkFinite(xv.data, val.features, paths.xVal);
+
+  const yt = readNpyNumbers(paths.yTrain);
+  const yv = readNpyNumbers(paths.yVal);
+  checkRows(yt, train.rows, paths.yTrain, EI_FILES.xTrain);
+  checkRows(yv, val.rows, paths.yVal, EI_FILES.xVal);
+  const layout = detectLayout(yt, knownClasses);
+  if (labelColumns(yv) !== labelColumns(yt)) {
+    throw userError(paths.yVal, 'shape', `(${yv.shape.join(', ')}) does not match ${EI_FILES.yTrain}'s (${yt.shape.join(', ')}): expected the same label layout`);
+  }
+  const decTrain = decodeLabels(yt, paths.yTrain, layout, knownClasses);
+  const decVal = decodeLabels(yv, paths.yVal, layout, knownClasses, decTrain.base);
+
+  let classCount: number;
+  if (knownClasses !== undefined) {
+    classCount = knownClasses;
+    if (layout === 'one-hot' && decTrain.impliedClasses !== knownClasses) {
+      throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}`);
+    }
+  } else {
+    classCount = Math.max(decTrain.impliedClasses, layout === 'one-hot' ? 0 : decVal.impliedClasses);
+  }
+  const rangeWhere = knownClasses !== undefined ? ` (${infoWhere} names ${knownClasses} classes)` : '';
+  checkRange(decTrain.labels, classCount, paths.yTrain, decTrain.base, rangeWhere);
+  checkRange(decVal.labels, classCount, paths.yVal, decTrain.base, rangeWhere);
+  const present = new Set(decTrain.labels);
+  if (present.size < 2) {
+    throw userError(paths.yTrain, 'labels', `only one class (${[...present].join('')}) in the training split: expected at least two`);
+  }
+
+  const classes = info?.classes ?? Array.from({ length: classCount }, (_, i) => String(i));
+  const sampleIdDetails = readSampleIds(join(dir, EI_FILES.sampleIds));
+  const baseNote = layout === 'one-hot' ? '' : `, ${decTrain.base}-based`;
+  return {
+    xTrain: xt.data,
+    yTrain: decTrain.labels,
+    xVal: xv.data,
+    yVal: decVal.labels,
+    features: train.features,
+    classes,
+    ...(inputShape !== undefined ? { inputShape } : {}),
+    labelLayout: layout,
+    labelBase: decTrain.base,
+    ...(info !== undefined ? { info } : {}),
+    ...(info?.maxTrainingTimeSeconds !== undefined ? { maxTrainingSeconds: info.maxTrainingTimeSeconds } : {}),
+    ...(sampleIdDetails !== undefined ? { sampleIdDetails } : {}),
+    summary:
+      `${train.rows} training and ${val.rows} validation samples, ${train.features} features` +
+      `${inputShape !== undefined ? ` (shape ${inputShape.join('x')})` : ''}, ${classes.length} classes, ` +
+      `labels ${layout}${baseNote}`,
+  };
+}
+
+function flattenX(x: NpyArray<Float32Array>, path: string): { rows: number; features: number; inputShape?: number[] } {
+  if (x.shape.length < 2) {
+    throw userError(path, 'shape', `expected (N, features) or (N, H, W, C), got (${x.shape.join(', ')}${x.shape.length === 1 ? ',' : ''})`);
+  }
+  const rows = x.shape[0]!;
+  const features = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (features === 0) throw userError(path, 'shape', `rows have no features: (${x.shape.join(', ')})`);
+  return x.shape.length > 2 ? { rows, features, inputShape: x.shape.slice(1) } : { rows, features };
+}
+
+/** Columns per label row; (N,) and (N, 1) are the same layout. */
+function labelColumns(y: NpyArray<Float64Array>): number {
+  return y.shape.length === 1 ? 1 : y.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+function checkRows(y: NpyArray<Float64Array>, rows: number, path: string, xName: string): void {
+  const n = y.shape[0] ?? 0;
+  if (n !== rows) throw userError(path, 'shape', `${n} label rows but ${xName} has ${rows} samples`);
+}
+
+function checkFinite(data: Float32Array, features: number, path: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      throw userError(path, `row ${Math.floor(i / features)} column ${i % features}`, `value ${data[i]} is not finite: expected finite numbers`);
+    }
+  }
+}
+
+function checkRange(labels: Int32Array, classes: number, path: string, base: 0 | 1, note: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! >= classes) {
+      throw userError(path, `row ${i} label`, `class ${labels[i]! + base} is out of range: expected ${base}..${classes - 1 + base}${note}`);
+    }
+  }
+}
+
+function readSampleIds(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw userError(path, 'JSON', `not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The `features` command: a folder of WAV files -> an Edge Impulse data directory of MFCC features
+ * (X_split_*.npy float32, Y_split_*.npy one-hot float32, sample_id_details.json, train_input.json),
+ * optionally with a separate hold-out directory whose X_split_test/Y_split_test no training decision sees.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+import { userError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { MFCC_DEFAULTS, type MfccOptions } from './mfcc.js';
+import { writeNpy } from './npy.js';
+import { computeWavFeatures, listWavFiles, sortClasses, splitFiles, type LabelSource, type WavFile } from './wav-dataset.js';
+
+export interface FeaturesOptions {
+  wavDir: string;
+  outDir: string;
+  windowSeconds: number;
+  labelFrom: LabelSource;
+  validationFraction: number;
+  validationMatch?: RegExp;
+  holdoutMatch?: RegExp;
+  holdoutDir?: string;
+  seed: number;
+  mfcc: Partial<MfccOptions>;
+}
+
+export const FEATURES_DEFAULTS = {
+  windowSeconds: 1,
+  labelFrom: 'prefix' as LabelSource,
+  validationFraction: 0.2,
+  seed: 1,
+};
+
+export interface FeaturesSummary {
+  outDir: string;
+  holdoutDir?: string;
+  classes: string[];
+  features: number;
+  frames: number;
+  coeffs: number;
+  sampleRate: number;
+  train: number;
+  validation: number;
+  holdout: number;
+  /** Files whose channels were averaged to mono. */
+  multiChannelFiles: number;
+}
+
+const MFCC_FLAGS: Record<string, { key: keyof MfccOptions; integer: boolean; min: number }> = {
+  '--num-cepstral': { key: 'numCepstral', integer: true, min: 1 },
+  '--frame-length': { key: 'frameLength', integer: false, min: Number.MIN_VALUE },
+  '--frame-stride': { key: 'frameStride', integer: false, min: Number.MIN_VALUE },
+  '--num-filters': { key: 'numFilters', integer: true, min: 1 },
+  '--fft-length': { key: 'fftLength', integer: true, min: 2 },
+  '--low-frequency': { key: 'lowFrequency', integer: false, min: 0 },
+  '--high-frequency': { key: 'highFrequency', integer: false, min: 0 },
+  '--pre-emphasis': { key: 'preEmphasis', integer: false, min: -Infinity },
+  '--win-size': { key: 'winSize', integer: true, min: 1 },
+};
+
+/** Parses the `features` command line (after the command name). Accepts `--flag value` and `--flag=value`. */
+export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw userError('features', arg, 'unexpected argument: expected --option value pairs');
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!KNOWN_FLAGS.has(flag)) throw userError('features', flag, `unknown option: expected one of ${[...KNOWN_FLAGS].join(', ')}`);
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw userError('features', flag, 'expected a value after it');
+      i++;
+    }
+    values.set(flag, value);
+  }
+  const wavDir = values.get('--wav-dir');
+  const outDir = values.get('--out-directory');
+  if (wavDir === undefined) throw userError('features', '--wav-dir', 'missing: expected the folder of .wav files');
+  if (outDir === undefined) throw userError('features', '--out-directory', 'missing: expected the data directory to write');
+  const labelFrom = values.get('--label-from') ?? FEATURES_DEFAULTS.labelFrom;
+  if (labelFrom !== 'prefix' && labelFrom !== 'folder') {
+    throw userError('features', '--label-from', `expected 'prefix' or 'folder', got '${labelFrom}'`);
+  }
+  const opts: FeaturesOptions = {
+    wavDir,
+    outDir,
+    windowSeconds: numberFlag(values, '--window-seconds', FEATURES_DEFAULTS.windowSeconds, false, Number.MIN_VALUE),
+    labelFrom,
+    validationFraction: numberFlag(values, '--validation-fraction', FEATURES_DEFAULTS.validationFraction, false, 0),
+    seed: numberFlag(values, '--seed', FEATURES_DEFAULTS.seed, true, 0),
+    mfcc: {},
+  };
+  if (opts.validationFraction >= 1) {
+    throw userError('features', '--validation-fraction', `expected a number in [0, 1), got ${opts.validationFraction}`);
+  }
+  const validationMatch = regexFlag(values, '--validation-match');
+  const holdoutMatch = regexFlag(values, '--holdout-match');
+  const holdoutDir = values.get('--holdout-dir');
+  if (validationMatch !== undefined) opts.validationMatch = validationMatch;
+  if (holdoutMatch !== undefined) opts.holdoutMatch = holdoutMatch;
+  if (holdoutDir !== undefined) opts.holdoutDir = holdoutDir;
+  if ((holdoutMatch === undefined) !== (holdoutDir === undefined)) {
+    throw userError('features', holdoutMatch === undefined ? '--holdout-match' : '--holdout-dir', 'expected --holdout-match and --holdout-dir together');
+  }
+  for (const [flag, spec] of Object.entries(MFCC_FLAGS)) {
+    if (values.has(flag)) opts.mfcc[spec.key] = numberFlag(values, flag, MFCC_DEFAULTS[spec.key], spec.integer, spec.min);
+  }
+  return opts;
+}
+
+const KNOWN_FLAGS = new Set([
+  '--wav-dir',
+  '--out-directory',
+  '--window-seconds',
+  '--label-from',
+  '--validation-fraction',
+  '--validation-match',
+  '--holdout-match',
+  '--holdout-dir',
+  '--seed',
+  ...Object.keys(MFCC_FLAGS),
+]);
+
+function numberFlag(values: Map<string, string>, flag: string, fallback: number, integer: boolean, min: number): number {
+  const text = values.get(flag);
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
+    const what = integer ? 'an integer' : 'a number';
+    const bound = min === Number.MIN_VALUE ? ' > 0' : Number.isFinite(min) ? ` >= ${min}` : '';
+    throw userError('features', flag, `expected ${what}${bound}, got '${text}'`);
+  }
+  return v;
+}
+
+function regexFlag(values: Map<string, string>, flag: string): RegExp | undefined {
+  const text = values.get(flag);
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw userError('features', flag, `not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+/** Computes the features and writes the data directory (and the hold-out directory when asked). */
+export function buildFeaturesDirectory(opts: FeaturesOptions): FeaturesSummary {
+  if (!(opts.validationFraction >= 0 && opts.validationFraction < 1)) {
+    throw userError('features', 'validationFraction', `expected a number in [0, 1), got ${opts.validationFraction}`);
+  }
+  if ((opts.holdoutMatch === undefined) !== (opts.holdoutDir === undefined)) {
+    throw userError('features', 'holdoutDir', 'expected holdoutMatch and holdoutDir together');
+  }
+  if (opts.holdoutDir !== undefined && resolve(opts.holdoutDir) === resolve(opts.outDir)) {
+    throw userError('features', '--holdout-dir', 'must differ from --out-directory');
+  }
+  const files = listWavFiles(opts.wavDir, opts.labelFrom);
+  const classes = sortClasses(files.map((f) => f.label));
+  if (classes.length < 2) throw userError('--wav-dir', opts.wavDir, `only one label ('${classes[0]}') found: expected at least two classes`);
+  const split = splitFiles(files, opts);
+  if (split.train.length === 0) throw userError('features', 'split', 'no files left for training: check --validation-match/--holdout-match');
+  if (split.validation.length === 0) {
+    throw userError('features', 'split', 'the validation split is empty: raise --validation-fraction or fix --validation-match');
+  }
+  if (opts.holdoutMatch !== undefined && split.holdout.length === 0) {
+    throw userError('features', '--holdout-match', `matches none of the ${files.length} file names`);
+  }
+
+  // Compute every file once, in file order, so all splits share one check of the feature length.
+  let featureCount = -1;
+  let frames = 0;
+  let coeffs = 0;
+  let sampleRate = 0;
+  let multiChannelFiles = 0;
+  const featuresOf: Float32Array[] = [];
+  for (const f of files) {
+    const r = computeWavFeatures(f.path, opts.windowSeconds, opts.mfcc);
+    if (featureCount === -1) {
+      featureCount = r.features.length;
+      frames = r.frames;
+      coeffs = r.coeffs;
+      sampleRate = r.sampleRate;
+    } else if (r.sampleRate !== sampleRate) {
+      throw userError(f.path, 'sample rate', `${r.sampleRate} Hz differs from ${sampleRate} Hz of ${files[0]!.name}: resample to one rate`);
+    }
+    if (r.channels > 1) multiChannelFiles++;
+    featuresOf.push(r.features);
+  }
+
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const meta = {
+    windowSeconds: opts.windowSeconds,
+    sampleRate,
+    frames,
+    coeffs,
+    mfcc: { ...MFCC_DEFAULTS, ...opts.mfcc },
+    labelFrom: opts.labelFrom,
+  };
+  const trainInput = {
+    classes,
+    mode: 'classification',
+    inputShapeString: `(${featureCount},)`,
+    dendriticFeatures: meta,
+  };
+  const writeSplit = (dir: string, name: 'train' | 'test', idx: number[]): void => {
+    const x = new Float32Array(idx.length * featureCount);
+    const y = new Float32Array(idx.length * classes.length);
+    idx.forEach((fileIdx, row) => {
+      x.set(featuresOf[fileIdx]!, row * featureCount);
+      y[row * classes.length + classIndex.get(files[fileIdx]!.label)!] = 1;
+    });
+    writeNpy(join(dir, `X_split_${name}.npy`), x, [idx.length, featureCount], 'float32');
+    writeNpy(join(dir, `Y_split_${name}.npy`), y, [idx.length, classes.length], 'float32');
+  };
+  const names = (idx: number[]): Record<number, string> => Object.fromEntries(idx.map((i) => [i, files[i]!.name]));
+
+  writeDirectoryAtomically(opts.outDir, (tmp) => {
+    writeSplit(tmp, 'train', split.train);
+    writeSplit(tmp, 'test', split.validation);
+    writeFileAtomic(join(tmp, 'sample_id_details.json'), JSON.stringify({ train: split.train, validation: split.validation }));
+    writeFileAtomic(join(tmp, 'sample_names.json'), JSON.stringify(names([...split.train, ...split.validation]), null, 1));
+    writeFileAtomic(join(tmp, 'train_input.json'), JSON.stringify(trainInput, null, 2) + '\n');
+  });
+  if (opts.holdoutDir !== undefined) {
+    writeDirectoryAtomically(opts.holdoutDir, (tmp) => {
+      writeSplit(tmp, 'test', split.holdout);
+      writeFileAtomic(join(tmp, 'sample_id_details.json'), JSON.stringify({ train: [], validation: split.holdout }));
+      writeFileAtomic(join(tmp, 'sample_names.json'), JSON.stringify(names(split.holdout), null, 1));
+      writeFileAtomic(join(tmp, 'train_input.json'), JSON.stringify(trainInput, null, 2) + '\n');
+    });
+  }
+  return {
+    outDir: opts.outDir,
+    ...(opts.holdoutDir !== undefined ? { holdoutDir: opts.holdoutDir } : {}),
+    classes,
+    features: featureCount,
+    frames,
+    coeffs,
+    sampleRate,
+    train: split.train.length,
+    validation: split.validation.length,
+    holdout: split.holdout.length,
+    multiChannelFiles,
+  };
+}
+
+/**
+ * Builds the files in a fresh temporary folder beside `dir`, then moves them in: a new `dir` is
+ * renamed into place whole; an existing one gets each file renamed over the old one, so other files
+ * a user keeps there survive and an interrupted run never leaves a half-written split.
+ */
+function writeDirectoryAtomically(dir: string, fill: (tmp: string) => void): void {
+  const parent = dirname(resolve(dir));
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
+  chmodSync(tmp, 0o755); // mkdtemp makes it private; the data directory is an ordinary folder
+  try {
+    fill(tmp);
+    if (!existsSync(dir)) {
+      renameSync(tmp, dir);
+      return;
+    }
+    if (!statSync(dir).isDirectory()) throw userError(dir, 'output directory', 'exists and is not a directory');
+    for (const name of readdirSync(tmp)) renameSync(join(tmp, name), join(dir, name));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export type { WavFile };

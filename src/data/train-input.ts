@@ -1,0 +1,73 @@
+/**
+ * train_input.json, the description Edge Impulse passes with --info-file. Only the fields we use are
+ * type-checked; everything else is kept as given.
+ */
+import { readFileSync } from 'node:fs';
+import { userError } from '../errors.js';
+
+export interface TrainInput {
+  classes?: string[];
+  mode?: string;
+  inputShapeString?: string;
+  /** Parsed from inputShapeString, e.g. "(96, 96, 1)" -> [96, 96, 1]. */
+  inputShape?: number[];
+  maxTrainingTimeSeconds?: number;
+  [key: string]: unknown;
+}
+
+export function readTrainInput(path: string): TrainInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw userError(path, 'file', code === 'ENOENT' ? 'not found (given by --info-file)' : `cannot be read (${code})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw userError(path, 'JSON', `not valid JSON: ${(err as Error).message}`);
+  }
+  return validateTrainInput(parsed, path);
+}
+
+export function validateTrainInput(parsed: unknown, path: string): TrainInput {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw userError(path, 'JSON', 'expected an object at the top level');
+  }
+  const info = { ...(parsed as Record<string, unknown>) } as TrainInput;
+  if (info.classes !== undefined) {
+    if (!Array.isArray(info.classes) || !info.classes.every((c) => typeof c === 'string' || typeof c === 'number')) {
+      throw userError(path, 'classes', 'expected an array of class names (strings)');
+    }
+    info.classes = info.classes.map(String);
+  }
+  if (info.mode !== undefined && typeof info.mode !== 'string') {
+    throw userError(path, 'mode', `expected a string, got ${JSON.stringify(info.mode)}`);
+  }
+  if (info.inputShapeString !== undefined) {
+    if (typeof info.inputShapeString !== 'string') {
+      throw userError(path, 'inputShapeString', `expected a string like "(650,)", got ${JSON.stringify(info.inputShapeString)}`);
+    }
+    info.inputShape = parseShapeString(info.inputShapeString, path);
+  }
+  if (info.maxTrainingTimeSeconds !== undefined && info.maxTrainingTimeSeconds !== null) {
+    const v = info.maxTrainingTimeSeconds;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw userError(path, 'maxTrainingTimeSeconds', `expected a positive number of seconds, got ${JSON.stringify(v)}`);
+    }
+  }
+  return info;
+}
+
+/** "(650,)" -> [650]; "(96, 96, 1)" -> [96, 96, 1]. */
+export function parseShapeString(text: string, where: string): number[] {
+  const m = /^\s*[([]\s*((?:\d+\s*,\s*)*\d+)\s*,?\s*[)\]]\s*$/.exec(text);
+  if (m === null) {
+    throw userError(where, 'inputShapeString', `expected a tuple of positive integers like "(650,)" or "(96, 96, 1)", got ${JSON.stringify(text)}`);
+  }
+  const dims = m[1]!.split(',').map((s) => Number.parseInt(s.trim(), 10));
+  if (dims.some((d) => d <= 0)) throw userError(where, 'inputShapeString', `dimensions must be positive, got ${JSON.stringify(text)}`);
+  return dims;
+}

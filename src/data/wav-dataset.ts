@@ -1,0 +1,134 @@
+/**
+ * A folder of WAV files as a labelled data set: discovery, labels, MFCC per file, and the
+ * train/validation/hold-out split.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { userError } from '../errors.js';
+import { Rng } from '../engine/rng.js';
+import { mfcc, padOrCrop, type MfccOptions } from './mfcc.js';
+import { readWav } from './wav.js';
+
+export type LabelSource = 'prefix' | 'folder';
+
+export interface WavFile {
+  /** Path relative to the WAV folder, '/'-separated. */
+  name: string;
+  path: string;
+  label: string;
+}
+
+export interface WavFeatures {
+  features: Float32Array;
+  frames: number;
+  coeffs: number;
+  sampleRate: number;
+  /** Channels in the file; above 1 the channels were averaged. */
+  channels: number;
+}
+
+/**
+ * MFCC features for one WAV file, padded with zeros or cropped to `windowSeconds`.
+ * This is what `features` computes per file and what `predict` computes for an audio input.
+ */
+export function computeWavFeatures(path: string, windowSeconds = 1, mfccOptions: Partial<MfccOptions> = {}): WavFeatures {
+  const wav = readWav(path);
+  const n = Math.round(wav.sampleRate * windowSeconds);
+  const r = mfcc(padOrCrop(wav.samples, n), wav.sampleRate, mfccOptions);
+  return { features: r.features, frames: r.frames, coeffs: r.coeffs, sampleRate: wav.sampleRate, channels: wav.channels };
+}
+
+/** Every .wav under `dir` (recursively), sorted by relative path, with its label. */
+export function listWavFiles(dir: string, labelFrom: LabelSource): WavFile[] {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw userError('--wav-dir', dir, 'not a directory: expected a folder of .wav files');
+  const files: WavFile[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && entry.name.toLowerCase().endsWith('.wav')) {
+        const name = relative(dir, p).split('\\').join('/');
+        files.push({ name, path: p, label: labelOf(name, p, dir, labelFrom) });
+      }
+    }
+  };
+  walk(dir);
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (files.length === 0) throw userError('--wav-dir', dir, 'contains no .wav files');
+  return files;
+}
+
+function labelOf(name: string, path: string, root: string, from: LabelSource): string {
+  if (from === 'folder') {
+    const parent = dirname(path);
+    if (relative(root, parent) === '') {
+      throw userError(name, 'label', 'file sits directly in --wav-dir: with --label-from folder, put each class in its own sub-folder');
+    }
+    return basename(parent);
+  }
+  const base = basename(name).replace(/\.wav$/i, '');
+  const cut = base.search(/[_-]/);
+  if (cut <= 0) {
+    throw userError(name, 'label', "file name has no label prefix: expected '<label>_...' or '<label>-...' (or use --label-from folder)");
+  }
+  return base.slice(0, cut);
+}
+
+/** Class names in a stable order: numeric-aware, so "2" sorts before "10". */
+export function sortClasses(labels: Iterable<string>): string[] {
+  return [...new Set(labels)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+export interface SplitOptions {
+  validationFraction: number;
+  validationMatch?: RegExp;
+  holdoutMatch?: RegExp;
+  seed: number;
+}
+
+export interface Split {
+  train: number[];
+  validation: number[];
+  holdout: number[];
+}
+
+/**
+ * Hold-out files (matching holdoutMatch) are set aside first. Of the rest, files matching
+ * validationMatch go to validation; without it a seeded random, per-label (stratified) share of
+ * validationFraction does. Indices come back ascending, so the split depends only on the seed.
+ */
+export function splitFiles(files: readonly WavFile[], opts: SplitOptions): Split {
+  const split: Split = { train: [], validation: [], holdout: [] };
+  const rest: number[] = [];
+  files.forEach((f, i) => {
+    if (opts.holdoutMatch !== undefined && opts.holdoutMatch.test(f.name)) split.holdout.push(i);
+    else rest.push(i);
+  });
+  if (opts.validationMatch !== undefined) {
+    for (const i of rest) (opts.validationMatch.test(files[i]!.name) ? split.validation : split.train).push(i);
+    return split;
+  }
+  const rng = new Rng(opts.seed);
+  const byLabel = new Map<string, number[]>();
+  for (const i of rest) {
+    const list = byLabel.get(files[i]!.label) ?? [];
+    list.push(i);
+    byLabel.set(files[i]!.label, list);
+  }
+  for (const label of sortClasses(byLabel.keys())) {
+    const members = byLabel.get(label)!;
+    rng.shuffle(members);
+    const take = Math.round(members.length * opts.validationFraction);
+    split.validation.push(...members.slice(0, take));
+    split.train.push(...members.slice(take));
+  }
+  split.train.sort((a, b) => a - b);
+  split.validation.sort((a, b) => a - b);
+  return split;
+}
