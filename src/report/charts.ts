@@ -193,7 +193,12 @@ export function lineChart(o: LineChartOptions): string {
   const box: Box = { left: Math.max(48, yTickWidth + 30), top: 0, right: width - 14, bottom: height - 42 };
   const sx = (x: number): number => box.left + ((x - x0) / (x1 - x0)) * (box.right - box.left);
 
-  const labelItems = markers.map((m) => ({ x: sx(m.x) + 3, width: textWidth(m.label, labelFont) }));
+  // A label sits right of its line, or left of it when it would run past the plot's right edge.
+  const flip = markers.map((m) => sx(m.x) + 3 + textWidth(m.label, labelFont) > width - 2);
+  const labelItems = markers.map((m, i) => {
+    const w = textWidth(m.label, labelFont);
+    return { x: flip[i] ? sx(m.x) - 3 - w : sx(m.x) + 3, width: w };
+  });
   const lanes = assignLanes(labelItems, 4);
   const laneCount = markers.length ? Math.max(...lanes) + 1 : 0;
   box.top = legendY + 14 + laneCount * laneHeight + 4;
@@ -259,7 +264,8 @@ export function lineChart(o: LineChartOptions): string {
       `<title>${escapeXml(m.title ?? m.label)}</title>`,
       `<line x1="${x}" x2="${x}" y1="${labelY - 9}" y2="${box.bottom}" stroke="${style.color}" stroke-width="1.5"` +
         `${style.dash ? ` stroke-dasharray="${style.dash}"` : ''}/>`,
-      `<text x="${r1(sx(m.x) + 3)}" y="${labelY}" font-size="${labelFont}" fill="${style.color}">${escapeXml(m.label)}</text>`,
+      `<text x="${r1(flip[i] ? sx(m.x) - 3 : sx(m.x) + 3)}" y="${labelY}"${flip[i] ? ' text-anchor="end"' : ''} ` +
+        `font-size="${labelFont}" fill="${style.color}">${escapeXml(m.label)}</text>`,
       '</g>',
     );
   });

@@ -123,7 +123,7 @@ function summary(r: Report): string {
     : 'dendrites off';
   if (gain) {
     const d = (gain.withSets - gain.without) * 100;
-    dendriteSub += `<br>best val acc ${pct(gain.without)} without → ${pct(gain.withSets)} with (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
+    dendriteSub += `<br>best val acc ${pct(gain.without)} before the first set → ${pct(gain.withSets)} with sets (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
   }
   const stopped: Record<Report['timing']['stopped_by'], string> = {
     completed: 'dendrite controller finished',
@@ -180,7 +180,7 @@ function curves(r: Report): string {
     bands,
   });
   const events = r.dendrites.events.length
-    ? `<table class="events"><thead><tr><th>epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+    ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
         .map((ev, i) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(markers[i]!.label)} · ${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
         .join('')}</tbody></table>`
     : '';
@@ -213,7 +213,7 @@ function learningRate(r: Report): string {
 function confusion(r: Report): string {
   const v = r.validation;
   if (!v) return '<section><h2>Validation</h2><p class="muted">No validation split: no confusion matrix.</p></section>';
-  const perClass = `<table class="per-class"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>${v.per_class
+  const perClass = `<table class="per-class"><thead><tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">support</th></tr></thead><tbody>${v.per_class
     .map(
       (c) =>
         `<tr><td>${e(c.class)}</td><td class="n">${num(c.precision)}</td><td class="n">${num(c.recall)}</td><td class="n${c.f1 < 0.5 ? ' bad' : ''}">${num(c.f1)}</td><td class="n">${int(c.support)}</td></tr>`,
@@ -232,19 +232,19 @@ function fidelity(r: Report): string {
   const rows = verdict.rows
     .map(({ check: x, status, accuracy_delta, reason }) => {
       const delta = x.format === 'engine' || accuracy_delta === null ? '' : ` <span class="muted">(${accuracy_delta >= 0 ? '+' : ''}${(accuracy_delta * 100).toFixed(1)})</span>`;
-      return `<tr class="fid-${status}"><td>${e(x.format)}</td><td>${e(x.file ?? '(in memory)')}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
+      return `<tr class="fid-${status}"><td class="nowrap">${e(x.format)}</td><td>${e(x.file ?? '(in memory)')}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
     })
     .join('');
   return `<section id="fidelity"><h2>Export fidelity</h2>
 <p class="muted">Each exported file run on the validation set and compared with the trained model (engine). Tolerances: float max prob diff ≤ ${t.floatMaxProbDiff}, agreement ≥ ${t.floatMinAgreement * 100}%; int8 agreement ≥ ${t.int8MinAgreement * 100}%, accuracy drop ≤ ${t.int8MaxAccuracyDrop * 100} points.</p>
-<table class="fidelity"><thead><tr><th>format</th><th>file</th><th>size</th><th>accuracy (Δ pts)</th><th>max prob diff</th><th>argmax agreement</th><th>verified with</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+<table class="fidelity"><thead><tr><th>format</th><th>file</th><th class="n">size</th><th class="n">accuracy (Δ pts)</th><th class="n">max prob diff</th><th class="n">argmax agreement</th><th>verified with</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function deployment(r: Report): string {
   if (r.deployment.length === 0) return '';
   const bars = (title: string, key: 'parameters' | 'flash_bytes' | 'ram_bytes', color: string, format: (v: number) => string): string =>
     `<figure class="chart-deploy-${key}">${barChart({ title, bars: r.deployment.map((d) => ({ label: d.variant, value: d[key] })), color, format, width: 330 })}</figure>`;
-  const table = `<table><thead><tr><th>variant</th><th>parameters</th><th>MACs</th><th>flash</th><th>RAM</th></tr></thead><tbody>${r.deployment
+  const table = `<table><thead><tr><th>variant</th><th class="n">parameters</th><th class="n">MACs</th><th class="n">flash</th><th class="n">RAM</th></tr></thead><tbody>${r.deployment
     .map((d) => `<tr><td>${e(d.variant)}</td><td class="n">${int(d.parameters)}</td><td class="n">${int(d.macs)}</td><td class="n">${bytes(d.flash_bytes)}</td><td class="n">${bytes(d.ram_bytes)}</td></tr>`)
     .join('')}</tbody></table>`;
   return `<section id="deployment"><h2>Cost on the device</h2>
@@ -265,7 +265,7 @@ function modelAndData(r: Report): string {
 <tr><th>classes (${d.classes.length})</th><td>${d.classes.map(e).join(', ')}</td></tr>
 <tr><th>label layout</th><td>${e(d.label_layout)}</td></tr>
 </tbody></table>
-<table><thead><tr><th>layer</th><th>kind</th><th>output</th><th>parameters</th></tr></thead><tbody>${layers}
+<table><thead><tr><th>layer</th><th>kind</th><th class="n">output</th><th class="n">parameters</th></tr></thead><tbody>${layers}
 <tr class="total"><td colspan="3">total</td><td class="n">${int(r.model.parameters)}</td></tr></tbody></table></div></section>`;
 }
 
@@ -306,11 +306,13 @@ svg.chart { max-width: 100%; height: auto; display: block; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin-top: 8px; }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid #edf0f2; vertical-align: top; }
 thead th { font-weight: 600; color: #454d57; border-bottom: 2px solid #dfe3e7; }
+th.n { text-align: right; }
+td.nowrap { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.bad { color: #c24f00; font-weight: 600; }
 tr.total td { font-weight: 600; border-top: 2px solid #dfe3e7; }
 table.kv th { width: 38%; font-weight: 500; color: #5b6470; }
-table.config tr.set td { font-weight: 600; }
+table.config tr.set td, table.config tr.set code { font-weight: 650; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .two { display: grid; grid-template-columns: auto 1fr; gap: 24px; align-items: start; }
 .three { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; }
