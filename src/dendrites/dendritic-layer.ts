@@ -1,0 +1,340 @@
+import type { ForwardContext, Layer, Param, WrappableLayer } from '../engine/layer.js';
+import type { Rng } from '../engine/rng.js';
+import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
+import type { GraphBuilder } from '../export/graph.js';
+import { userError } from '../errors.js';
+
+export type DendriteActivation = 'sigmoid' | 'tanh' | 'relu';
+export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', 'tanh', 'relu'];
+
+export interface DendriteSetOptions {
+  /** New branch weights are N(0,1) x initScale (the reference's candidate-weight-init, 0.01). */
+  initScale: number;
+  activation: DendriteActivation;
+}
+
+/** One dendrite set on one layer: its branch D_i, output weight v_i and cascade weights w_ij (j < i). */
+interface DendriteSet {
+  branch: WrappableLayer;
+  activation: DendriteActivation;
+  v: Param;
+  /** w[j] weighs earlier dendrite j's output into this one's pre-activation. */
+  w: Param[];
+  /** d_i = f(pre_i) from the last forward, [N, ..., C]. */
+  d: Float32Array | undefined;
+  /** dL/dd_i, then dL/dpre_i in place during backward. */
+  g: Float32Array | undefined;
+}
+
+/** What a caller needs to install a set whose branch was trained elsewhere (correlation training). */
+export interface PreparedSet {
+  branch: WrappableLayer;
+  activation: DendriteActivation;
+  /** Cascade weights from each existing set, each of length outChannels (copied). */
+  cascade: Float32Array[];
+}
+
+/**
+ * A wrappable layer L with dendrite sets:
+ *   out = L(x) + sum_i v_i ⊙ d_i,   d_i = f_i(D_i(x) + sum_{j<i} w_ij ⊙ d_j)
+ * v and w hold one weight per output channel, broadcast over the channels-last last axis. New v and w
+ * start at zero, so adding a set leaves the function unchanged. The wrapper keeps L's name, so the base
+ * parameters keep their names ("<layer>/kernel") and checkpoints stay compatible across wrapping.
+ */
+export class DendriticLayer implements Layer {
+  readonly kind = 'dendritic';
+  name: string;
+  readonly base: WrappableLayer;
+  readonly outChannels: number;
+  /**
+   * Called at the start of backward with the layer's input and dL/d(out): the error signal of each output
+   * neuron. Correlation training listens here; nothing else should.
+   */
+  errorProbe: ((x: Tensor, dy: Tensor) => void) | undefined;
+  private readonly sets: DendriteSet[] = [];
+  private x: Tensor | undefined;
+  private y: Float32Array | undefined;
+  private dx: Float32Array | undefined;
+  private outShape: number[] | undefined;
+
+  constructor(base: WrappableLayer) {
+    this.base = base;
+    this.name = base.name;
+    this.outChannels = base.outChannels;
+  }
+
+  get setCount(): number {
+    return this.sets.length;
+  }
+
+  /** Activation of set i. */
+  activationOf(i: number): DendriteActivation {
+    return this.set(i).activation;
+  }
+
+  /** Set i's branch layer D_i (for inspection and correlation training). */
+  branchOf(i: number): WrappableLayer {
+    return this.set(i).branch;
+  }
+
+  /** d_i from the last forward (valid until the next forward). */
+  dendriteOutput(i: number): Float32Array {
+    const d = this.set(i).d;
+    if (d === undefined) throw new Error(`DendriticLayer(${this.name}): dendrite ${i} output read before forward`);
+    return d;
+  }
+
+  /** Input of the last forward (valid while the previous layer's buffer is). */
+  get lastInput(): Tensor | undefined {
+    return this.x;
+  }
+
+  /** Adds a set with a fresh branch (N(0,1) x initScale) and zero v, w: the outputs do not change. */
+  addSet(rng: Rng, o: DendriteSetOptions): void {
+    if (!(o.initScale > 0 && Number.isFinite(o.initScale))) {
+      throw userError('parameters', 'candidate-weight-init', `expected a positive number, got ${o.initScale}`);
+    }
+    checkActivation(o.activation);
+    const i = this.sets.length;
+    const branch = this.base.sibling(`${this.name}/dendrite${i}`, rng, o.initScale);
+    this.installSet({ branch, activation: o.activation, cascade: this.sets.map(() => new Float32Array(this.outChannels)) });
+  }
+
+  /** Installs a prepared branch with zero output weight v (its cascade weights are taken as given). */
+  installSet(p: PreparedSet): void {
+    checkActivation(p.activation);
+    const i = this.sets.length;
+    const C = this.outChannels;
+    if (p.branch.outChannels !== C) throw new Error(`DendriticLayer(${this.name}): branch has ${p.branch.outChannels} channels, expected ${C}`);
+    if (p.cascade.length !== i || p.cascade.some((w) => w.length !== C)) {
+      throw new Error(`DendriticLayer(${this.name}): set ${i} needs ${i} cascade vectors of length ${C}`);
+    }
+    p.branch.name = `${this.name}/dendrite${i}`;
+    this.sets.push({
+      branch: p.branch,
+      activation: p.activation,
+      v: vectorParam(`v${i}`, new Float32Array(C)),
+      w: p.cascade.map((w, j) => vectorParam(`w${i}_${j}`, w.slice())),
+      d: undefined,
+      g: undefined,
+    });
+  }
+
+  removeLastSet(): void {
+    if (this.sets.length === 0) throw new Error(`DendriticLayer(${this.name}): no dendrite set to remove`);
+    this.sets.pop();
+  }
+
+  outputShape(inputShape: Shape): number[] {
+    return this.base.outputShape(inputShape);
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const b = this.base.forward(x, ctx);
+    const n = b.data.length;
+    const C = this.outChannels;
+    const y = (this.y = reuse(this.y, n));
+    y.set(b.data);
+    for (const [i, s] of this.sets.entries()) {
+      const z = s.branch.forward(x, ctx).data;
+      const d = (s.d = reuse(s.d, n));
+      d.set(z);
+      for (let j = 0; j < i; j++) addScaled(d, this.sets[j]!.d!, s.w[j]!.value, C);
+      activate(s.activation, d);
+      addScaled(y, d, s.v.value, C);
+    }
+    this.x = x;
+    this.outShape = b.shape;
+    return { data: y, shape: b.shape };
+  }
+
+  backward(dy: Tensor): Tensor {
+    const x = this.requireInput();
+    const dx = (this.dx = reuse(this.dx, x.data.length));
+    dx.set(this.base.backward(dy).data);
+    this.backwardDendrites(dy, (gpre, branch) => {
+      const g = branch.backward(gpre).data;
+      for (let k = 0; k < dx.length; k++) dx[k] += g[k];
+    });
+    return { data: dx, shape: x.shape };
+  }
+
+  backwardParamsOnly(dy: Tensor): void {
+    const paramsOnly = (l: Layer, g: Tensor): void => {
+      if (l.backwardParamsOnly !== undefined) l.backwardParamsOnly(g);
+      else l.backward(g);
+    };
+    this.requireInput();
+    paramsOnly(this.base, dy);
+    this.backwardDendrites(dy, (gpre, branch) => paramsOnly(branch, gpre));
+  }
+
+  /**
+   * Walks the sets last to first: dL/dd_i = v_i ⊙ dy + sum_{k>i} w_ki ⊙ dL/dpre_k, then
+   * dL/dpre_i = dL/dd_i * f'(pre_i), which feeds branch i, v_i, and w_ij.
+   */
+  private backwardDendrites(dy: Tensor, intoBranch: (gpre: Tensor, branch: WrappableLayer) => void): void {
+    const x = this.requireInput();
+    this.errorProbe?.(x, dy);
+    const C = this.outChannels;
+    const n = dy.data.length;
+    const shape = this.outShape!;
+    for (const s of this.sets) {
+      s.g = reuse(s.g, n);
+      s.g.fill(0);
+    }
+    for (let i = this.sets.length - 1; i >= 0; i--) {
+      const s = this.sets[i]!;
+      const g = s.g!;
+      const d = s.d!;
+      accumulateChannelDot(dy.data, d, s.v.grad, C);
+      addScaled(g, dy.data, s.v.value, C);
+      derive(s.activation, d, g);
+      for (let j = 0; j < i; j++) {
+        const dj = this.sets[j]!;
+        accumulateChannelDot(g, dj.d!, s.w[j]!.grad, C);
+        addScaled(dj.g!, g, s.w[j]!.value, C);
+      }
+      intoBranch({ data: g, shape }, s.branch);
+    }
+  }
+
+  params(): Param[] {
+    const out: Param[] = [...this.base.params()];
+    for (const [i, s] of this.sets.entries()) {
+      for (const p of s.branch.params()) out.push(renamed(`dendrite${i}/${p.name}`, p));
+      out.push(s.v, ...s.w);
+    }
+    return out;
+  }
+
+  /** Base params only (the neurons). */
+  baseParams(): Param[] {
+    return this.base.params();
+  }
+
+  /** Dendrite params only (branches, v, w). */
+  dendriteParams(): Param[] {
+    const base = new Set(this.base.params().map((p) => p.value));
+    return this.params().filter((p) => !base.has(p.value));
+  }
+
+  freezeBase(frozen: boolean): void {
+    for (const p of this.base.params()) p.trainable = !frozen;
+  }
+
+  freezeDendrites(frozen: boolean): void {
+    for (const p of this.dendriteParams()) p.trainable = !frozen;
+  }
+
+  macs(inputShape: Shape): number {
+    const outElems = sizeOf(this.outputShape(inputShape));
+    let n = this.base.macs(inputShape);
+    for (let i = 0; i < this.sets.length; i++) n += this.sets[i]!.branch.macs(inputShape) + outElems * (i + 1);
+    return n;
+  }
+
+  toGraph(g: GraphBuilder, input: string, inputShape: Shape): string {
+    let out = this.base.toGraph(g, input, inputShape);
+    const shape = [1, ...this.outputShape(inputShape)];
+    const ds: string[] = [];
+    for (const [i, s] of this.sets.entries()) {
+      let pre = s.branch.toGraph(g, input, inputShape);
+      for (let j = 0; j < i; j++) {
+        const term = g.add(`${this.name}/w${i}_${j}`, [ds[j]!], shape, { op: 'channel_affine', scale: s.w[j]!.value.slice() });
+        pre = g.add(`${this.name}/pre${i}`, [pre, term], shape, { op: 'add' });
+      }
+      const d = g.add(`${this.name}/d${i}`, [pre], shape, { op: s.activation });
+      ds.push(d);
+      const contribution = g.add(`${this.name}/v${i}`, [d], shape, { op: 'channel_affine', scale: s.v.value.slice() });
+      out = g.add(`${this.name}/out${i}`, [out, contribution], shape, { op: 'add' });
+    }
+    return out;
+  }
+
+  private set(i: number): DendriteSet {
+    const s = this.sets[i];
+    if (s === undefined) throw new Error(`DendriticLayer(${this.name}): no dendrite set ${i} (has ${this.sets.length})`);
+    return s;
+  }
+
+  private requireInput(): Tensor {
+    if (this.x === undefined) throw new Error(`DendriticLayer(${this.name}): backward called before forward`);
+    return this.x;
+  }
+}
+
+function checkActivation(a: string): void {
+  if (!(DENDRITE_ACTIVATIONS as readonly string[]).includes(a)) {
+    throw userError('parameters', 'dendrite-activation', `expected one of ${DENDRITE_ACTIVATIONS.join(', ')}, got '${a}'`);
+  }
+}
+
+function vectorParam(name: string, value: Float32Array): Param {
+  return { name, shape: [value.length], value, grad: new Float32Array(value.length), trainable: true };
+}
+
+/** A view of a branch parameter under the wrapper's name; trainable writes through. */
+function renamed(name: string, p: Param): Param {
+  return {
+    name,
+    get shape() {
+      return p.shape;
+    },
+    get value() {
+      return p.value;
+    },
+    get grad() {
+      return p.grad;
+    },
+    get trainable() {
+      return p.trainable;
+    },
+    set trainable(t: boolean) {
+      p.trainable = t;
+    },
+  };
+}
+
+/** acc[k] += src[k] * scale[k mod C] (channels-last broadcast). */
+export function addScaled(acc: Float32Array, src: Float32Array, scale: Float32Array, C: number): void {
+  for (let r = 0; r < acc.length; r += C) {
+    for (let c = 0; c < C; c++) acc[r + c] += src[r + c] * scale[c];
+  }
+}
+
+/** out[c] += sum over positions of a[k] * b[k] for channel c. */
+export function accumulateChannelDot(a: Float32Array, b: Float32Array, out: Float32Array, C: number): void {
+  for (let r = 0; r < a.length; r += C) {
+    for (let c = 0; c < C; c++) out[c] += a[r + c] * b[r + c];
+  }
+}
+
+export function activate(f: DendriteActivation, v: Float32Array): void {
+  switch (f) {
+    case 'sigmoid':
+      for (let k = 0; k < v.length; k++) v[k] = 1 / (1 + Math.exp(-v[k]));
+      return;
+    case 'tanh':
+      for (let k = 0; k < v.length; k++) v[k] = Math.tanh(v[k]);
+      return;
+    case 'relu':
+      for (let k = 0; k < v.length; k++) if (v[k] < 0) v[k] = 0;
+      return;
+  }
+}
+
+/** g *= f'(pre), written with d = f(pre). */
+export function derive(f: DendriteActivation, d: Float32Array, g: Float32Array): void {
+  switch (f) {
+    case 'sigmoid':
+      for (let k = 0; k < g.length; k++) g[k] *= d[k] * (1 - d[k]);
+      return;
+    case 'tanh':
+      for (let k = 0; k < g.length; k++) g[k] *= 1 - d[k] * d[k];
+      return;
+    case 'relu':
+      for (let k = 0; k < g.length; k++) if (!(d[k] > 0)) g[k] = 0;
+      return;
+  }
+}
