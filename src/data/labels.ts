@@ -53,7 +53,7 @@ export function decodeLabels(
     const c = y.shape[1]!;
     const bad = firstNonOneHotRow(y.data, n, c);
     if (bad !== -1) {
-      const row = Array.from(y.data.subarray(bad * c, Math.min(bad * c + c, bad * c + 12)));
+      const row = Array.from(y.data.subarray(bad * c, Math.min(bad * c + c, bad * c + 12)), (v) => Number(v.toPrecision(7)));
       throw userError(
         path,
         `row ${bad}`,
