@@ -118,19 +118,10 @@ class OnnxGraphWriter {
       case 'input':
         this.emitInput(node, spec.features);
         return;
-      case 'reshape': {
-        const x = this.channelsLast(node, 0);
-        const shape = this.constInt64(`${node.name}_shape`, node.shape);
-        this.checkSameSize(node, this.placed(node, 0).shape);
-        this.setLayout(node, 'cl', this.op('Reshape', node, [x, shape]));
+      case 'reshape':
+      case 'flatten':
+        this.emitReshape(node, spec.op);
         return;
-      }
-      case 'flatten': {
-        const x = this.channelsLast(node, 0);
-        this.checkSameSize(node, this.placed(node, 0).shape);
-        this.setLayout(node, 'cl', this.op('Flatten', node, [x], [intAttr('axis', 1)]));
-        return;
-      }
       case 'conv':
         this.emitConv(node, spec);
         return;
@@ -190,6 +181,24 @@ class OnnxGraphWriter {
       throw new Error(`exportOnnx: input node '${node.name}' shape [${node.shape.join(', ')}] is not [1, ${features}]`);
     }
     this.values.set(node.name, { shape: node.shape, cl: ONNX_INPUT_NAME, cf: ONNX_INPUT_NAME });
+  }
+
+  private emitReshape(node: GraphNode, op: 'reshape' | 'flatten'): void {
+    const input = this.placed(node, 0);
+    this.checkSameSize(node, input.shape);
+    const unchanged = input.shape.length === node.shape.length && input.shape.every((d, i) => d === node.shape[i]);
+    if (unchanged && node.name !== this.graph.output) {
+      // A reshape to the same shape (the [1, F] -> [F] step of a dense model) is the same tensor: no node.
+      this.values.set(node.name, input);
+      return;
+    }
+    const x = this.channelsLast(node, 0);
+    if (op === 'flatten') {
+      this.setLayout(node, 'cl', this.op('Flatten', node, [x], [intAttr('axis', 1)]));
+      return;
+    }
+    const shape = this.constInt64(`${node.name}_shape`, node.shape);
+    this.setLayout(node, 'cl', this.op('Reshape', node, [x, shape]));
   }
 
   private emitConv(node: GraphNode, spec: Extract<GraphOp, { op: 'conv' }>): void {

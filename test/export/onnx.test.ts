@@ -273,3 +273,13 @@ test('exportOnnx refuses an output that is not softmax probabilities, or of the 
   const wrongClasses = { ...t.graph(t.unary(logits, 'softmax')), classes: 4 };
   assert.throws(() => exportOnnx(wrongClasses), /expected \[1, 4\]/);
 });
+
+test('a reshape that keeps the shape adds no node; a dense network is Gemm, Relu, Gemm, Softmax', async () => {
+  const rng = new Rng(9);
+  const t = new TestGraph(rng, 10);
+  const same = t.reshape(t.input, [10]);
+  const hidden = t.unary(t.dense(same, 10, 6, [1, 6]), 'relu');
+  const graph = t.graph(t.unary(t.dense(hidden, 6, 3, [1, 3]), 'softmax'));
+  assert.deepEqual(opTypes(exportOnnx(graph)), ['Gemm', 'Relu', 'Gemm', 'Softmax']);
+  assert.ok((await maxDiffAgainstNaive(graph, rng, 3, true)) <= TOLERANCE);
+});
