@@ -4,7 +4,9 @@
  *  - 'plain': off a terminal (Edge Impulse logs, CI): one line per epoch, one per dendrite event,
  *             info/warning lines and the final summary; never a partial line or control character.
  *  - 'quiet': only warnings and the final summary.
- *  - 'json':  one JSON object per line on stdout, for scripts ({"type": "epoch", ...}).
+ *  - 'json':  one JSON object per line on stdout, for scripts: {"type": "epoch_start" | "epoch" |
+ *             "dendrite_event" | "info" | "warning" | "result", ...}; an epoch line carries the EpochRecord
+ *             fields, a dendrite_event line {epoch, event, detail?}, a result line the RunSummary.
  */
 import type { DendriteEvent, EpochRecord, StopReason } from './schema.js';
 
@@ -167,7 +169,8 @@ class Logger implements ProgressLogger {
   }
 
   event(e: DendriteEvent): void {
-    if (this.mode === 'json') return this.json('dendrite_event', { ...e });
+    // The event's own type goes in `event`: `type` is the line's kind in json mode.
+    if (this.mode === 'json') return this.json('dendrite_event', { epoch: e.epoch, event: e.type, ...(e.detail ? { detail: e.detail } : {}) });
     if (this.mode === 'quiet') return;
     this.line(formatEventLine(e));
   }
