@@ -17,6 +17,7 @@ import { Flatten } from '../../src/engine/layers/reshape.js';
 import { BatchNorm } from '../../src/engine/layers/batchnorm.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { verifyOnnx } from '../../src/export/verify.js';
+import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
 
 const SAMPLES = 24;
 
@@ -97,4 +98,33 @@ test('engine parity: conv1d stride 2 with batch norm and avgpool same on an odd 
     new Dense({ name: 'out', inFeatures: 13 * 6, units: 3, rng }),
   ];
   await assertParity('conv1d-s2', new Sequential([49, 13], layers), rng);
+});
+
+test('engine parity: dendritic conv1d, conv2d and dense layers with two cascaded dendrite sets', async () => {
+  const rng = new Rng(15);
+  const wrap = (layer: Conv1D | Conv2D | Dense, activations: DendriteActivation[]): DendriticLayer => {
+    const wrapped = new DendriticLayer(layer);
+    for (const activation of activations) wrapped.addSet(rng, { initScale: 0.5, activation });
+    return wrapped;
+  };
+  const conv1d: Layer[] = [
+    wrap(new Conv1D({ name: 'c1', inChannels: 13, filters: 6, kernelSize: 3, stride: 2, padding: 'same', rng }), ['sigmoid', 'tanh']),
+    new ReLU('r1'),
+    new MaxPool1D({ name: 'p1', poolSize: 2, padding: 'same' }),
+    wrap(new Conv1D({ name: 'c2', inChannels: 6, filters: 8, kernelSize: 3, padding: 'valid', rng }), ['relu', 'sigmoid']),
+    new ReLU('r2'),
+    new Flatten({ name: 'f' }),
+    wrap(new Dense({ name: 'out', inFeatures: 6 * 8, units: 4, rng }), ['sigmoid', 'sigmoid']),
+  ];
+  // randomizeParams also makes v and the cascade weights non-zero, so every dendrite path matters.
+  await assertParity('dendritic conv1d', new Sequential([31, 13], conv1d), rng);
+
+  const conv2d: Layer[] = [
+    wrap(new Conv2D({ name: 'c1', inChannels: 2, filters: 4, kernelSize: 3, padding: 'same', rng }), ['tanh', 'sigmoid']),
+    new ReLU('r1'),
+    new AvgPool2D({ name: 'p1', poolSize: 2, padding: 'same' }),
+    new Flatten({ name: 'f' }),
+    wrap(new Dense({ name: 'out', inFeatures: 4 * 3 * 4, units: 3, rng }), ['sigmoid']),
+  ];
+  await assertParity('dendritic conv2d', new Sequential([7, 6, 2], conv2d), rng);
 });
