@@ -1,0 +1,110 @@
+import { isWrappable, type Layer } from '../engine/layer.js';
+import type { Rng } from '../engine/rng.js';
+import { userError } from '../errors.js';
+import { DendriticLayer, type DendriteActivation } from './dendritic-layer.js';
+
+/** The model surface dendrites need: the engine's Sequential (its `layers` array is edited in place). */
+export interface LayeredModel {
+  layers: Layer[];
+}
+
+export type DendriteLayerSelection = 'all' | 'output' | 'hidden';
+export const DENDRITE_LAYER_SELECTIONS: readonly DendriteLayerSelection[] = ['all', 'output', 'hidden'];
+
+export interface AddSetOptions {
+  layers: DendriteLayerSelection;
+  rng: Rng;
+  initScale: number;
+  activation: DendriteActivation;
+}
+
+/**
+ * Indexes in model.layers of the layers that carry (or would carry) dendrites: wrappable layers (dense,
+ * conv) and those already wrapped. 'output' is the last of them, 'hidden' all others.
+ */
+export function selectDendriteLayers(model: LayeredModel, which: DendriteLayerSelection): number[] {
+  if (!DENDRITE_LAYER_SELECTIONS.includes(which)) {
+    throw userError('parameters', 'dendrite-layers', `expected one of ${DENDRITE_LAYER_SELECTIONS.join(', ')}, got '${which}'`);
+  }
+  const all: number[] = [];
+  model.layers.forEach((l, i) => {
+    if (l instanceof DendriticLayer || isWrappable(l)) all.push(i);
+  });
+  if (all.length === 0) throw new Error('dendrites: the model has no dense or convolution layer to carry dendrites');
+  if (which === 'output') return all.slice(-1);
+  if (which === 'hidden') {
+    if (all.length < 2) throw userError('parameters', 'dendrite-layers', "'hidden' needs at least two dense/conv layers; this model has one");
+    return all.slice(0, -1);
+  }
+  return all;
+}
+
+/** Replaces the selected layers by DendriticLayer wrappers (once) and returns the wrappers. */
+export function wrapDendriteLayers(model: LayeredModel, which: DendriteLayerSelection): DendriticLayer[] {
+  return selectDendriteLayers(model, which).map((i) => {
+    const l = model.layers[i]!;
+    if (l instanceof DendriticLayer) return l;
+    if (!isWrappable(l)) throw new Error(`dendrites: layer '${l.name}' cannot carry dendrites`);
+    const w = new DendriticLayer(l);
+    model.layers[i] = w;
+    return w;
+  });
+}
+
+/** Adds one dendrite set to every selected layer; the model's outputs do not change. */
+export function addDendriteSet(model: LayeredModel, o: AddSetOptions): DendriticLayer[] {
+  const layers = wrapDendriteLayers(model, o.layers);
+  const count = dendriteSetCount(model);
+  for (const l of layers) {
+    if (l.setCount !== count) throw new Error(`dendrites: layer '${l.name}' has ${l.setCount} sets, the model ${count}`);
+  }
+  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation });
+  return layers;
+}
+
+/** Removes the newest set from every layer that has it (wrappers stay; with zero sets they equal the base). */
+export function removeLastDendriteSet(model: LayeredModel): void {
+  const count = dendriteSetCount(model);
+  if (count === 0) throw new Error('dendrites: the model has no dendrite set to remove');
+  for (const l of dendriticLayers(model)) if (l.setCount === count) l.removeLastSet();
+}
+
+export function dendriticLayers(model: LayeredModel): DendriticLayer[] {
+  return model.layers.filter((l): l is DendriticLayer => l instanceof DendriticLayer);
+}
+
+/** Sets in the model (every wrapped layer gets each set, so this is the largest per-layer count). */
+export function dendriteSetCount(model: LayeredModel): number {
+  return dendriticLayers(model).reduce((m, l) => Math.max(m, l.setCount), 0);
+}
+
+export interface ParameterCounts {
+  /** Every parameter the deployed network holds (what a microcontroller stores). */
+  total: number;
+  /** Of which dendrite branches and their per-neuron weights. */
+  dendrite: number;
+}
+
+export function countParameters(model: LayeredModel): ParameterCounts {
+  let total = 0;
+  let dendrite = 0;
+  for (const l of model.layers) {
+    for (const p of l.params()) total += p.value.length;
+    if (l instanceof DendriticLayer) for (const p of l.dendriteParams()) dendrite += p.value.length;
+  }
+  return { total, dendrite };
+}
+
+/** Parameters one more set would add (branches copy the wrapped layers, plus v and the cascade weights). */
+export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection): number {
+  const sets = dendriteSetCount(model);
+  let n = 0;
+  for (const i of selectDendriteLayers(model, which)) {
+    const l = model.layers[i]!;
+    const base = l instanceof DendriticLayer ? l.base : l;
+    if (!isWrappable(base)) continue;
+    for (const p of base.params()) n += p.value.length;
+    n += base.outChannels * (1 + sets);
+  }
+  return n;
+}
