@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userError } from '../errors.js';
-import { decodeLabels, detectLayout, type LabelLayout } from './labels.js';
+import { chooseBase, decodeLabels, detectLayout, type LabelLayout } from './labels.js';
 import { readNpyFloat32, readNpyNumbers, type NpyArray } from './npy.js';
 import { readTrainInput, type TrainInput } from './train-input.js';
 
@@ -86,8 +86,9 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
   if (labelColumns(yv) !== labelColumns(yt)) {
     throw userError(paths.yVal, 'shape', `(${yv.shape.join(', ')}) does not match ${EI_FILES.yTrain}'s (${yt.shape.join(', ')}): expected the same label layout`);
   }
-  const decTrain = decodeLabels(yt, paths.yTrain, layout, knownClasses);
-  const decVal = decodeLabels(yv, paths.yVal, layout, knownClasses, decTrain.base);
+  const base = chooseBase(layout, [yt, yv], knownClasses);
+  const decTrain = decodeLabels(yt, paths.yTrain, layout, knownClasses, base);
+  const decVal = decodeLabels(yv, paths.yVal, layout, knownClasses, base);
 
   let classCount: number;
   if (knownClasses !== undefined) {

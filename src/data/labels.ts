@@ -89,6 +89,25 @@ export function decodeLabels(
   return { labels, layout, base, impliedClasses: n === 0 ? 0 : max - base + 1 };
 }
 
+/**
+ * The index base for integer layouts, decided over all splits together so a class that happens to
+ * be missing from one split cannot flip the decision. One-hot is always 0.
+ */
+export function chooseBase(layout: LabelLayout, ys: NpyArray<Float64Array>[], knownClasses: number | undefined): 0 | 1 {
+  if (layout === 'one-hot') return 0;
+  const stride = layout === 'ei-4col' ? 4 : 1;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const y of ys) {
+    for (let i = 0; i < y.data.length; i += stride) {
+      min = Math.min(min, y.data[i]!);
+      max = Math.max(max, y.data[i]!);
+    }
+  }
+  if (layout === 'ei-4col') return min === 0 ? 0 : 1;
+  return knownClasses !== undefined && min >= 1 && max === knownClasses ? 1 : 0;
+}
+
 /** Index of the first row that is not exactly one-hot, or -1. */
 function firstNonOneHotRow(data: Float64Array, n: number, c: number): number {
   for (let i = 0; i < n; i++) {

@@ -125,6 +125,19 @@ describe('loadEiDirectory: label layouts', () => {
     assert.deepEqual(Array.from(d.yVal), valLabels);
   });
 
+  it('the 1-based decision looks at both splits (largest class only in validation)', () => {
+    const { train, test } = good();
+    const { dir, infoFile } = makeDir(
+      { ...train, y: [1, 2, 1, 2, 1, 2], yShape: [6], yType: 'int32' },
+      { ...test, y: [3, 1, 2], yShape: [3], yType: 'int32' },
+      { classes: ['x', 'y', 'z'] },
+    );
+    const d = loadEiDirectory(dir, infoFile);
+    assert.equal(d.labelBase, 1);
+    assert.deepEqual(Array.from(d.yTrain), [0, 1, 0, 1, 0, 1]);
+    assert.deepEqual(Array.from(d.yVal), [2, 0, 1]);
+  });
+
   it('N x H x W x C images (numpy-written, uint8 labels) flatten to N x F and report the input shape', () => {
     const dir = join(root, `img${counter++}`);
     mkdirSync(dir);
