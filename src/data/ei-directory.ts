@@ -87,8 +87,8 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
     throw userError(paths.yVal, 'shape', `(${yv.shape.join(', ')}) does not match ${EI_FILES.yTrain}'s (${yt.shape.join(', ')}): expected the same label layout`);
   }
   const base = chooseBase(layout, [yt, yv], knownClasses);
-  const decTrain = decodeLabels(yt, paths.yTrain, layout, knownClasses, base);
-  const decVal = decodeLabels(yv, paths.yVal, layout, knownClasses, base);
+  const decTrain = decodeLabels(yt, paths.yTrain, layout, base);
+  const decVal = decodeLabels(yv, paths.yVal, layout, base);
 
   let classCount: number;
   if (knownClasses !== undefined) {

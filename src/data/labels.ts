@@ -34,16 +34,10 @@ export function detectLayout(y: NpyArray<Float64Array>, knownClasses: number | u
 }
 
 /**
- * Decodes labels from one split. `layout`/`base` force the interpretation chosen for the training
- * split onto the validation split so the two can never disagree.
+ * Decodes labels from one split with the layout and base chosen for all splits (detectLayout on the
+ * training split, chooseBase over every split), so the splits can never be read differently.
  */
-export function decodeLabels(
-  y: NpyArray<Float64Array>,
-  path: string,
-  layout: LabelLayout,
-  knownClasses: number | undefined,
-  forcedBase?: 0 | 1,
-): DecodedLabels {
+export function decodeLabels(y: NpyArray<Float64Array>, path: string, layout: LabelLayout, base: 0 | 1): DecodedLabels {
   const n = y.shape[0] ?? 0;
   if (y.shape.length === 0 || y.shape.length > 2) {
     throw userError(path, 'shape', `expected (N,), (N, 1), (N, classes) or (N, 4), got (${y.shape.join(', ')})`);
@@ -67,18 +61,12 @@ export function decodeLabels(
   }
   const stride = layout === 'ei-4col' ? 4 : 1;
   const column = layout === 'ei-4col' ? 'column 0 (label_index)' : 'label';
-  let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = y.data[i * stride]!;
     if (!Number.isInteger(v)) throw userError(path, `row ${i} ${column}`, `expected an integer class index, got ${v}`);
-    if (v < min) min = v;
     if (v > max) max = v;
   }
-  let base: 0 | 1;
-  if (forcedBase !== undefined) base = forcedBase;
-  else if (layout === 'ei-4col') base = min === 0 ? 0 : 1;
-  else base = knownClasses !== undefined && min >= 1 && max === knownClasses ? 1 : 0;
   for (let i = 0; i < n; i++) {
     const v = y.data[i * stride]! - base;
     if (v < 0) {
