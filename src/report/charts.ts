@@ -270,7 +270,7 @@ export function lineChart(o: LineChartOptions): string {
     );
   });
 
-  // Series: one path (split at gaps) plus one circle per point.
+  // Series: one path (split at gaps) plus one circle per point (smaller when there are many, so the line stays readable).
   for (const s of o.series) {
     const valid = s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]) && (!o.yLog || p[1] > 0));
     let d = '';
@@ -292,9 +292,10 @@ export function lineChart(o: LineChartOptions): string {
       `<path class="line" data-series="${name}" data-points="${valid.length}" d="${d}" fill="none" stroke="${s.color}" ` +
         `stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
     );
+    const radius = valid.length > 120 ? 1.2 : valid.length > 60 ? 1.7 : 2.2;
     for (const [x, y] of valid) {
       parts.push(
-        `<circle class="pt" data-series="${name}" cx="${r1(sx(x))}" cy="${r1(sy(y))}" r="2.2" fill="${s.color}">` +
+        `<circle class="pt" data-series="${name}" cx="${r1(sx(x))}" cy="${r1(sy(y))}" r="${radius}" fill="${s.color}">` +
           `<title>${name} @ ${escapeXml(fmt(x))}: ${escapeXml(fmt(y))}</title></circle>`,
       );
     }
@@ -328,8 +329,11 @@ export function lineChart(o: LineChartOptions): string {
 // ------------------------------------------------------------------------------------------------
 // Confusion matrix
 
+/** Shortens in the middle: class names often share a prefix and differ at the end ('word_2', 'word_20'). */
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }
 
 /**
@@ -339,7 +343,7 @@ function truncate(text: string, max: number): string {
  */
 export function confusionMatrixChart(classes: string[], matrix: number[][], title = 'Confusion matrix'): string {
   const n = classes.length;
-  const cell = Math.max(18, Math.min(46, Math.floor(440 / Math.max(n, 1))));
+  const cell = Math.max(18, Math.min(46, Math.floor(720 / Math.max(n, 1))));
   const countFont = cell >= 30 ? 12 : cell >= 22 ? 10 : 8;
   const labelFont = 11;
   const maxLabel = 18;

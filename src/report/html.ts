@@ -221,7 +221,7 @@ function confusion(r: Report): string {
     .join('')}</tbody></table>`;
   return `<section id="confusion"><h2>Where it confuses classes</h2>
 <p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
-<div class="two"><figure class="chart-confusion">${confusionMatrixChart(r.data.classes, v.confusion)}</figure>
+<div class="${r.data.classes.length > 10 ? 'stack' : 'two'}"><figure class="chart-confusion">${confusionMatrixChart(r.data.classes, v.confusion)}</figure>
 <div><h3>Per class</h3>${perClass}</div></div></section>`;
 }
 
@@ -315,6 +315,7 @@ table.kv th { width: 38%; font-weight: 500; color: #5b6470; }
 table.config tr.set td, table.config tr.set code { font-weight: 650; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .two { display: grid; grid-template-columns: auto 1fr; gap: 24px; align-items: start; }
+.stack > * + * { margin-top: 16px; }
 .three { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 600; color: #fff; background: #9aa3ad; }
 .badge.ok { background: #009E73; } .badge.warn { background: #E69F00; } .badge.fail { background: #D55E00; }
