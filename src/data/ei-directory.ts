@@ -174,3 +174,27 @@ function readSampleIds(path: string): unknown {
     throw userError(path, 'JSON', `not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/**
+ * Only the X_split_test/Y_split_test pair of a directory: the hold-out set written by
+ * `features --holdout-dir` (the SCORE_DIR of torch_kws_ref.py), scored against a model trained
+ * elsewhere. `classes` and `features` come from the training directory and are checked here.
+ */
+export function loadEiTestSplit(dir: string, classes: number, features: number): { x: Float32Array; y: Int32Array; rows: number } {
+  const xPath = join(dir, EI_FILES.xVal);
+  const yPath = join(dir, EI_FILES.yVal);
+  for (const p of [xPath, yPath]) if (!existsSync(p)) throw userError(p, 'file', 'missing: expected a hold-out split');
+  const x = readNpyFloat32(xPath);
+  const shape = flattenX(x, xPath);
+  if (shape.features !== features) throw userError(xPath, 'shape', `${shape.features} features per row, the model takes ${features}`);
+  checkFinite(x.data, features, xPath);
+  const y = readNpyNumbers(yPath);
+  checkRows(y, shape.rows, yPath, EI_FILES.xVal);
+  const layout = detectLayout(y, classes);
+  const dec = decodeLabels(y, yPath, layout, chooseBase(layout, [y], classes));
+  if (layout === 'one-hot' && dec.impliedClasses !== classes) {
+    throw userError(yPath, 'shape', `one-hot over ${dec.impliedClasses} classes, the model has ${classes}`);
+  }
+  checkRange(dec.labels, classes, yPath, dec.base, '');
+  return { x: x.data, y: dec.labels, rows: shape.rows };
+}

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildFeaturesDirectory, parseFeaturesArgs, type FeaturesOptions } from '../../src/data/features-command.js';
-import { loadEiDirectory } from '../../src/data/ei-directory.js';
+import { loadEiDirectory, loadEiTestSplit } from '../../src/data/ei-directory.js';
 import { readNpyFloat32 } from '../../src/data/npy.js';
 import { computeWavFeatures, listWavFiles } from '../../src/data/wav-dataset.js';
 import { FSDD, python, tempDir, userErrorMessage } from './helpers.js';
@@ -96,6 +96,10 @@ print(json.dumps({'x': list(X.shape), 'xdtype': X.dtype.str, 'ydtype': Y.dtype.s
     assert.deepEqual(hx.shape, [30, 650]);
     const hy = readNpyFloat32(join(root, 'r-holdout', 'Y_split_test.npy'));
     assert.deepEqual(hy.shape, [30, 3]);
+    const held = loadEiTestSplit(join(root, 'r-holdout'), 3, 650);
+    assert.equal(held.rows, 30);
+    assert.deepEqual([...new Set(held.y)].sort(), [0, 1, 2]);
+    assert.match(userErrorMessage(() => loadEiTestSplit(join(root, 'r-holdout'), 3, 640)), /X_split_test\.npy: shape: 650 features per row, the model takes 640/);
   });
 
   it('labels from sub-folder names', () => {
