@@ -1,0 +1,316 @@
+import type { Layer, Param } from '../engine/layer.js';
+import { Rng } from '../engine/rng.js';
+import { softmaxCrossEntropy } from '../engine/loss.js';
+import type { Optimizer, OptimizerState } from '../engine/optim.js';
+import type { Tensor } from '../engine/tensor.js';
+import { BatchIterator, type LabelledSet } from './batches.js';
+import type { StopReason, TrainingBudget } from './budget.js';
+
+/** The model surface the loop needs; the engine's Sequential provides it. */
+export interface TrainableModel {
+  layers: Layer[];
+  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
+  backward(dlogits: Tensor): unknown;
+  params(): Param[];
+}
+
+export interface LrScheduler {
+  /** Called once per epoch with the validation score (higher is better); returns true when it lowered the rate. */
+  step(score: number, optimizer: Optimizer): boolean;
+  getState(): unknown;
+  setState(state: never): void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  phase: 'neuron' | 'dendrite';
+  loss: number;
+  acc: number;
+  val_loss: number;
+  val_acc: number;
+  lr: number;
+  seconds: number;
+  dendrite_sets: number;
+}
+
+export interface CycleEvent {
+  epoch: number;
+  type: 'added' | 'discarded' | 'restored_best' | 'training_complete' | 'time_limit' | 'interrupted';
+  detail?: string;
+}
+
+export interface CycleDecision {
+  action: 'continue' | 'add-set' | 'discard-and-retry' | 'complete';
+  /** Restore the best weights (and the architecture they belong to) before acting. */
+  restoreBest: boolean;
+  event?: CycleEvent;
+  /** Number of dendrite sets the best weights belong to (the loop restores that architecture). */
+  bestSets?: number;
+  /** find-best-lr: rates to try after a restructure (one trial epoch each); else the initial rate. */
+  lrCandidates?: number[];
+}
+
+/**
+ * The dendrite cycle as the loop sees it: a decision per epoch and the means to change the architecture.
+ * `prepareSet` runs an optional dendrite phase (correlation training) after the new set is added.
+ */
+export interface DendriteCycle {
+  onEpochEnd(info: { epoch: number; score: number; valLoss: number; lr: number; lrWasLowered: boolean }): CycleDecision;
+  addSet(model: TrainableModel, rng: Rng): void;
+  removeLastSet(model: TrainableModel): void;
+  setCount(model: TrainableModel): number;
+  prepareSet?(model: TrainableModel, train: LabelledSet, rng: Rng): string | void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+export interface TrainingObserver {
+  epochStart?(epoch: number, totalEpochs: number, batches: number): void;
+  batchDone?(done: number, samples: number): void;
+  epochEnd?(record: EpochRecord): void;
+  event?(event: CycleEvent): void;
+}
+
+export interface LoopOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  makeOptimizer(params: Param[], lr: number): Optimizer;
+  makeScheduler(optimizer: Optimizer): LrScheduler | null;
+  augment?: (x: Float32Array, n: number, features: number, rng: Rng) => void;
+  cycle?: DendriteCycle;
+  budget?: TrainingBudget;
+  observer?: TrainingObserver;
+  /** Called after every completed epoch with the full resumable state (see checkpoint.ts). */
+  onCheckpoint?: (state: LoopState) => void;
+  resumeFrom?: LoopState;
+}
+
+interface Snapshot {
+  sets: number;
+  values: Float32Array[];
+}
+
+export interface LoopState {
+  epoch: number;
+  current: Snapshot;
+  best: Snapshot & { epoch: number; score: number; valLoss: number };
+  optimizer: OptimizerState;
+  scheduler: unknown;
+  cycle: unknown;
+  rng: { shuffle: unknown; dropout: unknown; augment: unknown; dendrites: unknown };
+  history: EpochRecord[];
+  events: CycleEvent[];
+  lr: number;
+}
+
+export interface LoopResult {
+  history: EpochRecord[];
+  events: CycleEvent[];
+  best: { epoch: number; val_acc: number; val_loss: number };
+  stoppedBy: 'completed' | 'epochs' | StopReason;
+  epochsRun: number;
+}
+
+/** Validation accuracy decides; validation loss breaks ties (accuracy on small sets moves in coarse steps). */
+function isBetter(score: number, loss: number, best: { score: number; valLoss: number }): boolean {
+  return score > best.score || (score === best.score && loss < best.valLoss);
+}
+
+export function evaluate(
+  model: TrainableModel,
+  set: LabelledSet,
+  batchSize = 256,
+): { loss: number; acc: number } {
+  const it = new BatchIterator(set, batchSize);
+  const ctx = { training: false, rng: new Rng(0) };
+  let lossSum = 0;
+  let correct = 0;
+  for (const b of it.batches()) {
+    const logits = model.forward({ data: b.x, shape: [b.n, set.features] }, ctx);
+    const r = softmaxCrossEntropy(logits, b.y);
+    lossSum += r.loss * b.n;
+    correct += r.correct;
+  }
+  return { loss: lossSum / set.n, acc: correct / set.n };
+}
+
+/**
+ * Trains with per-epoch validation, keeps the best-validation weights and restores them at the end.
+ * Dendrite sets are added or discarded when the cycle says so; the optimizer and scheduler are rebuilt
+ * at every restructure because the parameter list changed.
+ */
+export function trainLoop(model: TrainableModel, train: LabelledSet, val: LabelledSet, opts: LoopOptions): LoopResult {
+  const seedRng = new Rng(opts.seed);
+  const rng = { shuffle: seedRng.fork(), dropout: seedRng.fork(), augment: seedRng.fork(), dendrites: seedRng.fork() };
+  const iterator = new BatchIterator(train, opts.batchSize);
+  const cycle = opts.cycle;
+  const sets = (): number => (cycle ? cycle.setCount(model) : 0);
+
+  const snapshot = (): Snapshot => ({ sets: sets(), values: model.params().map((p) => p.value.slice()) });
+  const restore = (s: Snapshot): void => {
+    if (!cycle && s.sets !== 0) throw new Error('trainLoop: snapshot has dendrite sets but no cycle is configured');
+    while (cycle && cycle.setCount(model) > s.sets) cycle.removeLastSet(model);
+    while (cycle && cycle.setCount(model) < s.sets) cycle.addSet(model, new Rng(0));
+    const params = model.params();
+    if (params.length !== s.values.length) {
+      throw new Error(`trainLoop: snapshot holds ${s.values.length} parameters, model has ${params.length}`);
+    }
+    params.forEach((p, i) => p.value.set(s.values[i]!));
+  };
+
+  let lr = opts.learningRate;
+  let optimizer = opts.makeOptimizer(model.params(), lr);
+  let scheduler = opts.makeScheduler(optimizer);
+  let history: EpochRecord[] = [];
+  let events: CycleEvent[] = [];
+  let best: LoopState['best'] = { ...snapshot(), epoch: 0, score: -Infinity, valLoss: Infinity };
+  let startEpoch = 1;
+
+  if (opts.resumeFrom) {
+    const s = opts.resumeFrom;
+    restore(s.current);
+    lr = s.lr;
+    optimizer = opts.makeOptimizer(model.params(), lr);
+    optimizer.setState(s.optimizer);
+    scheduler = opts.makeScheduler(optimizer);
+    if (scheduler && s.scheduler !== null) scheduler.setState(s.scheduler as never);
+    if (cycle) cycle.setState(s.cycle);
+    (Object.keys(rng) as Array<keyof typeof rng>).forEach((k) => rng[k].setState(s.rng[k] as never));
+    history = s.history;
+    events = s.events;
+    best = s.best;
+    startEpoch = s.epoch + 1;
+  }
+
+  const emit = (e: CycleEvent): void => {
+    events.push(e);
+    opts.observer?.event?.(e);
+  };
+  let stoppedBy: LoopResult['stoppedBy'] = 'epochs';
+  let epoch = startEpoch;
+
+  /** One pass over the training set; stops between batches when the budget says so. */
+  const runEpoch = (opt: Optimizer, observe: boolean) => {
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let done = 0;
+    let interrupted: StopReason | null = null;
+    for (const b of iterator.batches(rng.shuffle)) {
+      interrupted = opts.budget?.stopReason() ?? null;
+      if (interrupted) break;
+      if (opts.augment) opts.augment(b.x, b.n, train.features, rng.augment);
+      const logits = model.forward({ data: b.x, shape: [b.n, train.features] }, { training: true, rng: rng.dropout });
+      const r = softmaxCrossEntropy(logits, b.y);
+      opt.zeroGrad();
+      model.backward(r.dlogits);
+      opt.step();
+      lossSum += r.loss * b.n;
+      correct += r.correct;
+      seen += b.n;
+      if (observe) opts.observer?.batchDone?.(++done, seen);
+    }
+    return { loss: lossSum / Math.max(seen, 1), acc: correct / Math.max(seen, 1), interrupted };
+  };
+
+  /**
+   * find-best-lr: one trial epoch per candidate rate from the same weights and random streams; the rate
+   * whose trial validates best is kept and the trial is undone, so the choice does not leak into training.
+   */
+  const pickLearningRate = (candidates: number[]): number => {
+    const start = snapshot();
+    const rngStates = (Object.keys(rng) as Array<keyof typeof rng>).map((k) => rng[k].getState());
+    let chosen = candidates[0]!;
+    let bestTrial = { score: -Infinity, valLoss: Infinity };
+    for (const candidate of candidates) {
+      const trial = runEpoch(opts.makeOptimizer(model.params(), candidate), false);
+      if (trial.interrupted) break;
+      const v = evaluate(model, val);
+      if (isBetter(v.acc, v.loss, bestTrial)) {
+        bestTrial = { score: v.acc, valLoss: v.loss };
+        chosen = candidate;
+      }
+      restore(start);
+      (Object.keys(rng) as Array<keyof typeof rng>).forEach((k, i) => rng[k].setState(rngStates[i]!));
+    }
+    restore(start);
+    return chosen;
+  };
+
+  for (; epoch <= opts.epochs; epoch++) {
+    const t0 = performance.now();
+    opts.observer?.epochStart?.(epoch, opts.epochs, iterator.batchCount);
+    const { loss, acc, interrupted } = runEpoch(optimizer, true);
+    if (interrupted) {
+      // A partial epoch is not validated: the best complete epoch is what ships.
+      stoppedBy = interrupted;
+      emit({ epoch, type: interrupted === 'signal' ? 'interrupted' : 'time_limit' });
+      break;
+    }
+    const v = evaluate(model, val);
+    const record: EpochRecord = {
+      epoch,
+      phase: 'neuron',
+      loss,
+      acc,
+      val_loss: v.loss,
+      val_acc: v.acc,
+      lr: optimizer.lr,
+      seconds: (performance.now() - t0) / 1000,
+      dendrite_sets: sets(),
+    };
+    history.push(record);
+    opts.observer?.epochEnd?.(record);
+    if (isBetter(v.acc, v.loss, best)) best = { ...snapshot(), epoch, score: v.acc, valLoss: v.loss };
+    const lrWasLowered = scheduler ? scheduler.step(v.acc, optimizer) : false;
+
+    if (cycle) {
+      const decision = cycle.onEpochEnd({ epoch, score: v.acc, valLoss: v.loss, lr: optimizer.lr, lrWasLowered });
+      if (decision.action !== 'continue') {
+        if (decision.restoreBest) restore(best);
+        if (decision.event) emit(decision.event);
+        if (decision.action === 'complete') {
+          stoppedBy = 'completed';
+          break;
+        }
+        cycle.addSet(model, rng.dendrites);
+        const prepared = cycle.prepareSet?.(model, train, rng.dendrites);
+        if (prepared) emit({ epoch, type: 'added', detail: prepared });
+        lr = decision.lrCandidates && decision.lrCandidates.length > 1
+          ? pickLearningRate(decision.lrCandidates)
+          : decision.lrCandidates?.[0] ?? opts.learningRate;
+        optimizer = opts.makeOptimizer(model.params(), lr);
+        scheduler = opts.makeScheduler(optimizer);
+      }
+    }
+    opts.onCheckpoint?.({
+      epoch,
+      current: snapshot(),
+      best,
+      optimizer: optimizer.getState(),
+      scheduler: scheduler ? scheduler.getState() : null,
+      cycle: cycle ? cycle.getState() : null,
+      rng: { shuffle: rng.shuffle.getState(), dropout: rng.dropout.getState(), augment: rng.augment.getState(), dendrites: rng.dendrites.getState() },
+      history,
+      events,
+      lr,
+    });
+  }
+
+  if (best.score === -Infinity) {
+    // Stopped before the first epoch finished: ship the current weights rather than nothing.
+    const v = evaluate(model, val);
+    best = { ...snapshot(), epoch: 0, score: v.acc, valLoss: v.loss };
+  }
+  restore(best);
+  emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });
+  return {
+    history,
+    events,
+    best: { epoch: best.epoch, val_acc: best.score, val_loss: best.valLoss },
+    stoppedBy,
+    epochsRun: history.length,
+  };
+}
