@@ -78,7 +78,8 @@ export interface LoopOptions {
   seed: number;
   makeOptimizer(params: Param[], lr: number): Optimizer;
   makeScheduler(optimizer: Optimizer): LrScheduler | null;
-  augment?: (x: Float32Array, n: number, features: number, rng: Rng) => void;
+  /** Builds the training-time augmentation from the loop's own seeded stream (saved in checkpoints). */
+  makeAugmenter?: (rng: Rng) => (x: Float32Array, n: number, features: number) => void;
   cycle?: DendriteCycle;
   budget?: TrainingBudget;
   observer?: TrainingObserver;
@@ -92,10 +93,13 @@ interface Snapshot {
   values: Float32Array[];
 }
 
+type BestSnapshot = Snapshot & { epoch: number; score: number; valLoss: number };
+
 export interface LoopState {
   epoch: number;
   current: Snapshot;
-  best: Snapshot & { epoch: number; score: number; valLoss: number };
+  /** Best-validation snapshot per dendrite-set count (index = sets), so a discarded set is undone exactly. */
+  bests: Array<BestSnapshot | null>;
   optimizer: OptimizerState;
   scheduler: unknown;
   cycle: unknown;
@@ -145,6 +149,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
   const seedRng = new Rng(opts.seed);
   const rng = { shuffle: seedRng.fork(), dropout: seedRng.fork(), augment: seedRng.fork(), dendrites: seedRng.fork() };
   const iterator = new BatchIterator(train, opts.batchSize);
+  const augment = opts.makeAugmenter?.(rng.augment);
   const cycle = opts.cycle;
   const sets = (): number => (cycle ? cycle.setCount(model) : 0);
 
@@ -165,7 +170,16 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
   let scheduler = opts.makeScheduler(optimizer);
   let history: EpochRecord[] = [];
   let events: CycleEvent[] = [];
-  let best: LoopState['best'] = { ...snapshot(), epoch: 0, score: -Infinity, valLoss: Infinity };
+  let bests: Array<BestSnapshot | null> = [];
+  /** Best over every architecture with at most `maxSets` sets (all when undefined). */
+  const bestUpTo = (maxSets = Infinity): BestSnapshot | null => {
+    let found: BestSnapshot | null = null;
+    bests.forEach((b, sets) => {
+      if (b && sets <= maxSets && (!found || isBetter(b.score, b.valLoss, found))) found = b;
+    });
+    return found;
+  };
+  let finalSets: number | undefined;
   let startEpoch = 1;
 
   if (opts.resumeFrom) {
@@ -180,7 +194,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     (Object.keys(rng) as Array<keyof typeof rng>).forEach((k) => rng[k].setState(s.rng[k] as never));
     history = s.history;
     events = s.events;
-    best = s.best;
+    bests = s.bests;
     startEpoch = s.epoch + 1;
   }
 
@@ -201,7 +215,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     for (const b of iterator.batches(rng.shuffle)) {
       interrupted = opts.budget?.stopReason() ?? null;
       if (interrupted) break;
-      if (opts.augment) opts.augment(b.x, b.n, train.features, rng.augment);
+      augment?.(b.x, b.n, train.features);
       const logits = model.forward({ data: b.x, shape: [b.n, train.features] }, { training: true, rng: rng.dropout });
       const r = softmaxCrossEntropy(logits, b.y);
       opt.zeroGrad();
@@ -263,15 +277,22 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     };
     history.push(record);
     opts.observer?.epochEnd?.(record);
-    if (isBetter(v.acc, v.loss, best)) best = { ...snapshot(), epoch, score: v.acc, valLoss: v.loss };
+    const setsNow = sets();
+    const bestHere = bests[setsNow];
+    if (!bestHere || isBetter(v.acc, v.loss, bestHere)) bests[setsNow] = { ...snapshot(), epoch, score: v.acc, valLoss: v.loss };
     const lrWasLowered = scheduler ? scheduler.step(v.acc, optimizer) : false;
 
     if (cycle) {
       const decision = cycle.onEpochEnd({ epoch, score: v.acc, valLoss: v.loss, lr: optimizer.lr, lrWasLowered });
       if (decision.action !== 'continue') {
-        if (decision.restoreBest) restore(best);
+        // The controller judges with thresholds and running means, so its notion of which sets helped
+        // rules: restore the best weights among architectures it kept, dropping sets it discarded.
+        if (decision.bestSets !== undefined) bests.length = Math.min(bests.length, decision.bestSets + 1);
+        const keep = bestUpTo(decision.bestSets);
+        if (decision.restoreBest && keep) restore(keep);
         if (decision.event) emit(decision.event);
         if (decision.action === 'complete') {
+          finalSets = decision.bestSets;
           stoppedBy = 'completed';
           break;
         }
@@ -288,7 +309,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     opts.onCheckpoint?.({
       epoch,
       current: snapshot(),
-      best,
+      bests,
       optimizer: optimizer.getState(),
       scheduler: scheduler ? scheduler.getState() : null,
       cycle: cycle ? cycle.getState() : null,
@@ -299,7 +320,8 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     });
   }
 
-  if (best.score === -Infinity) {
+  let best = bestUpTo(finalSets);
+  if (!best) {
     // Stopped before the first epoch finished: ship the current weights rather than nothing.
     const v = evaluate(model, val);
     best = { ...snapshot(), epoch: 0, score: v.acc, valLoss: v.loss };
