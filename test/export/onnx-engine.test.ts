@@ -18,6 +18,8 @@ import { BatchNorm } from '../../src/engine/layers/batchnorm.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { verifyOnnx } from '../../src/export/verify.js';
 import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
+import { addDendriteSet } from '../../src/dendrites/apply.js';
+import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
 
 const SAMPLES = 24;
 
@@ -127,4 +129,20 @@ test('engine parity: dendritic conv1d, conv2d and dense layers with two cascaded
     wrap(new Dense({ name: 'out', inFeatures: 4 * 3 * 4, units: 3, rng }), ['sigmoid']),
   ];
   await assertParity('dendritic conv2d', new Sequential([7, 6, 2], conv2d), rng);
+});
+
+test('engine parity: the shipped model families (buildModel ei-kws, dense, conv2d), plain and with dendrites', async () => {
+  const rng = new Rng(16);
+  const families: BuildModelOptions[] = [
+    { kind: 'ei-kws', features: 650, classes: 4, width: 1, dropout: 0.25, seed: 1 },
+    { kind: 'dense', features: 33, classes: 3, width: 1, dropout: 0.1, seed: 2 },
+    { kind: 'conv2d', features: 20 * 20, inputShape: [20, 20, 1], classes: 5, width: 0.5, dropout: 0.25, seed: 3 },
+  ];
+  for (const options of families) {
+    await assertParity(options.kind, buildModel(options), rng);
+    const dendritic = buildModel(options);
+    addDendriteSet(dendritic, { layers: 'all', rng, initScale: 0.5, activation: 'sigmoid' });
+    addDendriteSet(dendritic, { layers: 'all', rng, initScale: 0.5, activation: 'tanh' });
+    await assertParity(`${options.kind} + 2 dendrite sets`, dendritic, rng);
+  }
 });
