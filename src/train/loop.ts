@@ -290,15 +290,17 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
         if (decision.bestSets !== undefined) bests.length = Math.min(bests.length, decision.bestSets + 1);
         const keep = bestUpTo(decision.bestSets);
         if (decision.restoreBest && keep) restore(keep);
-        if (decision.event) emit(decision.event);
         if (decision.action === 'complete') {
+          if (decision.event) emit(decision.event);
           finalSets = decision.bestSets;
           stoppedBy = 'completed';
           break;
         }
+        if (decision.action === 'discard-and-retry' && decision.event) emit(decision.event);
         cycle.addSet(model, rng.dendrites);
         const prepared = cycle.prepareSet?.(model, train, rng.dendrites);
-        if (prepared) emit({ epoch, type: 'added', detail: prepared });
+        const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
+        emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
         lr = decision.lrCandidates && decision.lrCandidates.length > 1
           ? pickLearningRate(decision.lrCandidates)
           : decision.lrCandidates?.[0] ?? opts.learningRate;

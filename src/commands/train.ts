@@ -1,0 +1,192 @@
+/**
+ * `dendritic train`: the Edge Impulse block's entry point. parameters -> data -> model -> training ->
+ * export + verification -> report. Model files reach the out directory only after they were measured.
+ */
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { parseArgs, REQUIRED_FOR_TRAIN, unknownArgsWarning } from '../params/parse.js';
+import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../params/effective-config.js';
+import type { Config } from '../params/schema.js';
+import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
+import { buildModel, describeModel, autoKind } from '../models/select.js';
+import type { Sequential } from '../engine/model.js';
+import { trainLoop, type LoopResult, type LoopState } from '../train/loop.js';
+import { TrainingBudget } from '../train/budget.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { dendritesActive, loopOptions } from '../train/setup.js';
+import { dendriteSetCount } from '../dendrites/apply.js';
+import { exportAndVerify } from '../export/pipeline.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { buildReport, exportChecks, validationResult } from '../report/build.js';
+import { writeReport } from '../report/write.js';
+import { chooseProgressMode, createProgressLogger, type ProgressLogger } from '../report/progress.js';
+import type { DeploymentCost } from '../report/schema.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
+
+export interface TrainOutcome {
+  exitCode: number;
+  outDir: string;
+  loop: LoopResult;
+}
+
+export async function trainCommand(argv: readonly string[]): Promise<TrainOutcome> {
+  const started = performance.now();
+  let parsed = parseArgs(argv, { required: REQUIRED_FOR_TRAIN });
+  const log = createProgressLogger({ mode: chooseProgressMode({ json: parsed.config.jsonLogs, quiet: parsed.config.quiet }) });
+  const unknownWarning = unknownArgsWarning(parsed.unknown);
+  if (unknownWarning) log.warn(unknownWarning);
+
+  const outDir = resolve(parsed.config.outDirectory!);
+  prepareOutDirectory(outDir);
+  const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile);
+  parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
+  const { config, sources } = parsed;
+  for (const line of renderEffectiveConfig(config, sources)) log.info(line);
+  const effective = effectiveConfigJson(config, sources);
+  writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
+  log.info(`data: ${data.summary}`);
+
+  const model = buildModel({
+    kind: config.model,
+    features: data.features,
+    inputShape: data.inputShape,
+    classes: data.classes.length,
+    width: config.width,
+    dropout: config.dropout,
+    seed: config.seed,
+  });
+  const family = config.model === 'auto' ? autoKind({ features: data.features, inputShape: data.inputShape }) : config.model;
+  log.info(`model: ${family} width ${config.width}, ${model.parameterCount()} parameters, ${model.macs()} MACs per inference`);
+
+  const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
+  const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
+  const budget = new TrainingBudget(config.maxTrainingSeconds);
+  budget.watchSignals((sig) => log.warn(`${sig} received: finishing the current batch, then exporting the best weights`));
+  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  const fingerprint = runFingerprint(config, data);
+  const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
+  if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
+
+  let loop: LoopResult;
+  try {
+    loop = trainLoop(model, train, val, {
+      ...loopOptions(config, data.features),
+      budget,
+      observer: log,
+      resumeFrom,
+      onCheckpoint: (state) => saveCheckpoint(checkpointPath, { fingerprint, state }),
+    });
+  } finally {
+    budget.dispose();
+  }
+  const trainingSeconds = (performance.now() - started) / 1000;
+
+  const engineProbs = model.predictProbs(val.x, val.n);
+  const validation = validationResult(engineProbs, val.y, data.classes);
+  const outcome = await exportAndVerify(model.toGraph(), val, engineProbs, config.exportFormat);
+  const warnings = [...outcome.warnings];
+  if (unknownWarning) warnings.push(unknownWarning);
+  for (const w of outcome.warnings) log.warn(w);
+  printFidelityTable(log, validation.accuracy, outcome.results);
+
+  if (outcome.failures.length === 0) {
+    for (const r of outcome.results) if (r.write) writeFileAtomic(join(outDir, r.file), r.bytes);
+  }
+  const report = buildReport({
+    effectiveConfig: effective as never,
+    data: {
+      train_samples: train.n,
+      validation_samples: val.n,
+      features: data.features,
+      classes: data.classes,
+      label_layout: data.labelLayout,
+      input_shape: [...model.inputShape],
+    },
+    model: modelSummary(model, family, config.width),
+    dendrites: { enabled: dendritesActive(config), mode: config.dendriteTraining, added: dendriteSetCount(model) },
+    loop,
+    validation,
+    exports: exportChecks(validation.accuracy, outcome.results),
+    deployment: deploymentCosts(model, outcome.results),
+    warnings: [...warnings, ...outcome.failures],
+    timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: loop.stoppedBy },
+  });
+  const written = writeReport(outDir, report);
+  rmSync(checkpointPath, { force: true });
+
+  if (outcome.failures.length > 0) {
+    for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
+    log.warn('no model file was written: the exported model does not match the trained one');
+    return { exitCode: 1, outDir, loop };
+  }
+  log.result({
+    accuracy: validation.accuracy,
+    best_epoch: loop.best.epoch,
+    parameters: model.parameterCount(),
+    dendrite_sets: dendriteSetCount(model),
+    seconds: (performance.now() - started) / 1000,
+    stopped_by: loop.stoppedBy,
+    report: written.html,
+  });
+  return { exitCode: budget.signal ? 128 + (budget.signal === 'SIGINT' ? 2 : 15) : 0, outDir, loop };
+}
+
+function prepareOutDirectory(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    accessSync(outDir, constants.W_OK);
+  } catch (err) {
+    throw new UserError(`${outDir}: out-directory: cannot create or write to it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** What must be equal for a checkpoint to belong to this run. */
+function runFingerprint(config: Config, data: EiDataset): string {
+  const { resume: _r, quiet: _q, jsonLogs: _j, maxTrainingSeconds: _m, outDirectory: _o, ...rest } = config;
+  return JSON.stringify({ rest, n: data.yTrain.length, v: data.yVal.length, f: data.features, c: data.classes });
+}
+
+function readResumeState(path: string, fingerprint: string): LoopState | undefined {
+  if (!existsSync(path)) throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from`);
+  const saved = loadCheckpoint(path) as { fingerprint?: string; state?: LoopState };
+  if (saved.fingerprint !== fingerprint || !saved.state) {
+    throw new UserError(`${path}: resume: the checkpoint was written with other data or parameters; rerun without --resume`);
+  }
+  return saved.state;
+}
+
+function modelSummary(model: Sequential, family: string, width: number) {
+  const d = describeModel(model);
+  return {
+    family,
+    width,
+    parameters: d.params,
+    macs: d.macs,
+    layers: d.layers.map((l) => ({ name: l.name, kind: l.kind, output_shape: l.outputShape, parameters: l.params })),
+  };
+}
+
+function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array }[]): DeploymentCost[] {
+  return results.map((r) => ({
+    variant: r.format,
+    parameters: model.parameterCount(),
+    macs: model.macs(),
+    flash_bytes: r.bytes.length,
+    ram_bytes: 0,
+  }));
+}
+
+function printFidelityTable(log: ProgressLogger, engineAccuracy: number, results: { format: string; comparison: { accuracyCandidate: number | null; maxAbsDiff: number; argmaxAgreement: number } }[]): void {
+  log.info('model            accuracy  max|dp|    argmax agreement');
+  log.info(`engine           ${pct(engineAccuracy)}  -          -`);
+  for (const r of results) {
+    const c = r.comparison;
+    log.info(`${r.format.padEnd(16)} ${pct(c.accuracyCandidate ?? 0)}  ${c.maxAbsDiff.toExponential(1).padEnd(9)}  ${pct(c.argmaxAgreement)}`);
+  }
+}
+
+function pct(v: number): string {
+  return `${(100 * v).toFixed(2)}%`.padStart(8);
+}
