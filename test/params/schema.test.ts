@@ -121,6 +121,6 @@ test('nonDefaultValue gives a valid value different from the default for every p
 test('parseNumberList validates each entry', () => {
   assert.deepEqual(parseNumberList('0.001, 0.0001,1e-5'), [0.001, 0.0001, 1e-5]);
   for (const bad of ['', '0.1,', 'a,0.1', '0.1,-0.2', '0.1,,0.2', 'NaN']) {
-    assert.throws(() => parseNumberList(bad), undefined, bad);
+    assert.throws(() => parseNumberList(bad), Error, bad);
   }
 });
