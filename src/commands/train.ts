@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseArgs, REQUIRED_FOR_TRAIN, unknownArgsWarning } from '../params/parse.js';
 import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../params/effective-config.js';
-import type { Config } from '../params/schema.js';
+import { SCHEMA, type Config, type ConfigKey } from '../params/schema.js';
 import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
 import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
@@ -15,6 +15,7 @@ import { trainLoop, type LoopResult, type LoopState } from '../train/loop.js';
 import { TrainingBudget } from '../train/budget.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { dendritesActive, loopOptions } from '../train/setup.js';
+import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { exportAndVerify } from '../export/pipeline.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -68,11 +69,12 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
+  const options = loopOptions(config, data.features);
 
   let loop: LoopResult;
   try {
     loop = trainLoop(model, train, val, {
-      ...loopOptions(config, data.features),
+      ...options,
       budget,
       observer: log,
       resumeFrom,
@@ -91,9 +93,31 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   for (const w of outcome.warnings) log.warn(w);
   printFidelityTable(log, validation.accuracy, outcome.results);
 
-  if (outcome.failures.length === 0) {
-    for (const r of outcome.results) if (r.write) writeFileAtomic(join(outDir, r.file), r.bytes);
+  const written = outcome.failures.length === 0 ? outcome.results.filter((r) => r.write) : [];
+  for (const r of written) writeFileAtomic(join(outDir, r.file), r.bytes);
+  const applied = appliedParameters({
+    config,
+    model,
+    family,
+    loop: loop.applied,
+    cycle: options.cycle,
+    budget,
+    logMode: log.mode,
+    dataDirectory: resolve(config.dataDirectory!),
+    infoFile: config.infoFile,
+    outDirectory: outDir,
+    resumedFromEpoch: resumeFrom ? resumeFrom.epoch : null,
+    exportFiles: written.map((r) => r.file),
+    int8DropLimit: outcome.int8DropLimit,
+    augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
+    modelWidth: config.width,
+  });
+  for (const [param, entry] of Object.entries(effective)) {
+    const key = keyOfParam(param);
+    const a = key ? applied[key] : undefined;
+    if (a) Object.assign(entry, { applied: a.value, consumer: a.consumer });
   }
+  writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
   const report = buildReport({
     effectiveConfig: effective as never,
     data: {
@@ -113,7 +137,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
     warnings: [...warnings, ...outcome.failures],
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: loop.stoppedBy },
   });
-  const written = writeReport(outDir, report);
+  const reportFiles = writeReport(outDir, report);
   rmSync(checkpointPath, { force: true });
 
   if (outcome.failures.length > 0) {
@@ -128,9 +152,13 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
     dendrite_sets: dendriteSetCount(model),
     seconds: (performance.now() - started) / 1000,
     stopped_by: loop.stoppedBy,
-    report: written.html,
+    report: reportFiles.html,
   });
   return { exitCode: budget.signal ? 128 + (budget.signal === 'SIGINT' ? 2 : 15) : 0, outDir, loop };
+}
+
+function keyOfParam(param: string): ConfigKey | undefined {
+  return SCHEMA.find((s) => s.param === param)?.key;
 }
 
 function prepareOutDirectory(outDir: string): void {

@@ -40,7 +40,7 @@ interface LabelledRows {
 
 export class DendriteCycle {
   readonly controller: DendriteController;
-  private readonly c: DendriteCycleConfig;
+  readonly c: DendriteCycleConfig;
 
   constructor(config: DendriteCycleConfig) {
     this.c = config;

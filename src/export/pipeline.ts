@@ -35,6 +35,8 @@ export interface ExportOutcome {
   /** Problems that must fail the run (a float export that does not match the engine). */
   failures: string[];
   warnings: string[];
+  /** The int8 accuracy-drop limit applied (points), null when no int8 model was made. */
+  int8DropLimit: number | null;
 }
 
 const ONNXRUNTIME = 'onnxruntime-node';
@@ -56,7 +58,7 @@ export async function exportAndVerify(
   results.push({ format: 'onnx', file: 'model.onnx', bytes: onnxBytes, write: format !== 'tflite', comparison: onnx, verifiedWith: ONNXRUNTIME });
   checkFloat('model.onnx', onnx, failures);
 
-  return { results, failures, warnings };
+  return { results, failures, warnings, int8DropLimit: null };
 }
 
 function checkFloat(file: string, c: ProbabilityComparison, failures: string[]): void {

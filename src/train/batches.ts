@@ -19,7 +19,7 @@ export class BatchIterator {
 
   constructor(
     private readonly set: LabelledSet,
-    private readonly batchSize: number,
+    readonly batchSize: number,
   ) {
     this.order = new Int32Array(set.n);
     for (let i = 0; i < set.n; i++) this.order[i] = i;

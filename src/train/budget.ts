@@ -12,7 +12,7 @@ export class TrainingBudget {
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
 
   constructor(
-    private readonly maxSeconds: number,
+    readonly maxSeconds: number,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.startMs = now();

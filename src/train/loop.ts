@@ -109,7 +109,19 @@ export interface LoopState {
   lr: number;
 }
 
+/** Settings read back from the components the loop actually ran with (proof that parameters arrived). */
+export interface LoopApplied {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  initialLr: number;
+  optimizer: string;
+  scheduler: { patience: number; factor: number } | null;
+  augmenting: boolean;
+}
+
 export interface LoopResult {
+  applied: LoopApplied;
   history: EpochRecord[];
   events: CycleEvent[];
   best: { epoch: number; val_acc: number; val_loss: number };
@@ -168,6 +180,15 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
   let lr = opts.learningRate;
   let optimizer = opts.makeOptimizer(model.params(), lr);
   let scheduler = opts.makeScheduler(optimizer);
+  const applied: LoopApplied = {
+    epochs: opts.epochs,
+    batchSize: iterator.batchSize,
+    seed: opts.seed,
+    initialLr: optimizer.lr,
+    optimizer: optimizer.getState().kind,
+    scheduler: scheduler && 'patience' in scheduler ? { patience: Number(scheduler.patience), factor: Number((scheduler as { factor?: number }).factor) } : null,
+    augmenting: augment !== undefined,
+  };
   let history: EpochRecord[] = [];
   let events: CycleEvent[] = [];
   let bests: Array<BestSnapshot | null> = [];
@@ -331,6 +352,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
   restore(best);
   emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });
   return {
+    applied,
     history,
     events,
     best: { epoch: best.epoch, val_acc: best.score, val_loss: best.valLoss },

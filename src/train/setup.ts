@@ -44,7 +44,11 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
   });
 }
 
-export function loopOptions(config: Config, features: number): Omit<LoopOptions, 'budget' | 'observer' | 'onCheckpoint' | 'resumeFrom'> {
+export type ConfiguredLoopOptions = Omit<LoopOptions, 'budget' | 'observer' | 'onCheckpoint' | 'resumeFrom' | 'cycle'> & {
+  cycle: DendriteCycle | undefined;
+};
+
+export function loopOptions(config: Config, features: number): ConfiguredLoopOptions {
   const mfccLike = features % MFCC_COEFFS === 0;
   const augmenting = config.noise !== 'none' || (config.specAugment !== 'none' && mfccLike);
   return {

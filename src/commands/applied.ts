@@ -1,0 +1,89 @@
+/**
+ * Where each parameter ended up: values read back from the components a run actually built (the
+ * optimizer, the batch iterator, the model's layers, the dendrite controller, the logger, ...), not from
+ * the parsed configuration. Written next to each value in effective-config.json, so "the block used its
+ * defaults silently" is visible at a glance and testable for every parameter.
+ */
+import type { Sequential } from '../engine/model.js';
+import type { Config, ConfigKey } from '../params/schema.js';
+import type { LoopApplied } from '../train/loop.js';
+import type { TrainingBudget } from '../train/budget.js';
+import type { DendriteCycle } from '../dendrites/cycle.js';
+
+export interface AppliedValue {
+  value: unknown;
+  consumer: string;
+}
+
+export interface RunComponents {
+  config: Config;
+  model: Sequential;
+  family: string;
+  loop: LoopApplied;
+  cycle: DendriteCycle | undefined;
+  budget: TrainingBudget;
+  logMode: string;
+  dataDirectory: string;
+  infoFile: string | undefined;
+  outDirectory: string;
+  resumedFromEpoch: number | null;
+  exportFiles: string[];
+  int8DropLimit: number | null;
+  augmentation: { noise: string; specAugment: string } | null;
+  modelWidth: number;
+}
+
+export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, AppliedValue>> {
+  const dropoutRates = c.model.layers.filter((l) => l.kind === 'dropout').map((l) => (l as unknown as { rate: number }).rate);
+  const out: Partial<Record<ConfigKey, AppliedValue>> = {
+    epochs: { value: c.loop.epochs, consumer: 'train/loop (epoch limit)' },
+    learningRate: { value: c.loop.initialLr, consumer: `engine/optim ${c.loop.optimizer} (initial rate)` },
+    batchSize: { value: c.loop.batchSize, consumer: 'train/batches BatchIterator' },
+    seed: { value: c.loop.seed, consumer: 'train/loop random streams and models/ initialisation' },
+    model: { value: c.family, consumer: 'models/select (family built)' },
+    width: { value: c.modelWidth, consumer: `models/${c.family} (channel multiplier)` },
+    dropout: { value: dropoutRates.length ? dropoutRates[0] : c.config.dropout, consumer: `engine/layers/dropout (${dropoutRates.length} layers)` },
+    optimizer: { value: c.loop.optimizer, consumer: 'engine/optim' },
+    lrSchedule: { value: c.loop.scheduler ? 'plateau' : 'none', consumer: 'engine/schedule' },
+    lrPatience: { value: c.loop.scheduler?.patience ?? null, consumer: 'engine/schedule ReduceLROnPlateau' },
+    noise: { value: c.augmentation?.noise ?? 'none', consumer: 'data/augment' },
+    specAugment: { value: c.augmentation?.specAugment ?? 'none', consumer: 'data/augment' },
+    maxTrainingSeconds: { value: c.budget.maxSeconds, consumer: 'train/budget' },
+    exportFormat: { value: c.exportFiles, consumer: 'export/pipeline (files written)' },
+    maxInt8Drop: { value: c.int8DropLimit, consumer: 'export/pipeline (int8 accuracy check)' },
+    dendrites: { value: c.cycle !== undefined, consumer: 'train/setup (dendrite cycle built)' },
+    dataDirectory: { value: c.dataDirectory, consumer: 'data/ei-directory' },
+    outDirectory: { value: c.outDirectory, consumer: 'commands/train (artifacts)' },
+    infoFile: { value: c.infoFile ?? null, consumer: 'data/train-input' },
+    quiet: { value: c.logMode === 'quiet', consumer: 'report/progress' },
+    jsonLogs: { value: c.logMode === 'json', consumer: 'report/progress' },
+    resume: { value: c.resumedFromEpoch !== null, consumer: 'train/checkpoint' },
+  };
+  if (c.cycle) {
+    const k = c.cycle.controller.config;
+    const d = c.cycle.c;
+    const from = 'dendrites/controller';
+    Object.assign(out, {
+      dendriteTraining: { value: d.training, consumer: 'dendrites/cycle' },
+      switchMode: { value: k.switchMode, consumer: from },
+      nEpochsToSwitch: { value: k.nEpochsToSwitch, consumer: from },
+      historyLookback: { value: k.historyLookback, consumer: from },
+      initialHistoryAfterSwitches: { value: k.initialHistoryAfterSwitches, consumer: from },
+      fixedSwitchNum: { value: k.fixedSwitchNum, consumer: from },
+      firstFixedSwitchNum: { value: k.firstFixedSwitchNum, consumer: from },
+      improvementThreshold: { value: k.improvementThreshold, consumer: from },
+      improvementThresholdRaw: { value: k.improvementThresholdRaw, consumer: from },
+      maxDendriteTries: { value: k.maxDendriteTries, consumer: from },
+      maxDendrites: { value: k.maxDendrites, consumer: from },
+      retainAllDendrites: { value: k.retainAllDendrites, consumer: from },
+      findBestLr: { value: k.findBestLr, consumer: from },
+      dontGiveUpUnlessLrLowered: { value: k.dontGiveUpUnlessLrLowered, consumer: from },
+      dendriteActivation: { value: d.activation, consumer: 'dendrites/dendritic-layer' },
+      candidateWeightInit: { value: d.initScale, consumer: 'dendrites/dendritic-layer (branch init)' },
+      dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
+      correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
+      correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
+    } satisfies Partial<Record<ConfigKey, AppliedValue>>);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * `dendritic experiment`: baseline (switch-mode none) against dendritic training at several widths and
+ * seeds, every run scored on a hold-out split that neither switching nor best-weight restore saw.
+ * Writes experiment.md (the table) and experiment.json (table rows + every run) to --out-directory.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { loadEiDirectory, loadEiTestSplit } from '../data/ei-directory.js';
+import { Rng } from '../engine/rng.js';
+import type { LabelledSet } from '../train/batches.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { parseExperimentArgs } from '../experiment/args.js';
+import { planRuns, runExperiment, type ExperimentData, type RunResult } from '../experiment/run.js';
+import { renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
+
+export interface ExperimentOutcome {
+  exitCode: number;
+  rows: ExperimentRow[];
+  runs: RunResult[];
+  markdown: string;
+}
+
+export async function experimentCommand(
+  argv: readonly string[],
+  log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): Promise<ExperimentOutcome> {
+  const args = parseExperimentArgs(argv);
+  if (args.warning) log(args.warning);
+  const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
+  const plan = planRuns(args.config, args.widths, args.seeds, args.modes);
+  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}), ${args.config.epochs} epochs each`);
+  const runs = runExperiment(data, plan, (r, i) =>
+    log(`[${i + 1}/${plan.length}] width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`),
+  );
+  const rows = summarise(runs);
+  const markdown = renderMarkdown(rows);
+  process.stdout.write(markdown);
+  if (args.config.outDirectory !== undefined) {
+    const out = resolve(args.config.outDirectory);
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (err) {
+      throw new UserError(`${out}: out-directory: cannot create it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const command = `dendritic experiment ${argv.join(' ')}`;
+    writeFileAtomic(join(out, 'experiment.md'), `Command: \`${command}\`\n\n${markdown}`);
+    writeFileAtomic(join(out, 'experiment.json'), JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, runs }, null, 1) + '\n');
+    log(`wrote ${join(out, 'experiment.md')} and experiment.json`);
+  }
+  return { exitCode: 0, rows, runs, markdown };
+}
+
+/**
+ * Train and validation come from the data directory; the hold-out from --holdout-directory. Without one,
+ * the validation split is halved (seeded): one half drives switching and best restore, the other is
+ * only scored, so no training decision ever sees the scored samples.
+ */
+export function loadExperimentData(dataDir: string, holdoutDir: string | undefined, seed: number, log: (line: string) => void): ExperimentData {
+  const d = loadEiDirectory(dataDir);
+  const train: LabelledSet = { x: d.xTrain, y: d.yTrain, n: d.yTrain.length, features: d.features };
+  const val: LabelledSet = { x: d.xVal, y: d.yVal, n: d.yVal.length, features: d.features };
+  const common = { train, classes: d.classes.length, ...(d.inputShape ? { inputShape: d.inputShape } : {}) };
+  if (holdoutDir !== undefined) {
+    const h = loadEiTestSplit(resolve(holdoutDir), d.classes.length, d.features);
+    log(`data: ${train.n} train, ${val.n} validation, ${h.rows} hold-out (${holdoutDir}), ${d.features} features, ${d.classes.length} classes`);
+    return { ...common, validation: val, holdout: { x: h.x, y: h.y, n: h.rows, features: d.features } };
+  }
+  if (val.n < 2) throw new UserError(`${dataDir}: X_split_test.npy: rows: need at least 2 to halve into validation and hold-out without --holdout-directory`);
+  const order = Array.from({ length: val.n }, (_, i) => i);
+  new Rng(seed).shuffle(order);
+  const half = Math.floor(val.n / 2);
+  const rows = (idx: number[]): LabelledSet => {
+    const x = new Float32Array(idx.length * d.features);
+    const y = new Int32Array(idx.length);
+    idx.forEach((src, i) => {
+      x.set(val.x.subarray(src * d.features, (src + 1) * d.features), i * d.features);
+      y[i] = val.y[src]!;
+    });
+    return { x, y, n: idx.length, features: d.features };
+  };
+  log(`data: no --holdout-directory: the validation split is halved into ${half} validation and ${val.n - half} hold-out rows`);
+  return { ...common, validation: rows(order.slice(0, half)), holdout: rows(order.slice(half)) };
+}
