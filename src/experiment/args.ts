@@ -1,0 +1,87 @@
+/**
+ * Command line of `dendritic experiment`: the experiment's own options (widths, seeds, modes, hold-out)
+ * are taken out first; everything else is an ordinary training parameter parsed by the shared parser,
+ * so baseline and dendritic runs start from exactly the configuration `train` would build.
+ */
+import { userError } from '../errors.js';
+import { parseArgs, unknownArgsWarning } from '../params/parse.js';
+import type { Config } from '../params/schema.js';
+
+export type DendriteMode = Config['dendriteTraining'];
+const MODES: readonly DendriteMode[] = ['gd', 'correlation'];
+
+export interface ExperimentArgs {
+  /** The shared training configuration (width and seed are overridden per run). */
+  config: Config;
+  holdoutDirectory: string | undefined;
+  widths: number[];
+  /** Seeds config.seed, config.seed + 1, ... (one baseline and one dendritic run per mode each). */
+  seeds: number;
+  modes: DendriteMode[];
+  warning: string | undefined;
+}
+
+export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], seeds: 3, modes: MODES } as const;
+
+const OWN_FLAGS = ['holdout-directory', 'widths', 'seeds', 'modes'] as const;
+type OwnFlag = (typeof OWN_FLAGS)[number];
+
+export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
+  const own = new Map<OwnFlag, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const eq = token.indexOf('=');
+    const name = token.startsWith('--') ? token.slice(2, eq === -1 ? undefined : eq) : '';
+    if (!(OWN_FLAGS as readonly string[]).includes(name)) {
+      rest.push(token);
+      continue;
+    }
+    let value: string | undefined = eq === -1 ? argv[i + 1] : token.slice(eq + 1);
+    if (eq === -1) {
+      if (value === undefined || value.startsWith('--')) throw userError('experiment', `--${name}`, 'expected a value after it');
+      i++;
+    }
+    own.set(name as OwnFlag, value!);
+    value = undefined;
+  }
+  const parsed = parseArgs(rest, { required: ['dataDirectory'] });
+  const widths = own.has('widths') ? parseList(own.get('widths')!, '--widths', parseWidth) : [...EXPERIMENT_DEFAULTS.widths];
+  const seeds = own.has('seeds') ? parseSeeds(own.get('seeds')!) : EXPERIMENT_DEFAULTS.seeds;
+  const modes = own.has('modes') ? parseList(own.get('modes')!, '--modes', parseMode) : [...EXPERIMENT_DEFAULTS.modes];
+  if (parsed.config.switchMode === 'none' || !parsed.config.dendrites) {
+    throw userError('experiment', parsed.config.dendrites ? '--switch-mode' : '--dendrites',
+      'the dendritic runs need dendrites on and a switch mode other than none (the baseline runs turn them off themselves)');
+  }
+  return {
+    config: parsed.config,
+    holdoutDirectory: own.get('holdout-directory'),
+    widths: [...new Set(widths)].sort((a, b) => a - b),
+    seeds,
+    modes: [...new Set(modes)],
+    warning: unknownArgsWarning(parsed.unknown),
+  };
+}
+
+function parseList<T>(raw: string, flag: string, item: (text: string, flag: string) => T): T[] {
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw userError('experiment', flag, `expected a comma-separated list, got '${raw}'`);
+  return parts.map((p) => item(p, flag));
+}
+
+function parseWidth(text: string, flag: string): number {
+  const v = Number(text);
+  if (!(Number.isFinite(v) && v > 0 && v <= 16)) throw userError('experiment', flag, `expected widths in (0, 16], got '${text}'`);
+  return v;
+}
+
+function parseMode(text: string, flag: string): DendriteMode {
+  if (!(MODES as readonly string[]).includes(text)) throw userError('experiment', flag, `expected ${MODES.join(' and/or ')}, got '${text}'`);
+  return text as DendriteMode;
+}
+
+function parseSeeds(text: string): number {
+  const v = Number(text);
+  if (!(Number.isInteger(v) && v >= 1 && v <= 100)) throw userError('experiment', '--seeds', `expected a number of seeds from 1 to 100, got '${text}'`);
+  return v;
+}

@@ -1,0 +1,101 @@
+/**
+ * One experiment run = one `train`-equivalent training (same buildModel, loopOptions, trainLoop) with
+ * the best-validation weights restored, then scored on a hold-out split no training decision saw.
+ * Baseline and dendritic runs differ only in the dendrite knobs (`runConfig` is the one place that
+ * says how), so any difference in the score is the dendrites'.
+ */
+import type { Config } from '../params/schema.js';
+import { buildModel } from '../models/select.js';
+import { evaluate, trainLoop } from '../train/loop.js';
+import type { LabelledSet } from '../train/batches.js';
+import { loopOptions } from '../train/setup.js';
+import { countParameters, dendriteSetCount } from '../dendrites/apply.js';
+import type { DendriteMode } from './args.js';
+
+export type Variant = 'baseline' | DendriteMode;
+
+export interface ExperimentData {
+  train: LabelledSet;
+  validation: LabelledSet;
+  holdout: LabelledSet;
+  classes: number;
+  inputShape?: number[];
+}
+
+export interface RunResult {
+  width: number;
+  seed: number;
+  variant: Variant;
+  /** Every parameter of the deployed (restored) network, dendrites included. */
+  parameters: number;
+  dendriteParameters: number;
+  dendriteSets: number;
+  holdoutAccuracy: number;
+  validationAccuracy: number;
+  bestEpoch: number;
+  epochsRun: number;
+  seconds: number;
+  /** The configuration the run trained with (for the record and the fairness test). */
+  config: Config;
+}
+
+/** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
+export function runConfig(base: Config, variant: Variant, width: number, seed: number): Config {
+  if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
+  return { ...base, width, seed, dendrites: true, dendriteTraining: variant };
+}
+
+export function runOne(data: ExperimentData, config: Config, variant: Variant): RunResult {
+  const started = performance.now();
+  const model = buildModel({
+    kind: config.model,
+    features: data.train.features,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    width: config.width,
+    dropout: config.dropout,
+    seed: config.seed,
+  });
+  const loop = trainLoop(model, data.train, data.validation, loopOptions(config, data.train.features));
+  const scored = evaluate(model, data.holdout);
+  const counts = countParameters(model);
+  return {
+    width: config.width,
+    seed: config.seed,
+    variant,
+    parameters: counts.total,
+    dendriteParameters: counts.dendrite,
+    dendriteSets: dendriteSetCount(model),
+    holdoutAccuracy: scored.acc,
+    validationAccuracy: loop.best.val_acc,
+    bestEpoch: loop.best.epoch,
+    epochsRun: loop.epochsRun,
+    seconds: (performance.now() - started) / 1000,
+    config,
+  };
+}
+
+export interface PlanEntry {
+  variant: Variant;
+  config: Config;
+}
+
+/** Every run of the sweep: per width, per seed, the baseline then each dendritic mode, all at equal epochs. */
+export function planRuns(base: Config, widths: readonly number[], seeds: number, modes: readonly DendriteMode[]): PlanEntry[] {
+  const plan: PlanEntry[] = [];
+  for (const width of widths) {
+    for (let s = 0; s < seeds; s++) {
+      const seed = base.seed + s;
+      for (const variant of ['baseline', ...modes] as Variant[]) plan.push({ variant, config: runConfig(base, variant, width, seed) });
+    }
+  }
+  return plan;
+}
+
+export function runExperiment(data: ExperimentData, plan: readonly PlanEntry[], onRun?: (r: RunResult, index: number) => void): RunResult[] {
+  return plan.map((entry, i) => {
+    const r = runOne(data, entry.config, entry.variant);
+    onRun?.(r, i);
+    return r;
+  });
+}
