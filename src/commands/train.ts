@@ -87,7 +87,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
 
   const engineProbs = model.predictProbs(val.x, val.n);
   const validation = validationResult(engineProbs, val.y, data.classes);
-  const outcome = await exportAndVerify(model.toGraph(), val, engineProbs, config.exportFormat);
+  const outcome = await exportAndVerify(model.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
   const warnings = [...outcome.warnings];
   if (unknownWarning) warnings.push(unknownWarning);
   for (const w of outcome.warnings) log.warn(w);

@@ -7,6 +7,9 @@ import type { Graph } from './graph.js';
 import { exportOnnx } from './onnx.js';
 import { runOnnx } from './onnx-runtime.js';
 import { compareProbabilities, type ProbabilityComparison } from './compare.js';
+import { exportTfliteFloat, TFLITE_FLOAT_FILE, TFLITE_INT8_FILE } from './tflite.js';
+import { exportTfliteInt8, type Int8Report } from './quantize.js';
+import { runTflite } from './tflite-runtime.js';
 
 export type ExportFormatChoice = 'tflite' | 'onnx' | 'all';
 
@@ -37,15 +40,27 @@ export interface ExportOutcome {
   warnings: string[];
   /** The int8 accuracy-drop limit applied (points), null when no int8 model was made. */
   int8DropLimit: number | null;
+  int8Report?: Int8Report;
 }
 
 const ONNXRUNTIME = 'onnxruntime-node';
+const TFLITE_INTERPRETER = 'TensorFlow Lite interpreter (node-tflite)';
+
+/** Names the tensor whose calibrated range clips most: the usual cause of an int8 accuracy drop. */
+function int8DropWarning(drop: number, limit: number, report: Int8Report): string {
+  const worst = report.worstSaturation;
+  const cause = worst
+    ? `the range of '${worst.graphValue}' (TFLite tensor ${worst.tensor}) saturates on ${(100 * worst.clippedFraction).toFixed(2)}% of calibration values`
+    : 'no tensor saturates, so the int8 grid is too coarse for some activations (try more training or a smaller learning rate at the end)';
+  return `${TFLITE_INT8_FILE}: int8 accuracy is ${drop.toFixed(2)} points below float (allowed ${limit}); likely cause: ${cause}`;
+}
 
 export async function exportAndVerify(
   graph: Graph,
   val: ValidationRows,
   engineProbs: Float32Array,
   format: ExportFormatChoice,
+  maxInt8DropPoints: number,
 ): Promise<ExportOutcome> {
   const results: ExportResult[] = [];
   const failures: string[] = [];
@@ -58,7 +73,26 @@ export async function exportAndVerify(
   results.push({ format: 'onnx', file: 'model.onnx', bytes: onnxBytes, write: format !== 'tflite', comparison: onnx, verifiedWith: ONNXRUNTIME });
   checkFloat('model.onnx', onnx, failures);
 
-  return { results, failures, warnings, int8DropLimit: null };
+  let int8DropLimit: number | null = null;
+  let int8Report: Int8Report | undefined;
+  if (format !== 'onnx') {
+    const floatBytes = exportTfliteFloat(graph);
+    const floatProbs = await runTflite(floatBytes, val.x, val.n, val.features);
+    const tfl = compareProbabilities(engineProbs, floatProbs, val.n, classes, val.y);
+    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER });
+    checkFloat(TFLITE_FLOAT_FILE, tfl, failures);
+
+    // Edge Impulse calibrated with the validation set; so do we, and we measure on it as well.
+    const int8 = exportTfliteInt8(graph, val.x, val.n);
+    int8Report = int8.report;
+    const int8Probs = await runTflite(int8.bytes, val.x, val.n, val.features);
+    const q = compareProbabilities(engineProbs, int8Probs, val.n, classes, val.y);
+    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER });
+    int8DropLimit = maxInt8DropPoints;
+    const drop = 100 * ((q.accuracyReference ?? 0) - (q.accuracyCandidate ?? 0));
+    if (drop > maxInt8DropPoints) warnings.push(int8DropWarning(drop, maxInt8DropPoints, int8Report));
+  }
+  return { results, failures, warnings, int8DropLimit, int8Report };
 }
 
 function checkFloat(file: string, c: ProbabilityComparison, failures: string[]): void {
