@@ -12,6 +12,7 @@
  * accuracy, this says which tensor's range saturates.
  */
 import { userError } from '../errors.js';
+import { roundHalfAway } from './tflite-runtime.js';
 import { evalGraph } from './graph-eval.js';
 import type { Graph } from './graph.js';
 import { assembleModel, int32Bytes, type StoredTensor } from './tflite.js';
@@ -32,6 +33,12 @@ export interface TensorQuantReport {
   tensor: string;
   /** The graph value it carries. */
   graphValue: string;
+  /**
+   * Where its int8 parameters come from: its own calibration range, fixed by the kernel (softmax,
+   * logistic, tanh outputs: values at the top of [0, 1] or [-1, 1] clip by less than one step), or the
+   * same as its input (reshape, pools).
+   */
+  rule: 'range' | 'fixed' | 'same';
   /** Calibration range of the float values. */
   min: number;
   max: number;
@@ -108,7 +115,7 @@ export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, 
         if (!wScales) throw new Error(`exportTfliteInt8: bias '${t.name}' comes before its weights`);
         // TFLite checks bias_scale == input_scale * weight_scale in float32 arithmetic: compute it the same way.
         const scales = Array.from(t.data, (_, c) => Math.fround(Math.fround(inputScale) * Math.fround(wScales[wScales.length === 1 ? 0 : c]!)));
-        const values = Int32Array.from(t.data, (b, c) => clampInt32(Math.round(b / scales[c]!)));
+        const values = Int32Array.from(t.data, (b, c) => clampInt32(roundHalfAway(b / scales[c]!)));
         // A per-tensor bias must carry exactly one scale: TFLite reads the legacy single-scale field,
         // which it fills only when the scale vector has length 1.
         const stored = wScales.length === 1 ? [scales[0]!] : scales;
@@ -143,6 +150,7 @@ export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, 
     tensors.push({
       tensor: t.name,
       graphValue: t.graphValue,
+      rule: t.quant.kind,
       min: s.min,
       max: s.max,
       scale: p.scale,
@@ -278,7 +286,7 @@ export function quantizeWeights(
     scales.push(scale);
     for (let j = 0; j < per; j++) {
       const w = data[c * per + j]!;
-      const q = Math.max(-127, Math.min(127, Math.round(w / scale)));
+      const q = Math.max(-127, Math.min(127, roundHalfAway(w / scale)));
       values[c * per + j] = q;
       maxErr = Math.max(maxErr, Math.abs(w - q * scale));
     }

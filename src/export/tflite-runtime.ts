@@ -73,9 +73,14 @@ function makeBuffer(info: TensorInfo, count: number): Float32Array | Int8Array {
   throw new Error(`runTflite: tensor '${info.name}' has type ${info.type}; only float32 and int8 I/O are supported`);
 }
 
-/** q = clamp(round(x / scale) + zero_point, -128, 127), as TFLite's QUANTIZE does. */
+/** q = clamp(round(x / scale) + zero_point, -128, 127), as TFLite's QUANTIZE does (std::round). */
 export function quantizeInto(x: ArrayLike<number>, out: Int8Array, info: { scale?: number; zeroPoint?: number }): void {
   const scale = info.scale!;
   const zp = info.zeroPoint!;
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(127, Math.max(-128, Math.round(x[i]! / scale) + zp));
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(127, Math.max(-128, roundHalfAway(x[i]! / scale) + zp));
+}
+
+/** std::round: halves go away from zero (Math.round sends -2.5 to -2). */
+export function roundHalfAway(v: number): number {
+  return Math.sign(v) * Math.round(Math.abs(v));
 }
