@@ -43,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(rest);
     }
+    case 'experiment': {
+      const { experimentCommand } = await import('./commands/experiment.js');
+      return (await experimentCommand(rest)).exitCode;
+    }
     case 'report': {
       const { rerenderReport } = await import('./report/write.js');
       if (rest.length !== 1) throw new UserError('report: OUT_DIR: expected exactly one out directory holding report.json');
