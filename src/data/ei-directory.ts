@@ -3,7 +3,7 @@
  * Y_split_test.npy; "test" is the validation split) and checks everything training relies on before
  * a single epoch runs, so a bad upload fails in seconds with a message naming the file and field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { userError } from '../errors.js';
 import { chooseBase, decodeLabels, detectLayout, type LabelLayout } from './labels.js';
@@ -45,9 +45,10 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
     xVal: join(dir, EI_FILES.xVal),
     yVal: join(dir, EI_FILES.yVal),
   };
+  checkDirectory(dir, 'data-directory');
   for (const p of Object.values(paths)) {
     if (!existsSync(p)) {
-      throw userError(p, 'file', `missing: an Edge Impulse data directory holds ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
+      throw userError(p, 'file', `missing: expected an Edge Impulse data directory holding ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
     }
   }
   const info = infoFile !== undefined ? readTrainInput(infoFile) : undefined;
@@ -61,7 +62,7 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
   if (train.rows === 0) throw userError(paths.xTrain, 'shape', 'the training split is empty (0 rows)');
   if (val.rows === 0) throw userError(paths.xVal, 'shape', 'the validation split is empty (0 rows): expected at least one sample');
   if (val.features !== train.features) {
-    throw userError(paths.xVal, 'shape', `${val.features} features per row but ${EI_FILES.xTrain} has ${train.features}`);
+    throw userError(paths.xVal, 'shape', `${val.features} features per row but ${EI_FILES.xTrain} has ${train.features}: expected the same feature count in both splits`);
   }
   let inputShape = train.inputShape;
   if (info?.inputShape !== undefined) {
@@ -70,7 +71,7 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
       throw userError(
         infoWhere,
         'inputShapeString',
-        `${info.inputShapeString} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}`,
+        `${info.inputShapeString} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}: expected the shape to hold one row's features`,
       );
     }
     inputShape ??= info.inputShape;
@@ -94,7 +95,7 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
   if (knownClasses !== undefined) {
     classCount = knownClasses;
     if (layout === 'one-hot' && decTrain.impliedClasses !== knownClasses) {
-      throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}`);
+      throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}: expected one name per one-hot column`);
     }
   } else {
     classCount = Math.max(decTrain.impliedClasses, layout === 'one-hot' ? 0 : decVal.impliedClasses);
@@ -136,7 +137,7 @@ function flattenX(x: NpyArray<Float32Array>, path: string): { rows: number; feat
   }
   const rows = x.shape[0]!;
   const features = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (features === 0) throw userError(path, 'shape', `rows have no features: (${x.shape.join(', ')})`);
+  if (features === 0) throw userError(path, 'shape', `rows have no features: (${x.shape.join(', ')}): expected at least one feature per row`);
   return x.shape.length > 2 ? { rows, features, inputShape: x.shape.slice(1) } : { rows, features };
 }
 
@@ -147,7 +148,7 @@ function labelColumns(y: NpyArray<Float64Array>): number {
 
 function checkRows(y: NpyArray<Float64Array>, rows: number, path: string, xName: string): void {
   const n = y.shape[0] ?? 0;
-  if (n !== rows) throw userError(path, 'shape', `${n} label rows but ${xName} has ${rows} samples`);
+  if (n !== rows) throw userError(path, 'shape', `${n} label rows but ${xName} has ${rows} samples: expected one label row per sample`);
 }
 
 function checkFinite(data: Float32Array, features: number, path: string): void {
@@ -166,12 +167,23 @@ function checkRange(labels: Int32Array, classes: number, path: string, base: 0 |
   }
 }
 
+function checkDirectory(dir: string, field: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw userError(dir, field, `${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`}: expected a directory holding ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
+  }
+  if (!isDir) throw userError(dir, field, `is not a directory: expected a directory holding ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
+}
+
 function readSampleIds(path: string): unknown {
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw userError(path, 'JSON', `not valid JSON: ${(err as Error).message}`);
+    throw userError(path, 'JSON', `not valid JSON (${(err as Error).message}): expected a JSON document`);
   }
 }
 
@@ -183,6 +195,7 @@ function readSampleIds(path: string): unknown {
 export function loadEiTestSplit(dir: string, classes: number, features: number): { x: Float32Array; y: Int32Array; rows: number } {
   const xPath = join(dir, EI_FILES.xVal);
   const yPath = join(dir, EI_FILES.yVal);
+  checkDirectory(dir, 'hold-out directory');
   for (const p of [xPath, yPath]) if (!existsSync(p)) throw userError(p, 'file', 'missing: expected a hold-out split');
   const x = readNpyFloat32(xPath);
   const shape = flattenX(x, xPath);

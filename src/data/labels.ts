@@ -70,7 +70,7 @@ export function decodeLabels(y: NpyArray<Float64Array>, path: string, layout: La
   for (let i = 0; i < n; i++) {
     const v = y.data[i * stride]! - base;
     if (v < 0) {
-      throw userError(path, `row ${i} ${column}`, `value ${v + base} is below ${base} (labels read as ${base}-based)`);
+      throw userError(path, `row ${i} ${column}`, `value ${v + base} is below ${base} (labels read as ${base}-based): expected class indices >= ${base}`);
     }
     labels[i] = v;
   }

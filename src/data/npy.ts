@@ -94,7 +94,7 @@ function readNpyInto<T extends Float32Array | Float64Array>(path: string, alloc:
         path,
         'data',
         `file holds ${available} bytes of data but the header's shape (${header.shape.join(', ')}) ` +
-          `and dtype ${header.dtype} need ${expectedBytes} bytes (truncated file?)`,
+          `and dtype ${header.dtype} need ${expectedBytes} bytes: expected the complete array (truncated file?)`,
       );
     }
     const out = alloc(count);
@@ -116,19 +116,25 @@ function readNpyInto<T extends Float32Array | Float64Array>(path: string, alloc:
 }
 
 function openForReading(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'file', code === 'ENOENT' ? 'not found' : `cannot be opened (${code ?? String(err)})`);
+    throw userError(path, 'file', `${code === 'ENOENT' ? 'not found' : `cannot be opened (${code ?? String(err)})`}: expected a readable .npy file`);
   }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw userError(path, 'file', 'is a directory or a device: expected a .npy file');
+  }
+  return fd;
 }
 
 function readFully(fd: number, buf: Buffer, length: number, position: number, path: string): void {
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) throw userError(path, 'data', `file ends after ${position + got} bytes, in the middle of the data`);
+    if (n === 0) throw userError(path, 'data', `file ends after ${position + got} bytes, in the middle of the data: expected the complete array`);
     got += n;
   }
 }
@@ -146,7 +152,7 @@ function readHeaderFromFd(fd: number, path: string): NpyHeader {
     headerLen = pre.readUInt16LE(8);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
-    if (got < 12) throw userError(path, 'header', 'file ends inside the header length field');
+    if (got < 12) throw userError(path, 'header', 'file ends inside the header length field: expected a complete .npy header');
     headerLen = pre.readUInt32LE(8);
     headerStart = 12;
   } else {
@@ -155,7 +161,7 @@ function readHeaderFromFd(fd: number, path: string): NpyHeader {
   const headerBuf = Buffer.alloc(headerLen);
   const hgot = readSync(fd, headerBuf, 0, headerLen, headerStart);
   if (hgot < headerLen) {
-    throw userError(path, 'header', `header says ${headerLen} bytes but the file ends after ${hgot} of them`);
+    throw userError(path, 'header', `header says ${headerLen} bytes but the file ends after ${hgot} of them: expected a complete .npy header (truncated file?)`);
   }
   const text = headerBuf.toString(major === 3 ? 'utf8' : 'latin1');
   const fields = parseHeaderDict(text, path);
@@ -174,7 +180,7 @@ function parseHeaderDict(text: string, path: string): Omit<NpyHeader, 'version' 
     throw userError(
       path,
       'descr',
-      structured ? 'structured (record) dtypes are not supported: expected a plain numeric dtype' : 'missing from header',
+      structured ? 'structured (record) dtypes are not supported: expected a plain numeric dtype' : 'missing from header: expected a numeric dtype such as \'<f4\'',
     );
   }
   const descr = descrMatch[1]!;
@@ -195,7 +201,7 @@ function parseHeaderDict(text: string, path: string): Omit<NpyHeader, 'version' 
     throw userError(
       path,
       'fortran_order',
-      'Fortran (column-major) order is not supported: save the array in C order (numpy.ascontiguousarray)',
+      'Fortran (column-major) order is not supported: expected C order (save numpy.ascontiguousarray(x))',
     );
   }
   const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(body);
@@ -286,7 +292,7 @@ function convertChunk(
           throw userError(
             path,
             'data',
-            `element ${at + i} = ${big} is outside the exactly representable range +-2^53 of ${h.dtype}`,
+            `element ${at + i} = ${big} is outside the exactly representable range +-2^53 of ${h.dtype}: expected values within +-2^53`,
           );
         }
         v = Number(big);

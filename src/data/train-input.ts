@@ -21,13 +21,13 @@ export function readTrainInput(path: string): TrainInput {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'file', code === 'ENOENT' ? 'not found (given by --info-file)' : `cannot be read (${code})`);
+    throw userError(path, 'file', `${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`} (given by --info-file): expected Edge Impulse's train_input.json`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw userError(path, 'JSON', `not valid JSON: ${(err as Error).message}`);
+    throw userError(path, 'JSON', `not valid JSON (${(err as Error).message}): expected a JSON object`);
   }
   return validateTrainInput(parsed, path);
 }
