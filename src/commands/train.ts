@@ -166,7 +166,9 @@ function prepareOutDirectory(outDir: string): void {
     mkdirSync(outDir, { recursive: true });
     accessSync(outDir, constants.W_OK);
   } catch (err) {
-    throw new UserError(`${outDir}: out-directory: cannot create or write to it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new UserError(
+      `${outDir}: out-directory: cannot create or write to it (${(err as NodeJS.ErrnoException).code ?? String(err)}): expected a writable directory or a path where one can be created`,
+    );
   }
 }
 
@@ -177,10 +179,10 @@ function runFingerprint(config: Config, data: EiDataset): string {
 }
 
 function readResumeState(path: string, fingerprint: string): LoopState | undefined {
-  if (!existsSync(path)) throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from`);
+  if (!existsSync(path)) throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from: expected the out directory of an interrupted run`);
   const saved = loadCheckpoint(path) as { fingerprint?: string; state?: LoopState };
   if (saved.fingerprint !== fingerprint || !saved.state) {
-    throw new UserError(`${path}: resume: the checkpoint was written with other data or parameters; rerun without --resume`);
+    throw new UserError(`${path}: resume: the checkpoint was written with other data or parameters: expected the same data and parameters as the interrupted run (or rerun without --resume)`);
   }
   return saved.state;
 }
