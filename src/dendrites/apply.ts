@@ -2,6 +2,7 @@ import { isWrappable, type Layer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
 import { userError } from '../errors.js';
 import { DendriticLayer, type DendriteActivation } from './dendritic-layer.js';
+import { lowRankParameterCount } from './low-rank.js';
 
 /** The model surface dendrites need: the engine's Sequential (its `layers` array is edited in place). */
 export interface LayeredModel {
@@ -16,6 +17,8 @@ export interface AddSetOptions {
   rng: Rng;
   initScale: number;
   activation: DendriteActivation;
+  /** Branch rank: 0 = full copy of the layer, r >= 1 = low-rank branch (see low-rank.ts). */
+  rank?: number;
 }
 
 /**
@@ -58,7 +61,7 @@ export function addDendriteSet(model: LayeredModel, o: AddSetOptions): Dendritic
   for (const l of layers) {
     if (l.setCount !== count) throw new Error(`dendrites: layer '${l.name}' has ${l.setCount} sets, the model ${count}`);
   }
-  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation });
+  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation, rank: o.rank ?? 0 });
   return layers;
 }
 
@@ -95,15 +98,19 @@ export function countParameters(model: LayeredModel): ParameterCounts {
   return { total, dendrite };
 }
 
-/** Parameters one more set would add (branches copy the wrapped layers, plus v and the cascade weights). */
-export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection): number {
+/**
+ * Parameters one more set would add: per selected layer its branch (a copy of the layer, or rank r:
+ * down + up stages) plus v and the cascade weights.
+ */
+export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection, rank = 0): number {
   const sets = dendriteSetCount(model);
   let n = 0;
   for (const i of selectDendriteLayers(model, which)) {
     const l = model.layers[i]!;
     const base = l instanceof DendriticLayer ? l.base : l;
     if (!isWrappable(base)) continue;
-    for (const p of base.params()) n += p.value.length;
+    if (rank > 0) n += lowRankParameterCount(base, rank);
+    else for (const p of base.params()) n += p.value.length;
     n += base.outChannels * (1 + sets);
   }
   return n;

@@ -10,6 +10,7 @@ import {
   activate,
   addScaled,
   derive,
+  newBranch,
   type DendriteActivation,
   type DendriticLayer,
 } from './dendritic-layer.js';
@@ -39,6 +40,8 @@ export interface CorrelationOptions {
   activation: DendriteActivation;
   initScale: number;
   layers: DendriteLayerSelection;
+  /** Branch rank of the candidates (0 = full copy of the layer). */
+  rank?: number;
 }
 
 export interface CorrelationResult {
@@ -195,7 +198,7 @@ export function trainCandidatesByCorrelation(
     if (t.setCount !== sets) throw new Error(`dendrites: layer '${t.name}' has ${t.setCount} sets, the model ${sets}`);
   }
   const pools = targets.map((t) =>
-    Array.from({ length: o.candidates }, (_, k) => new Candidate(t.base.sibling(`${t.name}/candidate${k}`, o.rng, o.initScale), o.activation, sets)),
+    Array.from({ length: o.candidates }, (_, k) => new Candidate(newBranch(t.base, `${t.name}/candidate${k}`, o.rng, o), o.activation, sets)),
   );
   targets.forEach((t, ti) => {
     t.errorProbe = (x, dy) => {

@@ -15,6 +15,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   layers: DendriteLayerSelection;
   activation: DendriteActivation;
   initScale: number;
+  /** Branch rank: 0 = full copy of each wrapped layer (the reference), r >= 1 = low-rank branches. */
+  rank?: number;
   training: 'gd' | 'correlation';
   correlationEpochs: number;
   correlationCandidates: number;
@@ -53,7 +55,7 @@ export class DendriteCycle {
 
   /** Adds one set with fresh random branches (also used to rebuild the architecture of a snapshot). */
   addSet(model: CycleModel, rng: Rng): void {
-    addDendriteSet(model, { layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation });
+    addDendriteSet(model, { layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation, rank: this.c.rank ?? 0 });
   }
 
   removeLastSet(model: CycleModel): void {
@@ -95,6 +97,7 @@ export class DendriteCycle {
       activation: this.c.activation,
       initScale: this.c.initScale,
       layers: this.c.layers,
+      rank: this.c.rank ?? 0,
     });
     return `correlation-trained set ${dendriteSetCount(model)}: ${r.layers.map((l, i) => `${l} |r|=${r.correlations[i]!.toFixed(3)}`).join(', ')}`;
   }

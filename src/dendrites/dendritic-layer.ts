@@ -3,6 +3,7 @@ import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../export/graph.js';
 import { userError } from '../errors.js';
+import { LowRankBranch } from './low-rank.js';
 
 export type DendriteActivation = 'sigmoid' | 'tanh' | 'relu';
 export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', 'tanh', 'relu'];
@@ -11,6 +12,18 @@ export interface DendriteSetOptions {
   /** New branch weights are N(0,1) x initScale (the reference's candidate-weight-init, 0.01). */
   initScale: number;
   activation: DendriteActivation;
+  /**
+   * 0 (default): the branch is a full copy of the layer (the reference). r >= 1: a LowRankBranch with r
+   * channels (LeCun-normal init; initScale does not apply), costing about r/C of a copy.
+   */
+  rank?: number;
+}
+
+/** A fresh branch D for `base`: a sibling (rank 0) or a low-rank branch. */
+export function newBranch(base: WrappableLayer, name: string, rng: Rng, o: { initScale: number; rank?: number }): WrappableLayer {
+  const rank = o.rank ?? 0;
+  if (!(Number.isInteger(rank) && rank >= 0)) throw userError('parameters', 'dendrite-rank', `expected an integer >= 0, got ${rank}`);
+  return rank === 0 ? base.sibling(name, rng, o.initScale) : new LowRankBranch(base, name, rank, rng);
 }
 
 /** One dendrite set on one layer: its branch D_i, output weight v_i and cascade weights w_ij (j < i). */
@@ -89,14 +102,14 @@ export class DendriticLayer implements Layer {
     return this.x;
   }
 
-  /** Adds a set with a fresh branch (N(0,1) x initScale) and zero v, w: the outputs do not change. */
+  /** Adds a set with a fresh branch (see newBranch) and zero v, w: the outputs do not change. */
   addSet(rng: Rng, o: DendriteSetOptions): void {
     if (!(o.initScale > 0 && Number.isFinite(o.initScale))) {
       throw userError('parameters', 'candidate-weight-init', `expected a positive number, got ${o.initScale}`);
     }
     checkActivation(o.activation);
     const i = this.sets.length;
-    const branch = this.base.sibling(`${this.name}/dendrite${i}`, rng, o.initScale);
+    const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, o);
     this.installSet({ branch, activation: o.activation, cascade: this.sets.map(() => new Float32Array(this.outChannels)) });
   }
 

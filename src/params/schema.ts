@@ -47,6 +47,7 @@ export interface Config {
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
   dendriteLayers: 'all' | 'output' | 'hidden';
+  dendriteRank: number;
   correlationEpochs: number;
   correlationCandidates: number;
   // Command line only
@@ -259,6 +260,9 @@ export const SCHEMA: readonly ParamSpec[] = [
   select({ key: 'dendriteLayers', param: 'dendrite-layers', name: 'Layers with dendrites', default: 'all', valid: ['all', 'output', 'hidden'],
     ...DENDRITE_KNOB, help: 'Which wrappable layers (dense/conv) get dendrites: all, only the output layer, or only hidden layers.',
     consumer: 'dendrites/dendritic-layer' }),
+  int({ key: 'dendriteRank', param: 'dendrite-rank', name: 'Dendrite branch rank', default: 0, min: 0, max: 64, ...DENDRITE_KNOB,
+    help: 'Size of each dendrite branch: 0 copies the wrapped layer (as the reference library; a set costs as much as the layers); r >= 1 makes a low-rank branch (the layer with r output channels, then r -> outputs), costing about r/outputs of a copy.',
+    consumer: 'dendrites/dendritic-layer' }),
   int({ key: 'correlationEpochs', param: 'correlation-epochs', name: 'Correlation epochs', default: 10, min: 1, ...DENDRITE_KNOB,
     help: 'Correlation training: epochs of candidate training in each dendrite phase.', consumer: 'dendrites/correlation' }),
   int({ key: 'correlationCandidates', param: 'correlation-candidates', name: 'Correlation candidates', default: 4, min: 1,
@@ -291,7 +295,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
   maxDendrites: true, retainAllDendrites: true, findBestLr: true, dontGiveUpUnlessLrLowered: true,
-  dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, correlationEpochs: true,
+  dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,
 };

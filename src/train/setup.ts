@@ -36,6 +36,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     layers: config.dendriteLayers,
     activation: config.dendriteActivation,
     initScale: config.candidateWeightInit,
+    rank: config.dendriteRank,
     training: config.dendriteTraining,
     correlationEpochs: config.correlationEpochs,
     correlationCandidates: config.correlationCandidates,
