@@ -43,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
       const { demoCommand } = await import('./commands/demo.js');
       return demoCommand(rest);
     }
+    case 'predict': {
+      const { predictCommand } = await import('./commands/predict.js');
+      return predictCommand(rest);
+    }
     case 'experiment': {
       const { experimentCommand } = await import('./commands/experiment.js');
       return (await experimentCommand(rest)).exitCode;

@@ -9,6 +9,7 @@ import { parseArgs, REQUIRED_FOR_TRAIN, unknownArgsWarning } from '../params/par
 import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../params/effective-config.js';
 import { SCHEMA, type Config, type ConfigKey } from '../params/schema.js';
 import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
+import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
 import { trainLoop, type LoopResult, type LoopState } from '../train/loop.js';
@@ -127,6 +128,9 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
       classes: data.classes,
       label_layout: data.labelLayout,
       input_shape: [...model.inputShape],
+      ...(data.info?.dendriticFeatures !== undefined
+        ? { audio_features: parseAudioFeatureSettings(data.info.dendriticFeatures, `${config.infoFile}: dendriticFeatures`) }
+        : {}),
     },
     model: modelSummary(model, family, config.width),
     dendrites: { enabled: dendritesActive(config), mode: config.dendriteTraining, added: dendriteSetCount(model) },

@@ -7,6 +7,7 @@
  * verified) are `null` rather than NaN, because JSON has no NaN.
  */
 import { userError } from '../errors.js';
+import type { AudioFeatureSettings } from '../data/audio-features.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -29,6 +30,11 @@ export interface DataSummary {
   label_layout: string;
   /** Per-sample input shape the model sees, without the batch dimension, e.g. [50, 13]. */
   input_shape: number[];
+  /**
+   * Present when the data came from `dendritic features`: how audio became one feature row, so that
+   * `dendritic predict` computes the same features from a WAV file.
+   */
+  audio_features?: AudioFeatureSettings;
 }
 
 export interface LayerSummary {
@@ -314,6 +320,11 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
   if (classes.length === 0) c.fail('data.classes', 'expected at least one class name');
   c.string(data.label_layout, 'data.label_layout');
   c.shape(data.input_shape, 'data.input_shape');
+  if (data.audio_features !== undefined) {
+    const a = c.object(data.audio_features, 'data.audio_features');
+    for (const key of ['windowSeconds', 'sampleRate', 'frames', 'coeffs'] as const) c.number(a[key], `data.audio_features.${key}`, { min: 0 });
+    c.object(a.mfcc, 'data.audio_features.mfcc');
+  }
 
   const model = c.object(r.model, 'model');
   c.string(model.family, 'model.family');

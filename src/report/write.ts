@@ -52,7 +52,14 @@ export function writeReport(outDir: string, report: Report): { json: string; htm
  * A missing, unreadable or malformed file is a UserError naming the file. Returns the html path.
  */
 export function rerenderReport(outDir: string): string {
-  const file = join(outDir, REPORT_JSON);
+  const report = readReportJson(join(outDir, REPORT_JSON));
+  const html = join(outDir, REPORT_HTML);
+  writeAtomic(html, renderReportHtml(report));
+  return html;
+}
+
+/** Reads and validates a report.json; every problem is a UserError naming the file. */
+export function readReportJson(file: string): Report {
   if (!existsSync(file)) throw userError(file, '(file)', 'not found; expected the report.json a training run writes into its out directory');
   let text: string;
   try {
@@ -66,8 +73,5 @@ export function rerenderReport(outDir: string): string {
   } catch (err) {
     throw userError(file, '(file)', `not valid JSON: ${(err as Error).message}`);
   }
-  const report = validateReport(parsed, file);
-  const html = join(outDir, REPORT_HTML);
-  writeAtomic(html, renderReportHtml(report));
-  return html;
+  return validateReport(parsed, file);
 }
