@@ -12,7 +12,7 @@ import type { LabelledSet } from '../train/batches.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { parseExperimentArgs } from '../experiment/args.js';
 import { planRuns, runExperiment, type ExperimentData, type RunResult } from '../experiment/run.js';
-import { renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
+import { plainFront, renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
 
 export interface ExperimentOutcome {
   exitCode: number;
@@ -28,13 +28,15 @@ export async function experimentCommand(
   const args = parseExperimentArgs(argv);
   if (args.warning) log(args.warning);
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
-  const plan = planRuns(args.config, args.widths, args.seeds, args.modes);
-  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}), ${args.config.epochs} epochs each`);
+  const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
+  const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
+  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each`);
   const runs = runExperiment(data, plan, (r, i) =>
     log(`[${i + 1}/${plan.length}] width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`),
   );
   const rows = summarise(runs);
-  const markdown = renderMarkdown(rows);
+  const front = plainFront(runs);
+  const markdown = renderMarkdown(rows, front);
   process.stdout.write(markdown);
   if (args.config.outDirectory !== undefined) {
     const out = resolve(args.config.outDirectory);
@@ -45,7 +47,7 @@ export async function experimentCommand(
     }
     const command = `dendritic experiment ${argv.join(' ')}`;
     writeFileAtomic(join(out, 'experiment.md'), `Command: \`${command}\`\n\n${markdown}`);
-    writeFileAtomic(join(out, 'experiment.json'), JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, runs }, null, 1) + '\n');
+    writeFileAtomic(join(out, 'experiment.json'), JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n');
     log(`wrote ${join(out, 'experiment.md')} and experiment.json`);
   }
   return { exitCode: 0, rows, runs, markdown };

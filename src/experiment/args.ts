@@ -15,15 +15,17 @@ export interface ExperimentArgs {
   config: Config;
   holdoutDirectory: string | undefined;
   widths: number[];
+  /** Extra widths trained as baseline only: plain networks that bracket the dendritic models' parameter counts. */
+  plainWidths: number[];
   /** Seeds config.seed, config.seed + 1, ... (one baseline and one dendritic run per mode each). */
   seeds: number;
   modes: DendriteMode[];
   warning: string | undefined;
 }
 
-export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], seeds: 3, modes: MODES } as const;
+export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: MODES } as const;
 
-const OWN_FLAGS = ['holdout-directory', 'widths', 'seeds', 'modes'] as const;
+const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes'] as const;
 type OwnFlag = (typeof OWN_FLAGS)[number];
 
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
@@ -47,6 +49,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
   }
   const parsed = parseArgs(rest, { required: ['dataDirectory'] });
   const widths = own.has('widths') ? parseList(own.get('widths')!, '--widths', parseWidth) : [...EXPERIMENT_DEFAULTS.widths];
+  const plainWidths = own.has('plain-widths') ? parseList(own.get('plain-widths')!, '--plain-widths', parseWidth) : [...EXPERIMENT_DEFAULTS.plainWidths];
   const seeds = own.has('seeds') ? parseSeeds(own.get('seeds')!) : EXPERIMENT_DEFAULTS.seeds;
   const modes = own.has('modes') ? parseList(own.get('modes')!, '--modes', parseMode) : [...EXPERIMENT_DEFAULTS.modes];
   if (parsed.config.switchMode === 'none' || !parsed.config.dendrites) {
@@ -57,6 +60,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
     config: parsed.config,
     holdoutDirectory: own.get('holdout-directory'),
     widths: [...new Set(widths)].sort((a, b) => a - b),
+    plainWidths: [...new Set(plainWidths)].filter((w) => !widths.includes(w)).sort((a, b) => a - b),
     seeds,
     modes: [...new Set(modes)],
     warning: unknownArgsWarning(parsed.unknown),

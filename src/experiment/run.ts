@@ -80,14 +80,27 @@ export interface PlanEntry {
   config: Config;
 }
 
-/** Every run of the sweep: per width, per seed, the baseline then each dendritic mode, all at equal epochs. */
-export function planRuns(base: Config, widths: readonly number[], seeds: number, modes: readonly DendriteMode[]): PlanEntry[] {
+/**
+ * Every run of the sweep: per width, per seed, the baseline then each dendritic mode, all at equal epochs;
+ * then the plain-only widths (baseline runs that map the accuracy-versus-parameters front).
+ */
+export function planRuns(
+  base: Config,
+  widths: readonly number[],
+  seeds: number,
+  modes: readonly DendriteMode[],
+  plainWidths: readonly number[] = [],
+): PlanEntry[] {
   const plan: PlanEntry[] = [];
   for (const width of widths) {
     for (let s = 0; s < seeds; s++) {
       const seed = base.seed + s;
       for (const variant of ['baseline', ...modes] as Variant[]) plan.push({ variant, config: runConfig(base, variant, width, seed) });
     }
+  }
+  for (const width of plainWidths) {
+    if (widths.includes(width)) continue;
+    for (let s = 0; s < seeds; s++) plan.push({ variant: 'baseline', config: runConfig(base, 'baseline', width, base.seed + s) });
   }
   return plan;
 }

@@ -2,7 +2,9 @@
  * Summarises experiment runs into one row per (width, dendrite mode) and renders it as markdown.
  * Accuracy is the hold-out score; "relative error reduction" compares mean errors at the same width;
  * "plain at <= params" is the best baseline of any width whose deployed parameter count does not exceed
- * the dendritic mean: the accuracy-versus-parameters front that dendrites have to beat.
+ * the dendritic mean, "plain at >= params" the narrowest one at or above it, and "front" the plain
+ * accuracy interpolated between those two at the dendritic parameter count (linear in log parameters):
+ * the accuracy-versus-parameters front that dendrites have to beat.
  */
 import type { RunResult, Variant } from './run.js';
 import type { DendriteMode } from './args.js';
@@ -28,9 +30,24 @@ export interface ExperimentRow {
   /** Mean over seeds of (dendritic - baseline) accuracy on the same seed. */
   pairedAccuracyGain: Stat;
   /** Widest plain network with no more deployed parameters than the dendritic mean (null when none is). */
-  plainAtEqualParameters: { width: number; parameters: number; accuracy: Stat } | null;
+  plainAtEqualParameters: PlainPoint | null;
+  /** Narrowest plain network with at least as many deployed parameters as the dendritic mean. */
+  plainAtOrAboveParameters: PlainPoint | null;
+  /**
+   * Plain accuracy at the dendritic mean parameter count, interpolated linearly in log(parameters)
+   * between the two bracketing plain widths (null when the count is outside the plain widths' range).
+   */
+  frontAccuracy: number | null;
+  /** Dendritic mean accuracy minus frontAccuracy (positive = dendrites beat widening at equal parameters). */
+  gainOverFront: number | null;
   baselineSeconds: number;
   dendriticSeconds: number;
+}
+
+export interface PlainPoint {
+  width: number;
+  parameters: number;
+  accuracy: Stat;
 }
 
 export function stat(values: readonly number[]): Stat {
@@ -46,7 +63,7 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
   const modes = [...new Set(runs.map((r) => r.variant).filter((v): v is DendriteMode => v !== 'baseline'))];
   const pick = (width: number, variant: Variant): RunResult[] =>
     runs.filter((r) => r.width === width && r.variant === variant).sort((a, b) => a.seed - b.seed);
-  const plainByWidth = widths.map((w) => ({ width: w, runs: pick(w, 'baseline') })).filter((p) => p.runs.length > 0);
+  const plain = plainFront(runs);
 
   const rows: ExperimentRow[] = [];
   for (const width of widths) {
@@ -61,8 +78,10 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         .map((d) => ({ d, b: baseline.find((b) => b.seed === d.seed) }))
         .filter((p): p is { d: RunResult; b: RunResult } => p.b !== undefined)
         .map((p) => p.d.holdoutAccuracy - p.b.holdoutAccuracy);
-      const affordable = plainByWidth.filter((p) => p.runs[0]!.parameters <= dParams.mean);
-      const widest = affordable[affordable.length - 1];
+      const below = plain.filter((p) => p.parameters <= dParams.mean);
+      const widest = below[below.length - 1] ?? null;
+      const above = plain.find((p) => p.parameters >= dParams.mean) ?? null;
+      const front = interpolateFront(widest, above, dParams.mean);
       const bErr = 1 - bAcc.mean;
       rows.push({
         width,
@@ -75,9 +94,10 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         dendriteSets: dendritic.map((r) => r.dendriteSets),
         relativeErrorReduction: bErr > 0 ? (bErr - (1 - dAcc.mean)) / bErr : 0,
         pairedAccuracyGain: stat(paired),
-        plainAtEqualParameters: widest
-          ? { width: widest.width, parameters: widest.runs[0]!.parameters, accuracy: stat(widest.runs.map((r) => r.holdoutAccuracy)) }
-          : null,
+        plainAtEqualParameters: widest,
+        plainAtOrAboveParameters: above,
+        frontAccuracy: front,
+        gainOverFront: front === null ? null : dAcc.mean - front,
         baselineSeconds: baseline.reduce((a, r) => a + r.seconds, 0),
         dendriticSeconds: dendritic.reduce((a, r) => a + r.seconds, 0),
       });
@@ -86,19 +106,36 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
   return rows;
 }
 
+/** One point per plain width: its parameter count and hold-out accuracy over seeds, by parameters. */
+export function plainFront(runs: readonly RunResult[]): PlainPoint[] {
+  const widths = [...new Set(runs.filter((r) => r.variant === 'baseline').map((r) => r.width))];
+  return widths
+    .map((width) => {
+      const rs = runs.filter((r) => r.variant === 'baseline' && r.width === width);
+      return { width, parameters: rs[0]!.parameters, accuracy: stat(rs.map((r) => r.holdoutAccuracy)) };
+    })
+    .sort((a, b) => a.parameters - b.parameters);
+}
+
+function interpolateFront(lo: PlainPoint | null, hi: PlainPoint | null, parameters: number): number | null {
+  if (lo === null || hi === null) return null;
+  if (hi.parameters === lo.parameters) return (lo.accuracy.mean + hi.accuracy.mean) / 2;
+  const t = (Math.log(parameters) - Math.log(lo.parameters)) / (Math.log(hi.parameters) - Math.log(lo.parameters));
+  return lo.accuracy.mean + t * (hi.accuracy.mean - lo.accuracy.mean);
+}
+
 const pct = (s: Stat): string => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-export function renderMarkdown(rows: readonly ExperimentRow[]): string {
+export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly PlainPoint[] = []): string {
   const header = [
     'width', 'mode', 'params plain', 'params dendritic', 'plain acc % (mean ± std)', 'dendritic acc % (mean ± std)',
-    'sets added (per seed)', 'rel. error reduction', 'paired gain (pts)', 'widest plain at ≤ params', 'wall s (plain / dendritic)',
+    'sets kept (per seed)', 'rel. error reduction', 'paired gain (pts)', 'plain at ≤ params', 'plain at ≥ params',
+    'front at equal params % (interp.)', 'vs front (pts)', 'wall s (plain / dendritic)',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  const point = (p: PlainPoint | null): string => (p ? `w${p.width} (${count(p.parameters)}): ${pct(p.accuracy)}` : '-');
   for (const r of rows) {
-    const front = r.plainAtEqualParameters
-      ? `w${r.plainAtEqualParameters.width} (${count(r.plainAtEqualParameters.parameters)}): ${pct(r.plainAtEqualParameters.accuracy)}`
-      : '-';
     const dParams = r.dendriticParameters.std > 0
       ? `${count(r.dendriticParameters.mean)} (±${count(r.dendriticParameters.std)})`
       : count(r.dendriticParameters.mean);
@@ -111,10 +148,20 @@ export function renderMarkdown(rows: readonly ExperimentRow[]): string {
       pct(r.dendriticAccuracy),
       r.dendriteSets.join(', '),
       `${(100 * r.relativeErrorReduction).toFixed(1)}%`,
-      `${(100 * r.pairedAccuracyGain.mean).toFixed(1)} ± ${(100 * r.pairedAccuracyGain.std).toFixed(1)}`,
-      front,
+      `${signed(100 * r.pairedAccuracyGain.mean)} ± ${(100 * r.pairedAccuracyGain.std).toFixed(1)}`,
+      point(r.plainAtEqualParameters),
+      point(r.plainAtOrAboveParameters),
+      r.frontAccuracy === null ? '-' : (100 * r.frontAccuracy).toFixed(1),
+      r.gainOverFront === null ? '-' : signed(100 * r.gainOverFront),
       `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
     ].join(' | ')} |`);
   }
-  return lines.join('\n') + '\n';
+  let out = lines.join('\n') + '\n';
+  if (front.length > 0) {
+    out += '\nPlain front (baseline runs, every width):\n\n| width | params | acc % (mean ± std) | seeds |\n|---|---|---|---|\n';
+    for (const p of front) out += `| ${p.width} | ${count(p.parameters)} | ${pct(p.accuracy)} | ${p.accuracy.n} |\n`;
+  }
+  return out;
 }
+
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;

@@ -1,0 +1,99 @@
+/**
+ * The experiment sweep (src/experiment/*, src/commands/experiment.ts): argument parsing, the plan
+ * (baseline and dendritic runs share every setting but the dendrite knobs; plain-only widths), the
+ * equal-parameter front in the table, and one tiny end-to-end run on a synthetic data directory.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseExperimentArgs } from '../../src/experiment/args.js';
+import { planRuns, runConfig, type RunResult } from '../../src/experiment/run.js';
+import { plainFront, renderMarkdown, summarise } from '../../src/experiment/table.js';
+import { experimentCommand } from '../../src/commands/experiment.js';
+import { defaultConfig } from '../../src/params/schema.js';
+import { tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+
+test('parseExperimentArgs: own flags are taken out, plain-only widths exclude the dendritic widths', () => {
+  const a = parseExperimentArgs(['--data-directory', '/d', '--widths', '1,0.5', '--plain-widths=2,1,1.5', '--seeds', '2', '--modes', 'gd', '--epochs', '7']);
+  assert.deepEqual(a.widths, [0.5, 1]);
+  assert.deepEqual(a.plainWidths, [1.5, 2]);
+  assert.equal(a.seeds, 2);
+  assert.deepEqual(a.modes, ['gd']);
+  assert.equal(a.config.epochs, 7);
+  assert.throws(() => parseExperimentArgs(['--data-directory', '/d', '--plain-widths', '0']), /--plain-widths/);
+  assert.throws(() => parseExperimentArgs(['--data-directory', '/d', '--switch-mode', 'none']), /switch-mode/);
+});
+
+test('planRuns: same seeds for baseline and dendritic runs, only dendrite knobs differ; plain widths run baseline only', () => {
+  const base = { ...defaultConfig(), seed: 5 };
+  const plan = planRuns(base, [1], 2, ['gd', 'correlation'], [2]);
+  assert.equal(plan.length, 2 * 3 + 2);
+  const plainOnly = plan.slice(6);
+  assert.ok(plainOnly.every((p) => p.variant === 'baseline' && p.config.width === 2));
+  assert.deepEqual(plainOnly.map((p) => p.config.seed), [5, 6]);
+  const b = runConfig(base, 'baseline', 1, 5);
+  const d = runConfig(base, 'correlation', 1, 5);
+  assert.equal(b.switchMode, 'none');
+  const differing = (Object.keys(b) as Array<keyof typeof b>).filter((k) => JSON.stringify(b[k]) !== JSON.stringify(d[k]));
+  assert.ok(differing.includes('switchMode'));
+  for (const k of differing) assert.ok(['switchMode', 'dendrites', 'dendriteTraining'].includes(k), `baseline and dendritic runs differ in ${k}`);
+});
+
+function run(width: number, seed: number, variant: RunResult['variant'], parameters: number, acc: number): RunResult {
+  return {
+    width, seed, variant, parameters, dendriteParameters: variant === 'baseline' ? 0 : parameters / 10, dendriteSets: variant === 'baseline' ? 0 : 1,
+    holdoutAccuracy: acc, validationAccuracy: acc, bestEpoch: 1, epochsRun: 1, seconds: 1, config: defaultConfig(),
+  };
+}
+
+test('summarise: relative error reduction, paired gain and the front interpolated in log(parameters)', () => {
+  const runs = [
+    run(1, 0, 'baseline', 1000, 0.7), run(1, 1, 'baseline', 1000, 0.8),
+    run(1, 0, 'gd', 2000, 0.8), run(1, 1, 'gd', 2000, 0.9),
+    run(4, 0, 'baseline', 4000, 0.9), run(4, 1, 'baseline', 4000, 0.9),
+  ];
+  const front = plainFront(runs);
+  assert.deepEqual(front.map((p) => p.width), [1, 4]);
+  const [row] = summarise(runs);
+  assert.ok(row);
+  assert.ok(Math.abs(row.relativeErrorReduction - (0.25 - 0.15) / 0.25) < 1e-12);
+  assert.ok(Math.abs(row.pairedAccuracyGain.mean - 0.1) < 1e-12);
+  assert.equal(row.plainAtEqualParameters?.width, 1);
+  assert.equal(row.plainAtOrAboveParameters?.width, 4);
+  // 2000 is half-way between 1000 and 4000 in log space: front = (0.75 + 0.9) / 2
+  assert.ok(Math.abs(row.frontAccuracy! - 0.825) < 1e-12);
+  assert.ok(Math.abs(row.gainOverFront! - 0.025) < 1e-12);
+  const md = renderMarkdown([row], front);
+  assert.match(md, /\| 1 \| gd \| 1,000 \| 2,000 \|/);
+  assert.match(md, /82\.5 \| \+2\.5 \|/);
+  assert.match(md, /Plain front/);
+  // outside the plain range there is no front to compare with
+  const [outside] = summarise([run(1, 0, 'baseline', 1000, 0.7), run(1, 0, 'gd', 2000, 0.8)]);
+  assert.equal(outside!.frontAccuracy, null);
+  assert.match(renderMarkdown([outside!]), /\| - \| - \|/);
+});
+
+test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain width, experiment.md/json written', async () => {
+  const data = tempDir('exp-data');
+  const out = tempDir('exp-out');
+  try {
+    writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
+    const r = await experimentCommand(
+      ['--data-directory', data.dir, '--out-directory', out.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5',
+        '--plain-widths', '1', '--seeds', '1', '--modes', 'gd', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2',
+        '--fixed-switch-num', '2', '--dendrite-rank', '1'],
+      () => {},
+    );
+    assert.equal(r.runs.length, 3);
+    assert.deepEqual(r.runs.map((x) => `${x.width}/${x.variant}`), ['0.5/baseline', '0.5/gd', '1/baseline']);
+    assert.equal(r.rows.length, 1);
+    assert.ok(existsSync(join(out.dir, 'experiment.md')));
+    const json = JSON.parse(readFileSync(join(out.dir, 'experiment.json'), 'utf8')) as { front: unknown[]; runs: unknown[] };
+    assert.equal(json.front.length, 2);
+    assert.equal(json.runs.length, 3);
+  } finally {
+    data.cleanup();
+    out.cleanup();
+  }
+});
