@@ -2,8 +2,10 @@
  * `dendritic train`: the Edge Impulse block's entry point. parameters -> data -> model -> training ->
  * export + verification -> report. Model files reach the out directory only after they were measured.
  */
-import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { join, resolve } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { parseArgs, REQUIRED_FOR_TRAIN, unknownArgsWarning } from '../params/parse.js';
 import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../params/effective-config.js';
@@ -13,7 +15,7 @@ import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
 import { trainLoop, type LoopResult, type LoopState } from '../train/loop.js';
-import { TrainingBudget } from '../train/budget.js';
+import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { dendritesActive, loopOptions } from '../train/setup.js';
 import { appliedParameters } from './applied.js';
@@ -22,7 +24,7 @@ import { exportAndVerify } from '../export/pipeline.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { writeReport } from '../report/write.js';
-import { chooseProgressMode, createProgressLogger, type ProgressLogger } from '../report/progress.js';
+import { chooseProgressMode, createProgressLogger, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DeploymentCost } from '../report/schema.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
@@ -33,10 +35,98 @@ export interface TrainOutcome {
   loop: LoopResult;
 }
 
+/** Marks the worker thread `trainCommand` starts (this module is its entry point). */
+const WORKER_TAG = 'dendritic-train-worker';
+
+interface WorkerInput {
+  tag: typeof WORKER_TAG;
+  argv: string[];
+  stopFlag: Int32Array;
+  isTTY: boolean;
+}
+
+type WorkerReply = { ok: true; outcome: TrainOutcome } | { ok: false; user: boolean; message: string; stack?: string };
+
+/**
+ * Runs the whole command in a worker thread while this thread stays idle to receive SIGTERM/SIGINT
+ * (training is synchronous, so a handler in the training thread would only run after training). The
+ * first signal stops training at the next batch; the best weights are exported and the exit code is
+ * 128 + the signal number; a second signal exits at once. A UserError in the worker stays a UserError.
+ */
 export async function trainCommand(argv: readonly string[]): Promise<TrainOutcome> {
+  const stopFlag = createStopFlag();
+  const undo = relaySignals(stopFlag);
+  try {
+    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(1) };
+    const worker = new Worker(new URL(import.meta.url), { workerData: input });
+    const reply = await new Promise<WorkerReply>((resolveReply, reject) => {
+      let got: WorkerReply | undefined;
+      worker.on('message', (m: WorkerReply) => (got = m));
+      worker.on('error', reject);
+      worker.on('exit', (code) => (got ? resolveReply(got) : reject(new Error(`the training worker exited with code ${code} and no result`))));
+    });
+    if (reply.ok) return reply.outcome;
+    if (reply.user) throw new UserError(reply.message);
+    const err = new Error(reply.message);
+    if (reply.stack !== undefined) err.stack = reply.stack;
+    throw err;
+  } finally {
+    undo();
+  }
+}
+
+if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {
+  const input = workerData as WorkerInput;
+  trainInThisThread(input.argv, { stopFlag: input.stopFlag, isTTY: input.isTTY, stdout: fdSink(1), stderr: fdSink(2) }).then(
+    (outcome) => parentPort!.postMessage({ ok: true, outcome } satisfies WorkerReply),
+    (err: unknown) =>
+      parentPort!.postMessage({
+        ok: false,
+        user: err instanceof UserError,
+        message: err instanceof Error ? err.message : String(err),
+        ...(err instanceof Error && err.stack !== undefined ? { stack: err.stack } : {}),
+      } satisfies WorkerReply),
+  );
+}
+
+/**
+ * Writes straight to a file descriptor. A worker's process.stdout forwards through the main thread only
+ * when the worker returns to its event loop, which synchronous training does not: progress would appear
+ * all at once at the end. A pipe may be non-blocking (EAGAIN when full): wait a millisecond and retry.
+ */
+function fdSink(fd: number): TextSink {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    write(chunk: string): void {
+      const bytes = Buffer.from(chunk, 'utf8');
+      let off = 0;
+      while (off < bytes.length) {
+        try {
+          off += writeSync(fd, bytes, off, bytes.length - off);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          Atomics.wait(pause, 0, 0, 1);
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The command itself, in the calling thread. With `stopFlag` (filled by `relaySignals` in another
+ * thread) signals stop training; without it only a caller that yields to the event loop would see them.
+ */
+export async function trainInThisThread(
+  argv: readonly string[],
+  opts: { stopFlag?: Int32Array; isTTY?: boolean; stdout?: TextSink; stderr?: TextSink } = {},
+): Promise<TrainOutcome> {
   const started = performance.now();
   let parsed = parseArgs(argv, { required: REQUIRED_FOR_TRAIN });
-  const log = createProgressLogger({ mode: chooseProgressMode({ json: parsed.config.jsonLogs, quiet: parsed.config.quiet }) });
+  const mode = chooseProgressMode({ json: parsed.config.jsonLogs, quiet: parsed.config.quiet, ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}) });
+  const log = createProgressLogger({
+    mode,
+    ...(opts.stdout && opts.stderr ? { stream: mode === 'tty' ? opts.stderr : opts.stdout, errorStream: opts.stderr } : {}),
+  });
   const unknownWarning = unknownArgsWarning(parsed.unknown);
   if (unknownWarning) log.warn(unknownWarning);
 
@@ -65,7 +155,9 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
   const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
   const budget = new TrainingBudget(config.maxTrainingSeconds);
-  budget.watchSignals((sig) => log.warn(`${sig} received: finishing the current batch, then exporting the best weights`));
+  const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
+  if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);
+  else budget.watchSignals(onSignal);
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
@@ -142,7 +234,8 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: loop.stoppedBy },
   });
   const reportFiles = writeReport(outDir, report);
-  rmSync(checkpointPath, { force: true });
+  // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
+  if (loop.stoppedBy !== 'signal') rmSync(checkpointPath, { force: true });
 
   if (outcome.failures.length > 0) {
     for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
@@ -158,7 +251,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
     stopped_by: loop.stoppedBy,
     report: reportFiles.html,
   });
-  return { exitCode: budget.signal ? 128 + (budget.signal === 'SIGINT' ? 2 : 15) : 0, outDir, loop };
+  return { exitCode: budget.signal ? signalExitCode(budget.signal) : 0, outDir, loop };
 }
 
 function keyOfParam(param: string): ConfigKey | undefined {
@@ -169,6 +262,8 @@ function prepareOutDirectory(outDir: string): void {
   try {
     mkdirSync(outDir, { recursive: true });
     accessSync(outDir, constants.W_OK);
+    // Temporaries of atomic writes (.<name>.<pid>.tmp) that a killed run left behind.
+    for (const f of readdirSync(outDir)) if (/^\..+\.\d+\.tmp$/.test(f)) rmSync(join(outDir, f), { force: true });
   } catch (err) {
     throw new UserError(
       `${outDir}: out-directory: cannot create or write to it (${(err as NodeJS.ErrnoException).code ?? String(err)}): expected a writable directory or a path where one can be created`,
