@@ -1,6 +1,6 @@
 /**
- * The engine's matrix kernels, all row-major float32, gathered here so they can be swapped for
- * WebAssembly SIMD or worker threads without touching the layers.
+ * The pure-JS matrix kernels, all row-major float32: the reference and fallback behind kernels.ts
+ * (layers call kernels.ts, which picks these or the native addon's).
  *
  * The main loops compute 4x4 tiles of C in sixteen local accumulators (registers once V8 optimises),
  * loading 4 values of A and 4 of B for 16 multiply-adds; edges fall back to plain loops.
@@ -142,27 +142,6 @@ export function gemmTN(
       }
     }
   }
-}
-
-/**
- * C[M,N] (+)= A[M,K] . B[N,K]^T: the input-gradient product (output gradients . weights^T).
- * B is transposed once into `scratch` (weights are small) so the inner loop stays contiguous and
- * zero gradients in A are skipped. Returns the scratch buffer for reuse.
- */
-export function gemmNT(
-  M: number,
-  N: number,
-  K: number,
-  A: Float32Array,
-  B: Float32Array,
-  C: Float32Array,
-  accumulate: boolean,
-  scratch?: Float32Array,
-): Float32Array {
-  const bt = scratch !== undefined && scratch.length === N * K ? scratch : new Float32Array(N * K);
-  transpose(N, K, B, bt);
-  gemm(M, N, K, A, bt, C, accumulate);
-  return bt;
 }
 
 /** out[C,R] = in[R,C]^T. */

@@ -1,4 +1,5 @@
 import type { Param } from './layer.js';
+import { kernels } from './kernels.js';
 
 /** JSON-able optimizer state: step count and per-parameter slots keyed by parameter name. */
 export interface OptimizerState {
@@ -115,16 +116,7 @@ export class Adam extends SlotOptimizer {
     for (const p of this.params) {
       if (!p.trainable) continue;
       const [m, v] = this.slotsOf(p) as [Float32Array, Float32Array];
-      const w = p.value;
-      const g = p.grad;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i];
-        const mi = b1 * m[i] + (1 - b1) * gi;
-        const vi = b2 * v[i] + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtC2 + eps);
-      }
+      kernels.adam(p.value, p.grad, m, v, b1, b2, stepSize, sqrtC2, eps);
     }
   }
 }

@@ -79,6 +79,14 @@ export class Rng {
     return new Rng(this.nextU32());
   }
 
+  /**
+   * The live state words (not a copy), for kernels that draw from this generator natively and advance
+   * it in place exactly as nextU32 would. Replaced by setState, so fetch it again for every use.
+   */
+  stateWords(): Uint32Array {
+    return this.s;
+  }
+
   getState(): { s: number[]; spare: number | null } {
     return { s: Array.from(this.s), spare: this.spareNormal };
   }

@@ -1,6 +1,7 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../../export/graph.js';
+import { kernels } from '../kernels.js';
 
 /** Elementwise activations. Each keeps its output, from which its derivative follows. */
 abstract class Elementwise implements Layer {
@@ -54,13 +55,10 @@ abstract class Elementwise implements Layer {
 export class ReLU extends Elementwise {
   readonly kind = 'relu';
   protected apply(x: Float32Array, y: Float32Array): void {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      y[i] = v > 0 ? v : 0;
-    }
+    kernels.relu(x, y);
   }
   protected derive(y: Float32Array, dy: Float32Array, dx: Float32Array): void {
-    for (let i = 0; i < y.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+    kernels.reluBackward(y, dy, dx);
   }
 }
 

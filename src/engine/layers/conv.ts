@@ -3,7 +3,7 @@ import type { Rng } from '../rng.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../../export/graph.js';
 import { glorotUniform, normal, zeros } from '../init.js';
-import { addColumnSums, gemm, gemmNT, gemmTN } from '../gemm.js';
+import { kernels } from '../kernels.js';
 import { axisPadding, type Padding } from '../padding.js';
 
 /**
@@ -27,12 +27,9 @@ abstract class ConvCore implements WrappableLayer {
   private x: Tensor | undefined;
   private geom: Geometry | undefined;
   private cols: Float32Array | undefined;
-  /** Key of the geometry `cols` was filled for: padding cells are zeroed once per geometry, not per batch. */
-  private colsKey = '';
   private y: Float32Array | undefined;
   private dcols: Float32Array | undefined;
   private dx: Float32Array | undefined;
-  private wt: Float32Array | undefined;
 
   protected constructor(
     name: string,
@@ -90,15 +87,10 @@ abstract class ConvCore implements WrappableLayer {
     const g = this.geometry(x.shape.slice(1));
     const rows = n * g.ho * g.wo;
     const depth = this.kernelH * this.kernelW * this.inChannels;
-    this.cols = reuse(this.cols, rows * depth);
-    const key = `${n},${g.h},${g.w}`;
-    if (key !== this.colsKey) {
-      this.cols.fill(0);
-      this.colsKey = key;
-    }
-    this.im2col(x.data, n, g, this.cols);
+    const cols = (this.cols = reuse(this.cols, rows * depth));
+    kernels.im2col(x.data, cols, ...this.windows(n, g));
     const y = (this.y = reuse(this.y, rows * this.outChannels));
-    gemm(rows, this.outChannels, depth, this.cols, this.kernel.value, y, false, this.bias.value);
+    kernels.gemm(rows, this.outChannels, depth, cols, this.kernel.value, y, false, this.bias.value);
     this.x = x;
     this.geom = g;
     return { data: y, shape: [n, ...this.shapeOut(g.ho, g.wo)] };
@@ -106,8 +98,8 @@ abstract class ConvCore implements WrappableLayer {
 
   backwardParamsOnly(dy: Tensor): void {
     const { rows, depth } = this.backwardSizes();
-    gemmTN(depth, this.outChannels, rows, this.cols!, dy.data, this.kernel.grad, true);
-    addColumnSums(rows, this.outChannels, dy.data, this.bias.grad);
+    kernels.gemmTN(depth, this.outChannels, rows, this.cols!, dy.data, this.kernel.grad, true);
+    kernels.addColumnSums(rows, this.outChannels, dy.data, this.bias.grad);
   }
 
   backward(dy: Tensor): Tensor {
@@ -115,10 +107,9 @@ abstract class ConvCore implements WrappableLayer {
     const { rows, depth } = this.backwardSizes();
     const x = this.x!;
     const dcols = (this.dcols = reuse(this.dcols, rows * depth));
-    this.wt = gemmNT(rows, depth, this.outChannels, dy.data, this.kernel.value, dcols, false, this.wt);
+    kernels.gemmNT(rows, depth, this.outChannels, dy.data, this.kernel.value, dcols, false);
     const dx = (this.dx = reuse(this.dx, x.data.length));
-    dx.fill(0);
-    this.col2im(dcols, x.shape[0]!, this.geom!, dx);
+    kernels.col2im(dcols, dx, ...this.windows(x.shape[0]!, this.geom!));
     return { data: dx, shape: x.shape };
   }
 
@@ -130,66 +121,9 @@ abstract class ConvCore implements WrappableLayer {
     return { rows: this.x.shape[0]! * g.ho * g.wo, depth: this.kernelH * this.kernelW * this.inChannels };
   }
 
-  /**
-   * cols[(n, oh, ow), (kh, kw, c)] = x[n, oh*sh - padTop + kh, ow*sw - padLeft + kw, c].
-   * For fixed (n, oh, ow, kh) the valid kw range is one contiguous run of x, copied in a single loop.
-   * Out-of-range cells are never written, so they keep the zeros set once per geometry.
-   */
-  private im2col(x: Float32Array, n: number, g: Geometry, cols: Float32Array): void {
-    const { h, w, c, ho, wo, padTop, padLeft } = g;
-    const kh = this.kernelH;
-    const kw = this.kernelW;
-    const depth = kh * kw * c;
-    let row = 0;
-    for (let b = 0; b < n; b++) {
-      const xb = b * h * w * c;
-      for (let oh = 0; oh < ho; oh++) {
-        const ih0 = oh * this.strideH - padTop;
-        for (let ow = 0; ow < wo; ow++, row++) {
-          const iw0 = ow * this.strideW - padLeft;
-          const kwLo = iw0 < 0 ? -iw0 : 0;
-          const kwHi = Math.min(kw, w - iw0);
-          if (kwHi <= kwLo) continue;
-          const runLen = (kwHi - kwLo) * c;
-          for (let i = 0; i < kh; i++) {
-            const ih = ih0 + i;
-            if (ih < 0 || ih >= h) continue;
-            let src = xb + (ih * w + iw0 + kwLo) * c;
-            let dst = row * depth + (i * kw + kwLo) * c;
-            for (let t = 0; t < runLen; t++) cols[dst++] = x[src++];
-          }
-        }
-      }
-    }
-  }
-
-  /** The adjoint of im2col: dx[...] += dcols[...] over the same index map. */
-  private col2im(dcols: Float32Array, n: number, g: Geometry, dx: Float32Array): void {
-    const { h, w, c, ho, wo, padTop, padLeft } = g;
-    const kh = this.kernelH;
-    const kw = this.kernelW;
-    const depth = kh * kw * c;
-    let row = 0;
-    for (let b = 0; b < n; b++) {
-      const xb = b * h * w * c;
-      for (let oh = 0; oh < ho; oh++) {
-        const ih0 = oh * this.strideH - padTop;
-        for (let ow = 0; ow < wo; ow++, row++) {
-          const iw0 = ow * this.strideW - padLeft;
-          const kwLo = iw0 < 0 ? -iw0 : 0;
-          const kwHi = Math.min(kw, w - iw0);
-          if (kwHi <= kwLo) continue;
-          const runLen = (kwHi - kwLo) * c;
-          for (let i = 0; i < kh; i++) {
-            const ih = ih0 + i;
-            if (ih < 0 || ih >= h) continue;
-            let dst = xb + (ih * w + iw0 + kwLo) * c;
-            let src = row * depth + (i * kw + kwLo) * c;
-            for (let t = 0; t < runLen; t++) dx[dst++] += dcols[src++];
-          }
-        }
-      }
-    }
+  /** The positional window geometry of the kernels (see kernels.ts). */
+  private windows(n: number, g: Geometry): Windows {
+    return [n, g.h, g.w, g.c, g.ho, g.wo, g.padTop, g.padLeft, this.kernelH, this.kernelW, this.strideH, this.strideW];
   }
 
   params(): Param[] {
@@ -214,6 +148,8 @@ abstract class ConvCore implements WrappableLayer {
     });
   }
 }
+
+type Windows = [number, number, number, number, number, number, number, number, number, number, number, number];
 
 interface Geometry {
   h: number;

@@ -3,7 +3,7 @@ import type { Rng } from '../rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../../export/graph.js';
 import { glorotUniform, normal, zeros } from '../init.js';
-import { addColumnSums, gemm, gemmNT, gemmTN } from '../gemm.js';
+import { kernels } from '../kernels.js';
 
 export interface DenseOptions {
   name: string;
@@ -25,7 +25,6 @@ export class Dense implements WrappableLayer {
   private x: Tensor | undefined;
   private y: Float32Array | undefined;
   private dx: Float32Array | undefined;
-  private wt: Float32Array | undefined;
 
   constructor(o: DenseOptions) {
     if (!(o.inFeatures > 0 && o.units > 0)) {
@@ -52,7 +51,7 @@ export class Dense implements WrappableLayer {
     const outShape = [x.shape[0]!, ...this.outputShape(x.shape.slice(1))];
     const rows = x.data.length / this.inFeatures;
     const y = (this.y = reuse(this.y, rows * this.outChannels));
-    gemm(rows, this.outChannels, this.inFeatures, x.data, this.kernel.value, y, false, this.bias.value);
+    kernels.gemm(rows, this.outChannels, this.inFeatures, x.data, this.kernel.value, y, false, this.bias.value);
     this.x = x;
     return { data: y, shape: outShape };
   }
@@ -60,8 +59,8 @@ export class Dense implements WrappableLayer {
   backwardParamsOnly(dy: Tensor): void {
     const x = this.requireInput();
     const rows = x.data.length / this.inFeatures;
-    gemmTN(this.inFeatures, this.outChannels, rows, x.data, dy.data, this.kernel.grad, true);
-    addColumnSums(rows, this.outChannels, dy.data, this.bias.grad);
+    kernels.gemmTN(this.inFeatures, this.outChannels, rows, x.data, dy.data, this.kernel.grad, true);
+    kernels.addColumnSums(rows, this.outChannels, dy.data, this.bias.grad);
   }
 
   backward(dy: Tensor): Tensor {
@@ -69,7 +68,7 @@ export class Dense implements WrappableLayer {
     const x = this.requireInput();
     const rows = x.data.length / this.inFeatures;
     const dx = (this.dx = reuse(this.dx, x.data.length));
-    this.wt = gemmNT(rows, this.inFeatures, this.outChannels, dy.data, this.kernel.value, dx, false, this.wt);
+    kernels.gemmNT(rows, this.inFeatures, this.outChannels, dy.data, this.kernel.value, dx, false);
     return { data: dx, shape: x.shape };
   }
 

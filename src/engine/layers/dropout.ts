@@ -1,6 +1,7 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../../export/graph.js';
+import { kernels } from '../kernels.js';
 
 /** Inverted dropout: in training, zero each element with probability `rate` and scale the rest by 1/(1-rate). */
 export class Dropout implements Layer {
@@ -31,12 +32,7 @@ export class Dropout implements Layer {
     const y = (this.y = reuse(this.y, n));
     const keep = 1 - this.rate;
     const scale = 1 / keep;
-    const xd = x.data;
-    for (let i = 0; i < n; i++) {
-      const m = ctx.rng.next() < keep ? scale : 0;
-      mask[i] = m;
-      y[i] = xd[i] * m;
-    }
+    kernels.dropout(x.data, y, mask, keep, scale, ctx.rng);
     return { data: y, shape: x.shape };
   }
 
@@ -44,7 +40,7 @@ export class Dropout implements Layer {
     if (!this.masked) return dy;
     const mask = this.mask!;
     const dx = (this.dx = reuse(this.dx, dy.data.length));
-    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * mask[i];
+    kernels.mul(dy.data, mask, dx);
     return { data: dx, shape: dy.shape };
   }
 

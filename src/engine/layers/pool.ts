@@ -3,6 +3,7 @@ import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../../export/graph.js';
 import { axisPadding, type Padding } from '../padding.js';
 import { pair } from './conv.js';
+import { kernels } from '../kernels.js';
 
 /**
  * Max and average pooling, 1-D on [N, L, C] (as 2-D with height 1) and 2-D on [N, H, W, C].
@@ -70,12 +71,12 @@ abstract class PoolCore implements Layer {
       throw new Error(`${this.kind}(${this.name}): backward called before forward`);
     }
     const dx = (this.dx = reuse(this.dx, this.x.data.length));
-    dx.fill(0);
     this.unpool(dy.data, this.x.shape[0]!, this.geom, dx);
     return { data: dx, shape: this.x.shape };
   }
 
   protected abstract pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void;
+  /** Overwrites dx with dL/dx. */
   protected abstract unpool(dy: Float32Array, n: number, g: PoolGeometry, dx: Float32Array): void;
 
   /** Valid input window [lo, hi) of output index o along one axis. */
@@ -120,41 +121,13 @@ abstract class MaxPoolCore extends PoolCore {
   private argmax: Int32Array | undefined;
 
   protected pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void {
-    const { h, w, c, ho, wo, padTop, padLeft } = g;
     if (this.argmax === undefined || this.argmax.length !== y.length) this.argmax = new Int32Array(y.length);
-    const arg = this.argmax;
-    let o = 0;
-    for (let b = 0; b < n; b++) {
-      const xb = b * h * w * c;
-      for (let oh = 0; oh < ho; oh++) {
-        const [h0, h1] = this.window(oh, this.strideH, padTop, this.poolH, h);
-        for (let ow = 0; ow < wo; ow++, o += c) {
-          const [w0, w1] = this.window(ow, this.strideW, padLeft, this.poolW, w);
-          const first = xb + (h0 * w + w0) * c;
-          for (let ch = 0; ch < c; ch++) {
-            y[o + ch] = x[first + ch];
-            arg[o + ch] = first + ch;
-          }
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = ih === h0 ? w0 + 1 : w0; iw < w1; iw++) {
-              const base = xb + (ih * w + iw) * c;
-              for (let ch = 0; ch < c; ch++) {
-                const v = x[base + ch];
-                if (v > y[o + ch]) {
-                  y[o + ch] = v;
-                  arg[o + ch] = base + ch;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    const { h, w, c, ho, wo, padTop, padLeft } = g;
+    kernels.maxPool(x, y, this.argmax, n, h, w, c, ho, wo, padTop, padLeft, this.poolH, this.poolW, this.strideH, this.strideW);
   }
 
   protected unpool(dy: Float32Array, _n: number, _g: PoolGeometry, dx: Float32Array): void {
-    const arg = this.argmax!;
-    for (let i = 0; i < dy.length; i++) dx[arg[i]] += dy[i];
+    kernels.maxPoolBackward(dy, this.argmax!, dx);
   }
 }
 
@@ -167,6 +140,7 @@ abstract class AvgPoolCore extends PoolCore {
   }
 
   protected unpool(dy: Float32Array, n: number, g: PoolGeometry, dx: Float32Array): void {
+    dx.fill(0);
     this.sweep(n, g, (base, o, c, inv) => {
       for (let ch = 0; ch < c; ch++) dx[base + ch] += dy[o + ch] * inv;
     });
