@@ -20,10 +20,8 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { dendritesActive, loopOptions } from '../train/setup.js';
 import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
-import { exportAndVerify } from '../export/pipeline.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
-import { writeReport } from '../report/write.js';
 import { chooseProgressMode, createProgressLogger, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DeploymentCost } from '../report/schema.js';
 
@@ -180,6 +178,10 @@ export async function trainInThisThread(
 
   const engineProbs = model.predictProbs(val.x, val.n);
   const validation = validationResult(engineProbs, val.y, data.classes);
+  // Loaded here, not at the top: the runtimes take a while to load, and a run that fails on its input
+  // (or the main thread, which only relays signals) never needs them.
+  const { exportAndVerify } = await import('../export/pipeline.js');
+  const { writeReport } = await import('../report/write.js');
   const outcome = await exportAndVerify(model.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
   const warnings = [...outcome.warnings];
   if (unknownWarning) warnings.push(unknownWarning);
@@ -297,13 +299,13 @@ function modelSummary(model: Sequential, family: string, width: number) {
   };
 }
 
-function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array }[]): DeploymentCost[] {
+function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array; arenaBytes: number }[]): DeploymentCost[] {
   return results.map((r) => ({
     variant: r.format,
     parameters: model.parameterCount(),
     macs: model.macs(),
     flash_bytes: r.bytes.length,
-    ram_bytes: 0,
+    ram_bytes: r.arenaBytes,
   }));
 }
 

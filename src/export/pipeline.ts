@@ -4,6 +4,7 @@
  * the caller writes them atomically only after the run has passed its checks.
  */
 import type { Graph } from './graph.js';
+import { graphArenaBytes, tfliteArenaBytes } from './arena.js';
 import { exportOnnx } from './onnx.js';
 import { runOnnx } from './onnx-runtime.js';
 import { compareProbabilities, type ProbabilityComparison } from './compare.js';
@@ -31,6 +32,8 @@ export interface ExportResult {
   write: boolean;
   comparison: ProbabilityComparison;
   verifiedWith: string;
+  /** Estimated peak activation RAM (tensor arena) of this file on the device, bytes. */
+  arenaBytes: number;
 }
 
 export interface ExportOutcome {
@@ -70,7 +73,7 @@ export async function exportAndVerify(
   const onnxBytes = exportOnnx(graph);
   const onnxProbs = await runOnnx(onnxBytes, val.x, val.n, val.features);
   const onnx = compareProbabilities(engineProbs, onnxProbs, val.n, classes, val.y);
-  results.push({ format: 'onnx', file: 'model.onnx', bytes: onnxBytes, write: format !== 'tflite', comparison: onnx, verifiedWith: ONNXRUNTIME });
+  results.push({ format: 'onnx', file: 'model.onnx', bytes: onnxBytes, write: format !== 'tflite', comparison: onnx, verifiedWith: ONNXRUNTIME, arenaBytes: graphArenaBytes(graph) });
   checkFloat('model.onnx', onnx, failures);
 
   let int8DropLimit: number | null = null;
@@ -79,7 +82,7 @@ export async function exportAndVerify(
     const floatBytes = exportTfliteFloat(graph);
     const floatProbs = await runTflite(floatBytes, val.x, val.n, val.features);
     const tfl = compareProbabilities(engineProbs, floatProbs, val.n, classes, val.y);
-    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER });
+    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER, arenaBytes: tfliteArenaBytes(floatBytes) });
     checkFloat(TFLITE_FLOAT_FILE, tfl, failures);
 
     // Edge Impulse calibrated with the validation set; so do we, and we measure on it as well.
@@ -87,7 +90,7 @@ export async function exportAndVerify(
     int8Report = int8.report;
     const int8Probs = await runTflite(int8.bytes, val.x, val.n, val.features);
     const q = compareProbabilities(engineProbs, int8Probs, val.n, classes, val.y);
-    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER });
+    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER, arenaBytes: tfliteArenaBytes(int8.bytes) });
     int8DropLimit = maxInt8DropPoints;
     const drop = 100 * ((q.accuracyReference ?? 0) - (q.accuracyCandidate ?? 0));
     if (drop > maxInt8DropPoints) warnings.push(int8DropWarning(drop, maxInt8DropPoints, int8Report));

@@ -340,3 +340,43 @@ function readTensor(bb: ByteBuffer, t: number): TensorInfo {
   }
   return info;
 }
+
+export interface TfliteGraph {
+  /** Every tensor of the first subgraph; `constant` when its buffer holds data (weights, biases, shapes). */
+  tensors: (TensorInfo & { constant: boolean })[];
+  operators: { inputs: number[]; outputs: number[] }[];
+  inputs: number[];
+  outputs: number[];
+}
+
+/** Reads the first subgraph's tensors and operators back from .tflite bytes (what a planner sees). */
+export function readTfliteGraph(bytes: Uint8Array): TfliteGraph {
+  const bb = new ByteBuffer(bytes);
+  if (bytes.length < 8 || !bb.__has_identifier(TFLITE_FILE_IDENTIFIER)) {
+    throw new Error('readTfliteGraph: not a TFLite flatbuffer (file identifier TFL3 missing)');
+  }
+  const model = bb.readInt32(bb.position()) + bb.position();
+  const buffers = vectorAt(bb, model, 4);
+  const bufferHasData = (index: number): boolean => {
+    if (!buffers || index <= 0 || index >= buffers.length) return false;
+    const data = vectorAt(bb, bb.__indirect(buffers.start + index * 4), 0);
+    return (data?.length ?? 0) > 0;
+  };
+  const subgraph = bb.__indirect(vectorAt(bb, model, 2)!.start);
+  const ints = (table: number, field: number): number[] => {
+    const v = vectorAt(bb, table, field);
+    return Array.from({ length: v?.length ?? 0 }, (_, i) => bb.readInt32(v!.start + i * 4));
+  };
+  const tensorVec = vectorAt(bb, subgraph, 0)!;
+  const tensors = Array.from({ length: tensorVec.length }, (_, i) => {
+    const t = bb.__indirect(tensorVec.start + i * 4);
+    const bufOff = fieldPos(bb, t, 2);
+    return { ...readTensor(bb, t), constant: bufferHasData(bufOff ? bb.readUint32(t + bufOff) : 0) };
+  });
+  const opVec = vectorAt(bb, subgraph, 3);
+  const operators = Array.from({ length: opVec?.length ?? 0 }, (_, i) => {
+    const op = bb.__indirect(opVec!.start + i * 4);
+    return { inputs: ints(op, 1), outputs: ints(op, 2) };
+  });
+  return { tensors, operators, inputs: ints(subgraph, 1), outputs: ints(subgraph, 2) };
+}
