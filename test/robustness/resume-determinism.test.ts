@@ -1,0 +1,102 @@
+/**
+ * Issue 7, checkpoint/resume and determinism, through the real CLI:
+ *  - same data, parameters and seed give byte-identical model.onnx, model.tflite and
+ *    model_quantized_int8_io.tflite;
+ *  - a run killed with SIGKILL mid-training and rerun with --resume ends with exactly the files of the
+ *    uninterrupted run. Dendrites are on with fixed switching every 2 epochs, so a set is added before
+ *    the kill and more after it: the controller's state, the optimizer's and every RNG stream must come
+ *    back from the checkpoint for the files to match.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKPOINT_FILE } from '../../src/commands/train.js';
+import { writeNpy } from '../../src/data/npy.js';
+import { Rng } from '../../src/engine/rng.js';
+import { runCli, startCli, tempDir, waitForExit, waitForOutput, type CliResult } from '../helpers/ei-data.js';
+import { MODEL_FILES, temporaries, verifyOutDirectory } from './helpers.js';
+
+const { dir: root, cleanup } = tempDir('resume');
+after(cleanup);
+const data = join(root, 'data');
+const EPOCHS = 12;
+const FEATURES = 650;
+
+function args(out: string): string[] {
+  return [
+    'train', '--data-directory', data, '--out-directory', out,
+    '--epochs', String(EPOCHS), '--seed', '11', '--export-format', 'all',
+    '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1',
+  ];
+}
+
+function modelBytes(out: string): Record<string, Buffer> {
+  return Object.fromEntries(Object.values(MODEL_FILES).map((f) => [f, readFileSync(join(out, f))]));
+}
+
+function assertSameFiles(a: Record<string, Buffer>, b: Record<string, Buffer>, what: string): void {
+  for (const f of Object.keys(a)) assert.ok(a[f]!.equals(b[f]!), `${f}: ${what} differs (${a[f]!.length} vs ${b[f]!.length} bytes)`);
+}
+
+let reference: { out: string; run: CliResult; files: Record<string, Buffer> };
+
+before(async () => {
+  mkdirSync(data);
+  // ei-kws on 650 features; enough rows that the epochs after the kill outlast the test's reaction time.
+  // A weak class signal keeps validation accuracy below 100%, so "best epoch" decisions are real ones.
+  const rng = new Rng(4);
+  const split = (rows: number, name: string): void => {
+    const x = new Float32Array(rows * FEATURES);
+    const y = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      y[i] = rng.int(3);
+      for (let f = 0; f < FEATURES; f++) x[i * FEATURES + f] = (f % 3 === y[i] ? 0.06 : 0) + rng.uniform(-1, 1);
+    }
+    writeNpy(join(data, `X_split_${name}.npy`), x, [rows, FEATURES], 'float32');
+    writeNpy(join(data, `Y_split_${name}.npy`), y, [rows], 'int32');
+  };
+  split(4000, 'train');
+  split(300, 'test');
+  const out = join(root, 'reference');
+  const run = runCli(args(out), { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, run.stderr);
+  await verifyOutDirectory(out, data, ['onnx', 'tflite-float', 'tflite-int8']);
+  reference = { out, run, files: modelBytes(out) };
+});
+
+test('same data, parameters and seed: byte-identical model.onnx, model.tflite and model_quantized_int8_io.tflite', () => {
+  const out = join(root, 'again');
+  const r = runCli(args(out), { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assertSameFiles(reference.files, modelBytes(out), 'a second run with the same seed');
+});
+
+test('SIGKILL mid-training, then --resume: the same files as the uninterrupted run', async () => {
+  const report = JSON.parse(readFileSync(join(reference.out, 'report.json'), 'utf8')) as { history: { epoch: number; dendrite_sets: number }[] };
+  const setsAt = (epoch: number): number => report.history.find((h) => h.epoch === epoch)?.dendrite_sets ?? -1;
+  const lastEpoch = report.history.at(-1)!.epoch; // the controller may end the run before EPOCHS
+  assert.ok(setsAt(3) >= 1 && setsAt(lastEpoch) > setsAt(3) && lastEpoch > 4, `a set is added before epoch 3 and another after it: ${JSON.stringify(report.history.map((h) => h.dendrite_sets))}`);
+
+  const out = join(root, 'killed');
+  const child = startCli(args(out));
+  const exit = waitForExit(child);
+  await waitForOutput(child, /epoch 3\/12 /, 60_000);
+  child.kill('SIGKILL');
+  const killed = await exit;
+  assert.equal(killed.signal, 'SIGKILL');
+  for (const f of Object.values(MODEL_FILES)) assert.ok(!existsSync(join(out, f)), `the kill came before ${f} was written`);
+  assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
+
+  const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const from = Number(/resuming after epoch (\d+)/.exec(resumed.stdout)?.[1]);
+  assert.ok(from >= 2 && from < lastEpoch, `resumed after epoch ${from}`);
+  assert.doesNotMatch(resumed.stdout, /^epoch 1\/12 /m, 'the resumed run did not start over');
+  await verifyOutDirectory(out, data, ['onnx', 'tflite-float', 'tflite-int8']);
+  assertSameFiles(reference.files, modelBytes(out), 'the killed-and-resumed run');
+  const resumedReport = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { history: unknown[] };
+  assert.equal(resumedReport.history.length, report.history.length, 'the history covers every epoch');
+  assert.ok(!existsSync(join(out, CHECKPOINT_FILE)), 'the finished run removed its checkpoint');
+  assert.deepEqual(temporaries(out), []);
+});
