@@ -4,6 +4,9 @@
  */
 import { userError } from '../errors.js';
 
+/** Float exports must reproduce the engine: rounding-order differences only. */
+export const FLOAT_MAX_PROB_DIFF = 1e-4;
+
 export interface ProbabilityComparison {
   /** Largest |reference - candidate| over all samples and classes. */
   maxAbsDiff: number;

@@ -7,15 +7,14 @@ import type { Graph } from './graph.js';
 import { graphArenaBytes, tfliteArenaBytes } from './arena.js';
 import { exportOnnx } from './onnx.js';
 import { runOnnx } from './onnx-runtime.js';
-import { compareProbabilities, type ProbabilityComparison } from './compare.js';
+import { compareProbabilities, FLOAT_MAX_PROB_DIFF, type ProbabilityComparison } from './compare.js';
 import { exportTfliteFloat, TFLITE_FLOAT_FILE, TFLITE_INT8_FILE } from './tflite.js';
 import { exportTfliteInt8, type Int8Report } from './quantize.js';
 import { runTflite } from './tflite-runtime.js';
 
-export type ExportFormatChoice = 'tflite' | 'onnx' | 'all';
+export { FLOAT_MAX_PROB_DIFF } from './compare.js';
 
-/** Float exports must reproduce the engine: rounding-order differences only. */
-export const FLOAT_MAX_PROB_DIFF = 1e-4;
+export type ExportFormatChoice = 'tflite' | 'onnx' | 'all';
 
 export interface ValidationRows {
   x: Float32Array;

@@ -2,19 +2,30 @@
  * Judges whether the exported files behave like the trained model, from the numbers the export
  * verifier measured. Float exports must agree almost exactly; int8 is allowed a small, stated loss.
  */
+import { FLOAT_MAX_PROB_DIFF } from '../export/compare.js';
 import type { ExportCheck } from './schema.js';
 
 export type FidelityStatus = 'ok' | 'warn' | 'fail' | 'unverified';
 
-/** Tolerances, stated once so the report can print them next to the verdict. */
+/**
+ * Tolerances, stated once so the report can print them next to the verdict. The float limits are the
+ * ones the export pipeline fails a run on, so the report never calls "matching" what training rejected.
+ */
 export const FIDELITY_TOLERANCE = {
   /** float32 exports against the float32 engine: only rounding-order differences are expected. */
-  floatMaxProbDiff: 1e-3,
-  floatMinAgreement: 0.999,
+  floatMaxProbDiff: FLOAT_MAX_PROB_DIFF,
+  floatMinAgreement: 1,
   /** int8: quantisation moves probabilities; a few borderline samples may flip class. */
   int8MinAgreement: 0.95,
-  int8MaxAccuracyDrop: 0.03,
+  /** Accuracy points int8 may lose when the run does not say (the max-int8-drop default). */
+  int8DefaultMaxDropPoints: 1,
 } as const;
+
+/** The run's max-int8-drop (points) from report.json's effective configuration, else the default. */
+export function int8DropLimitPoints(effectiveConfig: Record<string, { value: unknown }> | undefined): number {
+  const v = effectiveConfig?.['max-int8-drop']?.value;
+  return typeof v === 'number' && Number.isFinite(v) ? v : FIDELITY_TOLERANCE.int8DefaultMaxDropPoints;
+}
 
 export interface FidelityRow {
   check: ExportCheck;
@@ -31,7 +42,7 @@ export interface FidelityVerdict {
   rows: FidelityRow[];
 }
 
-function judge(check: ExportCheck, engineAccuracy: number | null): FidelityRow {
+function judge(check: ExportCheck, engineAccuracy: number | null, int8MaxDropPoints: number): FidelityRow {
   const delta = check.accuracy !== null && engineAccuracy !== null ? check.accuracy - engineAccuracy : null;
   const row = (status: FidelityStatus, reason: string): FidelityRow => ({ check, status, accuracy_delta: delta, reason });
   if (check.format === 'engine') return row('ok', 'reference');
@@ -41,8 +52,8 @@ function judge(check: ExportCheck, engineAccuracy: number | null): FidelityRow {
     if (check.argmax_agreement < t.int8MinAgreement) {
       return row('warn', `only ${(check.argmax_agreement * 100).toFixed(1)}% of predictions agree (expected ≥ ${t.int8MinAgreement * 100}%)`);
     }
-    if (delta !== null && delta < -t.int8MaxAccuracyDrop) {
-      return row('warn', `accuracy drops ${(-delta * 100).toFixed(1)} points (expected ≤ ${t.int8MaxAccuracyDrop * 100})`);
+    if (delta !== null && -delta * 100 > int8MaxDropPoints + 1e-9) {
+      return row('warn', `accuracy drops ${(-delta * 100).toFixed(1)} points (max-int8-drop ${int8MaxDropPoints})`);
     }
     return row('ok', 'within int8 tolerance');
   }
@@ -52,9 +63,9 @@ function judge(check: ExportCheck, engineAccuracy: number | null): FidelityRow {
   return row('ok', 'matches');
 }
 
-export function fidelityVerdict(exports: ExportCheck[]): FidelityVerdict {
+export function fidelityVerdict(exports: ExportCheck[], int8MaxDropPoints: number = FIDELITY_TOLERANCE.int8DefaultMaxDropPoints): FidelityVerdict {
   const engine = exports.find((e) => e.format === 'engine');
-  const rows = exports.map((e) => judge(e, engine?.accuracy ?? null));
+  const rows = exports.map((e) => judge(e, engine?.accuracy ?? null, int8MaxDropPoints));
   const files = rows.filter((r) => r.check.format !== 'engine');
   if (files.length === 0) return { status: 'unverified', text: 'no exported file was verified', rows };
   const failed = files.filter((r) => r.status === 'fail');

@@ -4,7 +4,7 @@
  * get confused, what it costs on the device, and whether the exported files match the trained model.
  */
 import { barChart, COLORS, confusionMatrixChart, escapeXml, lineChart, type Marker } from './charts.js';
-import { FIDELITY_TOLERANCE, fidelityVerdict, type FidelityStatus } from './fidelity.js';
+import { FIDELITY_TOLERANCE, fidelityVerdict, int8DropLimitPoints, type FidelityStatus } from './fidelity.js';
 import type { DendriteEvent, EpochRecord, Report } from './schema.js';
 
 const e = escapeXml;
@@ -115,7 +115,7 @@ function card(label: string, value: string, sub: string, tone: FidelityStatus | 
 }
 
 function summary(r: Report): string {
-  const verdict = fidelityVerdict(r.exports);
+  const verdict = fidelityVerdict(r.exports, int8DropLimitPoints(r.effective_config));
   const acc = r.validation?.accuracy ?? r.best?.val_acc ?? null;
   const gain = r.dendrites.enabled ? dendriteGain(r.history) : null;
   let dendriteSub = r.dendrites.enabled
@@ -227,7 +227,7 @@ function confusion(r: Report): string {
 
 function fidelity(r: Report): string {
   if (r.exports.length === 0) return '<section id="fidelity"><h2>Export fidelity</h2><p class="muted">Nothing was exported.</p></section>';
-  const verdict = fidelityVerdict(r.exports);
+  const verdict = fidelityVerdict(r.exports, int8DropLimitPoints(r.effective_config));
   const t = FIDELITY_TOLERANCE;
   const rows = verdict.rows
     .map(({ check: x, status, accuracy_delta, reason }) => {
@@ -236,7 +236,7 @@ function fidelity(r: Report): string {
     })
     .join('');
   return `<section id="fidelity"><h2>Export fidelity</h2>
-<p class="muted">Each exported file run on the validation set and compared with the trained model (engine). Tolerances: float max prob diff ≤ ${t.floatMaxProbDiff}, agreement ≥ ${t.floatMinAgreement * 100}%; int8 agreement ≥ ${t.int8MinAgreement * 100}%, accuracy drop ≤ ${t.int8MaxAccuracyDrop * 100} points.</p>
+<p class="muted">Each exported file run on the validation set and compared with the trained model (engine). Tolerances: float max prob diff ≤ ${t.floatMaxProbDiff} and every argmax equal (a float export outside them fails the run); int8 agreement ≥ ${t.int8MinAgreement * 100}%, accuracy drop ≤ ${int8DropLimitPoints(r.effective_config)} points (max-int8-drop).</p>
 <table class="fidelity"><thead><tr><th>format</th><th>file</th><th class="n">size</th><th class="n">accuracy (Δ pts)</th><th class="n">max prob diff</th><th class="n">argmax agreement</th><th>verified with</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 

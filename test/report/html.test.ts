@@ -185,8 +185,12 @@ test('fidelity verdict: float mismatch fails, int8 loss beyond tolerance warns',
   assert.equal(fidelityVerdict(broken).status, 'fail');
   assert.match(fidelityVerdict(broken).text, /onnx/);
   const lossy = structuredClone(base);
-  lossy[2]!.accuracy = 0.8;
+  lossy[2]!.accuracy = 0.885; // 1.5 points below the engine
   assert.equal(fidelityVerdict(lossy).status, 'warn');
+  assert.equal(fidelityVerdict(lossy, 2).status, 'ok');
+  const tiny = structuredClone(base);
+  tiny[1]!.max_prob_diff = 2e-4; // above the pipeline's 1e-4: what training would reject
+  assert.equal(fidelityVerdict(tiny).status, 'fail');
   const unrun = structuredClone(base);
   unrun[1]!.argmax_agreement = null;
   assert.equal(fidelityVerdict(unrun).status, 'unverified');
