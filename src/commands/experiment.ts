@@ -26,7 +26,7 @@ export async function experimentCommand(
   log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Promise<ExperimentOutcome> {
   const args = parseExperimentArgs(argv);
-  if (args.warning) log(args.warning);
+  if (args.warning) log(`warning: ${args.warning}`);
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';

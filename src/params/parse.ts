@@ -123,7 +123,7 @@ export function unknownArgsWarning(unknown: readonly string[]): string | undefin
     if (spec && normalised !== name) hints.push(`--${name} -> did you mean --${spec.param}?`);
   }
   const hintText = hints.length > 0 ? ` (${hints.join('; ')})` : '';
-  return `warning: ignoring unknown arguments: ${unknown.map(quoteIfNeeded).join(' ')}${hintText}`;
+  return `ignoring unknown arguments: ${unknown.map(quoteIfNeeded).join(' ')}${hintText}`;
 }
 
 const quoteIfNeeded = (token: string): string => (/^[\w.,:/=+-]+$/.test(token) ? token : JSON.stringify(token));

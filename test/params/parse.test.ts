@@ -135,7 +135,7 @@ test('the unknown-arguments warning lists them and hints at misspelt known flags
   assert.equal(unknownArgsWarning([]), undefined);
   const warning = unknownArgsWarning(parsed('--input-shape', '(650,)', '--batch_size', '8', '--maxDendrites', '4').unknown);
   assert.ok(warning);
-  assert.match(warning, /^warning: ignoring unknown arguments: --input-shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
+  assert.match(warning, /^ignoring unknown arguments: --input-shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
   assert.match(warning, /--batch_size -> did you mean --batch-size\?/);
   assert.match(warning, /--maxDendrites -> did you mean --max-dendrites\?/);
 });
