@@ -24,6 +24,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   correlationLr: number;
   /** Batch size of the correlation phase. */
   correlationBatchSize: number;
+  /** After a switch: newest set at the initial rate, the rest at its best-weights rate (dendrites/split-rate.ts). */
+  splitLearningRate?: boolean;
 }
 
 interface CycleModel {
@@ -43,6 +45,10 @@ interface LabelledRows {
 export class DendriteCycle {
   readonly controller: DendriteController;
   readonly c: DendriteCycleConfig;
+
+  get splitLearningRate(): boolean {
+    return this.c.splitLearningRate ?? false;
+  }
 
   constructor(config: DendriteCycleConfig) {
     this.c = config;

@@ -43,6 +43,7 @@ export interface Config {
   maxDendrites: number;
   retainAllDendrites: boolean;
   findBestLr: boolean;
+  splitLearningRate: boolean;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
@@ -247,7 +248,11 @@ export const SCHEMA: readonly ParamSpec[] = [
   bool({ key: 'retainAllDendrites', param: 'retain-all-dendrites', name: 'Keep dendrites that did not help', default: false,
     ...DENDRITE_KNOB, help: 'Keep a dendrite set even when it did not raise the best score.', consumer: 'dendrites/controller' }),
   bool({ key: 'findBestLr', param: 'find-best-lr', name: 'Search learning rate after a switch', default: true, ...DENDRITE_KNOB,
-    help: 'After each switch, try the learning rates used in the last cycle and keep the best.', consumer: 'dendrites/controller' }),
+    help: 'After each switch, try the learning rates used in the last cycle and keep the best (only when split-learning-rate is off).', consumer: 'dendrites/controller' }),
+  bool({ key: 'splitLearningRate', param: 'split-learning-rate', name: 'Fast new dendrites, slow network after a switch', default: false,
+    ...DENDRITE_KNOB,
+    help: 'After each switch the new dendrite set trains at the initial learning rate while the rest of the network continues at the rate its restored best weights were found with (off: one rate for all, from find-best-lr or the initial rate).',
+    consumer: 'train/loop' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -294,7 +299,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,

@@ -4,6 +4,7 @@ import { softmaxCrossEntropy } from '../engine/loss.js';
 import type { Optimizer, OptimizerState } from '../engine/optim.js';
 import type { Tensor } from '../engine/tensor.js';
 import { BatchIterator, type LabelledSet } from './batches.js';
+import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
 import type { StopReason, TrainingBudget } from './budget.js';
 
 /** The model surface the loop needs; the engine's Sequential provides it. */
@@ -60,6 +61,12 @@ export interface DendriteCycle {
   removeLastSet(model: TrainableModel): void;
   setCount(model: TrainableModel): number;
   prepareSet?(model: TrainableModel, train: LabelledSet, rng: Rng): string | void;
+  /**
+   * After a switch the newest set trains at the initial rate while the rest of the network continues at
+   * the rate its restored best weights were found with (see dendrites/split-rate.ts); find-best-lr is
+   * then not used.
+   */
+  readonly splitLearningRate?: boolean;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -207,7 +214,9 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     const s = opts.resumeFrom;
     restore(s.current);
     lr = s.lr;
-    optimizer = opts.makeOptimizer(model.params(), lr);
+    optimizer = isSplitState(s.optimizer)
+      ? makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, lr, lr)
+      : opts.makeOptimizer(model.params(), lr);
     optimizer.setState(s.optimizer);
     scheduler = opts.makeScheduler(optimizer);
     if (scheduler && s.scheduler !== null) scheduler.setState(s.scheduler as never);
@@ -322,10 +331,17 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
         const prepared = cycle.prepareSet?.(model, train, rng.dendrites);
         const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
         emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
-        lr = decision.lrCandidates && decision.lrCandidates.length > 1
-          ? pickLearningRate(decision.lrCandidates)
-          : decision.lrCandidates?.[0] ?? opts.learningRate;
-        optimizer = opts.makeOptimizer(model.params(), lr);
+        if (cycle.splitLearningRate) {
+          const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
+          const baseLr = restoredAt?.lr ?? optimizer.lr;
+          optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, opts.learningRate);
+          lr = optimizer.lr;
+        } else {
+          lr = decision.lrCandidates && decision.lrCandidates.length > 1
+            ? pickLearningRate(decision.lrCandidates)
+            : decision.lrCandidates?.[0] ?? opts.learningRate;
+          optimizer = opts.makeOptimizer(model.params(), lr);
+        }
         scheduler = opts.makeScheduler(optimizer);
       }
     }

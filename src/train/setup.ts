@@ -42,6 +42,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     correlationCandidates: config.correlationCandidates,
     correlationLr: config.learningRate,
     correlationBatchSize: config.batchSize,
+    splitLearningRate: config.splitLearningRate,
   });
 }
 
