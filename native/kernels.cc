@@ -23,7 +23,7 @@
 namespace {
 
 // Bumped whenever an exported signature changes: the JS loader ignores an addon of another ABI.
-constexpr int32_t kAbi = 1;
+constexpr int32_t kAbi = 2;
 
 enum Init { kZero, kLoad, kBias };
 
@@ -588,6 +588,143 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Channel-broadcast helpers of the dendritic layer (src/dendrites/dendritic-layer.ts). Each arithmetic
+// step is done in double and rounded to float once, exactly as the JS loops do, so results are identical
+// (sigmoid and tanh go through the C library's exp/tanh instead of V8's: within an ulp, not bitwise).
+// Compiled for AVX2 and the baseline, picked at load time by the ifunc that target_clones emits.
+#ifdef DENDRITIC_X86
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
+// acc[k] += src[k] * scale[k mod C]
+CLONES void addScaledLoop(float* acc, const float* src, const float* scale, size_t n, int C) {
+  for (size_t r = 0; r + C <= n; r += C) {
+    for (int c = 0; c < C; c++) acc[r + c] = static_cast<float>(static_cast<double>(acc[r + c]) + static_cast<double>(src[r + c]) * scale[c]);
+  }
+}
+
+// out[c] += a[k] * b[k] over positions, channel c = k mod C, positions in order.
+CLONES void channelDotLoop(const float* a, const float* b, float* out, size_t n, int C) {
+  for (size_t r = 0; r + C <= n; r += C) {
+    for (int c = 0; c < C; c++) out[c] = static_cast<float>(static_cast<double>(out[c]) + static_cast<double>(a[r + c]) * b[r + c]);
+  }
+}
+
+napi_value AddScaled(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const size_t n = a.length(0);
+  const int C = a.i32(3);
+  if (!a.failed && (C < 1 || n % static_cast<size_t>(C) != 0)) a.fail("addScaled: length must be a multiple of C");
+  float* acc = a.f32(0, n, "addScaled: acc");
+  const float* src = a.f32(1, n, "addScaled: src too short");
+  const float* scale = a.f32(2, C, "addScaled: scale too short");
+  if (a.failed) return nullptr;
+  addScaledLoop(acc, src, scale, n, C);
+  return undefined(env);
+}
+
+napi_value ChannelDot(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const size_t n = a.length(0);
+  const int C = a.i32(3);
+  if (!a.failed && (C < 1 || n % static_cast<size_t>(C) != 0)) a.fail("channelDot: length must be a multiple of C");
+  const float* x = a.f32(0, n, "channelDot: a");
+  const float* y = a.f32(1, n, "channelDot: b too short");
+  float* out = a.f32(2, C, "channelDot: out too short");
+  if (a.failed) return nullptr;
+  channelDotLoop(x, y, out, n, C);
+  return undefined(env);
+}
+
+enum Act { kSigmoid = 0, kTanh = 1, kRelu = 2 };
+
+CLONES void reluInPlace(float* v, size_t n) {
+  // v < 0 -> +0; -0 and NaN stay (as `if (v < 0) v = 0`).
+  uint32_t* b = reinterpret_cast<uint32_t*>(v);
+  for (size_t k = 0; k < n; k++) b[k] &= ~(0u - static_cast<uint32_t>(v[k] < 0));
+}
+
+// activate(kind, v): v = f(v) in place; kind 0 sigmoid 1 / (1 + exp(-v)), 1 tanh, 2 relu.
+napi_value Activate(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  const int kind = a.i32(0);
+  const size_t n = a.length(1);
+  float* v = a.f32(1, n, "activate: v");
+  if (a.failed) return nullptr;
+  switch (kind) {
+    case kSigmoid:
+      for (size_t k = 0; k < n; k++) v[k] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v[k]))));
+      break;
+    case kTanh:
+      for (size_t k = 0; k < n; k++) v[k] = static_cast<float>(std::tanh(static_cast<double>(v[k])));
+      break;
+    case kRelu:
+      reluInPlace(v, n);
+      break;
+    default:
+      a.fail("activate: unknown activation");
+      return nullptr;
+  }
+  return undefined(env);
+}
+
+CLONES void sigmoidDerive(const float* d, float* g, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    const double dk = d[k];
+    g[k] = static_cast<float>(g[k] * (dk * (1 - dk)));
+  }
+}
+
+CLONES void tanhDerive(const float* d, float* g, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    const double dk = d[k];
+    g[k] = static_cast<float>(g[k] * (1 - dk * dk));
+  }
+}
+
+CLONES void reluDerive(const float* d, float* g, size_t n) {
+  // g = 0 unless d > 0 (as `if (!(d > 0)) g = 0`).
+  uint32_t* b = reinterpret_cast<uint32_t*>(g);
+  for (size_t k = 0; k < n; k++) b[k] &= 0u - static_cast<uint32_t>(d[k] > 0);
+}
+
+// activationBackward(kind, d, g): g *= f'(pre) over g's length, written with d = f(pre).
+napi_value ActivationBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 3);
+  const int kind = a.i32(0);
+  const size_t n = a.length(2);
+  const float* d = a.f32(1, n, "activationBackward: d too short");
+  float* g = a.f32(2, n, "activationBackward: g");
+  if (a.failed) return nullptr;
+  switch (kind) {
+    case kSigmoid: sigmoidDerive(d, g, n); break;
+    case kTanh: tanhDerive(d, g, n); break;
+    case kRelu: reluDerive(d, g, n); break;
+    default:
+      a.fail("activationBackward: unknown activation");
+      return nullptr;
+  }
+  return undefined(env);
+}
+
+CLONES void addLoop(float* acc, const float* src, size_t n) {
+  for (size_t k = 0; k < n; k++) acc[k] += src[k];
+}
+
+// addInto(acc, src): acc += src over acc's length.
+napi_value AddInto(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  const size_t n = a.length(0);
+  float* acc = a.f32(0, n, "addInto: acc");
+  const float* src = a.f32(1, n, "addInto: src too short");
+  if (a.failed) return nullptr;
+  addLoop(acc, src, n);
+  return undefined(env);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
 #ifdef DENDRITIC_X86
   __builtin_cpu_init();
@@ -606,6 +743,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"col2im", Col2im},     {"maxPool", MaxPool}, {"maxPoolBackward", MaxPoolBackward},
       {"relu", Relu},         {"reluBackward", ReluBackward},
       {"dropout", Dropout},   {"mul", Mul},         {"adam", Adam},
+      {"addScaled", AddScaled}, {"channelDot", ChannelDot}, {"activate", Activate},
+      {"activationBackward", ActivationBackward},   {"addInto", AddInto},
   };
   for (const Fn& f : fns) {
     napi_value fn;

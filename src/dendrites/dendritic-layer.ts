@@ -3,6 +3,7 @@ import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../export/graph.js';
 import { userError } from '../errors.js';
+import { kernels } from '../engine/kernels.js';
 import { LowRankBranch } from './low-rank.js';
 
 export type DendriteActivation = 'sigmoid' | 'tanh' | 'relu';
@@ -166,8 +167,7 @@ export class DendriticLayer implements Layer {
     const dx = (this.dx = reuse(this.dx, x.data.length));
     dx.set(this.base.backward(dy).data);
     this.backwardDendrites(dy, (gpre, branch) => {
-      const g = branch.backward(gpre).data;
-      for (let k = 0; k < dx.length; k++) dx[k] += g[k];
+      kernels.addInto(dx, branch.backward(gpre).data);
     });
     return { data: dx, shape: x.shape };
   }
@@ -309,45 +309,22 @@ function renamed(name: string, p: Param): Param {
   };
 }
 
-/** acc[k] += src[k] * scale[k mod C] (channels-last broadcast). */
+/** acc[k] += src[k] * scale[k mod C] (channels-last broadcast). Native when available (src/engine/kernels.ts). */
 export function addScaled(acc: Float32Array, src: Float32Array, scale: Float32Array, C: number): void {
-  for (let r = 0; r < acc.length; r += C) {
-    for (let c = 0; c < C; c++) acc[r + c] += src[r + c] * scale[c];
-  }
+  kernels.addScaled(acc, src, scale, C);
 }
 
 /** out[c] += sum over positions of a[k] * b[k] for channel c. */
 export function accumulateChannelDot(a: Float32Array, b: Float32Array, out: Float32Array, C: number): void {
-  for (let r = 0; r < a.length; r += C) {
-    for (let c = 0; c < C; c++) out[c] += a[r + c] * b[r + c];
-  }
+  kernels.channelDot(a, b, out, C);
 }
 
+/** v = f(v) in place; sigmoid is 1 / (1 + exp(-v)). */
 export function activate(f: DendriteActivation, v: Float32Array): void {
-  switch (f) {
-    case 'sigmoid':
-      for (let k = 0; k < v.length; k++) v[k] = 1 / (1 + Math.exp(-v[k]));
-      return;
-    case 'tanh':
-      for (let k = 0; k < v.length; k++) v[k] = Math.tanh(v[k]);
-      return;
-    case 'relu':
-      for (let k = 0; k < v.length; k++) if (v[k] < 0) v[k] = 0;
-      return;
-  }
+  kernels.activate(f, v);
 }
 
 /** g *= f'(pre), written with d = f(pre). */
 export function derive(f: DendriteActivation, d: Float32Array, g: Float32Array): void {
-  switch (f) {
-    case 'sigmoid':
-      for (let k = 0; k < g.length; k++) g[k] *= d[k] * (1 - d[k]);
-      return;
-    case 'tanh':
-      for (let k = 0; k < g.length; k++) g[k] *= 1 - d[k] * d[k];
-      return;
-    case 'relu':
-      for (let k = 0; k < g.length; k++) if (!(d[k] > 0)) g[k] = 0;
-      return;
-  }
+  kernels.activationBackward(f, d, g);
 }

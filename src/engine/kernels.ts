@@ -46,7 +46,20 @@ export interface Kernels {
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** One Adam update of w from g with moments m, v (see Adam.step). */
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, stepSize: number, sqrtC2: number, eps: number): void;
+  /** acc[k] += src[k] * scale[k mod C] over acc's length (a channels-last broadcast). */
+  addScaled(acc: Float32Array, src: Float32Array, scale: Float32Array, C: number): void;
+  /** out[c] += sum over positions of a[k] * b[k] for channel c = k mod C, over a's length. */
+  channelDot(a: Float32Array, b: Float32Array, out: Float32Array, C: number): void;
+  /** v = f(v) in place; sigmoid is 1 / (1 + exp(-v)), relu leaves -0 and NaN as they are. */
+  activate(f: Activation, v: Float32Array): void;
+  /** g *= f'(pre) in place over g's length, written in terms of d = f(pre). */
+  activationBackward(f: Activation, d: Float32Array, g: Float32Array): void;
+  /** acc += src over acc's length. */
+  addInto(acc: Float32Array, src: Float32Array): void;
 }
+
+export type Activation = 'sigmoid' | 'tanh' | 'relu';
+const ACTIVATION_CODE: Record<Activation, number> = { sigmoid: 0, tanh: 1, relu: 2 };
 
 type Geometry = [
   n: number,
@@ -203,15 +216,61 @@ export const jsKernels: Kernels = {
       w[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sqrtC2 + eps);
     }
   },
+
+  addScaled(acc, src, scale, C) {
+    for (let r = 0; r < acc.length; r += C) {
+      for (let c = 0; c < C; c++) acc[r + c]! += src[r + c]! * scale[c]!;
+    }
+  },
+
+  channelDot(a, b, out, C) {
+    for (let r = 0; r < a.length; r += C) {
+      for (let c = 0; c < C; c++) out[c]! += a[r + c]! * b[r + c]!;
+    }
+  },
+
+  activate(f, v) {
+    switch (f) {
+      case 'sigmoid':
+        for (let k = 0; k < v.length; k++) v[k] = 1 / (1 + Math.exp(-v[k]!));
+        return;
+      case 'tanh':
+        for (let k = 0; k < v.length; k++) v[k] = Math.tanh(v[k]!);
+        return;
+      case 'relu':
+        for (let k = 0; k < v.length; k++) if (v[k]! < 0) v[k] = 0;
+        return;
+    }
+  },
+
+  activationBackward(f, d, g) {
+    switch (f) {
+      case 'sigmoid':
+        for (let k = 0; k < g.length; k++) g[k]! *= d[k]! * (1 - d[k]!);
+        return;
+      case 'tanh':
+        for (let k = 0; k < g.length; k++) g[k]! *= 1 - d[k]! * d[k]!;
+        return;
+      case 'relu':
+        for (let k = 0; k < g.length; k++) if (!(d[k]! > 0)) g[k] = 0;
+        return;
+    }
+  },
+
+  addInto(acc, src) {
+    for (let k = 0; k < acc.length; k++) acc[k]! += src[k]!;
+  },
 };
 
 /** Bumped with native/kernels.cc's kAbi whenever a native signature changes. */
-const NATIVE_ABI = 1;
+const NATIVE_ABI = 2;
 
-interface Addon extends Omit<Kernels, 'name' | 'dropout'> {
+interface Addon extends Omit<Kernels, 'name' | 'dropout' | 'activate' | 'activationBackward'> {
   abi: number;
   isa: string;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, keep: number, scale: number, state: Uint32Array): void;
+  activate(f: number, v: Float32Array): void;
+  activationBackward(f: number, d: Float32Array, g: Float32Array): void;
 }
 
 /** Why the native kernels are not in use (undefined when they are available). */
@@ -234,7 +293,7 @@ function loadNative(): Kernels | null {
     return null;
   }
   nativeIsa = addon.isa;
-  const { dropout } = addon;
+  const { dropout, activate, activationBackward } = addon;
   return {
     name: 'native',
     gemm: addon.gemm,
@@ -250,6 +309,11 @@ function loadNative(): Kernels | null {
     dropout: (x, y, mask, keep, scale, rng) => dropout(x, y, mask, keep, scale, rng.stateWords()),
     mul: addon.mul,
     adam: addon.adam,
+    addScaled: addon.addScaled,
+    channelDot: addon.channelDot,
+    activate: (f, v) => activate(ACTIVATION_CODE[f], v),
+    activationBackward: (f, d, g) => activationBackward(ACTIVATION_CODE[f], d, g),
+    addInto: addon.addInto,
   };
 }
 

@@ -215,6 +215,48 @@ test('relu, reluBackward, mul, dropout, adam: identical (signed zeros, NaN, rng 
   }
 });
 
+test('dendrite helpers: addScaled, channelDot, addInto, relu identical; sigmoid/tanh within an ulp', { skip }, () => {
+  const rng = new Rng(13);
+  for (const [rows, C] of [[1, 1], [3, 7], [50, 8], [13, 64], [800, 12]] as const) {
+    const n = rows * C;
+    const src = randomArray(rng, n, 3);
+    const other = randomArray(rng, n);
+    const scale = randomArray(rng, C);
+    const acc = randomArray(rng, n);
+    const both = (f: (k: Kernels, out: Float32Array) => void, init: Float32Array): [Float32Array, Float32Array] => {
+      const a = init.slice(), b = init.slice();
+      f(N, a);
+      f(J, b);
+      return [a, b];
+    };
+    sameBits(`addScaled ${rows}x${C}`, ...both((k, o) => k.addScaled(o, src, scale, C), acc));
+    sameBits(`channelDot ${rows}x${C}`, ...both((k, o) => k.channelDot(src, other, o, C), scale));
+    sameBits(`addInto ${rows}x${C}`, ...both((k, o) => k.addInto(o, src), acc));
+    const pre = src.slice();
+    if (n > 4) {
+      pre[0] = -0;
+      pre[1] = NaN;
+      pre[2] = 100;
+      pre[3] = -100;
+    }
+    for (const f of ['sigmoid', 'tanh', 'relu'] as const) {
+      const [da, db] = both((k, o) => k.activate(f, o), pre);
+      const [ga, gb] = both((k, o) => k.activationBackward(f, db, o), other);
+      if (f === 'relu') {
+        sameBits(`activate relu ${n}`, da, db);
+        sameBits(`activationBackward relu ${n}`, ga, gb);
+        continue;
+      }
+      for (let i = 0; i < n; i++) {
+        const ulp = (v: number): number => Math.max(Math.abs(v) * 2 ** -23, 2 ** -149);
+        const ok = (x: number, y: number): boolean => (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= ulp(y);
+        assert.ok(ok(da[i]!, db[i]!), `${f}(${pre[i]}): native ${da[i]} vs js ${db[i]}`);
+        assert.ok(ok(ga[i]!, gb[i]!), `${f}' at ${db[i]}: native ${ga[i]} vs js ${gb[i]}`);
+      }
+    }
+  }
+});
+
 test('native kernels reject arrays too short for the sizes given', { skip }, () => {
   const a = new Float32Array(4);
   assert.throws(() => N.gemm(3, 3, 3, a, a, a, false), /too short/);
@@ -222,6 +264,8 @@ test('native kernels reject arrays too short for the sizes given', { skip }, () 
   assert.throws(() => N.im2col(a, a, 1, 1, 5, 1, 1, 5, 0, 1, 1, 3, 1, 1), /too short/);
   assert.throws(() => N.maxPoolBackward(a, new Int32Array([0, 1, 2, 9]), a), /out of range/);
   assert.throws(() => N.relu(new Float32Array(2), a), /too short/);
+  assert.throws(() => N.addScaled(new Float32Array(6), new Float32Array(6), new Float32Array(4), 4), /multiple of C/);
+  assert.throws(() => N.activate('softplus' as 'relu', a), /integer|unknown/);
 });
 
 /** A small KWS-shaped network (conv/relu/pool/dropout twice, dense) trained a few Adam steps. */
