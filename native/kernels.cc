@@ -295,7 +295,7 @@ napi_value GemmNT(napi_env env, napi_callback_info info) {
   float* C = a.f32(5, sz(M, N), "gemmNT: C too short");
   const bool acc = a.boolean(6);
   if (a.failed) return nullptr;
-  static std::vector<float> bt;
+  thread_local std::vector<float> bt;  // per thread: the addon may be loaded by worker threads too
   bt.resize(sz(N, K));
   for (int n = 0; n < N; n++) {
     for (int k = 0; k < K; k++) bt[sz(k, N) + n] = B[sz(n, K) + k];
