@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
  * Any Float32Array inside the saved value is moved to the binary part and referenced as {"$f32": index}.
  */
 const MAGIC = 'DNDCKPT1';
+const TRUNCATED = 'expected a complete checkpoint (rerun without --resume to start over)';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -37,24 +38,24 @@ export function encodeCheckpoint(value: unknown): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, where = 'checkpoint'): unknown {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-    throw new UserError(`${where}: header: not a Dendritic checkpoint (expected magic ${MAGIC})`);
+    throw new UserError(`${where}: header: not a Dendritic checkpoint: expected the magic ${MAGIC} at the start`);
   }
   const jsonLen = buf.readUInt32LE(MAGIC.length);
   const start = MAGIC.length + 4;
-  if (start + jsonLen > buf.length) throw new UserError(`${where}: header: truncated checkpoint`);
+  if (start + jsonLen > buf.length) throw new UserError(`${where}: header: truncated checkpoint: ${TRUNCATED}`);
   let parsed: Json;
   try {
     parsed = JSON.parse(buf.toString('utf8', start, start + jsonLen)) as Json;
   } catch {
-    throw new UserError(`${where}: metadata: corrupt JSON in checkpoint`);
+    throw new UserError(`${where}: metadata: corrupt JSON in checkpoint: ${TRUNCATED}`);
   }
   const arrays: Float32Array[] = [];
   let off = start + jsonLen;
   while (off < buf.length) {
-    if (off + 4 > buf.length) throw new UserError(`${where}: arrays: truncated checkpoint`);
+    if (off + 4 > buf.length) throw new UserError(`${where}: arrays: truncated checkpoint: ${TRUNCATED}`);
     const n = buf.readUInt32LE(off);
     off += 4;
-    if (off + 4 * n > buf.length) throw new UserError(`${where}: arrays: truncated checkpoint`);
+    if (off + 4 * n > buf.length) throw new UserError(`${where}: arrays: truncated checkpoint: ${TRUNCATED}`);
     const a = new Float32Array(n);
     Buffer.from(a.buffer).set(buf.subarray(off, off + 4 * n));
     arrays.push(a);
@@ -72,7 +73,7 @@ export function loadCheckpoint(path: string): unknown {
   try {
     bytes = readFileSync(path);
   } catch {
-    throw new UserError(`${path}: file: cannot read the checkpoint to resume from (run without --resume first)`);
+    throw new UserError(`${path}: file: cannot read the checkpoint to resume from: expected one written by an earlier run (run without --resume first)`);
   }
   return decodeCheckpoint(bytes, path);
 }
@@ -103,7 +104,7 @@ function fromJson(v: Json, arrays: Float32Array[], where: string): unknown {
   if (v !== null && typeof v === 'object') {
     if ('$f32' in v && typeof v.$f32 === 'number') {
       const a = arrays[v.$f32];
-      if (!a) throw new UserError(`${where}: arrays: checkpoint references missing array ${v.$f32}`);
+      if (!a) throw new UserError(`${where}: arrays: checkpoint references missing array ${v.$f32}: ${TRUNCATED}`);
       return a;
     }
     if ('$num' in v && typeof v.$num === 'string') return Number(v.$num);

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/data/npy.js';
+import { CHECKPOINT_FILE } from '../../src/commands/train.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { float32Bytes, writeRawNpy } from '../helpers/npy-craft.js';
 import { writeWav } from '../helpers/wav-craft.js';
 import { runCli, tempDir, writeEiDirectory, type CliResult } from '../helpers/ei-data.js';
@@ -389,6 +391,24 @@ test('missing --data-directory', () => {
 test('--resume without a checkpoint in the out directory', () => {
   const c = fresh();
   assertUserError(train(c, ['--resume']), c.out, /checkpoint\.dndckpt: resume: no checkpoint in the out directory.*expected/);
+});
+
+test('--resume with a corrupt checkpoint', () => {
+  const c = fresh();
+  mkdirSync(c.out);
+  writeFileSync(join(c.out, CHECKPOINT_FILE), 'DNDCKPT1 but nothing after it');
+  const r = train(c, ['--resume']);
+  assertUserError(r, undefined, /checkpoint\.dndckpt: (header|metadata|arrays): .*checkpoint/);
+  assert.deepEqual(readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)), [CHECKPOINT_FILE], 'nothing but the checkpoint that was there');
+});
+
+test('--resume with a checkpoint written for other data or parameters', () => {
+  const c = fresh();
+  mkdirSync(c.out);
+  saveCheckpoint(join(c.out, CHECKPOINT_FILE), { fingerprint: 'another run', state: { epoch: 3 } });
+  const r = train(c, ['--resume']);
+  assertUserError(r, undefined, /checkpoint\.dndckpt: resume: the checkpoint was written with other data or parameters: expected the same data and parameters/);
+  assert.deepEqual(readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)), [CHECKPOINT_FILE]);
 });
 
 // ---------------------------------------------------------------- out directory

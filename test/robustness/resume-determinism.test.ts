@@ -27,7 +27,7 @@ function args(out: string): string[] {
   return [
     'train', '--data-directory', data, '--out-directory', out,
     '--epochs', String(EPOCHS), '--seed', '11', '--export-format', 'all',
-    '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1',
+    '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1', '--max-dendrites', '2',
   ];
 }
 
@@ -56,7 +56,7 @@ before(async () => {
     writeNpy(join(data, `X_split_${name}.npy`), x, [rows, FEATURES], 'float32');
     writeNpy(join(data, `Y_split_${name}.npy`), y, [rows], 'int32');
   };
-  split(4000, 'train');
+  split(2000, 'train');
   split(300, 'test');
   const out = join(root, 'reference');
   const run = runCli(args(out), { timeoutMs: 120_000 });
