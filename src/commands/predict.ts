@@ -15,6 +15,7 @@ import { computeWavFeatures } from '../data/wav-dataset.js';
 import { MFCC_DEFAULTS } from '../data/mfcc.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
 import { runOnnx } from '../export/onnx-runtime.js';
+import { decodeModel, type ValueInfoMessage } from '../export/onnx-proto.js';
 import { runTflite } from '../export/tflite-runtime.js';
 import { readTfliteIo, TensorType, TFLITE_FILE_IDENTIFIER } from '../export/tflite-schema.js';
 import { readReportJson, REPORT_JSON } from '../report/write.js';
@@ -74,7 +75,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
 
   const rows = loadInputs(opts.input, audio);
   const features = rows.features;
-  const expectedFeatures = format === 'onnx' ? report?.data.features : tfliteInputCount(modelBytes);
+  const expectedFeatures = format === 'onnx' ? onnxInputCount(opts.model, modelBytes) : tfliteInputCount(modelBytes);
   if (expectedFeatures !== undefined && features !== expectedFeatures) {
     const hint = rows.fromAudio ? (audio ? '' : ` (no report.json with data.audio_features: default MFCC settings and a 1 s window were used; pass --report)`) : '';
     throw userError(opts.input, 'features', `the model expects ${expectedFeatures} features per sample, the input has ${features}${hint}`);
@@ -170,6 +171,20 @@ function modelFormat(path: string, bytes: Uint8Array): PredictResult['format'] {
   }
   if (extname(path).toLowerCase() === '.onnx') return 'onnx';
   throw userError(path, 'model', "not a TFLite flatbuffer (no 'TFL3' identifier) nor an .onnx file");
+}
+
+/** Values in the ONNX model's first input (fixed dimensions only; a symbolic batch counts as 1). */
+function onnxInputCount(path: string, bytes: Uint8Array): number | undefined {
+  let model: Record<string, unknown>;
+  try {
+    model = decodeModel(bytes);
+  } catch (err) {
+    throw userError(path, 'model', `not a readable ONNX model (${(err as Error).message})`);
+  }
+  const input = (model.graph as { input?: ValueInfoMessage[] } | undefined)?.input?.[0];
+  const dims = input?.type?.tensor_type?.shape?.dim;
+  if (!dims) return undefined;
+  return dims.reduce((a, d) => a * ('dim_value' in d && d.dim_value > 0 ? d.dim_value : 1), 1);
 }
 
 function tfliteInputCount(bytes: Uint8Array): number | undefined {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpyFloat32 } from '../../src/data/npy.js';
+import { readNpyFloat32, writeNpy } from '../../src/data/npy.js';
 import { REPO_ROOT, runCli, tempDir } from '../helpers/ei-data.js';
 
 interface ExportCheck {
@@ -81,6 +81,14 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
       assert.equal(r.predicted, int8[row], `${r.input}: prediction from audio vs from X_split_test row ${row}`);
     }
     assert.equal(summary.accuracy, wavRows.filter((r) => r.predicted === r.expected).length / wavRows.length);
+    // A feature row of the wrong length is named, for either format.
+    const wrong = join(dir, 'wrong.npy');
+    writeNpy(wrong, new Float32Array(2 * 13), [2, 13], 'float32');
+    for (const file of ['model.onnx', 'model.tflite']) {
+      const bad = runCli(['predict', join(out, file), wrong]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /wrong\.npy: features: the model expects 650 features per sample, the input has 13/);
+    }
     const table = runCli(['predict', join(out, 'model.tflite'), wavDir], { timeoutMs: 60_000 });
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^model: tflite-float, 10 classes$/m);
