@@ -158,6 +158,11 @@ function readHeaderFromFd(fd: number, path: string): NpyHeader {
   } else {
     throw userError(path, 'version', `format version ${major}.${pre[7]} is not supported: expected 1.x, 2.x or 3.x`);
   }
+  // Never allocate what a corrupt length field claims (up to 4 GB in v2/v3): only what the file holds.
+  const inFile = Math.max(0, fstatSync(fd).size - headerStart);
+  if (headerLen > inFile) {
+    throw userError(path, 'header', `header says ${headerLen} bytes but the file ends after ${inFile} of them: expected a complete .npy header (truncated file?)`);
+  }
   const headerBuf = Buffer.alloc(headerLen);
   const hgot = readSync(fd, headerBuf, 0, headerLen, headerStart);
   if (hgot < headerLen) {

@@ -130,6 +130,15 @@ test('.npy cut inside its header', () => {
   assertUserError(train(c), c.out, /X_split_train\.npy: header: header says \d+ bytes but the file ends after \d+.*expected/);
 });
 
+test('.npy v2 whose header length field claims 4 GB', () => {
+  const c = fresh();
+  const bytes = Buffer.alloc(64, 0x20);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]).copy(bytes);
+  bytes.writeUInt32LE(0xffffffff, 8);
+  writeFileSync(c.file('X_split_train.npy'), bytes);
+  assertUserError(train(c), c.out, /X_split_train\.npy: header: header says 4294967295 bytes but the file ends after 52 of them: expected a complete \.npy header/);
+});
+
 test('.npy with short data (truncated payload)', () => {
   const c = fresh();
   writeRawNpy(c.file('X_split_train.npy'), `{'descr': '<f4', 'fortran_order': False, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`, float32Bytes(new Float32Array(TRAIN_ROWS * FEATURES - 5)));
