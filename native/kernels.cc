@@ -647,6 +647,49 @@ CLONES void reluInPlace(float* v, size_t n) {
   for (size_t k = 0; k < n; k++) b[k] &= ~(0u - static_cast<uint32_t>(v[k] < 0));
 }
 
+void sigmoidScalar(float* v, size_t n) {
+  for (size_t k = 0; k < n; k++) v[k] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v[k]))));
+}
+
+#ifdef DENDRITIC_X86
+// 1 / (1 + exp(-v)) in double, four lanes: exp by n = round(x log2 e), x = n ln 2 + r, a degree-12
+// Taylor polynomial in r (|r| <= ln2 / 2, relative error < 1e-15: far below float's rounding step), times 2^n.
+// The argument is clamped to [-700, 700], where the sigmoid is already exactly 0 or 1 in float; NaN
+// passes through the clamps (max/min return their second operand on NaN).
+AVX2 void sigmoidAvx2(float* v, size_t n) {
+  const __m256d lo = _mm256_set1_pd(-700.0), hi = _mm256_set1_pd(700.0);
+  const __m256d log2e = _mm256_set1_pd(1.4426950408889634), ln2hi = _mm256_set1_pd(6.93145751953125e-1),
+                ln2lo = _mm256_set1_pd(1.42860682030941723212e-6), one = _mm256_set1_pd(1.0);
+  static const double inv[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+                                 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    __m256d x = _mm256_sub_pd(_mm256_setzero_pd(), _mm256_cvtps_pd(_mm_loadu_ps(v + k)));
+    x = _mm256_min_pd(hi, _mm256_max_pd(lo, x));
+    const __m256d nf = _mm256_round_pd(_mm256_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256d r = _mm256_fnmadd_pd(nf, ln2lo, _mm256_fnmadd_pd(nf, ln2hi, x));
+    __m256d p = _mm256_set1_pd(inv[12]);
+    for (int t = 11; t >= 0; t--) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(inv[t]));
+    // 2^n through the exponent bits (|n| <= 1010, a normal double).
+    const __m128i ni = _mm256_cvtpd_epi32(nf);
+    const __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(ni), _mm256_set1_epi64x(1023)), 52);
+    const __m256d e = _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+    _mm_storeu_ps(v + k, _mm256_cvtpd_ps(_mm256_div_pd(one, _mm256_add_pd(one, e))));
+  }
+  sigmoidScalar(v + k, n - k);
+}
+#endif
+
+void sigmoidInPlace(float* v, size_t n) {
+#ifdef DENDRITIC_X86
+  if (g_avx2) {
+    sigmoidAvx2(v, n);
+    return;
+  }
+#endif
+  sigmoidScalar(v, n);
+}
+
 // activate(kind, v): v = f(v) in place; kind 0 sigmoid 1 / (1 + exp(-v)), 1 tanh, 2 relu.
 napi_value Activate(napi_env env, napi_callback_info info) {
   Args a(env, info, 2);
@@ -656,7 +699,7 @@ napi_value Activate(napi_env env, napi_callback_info info) {
   if (a.failed) return nullptr;
   switch (kind) {
     case kSigmoid:
-      for (size_t k = 0; k < n; k++) v[k] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v[k]))));
+      sigmoidInPlace(v, n);
       break;
     case kTanh:
       for (size_t k = 0; k < n; k++) v[k] = static_cast<float>(std::tanh(static_cast<double>(v[k])));

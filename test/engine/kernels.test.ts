@@ -257,6 +257,19 @@ test('dendrite helpers: addScaled, channelDot, addInto, relu identical; sigmoid/
   }
 });
 
+test('sigmoid within an ulp of the JS one over [-110, 110] (vectorised exp, denormal and saturated outputs)', { skip }, () => {
+  const pre = Float32Array.from({ length: 44001 }, (_, i) => -110 + i * 0.005);
+  const a = pre.slice(), b = pre.slice();
+  N.activate('sigmoid', a);
+  J.activate('sigmoid', b);
+  let differ = 0;
+  for (let i = 0; i < pre.length; i++) {
+    if (a[i] !== b[i]) differ++;
+    assert.ok(Math.abs(a[i]! - b[i]!) <= Math.max(Math.abs(b[i]!) * 2 ** -23, 2 ** -149), `sigmoid(${pre[i]}): native ${a[i]} vs js ${b[i]}`);
+  }
+  assert.ok(differ <= 5, `${differ} of ${pre.length} sigmoid values differ from JS in the last bit`);
+});
+
 test('native kernels reject arrays too short for the sizes given', { skip }, () => {
   const a = new Float32Array(4);
   assert.throws(() => N.gemm(3, 3, 3, a, a, a, false), /too short/);
