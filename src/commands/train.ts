@@ -56,7 +56,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   const undo = relaySignals(stopFlag);
   try {
     const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(1) };
-    const worker = new Worker(new URL(import.meta.url), { workerData: input });
+    const worker = startWorker(input);
     const reply = await new Promise<WorkerReply>((resolveReply, reject) => {
       let got: WorkerReply | undefined;
       worker.on('message', (m: WorkerReply) => (got = m));
@@ -71,6 +71,18 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   } finally {
     undo();
   }
+}
+
+/**
+ * This module is the worker's entry point. Run from TypeScript sources (tsx), a worker does not inherit
+ * the loader, so a small bootstrap registers tsx first.
+ */
+function startWorker(input: WorkerInput): Worker {
+  const self = new URL(import.meta.url);
+  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData: input });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(self.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: input });
 }
 
 if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {
