@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '../../src/commands/train.js';
 import { writeNpy } from '../../src/data/npy.js';
@@ -87,6 +87,9 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
   assert.equal(killed.signal, 'SIGKILL');
   for (const f of Object.values(MODEL_FILES)) assert.ok(!existsSync(join(out, f)), `the kill came before ${f} was written`);
   assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
+
+  // what a kill in the middle of an atomic write leaves; the next run removes it
+  writeFileSync(join(out, `.${MODEL_FILES.onnx}.99999.tmp`), 'half a model');
 
   const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
