@@ -5,7 +5,8 @@
  *  - a run killed with SIGKILL mid-training and rerun with --resume ends with exactly the files of the
  *    uninterrupted run. Dendrites are on with fixed switching every 2 epochs, so a set is added before
  *    the kill and more after it: the controller's state, the optimizer's and every RNG stream must come
- *    back from the checkpoint for the files to match.
+ *    back from the checkpoint for the files to match;
+ *  - a run stopped by SIGTERM keeps its checkpoint, and --resume from it ends the same way.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,4 +103,19 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
   assert.equal(resumedReport.history.length, report.history.length, 'the history covers every epoch');
   assert.ok(!existsSync(join(out, CHECKPOINT_FILE)), 'the finished run removed its checkpoint');
   assert.deepEqual(temporaries(out), []);
+});
+
+test('SIGTERM keeps the checkpoint: --resume then ends with the files of the uninterrupted run', async () => {
+  const out = join(root, 'terminated');
+  const child = startCli(args(out));
+  const exit = waitForExit(child);
+  await waitForOutput(child, /epoch 3\/12 /, 60_000);
+  child.kill('SIGTERM');
+  const stopped = await exit;
+  assert.equal(stopped.code, 143, stopped.stderr);
+  assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'the checkpoint stays after a signal');
+  const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming after epoch \d+/);
+  assertSameFiles(reference.files, modelBytes(out), 'the terminated-and-resumed run');
 });
