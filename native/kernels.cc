@@ -1,8 +1,9 @@
 // Dendritic's native training kernels: a Node-API (C API) addon with the same contracts as the pure-JS
 // kernels in src/engine/kernels.ts, which stay the reference and the fallback.
 //
-// - Matrix products use AVX2+FMA register tiles when the CPU has them (checked at load time), else plain
-//   loops; the build targets the baseline x86-64 ISA so the binary runs on any CPU (no -march=native).
+// - Matrix products use AVX-512 or AVX2+FMA register tiles when the CPU has them (checked at load time;
+//   both give the same bits), else plain loops; the build targets the baseline x86-64 ISA so the binary
+//   runs on any CPU (no -march=native).
 // - Everything runs on the calling thread, in a fixed order: the same inputs give the same bits.
 // - Built with -ffp-contract=off, so the elementwise kernels (ReLU, pooling, dropout, col2im, Adam) round
 //   exactly as the JS ones and give identical results; only the matrix products (explicit FMA, float
@@ -141,15 +142,112 @@ AVX2 void gemm_avx2(int M, int N, int K, const float* A, long ars, long acs, con
     }
   }
 }
+
+// The same tiles with 16-lane AVX-512 vectors and mask registers. Every element of C still sees the
+// same fused multiply-adds in the same order (k ascending within the same chunks), so the results are
+// bit-identical to the AVX2 path: only the width of the work per instruction changes.
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+template <int MR, int NV, bool MASK>
+AVX512 inline void tile_avx512(int K, const float* A, long ars, long acs, const float* B, long ldb, float* C,
+                               long ldc, Init init, const float* bias, __mmask16 mask) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      const bool part = MASK && v == NV - 1;
+      if (init == kZero) {
+        acc[r][v] = _mm512_setzero_ps();
+      } else {
+        const float* src = init == kLoad ? C + r * ldc + 16 * v : bias + 16 * v;
+        acc[r][v] = part ? _mm512_maskz_loadu_ps(mask, src) : _mm512_loadu_ps(src);
+      }
+    }
+  }
+  for (int k = 0; k < K; k++) {
+    const float* b = B + k * ldb;
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      bv[v] = (MASK && v == NV - 1) ? _mm512_maskz_loadu_ps(mask, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+    }
+    const float* a = A + k * acs;
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+      const __m512 ar = _mm512_set1_ps(a[r * ars]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      float* dst = C + r * ldc + 16 * v;
+      if (MASK && v == NV - 1) _mm512_mask_storeu_ps(dst, mask, acc[r][v]);
+      else _mm512_storeu_ps(dst, acc[r][v]);
+    }
+  }
+}
+
+template <int MR, int NV, bool MASK>
+AVX512 void rows_avx512(int M, int K, const float* A, long ars, long acs, const float* B, long ldb, float* C,
+                        long ldc, Init init, const float* bias, __mmask16 mask) {
+  int i = 0;
+  for (; i + MR <= M; i += MR) {
+    tile_avx512<MR, NV, MASK>(K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, init, bias, mask);
+  }
+  if constexpr (MR > 1) {
+    if (i < M) {
+      // Remainder rows: halve the tile height until it fits (at most log2(MR) more tiles).
+      rows_avx512<MR / 2, NV, MASK>(M - i, K, A + i * ars, ars, acs, B, ldb, C + i * ldc, ldc, init, bias, mask);
+    }
+  }
+}
+
+AVX512 void gemm_avx512(int M, int N, int K, const float* A, long ars, long acs, const float* B, long ldb, float* C,
+                        long ldc, Init init, const float* bias) {
+  if (K == 0) {
+    gemm_generic(M, N, 0, A, ars, acs, B, ldb, C, ldc, init, bias);
+    return;
+  }
+  for (int k0 = 0; k0 < K; k0 += kChunk) {
+    const int kc = K - k0 < kChunk ? K - k0 : kChunk;
+    const Init in = k0 == 0 ? init : kLoad;
+    const float* a = A + k0 * acs;
+    const float* b = B + k0 * ldb;
+    int j = 0;
+    for (; j + 32 <= N; j += 32) rows_avx512<8, 2, false>(M, kc, a, ars, acs, b + j, ldb, C + j, ldc, in, bias + j, 0xffff);
+    for (; j + 16 <= N; j += 16) rows_avx512<8, 1, false>(M, kc, a, ars, acs, b + j, ldb, C + j, ldc, in, bias + j, 0xffff);
+    if (N - j > 8) {
+      const __mmask16 mask = static_cast<__mmask16>((1u << (N - j)) - 1);
+      rows_avx512<8, 1, true>(M, kc, a, ars, acs, b + j, ldb, C + j, ldc, in, bias + j, mask);
+    } else if (N - j == 8) {
+      // Eight columns fill an AVX2 vector exactly (same arithmetic, so the same bits).
+      panel_avx2<1, false>(M, kc, a, ars, acs, b + j, ldb, C + j, ldc, in, bias + j, _mm256_set1_epi32(-1));
+    } else if (j < N) {
+      alignas(32) int32_t lanes[8];
+      for (int t = 0; t < 8; t++) lanes[t] = t < N - j ? -1 : 0;
+      const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+      panel_avx2<1, true>(M, kc, a, ars, acs, b + j, ldb, C + j, ldc, in, bias + j, mask);
+    }
+  }
+}
 #endif
 
 bool g_avx2 = false;
+bool g_avx512 = false;
 
 void gemm_any(int M, int N, int K, const float* A, long ars, long acs, const float* B, long ldb, float* C,
               long ldc, Init init, const float* bias) {
   if (M <= 0 || N <= 0) return;
   if (init != kBias) bias = C;  // never read; keeps the tile code free of null pointers
 #ifdef DENDRITIC_X86
+  if (g_avx512) {
+    gemm_avx512(M, N, K, A, ars, acs, B, ldb, C, ldc, init, bias);
+    return;
+  }
   if (g_avx2) {
     gemm_avx2(M, N, K, A, ars, acs, B, ldb, C, ldc, init, bias);
     return;
@@ -296,11 +394,13 @@ napi_value GemmNT(napi_env env, napi_callback_info info) {
   const bool acc = a.boolean(6);
   if (a.failed) return nullptr;
   thread_local std::vector<float> bt;  // per thread: the addon may be loaded by worker threads too
-  bt.resize(sz(N, K));
+  if (bt.size() < sz(N, K)) bt.resize(sz(N, K));
+  float* t = bt.data();  // once: every access to a thread_local in a shared object costs a TLS lookup
   for (int n = 0; n < N; n++) {
-    for (int k = 0; k < K; k++) bt[sz(k, N) + n] = B[sz(n, K) + k];
+    const float* row = B + sz(n, K);
+    for (int k = 0; k < K; k++) t[sz(k, N) + n] = row[k];
   }
-  gemm_any(M, N, K, A, K, 1, bt.data(), N, C, N, acc ? kLoad : kZero, nullptr);
+  gemm_any(M, N, K, A, K, 1, t, N, C, N, acc ? kLoad : kZero, nullptr);
   return undefined(env);
 }
 
@@ -772,9 +872,12 @@ napi_value Init(napi_env env, napi_value exports) {
 #ifdef DENDRITIC_X86
   __builtin_cpu_init();
   g_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  g_avx512 = g_avx2 && __builtin_cpu_supports("avx512f");
 #endif
   if (const char* isa = std::getenv("DENDRITIC_ISA")) {
+    // Testing knob: DENDRITIC_ISA=avx2 or generic caps the instruction set used.
     if (std::strcmp(isa, "generic") == 0) g_avx2 = false;
+    if (std::strcmp(isa, "generic") == 0 || std::strcmp(isa, "avx2") == 0) g_avx512 = false;
   }
   struct Fn {
     const char* name;
@@ -797,7 +900,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value abi, isa;
   napi_create_int32(env, kAbi, &abi);
   napi_set_named_property(env, exports, "abi", abi);
-  const char* name = g_avx2 ? "avx2" : "generic";
+  const char* name = g_avx512 ? "avx512" : g_avx2 ? "avx2" : "generic";
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &isa);
   napi_set_named_property(env, exports, "isa", isa);
   return exports;

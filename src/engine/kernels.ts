@@ -2,8 +2,9 @@
  * The engine's compute kernels behind one interface, with two implementations:
  * - `jsKernels`: pure TypeScript, the reference, always available;
  * - the native addon (native/kernels.cc, built by `npm ci` / `npm run build:native` into
- *   build/Release/dendritic_kernels.node): AVX2+FMA matrix tiles where the CPU has them, plain C loops
- *   otherwise, single-threaded and deterministic.
+ *   build/Release/dendritic_kernels.node): AVX-512 or AVX2+FMA matrix tiles where the CPU has them
+ *   (bit-identical to each other), plain C loops otherwise; single-threaded and deterministic.
+ *   DENDRITIC_ISA=avx2|generic caps the instruction set (for tests).
  * Layers call `kernels.<op>`; which implementation that is follows DENDRITIC_KERNELS:
  * unset = native when the addon loads, else JS; `js` = always JS; `native` = native or throw.
  * Elementwise kernels give identical results in both; matrix products agree to float rounding
@@ -275,7 +276,7 @@ interface Addon extends Omit<Kernels, 'name' | 'dropout' | 'activate' | 'activat
 
 /** Why the native kernels are not in use (undefined when they are available). */
 export let nativeUnavailable: string | undefined;
-/** Instruction set the native matrix kernels dispatched to ('avx2' or 'generic'), when loaded. */
+/** Instruction set the native matrix kernels dispatched to ('avx512', 'avx2' or 'generic'), when loaded. */
 export let nativeIsa: string | undefined;
 
 function loadNative(): Kernels | null {

@@ -368,15 +368,32 @@ function spawnCheck(env: Record<string, string>): string {
   return r.stdout.trim();
 }
 
-test('the generic (non-AVX2) native path passes the same agreement tests', { skip: skip || child || nativeIsa !== 'avx2' ? 'no AVX2 path to contrast' : false }, () => {
-  assert.equal(spawnCheck({ DENDRITIC_ISA: 'generic', DENDRITIC_KERNELS: 'native' }), 'native generic');
-  assert.equal(spawnCheck({ DENDRITIC_KERNELS: 'js' }), 'js avx2');
-  const env: Record<string, string | undefined> = { ...process.env, DENDRITIC_ISA: 'generic', DENDRITIC_KERNELS: 'native', DENDRITIC_KERNELS_TEST_CHILD: '1' };
-  delete env.NODE_TEST_CONTEXT; // a test runner of its own, reporting as text
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], {
-    env,
-    encoding: 'utf8',
+const LOWER_ISAS: Record<string, string[]> = { avx512: ['avx2', 'generic'], avx2: ['generic'], generic: [] };
+
+for (const isa of ['avx2', 'generic']) {
+  const runs = !skip && !child && nativeIsa !== undefined && LOWER_ISAS[nativeIsa]!.includes(isa);
+  test(`the ${isa} native path (DENDRITIC_ISA=${isa}) passes the same agreement tests`, { skip: runs ? false : `this CPU's best path is ${nativeIsa ?? 'missing'}` }, () => {
+    assert.equal(spawnCheck({ DENDRITIC_ISA: isa, DENDRITIC_KERNELS: 'native' }), `native ${isa}`);
+    const env: Record<string, string | undefined> = { ...process.env, DENDRITIC_ISA: isa, DENDRITIC_KERNELS: 'native', DENDRITIC_KERNELS_TEST_CHILD: '1' };
+    delete env.NODE_TEST_CONTEXT; // a test runner of its own, reporting as text
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+    assert.match(r.stdout, /# fail 0/);
   });
-  assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
-  assert.match(r.stdout, /# fail 0/);
+}
+
+test('AVX-512 and AVX2 matrix products are bit-identical (same FMAs in the same order)', { skip: skip || child || nativeIsa !== 'avx512' ? 'needs an AVX-512 CPU' : false }, () => {
+  const digest = (env: Record<string, string>): string => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./kernel-digest.ts', import.meta.url))], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const wide = digest({});
+  const narrow = digest({ DENDRITIC_ISA: 'avx2' });
+  assert.match(wide, /^avx512 /);
+  assert.match(narrow, /^avx2 /);
+  assert.equal(wide.split(' ')[1], narrow.split(' ')[1]);
 });
