@@ -91,6 +91,11 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
   const decTrain = decodeLabels(yt, paths.yTrain, layout, base);
   const decVal = decodeLabels(yv, paths.yVal, layout, base);
 
+  const present = new Set(decTrain.labels);
+  if (present.size < 2) {
+    throw userError(paths.yTrain, 'labels', `only one class (${[...present].join('')}) in the training split: expected at least two`);
+  }
+
   let classCount: number;
   if (knownClasses !== undefined) {
     classCount = knownClasses;
@@ -98,15 +103,13 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
       throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}: expected one name per one-hot column`);
     }
   } else {
-    classCount = Math.max(decTrain.impliedClasses, layout === 'one-hot' ? 0 : decVal.impliedClasses);
+    // Without class names the training split defines the classes: a class seen only in validation
+    // could never be learned, so it is out of range below rather than an extra, untrainable output.
+    classCount = decTrain.impliedClasses;
   }
-  const rangeWhere = knownClasses !== undefined ? ` (${infoWhere} names ${knownClasses} classes)` : '';
+  const rangeWhere = knownClasses !== undefined ? ` (${infoWhere} names ${knownClasses} classes)` : ` (the classes of ${EI_FILES.yTrain})`;
   checkRange(decTrain.labels, classCount, paths.yTrain, decTrain.base, rangeWhere);
   checkRange(decVal.labels, classCount, paths.yVal, decTrain.base, rangeWhere);
-  const present = new Set(decTrain.labels);
-  if (present.size < 2) {
-    throw userError(paths.yTrain, 'labels', `only one class (${[...present].join('')}) in the training split: expected at least two`);
-  }
 
   const classes = info?.classes ?? Array.from({ length: classCount }, (_, i) => String(i));
   const sampleIdDetails = readSampleIds(join(dir, EI_FILES.sampleIds));

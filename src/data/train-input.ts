@@ -42,9 +42,16 @@ export function validateTrainInput(parsed: unknown, path: string): TrainInput {
       throw userError(path, 'classes', 'expected an array of class names (strings)');
     }
     info.classes = info.classes.map(String);
+    if (info.classes.length < 2) {
+      throw userError(path, 'classes', `${info.classes.length} class name(s): expected at least two (this block trains classifiers)`);
+    }
   }
   if (info.mode !== undefined && typeof info.mode !== 'string') {
     throw userError(path, 'mode', `expected a string, got ${JSON.stringify(info.mode)}`);
+  }
+  // Regression targets that happen to be integers would otherwise train as a many-class classifier.
+  if (info.mode !== undefined && info.mode !== 'classification') {
+    throw userError(path, 'mode', `'${info.mode}' is not supported: expected 'classification' (this block trains classifiers)`);
   }
   if (info.inputShapeString !== undefined) {
     if (typeof info.inputShapeString !== 'string') {

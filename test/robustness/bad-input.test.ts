@@ -300,6 +300,28 @@ test('train_input.json with a negative maxTrainingTimeSeconds', () => {
   assertUserError(train(c, ['--info-file', info]), c.out, /train_input\.json: maxTrainingTimeSeconds: expected a positive number of seconds, got -30/);
 });
 
+test("train_input.json of a regression project (mode 'regression')", () => {
+  const c = fresh();
+  const info = c.file('train_input.json');
+  writeFileSync(info, JSON.stringify({ mode: 'regression', inputShapeString: '(12,)' }));
+  assertUserError(train(c, ['--info-file', info]), c.out, /train_input\.json: mode: 'regression' is not supported: expected 'classification'/);
+});
+
+test('train_input.json naming a single class', () => {
+  const c = fresh();
+  const info = c.file('train_input.json');
+  writeFileSync(info, JSON.stringify({ classes: ['only'] }));
+  assertUserError(train(c, ['--info-file', info]), c.out, /train_input\.json: classes: 1 class name\(s\): expected at least two/);
+});
+
+test('a validation class that the training split never has (no class names given)', () => {
+  const c = fresh();
+  const y = cycle(VAL_ROWS);
+  y[2] = 3;
+  writeNpy(c.file('Y_split_test.npy'), y, [VAL_ROWS], 'int32');
+  assertUserError(train(c), c.out, /Y_split_test\.npy: row 2 label: class 3 is out of range: expected 0\.\.2 \(the classes of Y_split_train\.npy\)/);
+});
+
 test('--info-file that does not exist', () => {
   const c = fresh();
   assertUserError(train(c, ['--info-file', c.file('nope.json')]), c.out, /nope\.json: file: not found \(given by --info-file\).*expected/);
