@@ -81,6 +81,8 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       dendriteActivation: { value: d.activation, consumer: 'dendrites/dendritic-layer' },
       candidateWeightInit: { value: d.initScale, consumer: 'dendrites/dendritic-layer (branch init)' },
       dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
+      dendriteRank: { value: d.rank ?? 0, consumer: 'dendrites/dendritic-layer (branch rank)' },
+      splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
       correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
       correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
     } satisfies Partial<Record<ConfigKey, AppliedValue>>);
