@@ -7,8 +7,13 @@ import { userError } from '../errors.js';
 import { parseArgs, unknownArgsWarning } from '../params/parse.js';
 import type { Config } from '../params/schema.js';
 
-export type DendriteMode = Config['dendriteTraining'];
-const MODES: readonly DendriteMode[] = ['gd', 'correlation'];
+/**
+ * gd / correlation: dendritic training as configured. frozen: a control, the gd cycle with every added
+ * set frozen at v = 0, so the network never uses it: what is left is the cycle's schedule (restore best,
+ * learning-rate restarts, longer training), which tells how much of a gain the dendrites themselves made.
+ */
+export type DendriteMode = Config['dendriteTraining'] | 'frozen';
+const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen'];
 
 export interface ExperimentArgs {
   /** The shared training configuration (width and seed are overridden per run). */
@@ -23,7 +28,7 @@ export interface ExperimentArgs {
   warning: string | undefined;
 }
 
-export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: MODES } as const;
+export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: ['gd', 'correlation'] as DendriteMode[] } as const;
 
 const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes'] as const;
 type OwnFlag = (typeof OWN_FLAGS)[number];

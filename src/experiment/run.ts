@@ -9,7 +9,7 @@ import { buildModel } from '../models/select.js';
 import { evaluate, trainLoop } from '../train/loop.js';
 import type { LabelledSet } from '../train/batches.js';
 import { loopOptions } from '../train/setup.js';
-import { countParameters, dendriteSetCount } from '../dendrites/apply.js';
+import { countParameters, dendriteSetCount, dendriticLayers } from '../dendrites/apply.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -42,7 +42,7 @@ export interface RunResult {
 /** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
 export function runConfig(base: Config, variant: Variant, width: number, seed: number): Config {
   if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
-  return { ...base, width, seed, dendrites: true, dendriteTraining: variant };
+  return { ...base, width, seed, dendrites: true, dendriteTraining: variant === 'frozen' ? 'gd' : variant };
 }
 
 export function runOne(data: ExperimentData, config: Config, variant: Variant): RunResult {
@@ -56,16 +56,27 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     dropout: config.dropout,
     seed: config.seed,
   });
-  const loop = trainLoop(model, data.train, data.validation, loopOptions(config, data.train.features));
+  const options = loopOptions(config, data.train.features);
+  if (variant === 'frozen' && options.cycle) {
+    // The control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
+    const cycle = options.cycle;
+    const addSet = cycle.addSet.bind(cycle);
+    cycle.addSet = (m, rng) => {
+      addSet(m, rng);
+      for (const l of dendriticLayers(m)) l.freezeDendrites(true);
+    };
+  }
+  const loop = trainLoop(model, data.train, data.validation, options);
   const scored = evaluate(model, data.holdout);
-  const counts = countParameters(model);
+  // A frozen control deploys the plain network: its zero sets add nothing and are not counted.
+  const counts = variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(model);
   return {
     width: config.width,
     seed: config.seed,
     variant,
     parameters: counts.total,
     dendriteParameters: counts.dendrite,
-    dendriteSets: dendriteSetCount(model),
+    dendriteSets: variant === 'frozen' ? 0 : dendriteSetCount(model),
     holdoutAccuracy: scored.acc,
     validationAccuracy: loop.best.val_acc,
     bestEpoch: loop.best.epoch,

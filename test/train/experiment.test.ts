@@ -15,6 +15,7 @@ import { defaultConfig } from '../../src/params/schema.js';
 import { tempDir, writeEiDirectory } from '../helpers/ei-data.js';
 
 test('parseExperimentArgs: own flags are taken out, plain-only widths exclude the dendritic widths', () => {
+  assert.deepEqual(parseExperimentArgs(['--data-directory', '/d', '--modes', 'frozen,gd']).modes, ['frozen', 'gd']);
   const a = parseExperimentArgs(['--data-directory', '/d', '--widths', '1,0.5', '--plain-widths=2,1,1.5', '--seeds', '2', '--modes', 'gd', '--epochs', '7']);
   assert.deepEqual(a.widths, [0.5, 1]);
   assert.deepEqual(a.plainWidths, [1.5, 2]);
@@ -81,17 +82,23 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
     writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
     const r = await experimentCommand(
       ['--data-directory', data.dir, '--out-directory', out.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5',
-        '--plain-widths', '1', '--seeds', '1', '--modes', 'gd', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2',
+        '--plain-widths', '1', '--seeds', '1', '--modes', 'gd,frozen', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2',
         '--fixed-switch-num', '2', '--dendrite-rank', '1'],
       () => {},
     );
-    assert.equal(r.runs.length, 3);
-    assert.deepEqual(r.runs.map((x) => `${x.width}/${x.variant}`), ['0.5/baseline', '0.5/gd', '1/baseline']);
-    assert.equal(r.rows.length, 1);
+    assert.equal(r.runs.length, 4);
+    assert.deepEqual(r.runs.map((x) => `${x.width}/${x.variant}`), ['0.5/baseline', '0.5/gd', '0.5/frozen', '1/baseline']);
+    assert.equal(r.rows.length, 2);
+    // the frozen control trains with the gd configuration but deploys the plain network
+    const [base, gd, frozen] = r.runs;
+    assert.equal(frozen!.config.dendriteTraining, 'gd');
+    assert.equal(frozen!.parameters, base!.parameters);
+    assert.equal(frozen!.dendriteSets, 0);
+    assert.ok(gd!.dendriteSets >= 1 && gd!.parameters > base!.parameters, `gd: ${gd!.dendriteSets} sets, ${gd!.parameters} params`);
     assert.ok(existsSync(join(out.dir, 'experiment.md')));
     const json = JSON.parse(readFileSync(join(out.dir, 'experiment.json'), 'utf8')) as { front: unknown[]; runs: unknown[] };
     assert.equal(json.front.length, 2);
-    assert.equal(json.runs.length, 3);
+    assert.equal(json.runs.length, 4);
   } finally {
     data.cleanup();
     out.cleanup();
