@@ -23,8 +23,14 @@ import { axisPadding } from '../../src/engine/padding.js';
 import { randomArray } from './gradcheck.js';
 
 const child = process.env.DENDRITIC_KERNELS_TEST_CHILD === '1';
+// `npm ci` builds the addon, so a missing one is a failure here (the tests below then throw), not a
+// reason to skip; only a run that chose the JS kernels on purpose (DENDRITIC_KERNELS=js) skips them.
 const skip: string | false =
-  nativeKernels === null ? (process.env.DENDRITIC_KERNELS === 'native' ? false : `native kernels unavailable: ${nativeUnavailable}`) : false;
+  nativeKernels === null && process.env.DENDRITIC_KERNELS === 'js' ? `DENDRITIC_KERNELS=js: native kernels not loaded (${nativeUnavailable})` : false;
+
+test('the native kernels addon is built and loaded (npm ci compiles native/ with node-gyp)', { skip }, () => {
+  assert.ok(nativeKernels !== null, `native kernels unavailable: ${nativeUnavailable}; run npm run build:native`);
+});
 const N = nativeKernels as Kernels;
 const J = jsKernels;
 
