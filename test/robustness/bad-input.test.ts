@@ -346,19 +346,19 @@ test('sample_id_details.json that is not JSON', () => {
 
 test('conv2d forced on a non-image shape', () => {
   const c = fresh();
-  assertUserError(train(c, ['--model', 'conv2d']), c.out, /parameters: model: 'conv2d' needs an image input/);
+  assertUserError(train(c, ['--model', 'conv2d']), c.out, /parameters: --model: 'conv2d' needs an image input/);
 });
 
 test('ei-kws forced on a feature count that is not frames x 13', () => {
   const c = fresh();
-  assertUserError(train(c, ['--model', 'ei-kws']), c.out, /parameters: model: 'ei-kws' needs a feature count divisible by 13/);
+  assertUserError(train(c, ['--model', 'ei-kws']), c.out, /parameters: --model: 'ei-kws' needs a feature count divisible by 13/);
 });
 
 test("conv2d forced on train_input.json's 2-D (non-image) inputShapeString", () => {
   const c = fresh();
   const info = c.file('train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], inputShapeString: '(3, 4)' }));
-  assertUserError(train(c, ['--model', 'conv2d', '--info-file', info]), c.out, /parameters: model: 'conv2d' needs an image input .*got 12 features with input shape \[3, 4\]/);
+  assertUserError(train(c, ['--model', 'conv2d', '--info-file', info]), c.out, /parameters: --model: 'conv2d' needs an image input .*got 12 features with input shape \[3, 4\]/);
 });
 
 // ---------------------------------------------------------------- parameters
