@@ -42,6 +42,8 @@ export interface CorrelationOptions {
   layers: DendriteLayerSelection;
   /** Branch rank of the candidates (0 = full copy of the layer). */
   rank?: number;
+  /** Polled before every batch: true ends candidate training early (time limit, signal). */
+  shouldStop?: () => boolean;
 }
 
 export interface CorrelationResult {
@@ -208,9 +210,13 @@ export function trainCandidatesByCorrelation(
   });
   const ctx = { training: false, rng: o.rng };
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
+    training: for (let epoch = 0; epoch < o.epochs; epoch++) {
+      if (o.shouldStop?.()) break;
       for (const pool of pools) for (const c of pool) c.epochSum = c.epochBatches = 0;
       for (const b of batches()) {
+        // A time limit or a signal ends the phase at once: the candidates trained so far are installed
+        // with v = 0 as usual, so the network's function is unchanged and can be exported.
+        if (o.shouldStop?.()) break training;
         const logits = model.forward(b.x, ctx);
         model.backward(softmaxCrossEntropy(logits, b.labels).dlogits);
       }

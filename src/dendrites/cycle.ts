@@ -76,7 +76,7 @@ export class DendriteCycle {
    * Correlation mode: replaces the set addSet just added by the best of a pool of candidates trained on
    * the frozen network to correlate with each neuron's error. Returns a line for the event log.
    */
-  prepareSet(model: CycleModel, train: LabelledRows, rng: Rng): string | void {
+  prepareSet(model: CycleModel, train: LabelledRows, rng: Rng, shouldStop?: () => boolean): string | void {
     if (this.c.training !== 'correlation') return;
     removeLastDendriteSet(model);
     const bs = this.c.correlationBatchSize;
@@ -104,6 +104,7 @@ export class DendriteCycle {
       initScale: this.c.initScale,
       layers: this.c.layers,
       rank: this.c.rank ?? 0,
+      ...(shouldStop ? { shouldStop } : {}),
     });
     return `correlation-trained set ${dendriteSetCount(model)}: ${r.layers.map((l, i) => `${l} |r|=${r.correlations[i]!.toFixed(3)}`).join(', ')}`;
   }

@@ -60,7 +60,7 @@ export interface DendriteCycle {
   addSet(model: TrainableModel, rng: Rng): void;
   removeLastSet(model: TrainableModel): void;
   setCount(model: TrainableModel): number;
-  prepareSet?(model: TrainableModel, train: LabelledSet, rng: Rng): string | void;
+  prepareSet?(model: TrainableModel, train: LabelledSet, rng: Rng, shouldStop?: () => boolean): string | void;
   /**
    * After a switch the newest set trains at the initial rate while the rest of the network continues at
    * the rate its restored best weights were found with (see dendrites/split-rate.ts); find-best-lr is
@@ -328,7 +328,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
         }
         if (decision.action === 'discard-and-retry' && decision.event) emit(decision.event);
         cycle.addSet(model, rng.dendrites);
-        const prepared = cycle.prepareSet?.(model, train, rng.dendrites);
+        const prepared = cycle.prepareSet?.(model, train, rng.dendrites, () => (opts.budget?.stopReason() ?? null) !== null);
         const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
         emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
         if (cycle.splitLearningRate) {

@@ -89,6 +89,17 @@ test('--max-training-seconds stops training; the best weights are exported norma
   assert.ok(!existsSync(join(out, CHECKPOINT_FILE)), 'a finished run removes its checkpoint');
 });
 
+test('the time limit also ends a correlation dendrite phase (candidate training polls the budget per batch)', async () => {
+  const out = join(root, 'limit-correlation');
+  // A dendrite set every epoch with 500 correlation epochs: one phase alone would run for minutes.
+  const argv = ['--epochs', '10000', '--seed', '3', '--dendrite-training', 'correlation', '--correlation-epochs', '500', '--switch-mode', 'every-epoch', '--max-training-seconds', '2', '--quiet'];
+  const r = runCli(['train', '--data-directory', data, '--out-directory', out, ...argv], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const report = await verifyOutDirectory(out, data, ['tflite-float', 'tflite-int8']);
+  assert.equal(report.timing.stopped_by, 'time_limit');
+  assert.ok(report.timing.training_seconds < 6, `training took ${report.timing.training_seconds} s for a 2 s limit`);
+});
+
 test("train_input.json's maxTrainingTimeSeconds, less the export margin, bounds training", async () => {
   const out = join(root, 'info-limit');
   const info = join(root, 'train_input.json');
