@@ -7,11 +7,11 @@
  * Class names and the audio feature settings come from the report.json beside the model (or --report);
  * a WAV file becomes features exactly as `features` computed them for training.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
 import { readNpyFloat32 } from '../data/npy.js';
-import { computeWavFeatures } from '../data/wav-dataset.js';
+import { computeWavFeatures, findWavFiles } from '../data/wav-dataset.js';
 import { MFCC_DEFAULTS } from '../data/mfcc.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
 import { runOnnx } from '../export/onnx-runtime.js';
@@ -208,7 +208,7 @@ function loadInputs(input: string, audio: AudioFeatureSettings | undefined): Inp
     throw userError(input, 'input', 'not found: expected X.npy, a .wav file or a folder of .wav files');
   }
   if (stat.isDirectory()) {
-    const files = wavFilesUnder(input);
+    const files = findWavFiles(input);
     if (files.length === 0) throw userError(input, 'input', 'the folder holds no .wav files');
     return audioRows(files.map((f) => ({ path: f, name: relative(input, f).split('\\').join('/') })), audio);
   }
@@ -244,21 +244,6 @@ function audioRows(files: { path: string; name: string }[], audio: AudioFeatureS
     x.set(r, i * features);
   });
   return { x, names: files.map((f) => f.name), features, fromAudio: true };
-}
-
-function wavFilesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      // A symbolic link counts as what it points to (folders of links to recordings are common).
-      const isDir = e.isDirectory() || (e.isSymbolicLink() && statSync(p).isDirectory());
-      if (isDir) walk(p);
-      else if (e.name.toLowerCase().endsWith('.wav') && (e.isFile() || e.isSymbolicLink())) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 /** The class a file's name gives, by the same rules as `features`: the parent folder or the '<label>_' prefix. */

@@ -38,6 +38,25 @@ export function computeWavFeatures(path: string, windowSeconds = 1, mfccOptions:
   return { features: r.features, frames: r.frames, coeffs: r.coeffs, sampleRate: wav.sampleRate, channels: wav.channels };
 }
 
+/**
+ * Paths of every .wav under `dir`, recursively, sorted by relative path. A symbolic link counts as what
+ * it points to (folders of links to recordings are a common way to make a subset).
+ */
+export function findWavFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const target = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+      if (target?.isDirectory()) walk(p);
+      else if (target?.isFile() && e.name.toLowerCase().endsWith('.wav')) out.push(p);
+    }
+  };
+  walk(dir);
+  const rel = (p: string): string => relative(dir, p).split('\\').join('/');
+  return out.sort((a, b) => (rel(a) < rel(b) ? -1 : rel(a) > rel(b) ? 1 : 0));
+}
+
 /** Every .wav under `dir` (recursively), sorted by relative path, with its label. */
 export function listWavFiles(dir: string, labelFrom: LabelSource): WavFile[] {
   let isDir = false;
@@ -47,19 +66,10 @@ export function listWavFiles(dir: string, labelFrom: LabelSource): WavFile[] {
     isDir = false;
   }
   if (!isDir) throw userError('--wav-dir', dir, 'not a directory: expected a folder of .wav files');
-  const files: WavFile[] = [];
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && entry.name.toLowerCase().endsWith('.wav')) {
-        const name = relative(dir, p).split('\\').join('/');
-        files.push({ name, path: p, label: labelOf(name, p, dir, labelFrom) });
-      }
-    }
-  };
-  walk(dir);
-  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = findWavFiles(dir).map((path) => {
+    const name = relative(dir, path).split('\\').join('/');
+    return { name, path, label: labelOf(name, path, dir, labelFrom) };
+  });
   if (files.length === 0) throw userError('--wav-dir', dir, 'contains no .wav files');
   return files;
 }
