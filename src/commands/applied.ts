@@ -66,6 +66,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     Object.assign(out, {
       dendriteTraining: { value: d.training, consumer: 'dendrites/cycle' },
       switchMode: { value: k.switchMode, consumer: from },
+      switchScore: { value: k.switchScore, consumer: from },
       nEpochsToSwitch: { value: k.nEpochsToSwitch, consumer: from },
       historyLookback: { value: k.historyLookback, consumer: from },
       initialHistoryAfterSwitches: { value: k.initialHistoryAfterSwitches, consumer: from },

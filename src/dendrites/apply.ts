@@ -9,8 +9,8 @@ export interface LayeredModel {
   layers: Layer[];
 }
 
-export type DendriteLayerSelection = 'all' | 'output' | 'hidden';
-export const DENDRITE_LAYER_SELECTIONS: readonly DendriteLayerSelection[] = ['all', 'output', 'hidden'];
+export type DendriteLayerSelection = 'all' | 'output' | 'hidden' | 'first';
+export const DENDRITE_LAYER_SELECTIONS: readonly DendriteLayerSelection[] = ['all', 'output', 'hidden', 'first'];
 
 export interface AddSetOptions {
   layers: DendriteLayerSelection;
@@ -23,7 +23,8 @@ export interface AddSetOptions {
 
 /**
  * Indexes in model.layers of the layers that carry (or would carry) dendrites: wrappable layers (dense,
- * conv) and those already wrapped. 'output' is the last of them, 'hidden' all others.
+ * conv) and those already wrapped. 'output' is the last of them, 'hidden' all others, 'first' the first
+ * (the one reading the input features; in a one-layer model that is the output layer).
  */
 export function selectDendriteLayers(model: LayeredModel, which: DendriteLayerSelection): number[] {
   if (!DENDRITE_LAYER_SELECTIONS.includes(which)) {
@@ -35,6 +36,7 @@ export function selectDendriteLayers(model: LayeredModel, which: DendriteLayerSe
   });
   if (all.length === 0) throw new Error('dendrites: the model has no dense or convolution layer to carry dendrites');
   if (which === 'output') return all.slice(-1);
+  if (which === 'first') return all.slice(0, 1);
   if (which === 'hidden') {
     if (all.length < 2) throw userError('parameters', 'dendrite-layers', "'hidden' needs at least two dense/conv layers; this model has one");
     return all.slice(0, -1);

@@ -8,6 +8,8 @@ import { userError } from '../errors.js';
  */
 
 export type SwitchMode = 'history' | 'fixed' | 'every-epoch' | 'none';
+/** What counts as an improvement: the validation accuracy (loss breaks exact ties) or the validation loss. */
+export type SwitchScore = 'accuracy' | 'loss';
 
 export interface DendriteControllerConfig {
   switchMode: SwitchMode;
@@ -36,6 +38,11 @@ export interface DendriteControllerConfig {
   dontGiveUpUnlessLrLowered: boolean;
   /** Whether a scheduler can lower the rate at all; without one dontGiveUpUnlessLrLowered has no effect. */
   hasScheduler: boolean;
+  /**
+   * 'accuracy' (default): the running score decides, the running loss breaks exact ties. 'loss': the running
+   * validation loss decides alone (lower by both margins), so switch and keep decisions use the smoother signal.
+   */
+  switchScore: SwitchScore;
 }
 
 export const DEFAULT_CONTROLLER_CONFIG: DendriteControllerConfig = {
@@ -53,6 +60,7 @@ export const DEFAULT_CONTROLLER_CONFIG: DendriteControllerConfig = {
   findBestLr: true,
   dontGiveUpUnlessLrLowered: true,
   hasScheduler: false,
+  switchScore: 'accuracy',
 };
 
 export interface EpochReport {
@@ -229,6 +237,7 @@ export class DendriteController {
   private beats(a: Score, b: Score): boolean {
     const rel = this.threshold();
     const raw = this.config.improvementThresholdRaw;
+    if (this.config.switchScore === 'loss') return a.loss * (1 + rel) < b.loss && a.loss + raw < b.loss;
     if (a.score * (1 - rel) > b.score && a.score - raw > b.score) return true;
     return a.score === b.score && a.loss * (1 + rel) < b.loss && a.loss + raw < b.loss;
   }
@@ -340,6 +349,9 @@ function validateConfig(c: DendriteControllerConfig): void {
   const positiveInt = (field: string, v: number): void => {
     if (!Number.isInteger(v) || v < 1) throw userError(WHERE, field, `expected an integer >= 1, got ${v}`);
   };
+  if (c.switchScore !== 'accuracy' && c.switchScore !== 'loss') {
+    throw userError(WHERE, 'switch-score', `expected one of accuracy, loss, got '${String(c.switchScore)}'`);
+  }
   positiveInt('n-epochs-to-switch', c.nEpochsToSwitch);
   positiveInt('history-lookback', c.historyLookback);
   positiveInt('fixed-switch-num', c.fixedSwitchNum);

@@ -32,6 +32,7 @@ export interface Config {
   dendrites: boolean;
   dendriteTraining: 'gd' | 'correlation';
   switchMode: 'history' | 'fixed' | 'every-epoch' | 'none';
+  switchScore: 'accuracy' | 'loss';
   nEpochsToSwitch: number;
   historyLookback: number;
   initialHistoryAfterSwitches: number;
@@ -47,7 +48,7 @@ export interface Config {
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
-  dendriteLayers: 'all' | 'output' | 'hidden';
+  dendriteLayers: 'all' | 'output' | 'hidden' | 'first';
   dendriteRank: number;
   correlationEpochs: number;
   correlationCandidates: number;
@@ -222,6 +223,10 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'When to add dendrites. history: after validation stalls; fixed: every fixed-switch-num epochs; every-epoch: debugging; none: never (fair baseline).',
     consumer: 'dendrites/controller' }),
+  select({ key: 'switchScore', param: 'switch-score', name: 'Switch score', default: 'accuracy', valid: ['accuracy', 'loss'],
+    ...DENDRITE_KNOB,
+    help: 'What counts as a validation improvement for switching and for keeping a set: accuracy (validation loss breaks exact ties) or validation loss alone (smoother on small validation sets). The best weights that ship are still chosen by accuracy.',
+    consumer: 'dendrites/controller' }),
   int({ key: 'nEpochsToSwitch', param: 'n-epochs-to-switch', name: 'Epochs without improvement before switching', default: 10, min: 1,
     ...DENDRITE_KNOB, help: 'History mode: switch after this many epochs without validation improvement.', consumer: 'dendrites/controller' }),
   int({ key: 'historyLookback', param: 'history-lookback', name: 'History lookback', default: 1, min: 1, ...DENDRITE_KNOB,
@@ -262,8 +267,8 @@ export const SCHEMA: readonly ParamSpec[] = [
   float({ key: 'candidateWeightInit', param: 'candidate-weight-init', name: 'Dendrite weight initialisation scale', default: 0.01,
     min: 0, minExclusive: true, ...DENDRITE_KNOB, help: 'New dendrite weights are drawn N(0,1) times this factor.',
     consumer: 'dendrites/dendritic-layer' }),
-  select({ key: 'dendriteLayers', param: 'dendrite-layers', name: 'Layers with dendrites', default: 'hidden', valid: ['all', 'output', 'hidden'],
-    ...DENDRITE_KNOB, help: 'Which wrappable layers (dense/conv) get dendrites: all, only the output layer, or only hidden layers (default: the output layer reads the flattened features, so its branches cost the most per neuron).',
+  select({ key: 'dendriteLayers', param: 'dendrite-layers', name: 'Layers with dendrites', default: 'hidden', valid: ['all', 'output', 'hidden', 'first'],
+    ...DENDRITE_KNOB, help: 'Which wrappable layers (dense/conv) get dendrites: all, only the output layer, only hidden layers, or only the first (the one reading the input features) (default: the output layer reads the flattened features, so its branches cost the most per neuron).',
     consumer: 'dendrites/dendritic-layer' }),
   int({ key: 'dendriteRank', param: 'dendrite-rank', name: 'Dendrite branch rank', default: 2, min: 0, max: 64, ...DENDRITE_KNOB,
     help: 'Size of each dendrite branch: 0 copies the wrapped layer (as the reference library; a set costs as much as the layers); r >= 1 makes a low-rank branch (the layer with r output channels, then r -> outputs), costing about r/outputs of a copy.',
@@ -297,7 +302,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   epochs: true, learningRate: true, batchSize: true, seed: true, model: true, width: true, dropout: true,
   optimizer: true, lrSchedule: true, lrPatience: true, noise: true, specAugment: true, maxTrainingSeconds: true,
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
-  nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
+  switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
   maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,

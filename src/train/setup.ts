@@ -33,6 +33,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     findBestLr: config.findBestLr,
     dontGiveUpUnlessLrLowered: config.dontGiveUpUnlessLrLowered,
     hasScheduler: config.lrSchedule !== 'none',
+    switchScore: config.switchScore,
     layers: config.dendriteLayers,
     activation: config.dendriteActivation,
     initScale: config.candidateWeightInit,

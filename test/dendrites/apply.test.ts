@@ -26,11 +26,23 @@ function model(): Sequential {
   ]);
 }
 
-test('layer selection: all, output, hidden', () => {
+test('layer selection: all, output, hidden, first', () => {
   const m = model();
   assert.deepEqual(selectDendriteLayers(m, 'all'), [0, 3]);
   assert.deepEqual(selectDendriteLayers(m, 'output'), [3]);
   assert.deepEqual(selectDendriteLayers(m, 'hidden'), [0]);
+  assert.deepEqual(selectDendriteLayers(m, 'first'), [0]);
+  const rng = new Rng(3);
+  const three = new Sequential([8, 2], [
+    new Conv1D({ name: 'c1', inChannels: 2, filters: 4, kernelSize: 3, rng }),
+    new Conv1D({ name: 'c2', inChannels: 4, filters: 4, kernelSize: 3, rng }),
+    new Flatten({ name: 'flat' }),
+    new Dense({ name: 'out', inFeatures: 32, units: 3, rng }),
+  ]);
+  assert.deepEqual(selectDendriteLayers(three, 'hidden'), [0, 1]);
+  assert.deepEqual(selectDendriteLayers(three, 'first'), [0]);
+  const single = new Sequential([4], [new Dense({ name: 'only', inFeatures: 4, units: 2, rng })]);
+  assert.deepEqual(selectDendriteLayers(single, 'first'), [0]);
   assert.throws(() => selectDendriteLayers(m, 'some' as never), /dendrite-layers/);
 });
 

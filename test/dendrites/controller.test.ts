@@ -129,6 +129,30 @@ test('valLoss breaks exact score ties and resets the stall clock', () => {
   assert.equal(c.best!.valLoss, 0.7);
 });
 
+test('switch-score loss: the running validation loss alone decides improvements', () => {
+  const c = new DendriteController({ ...base, switchScore: 'loss' });
+  // Accuracy rises while the loss stalls from epoch 2: under 'loss' only epoch 2 counts, so the switch
+  // comes 3 epochs later and the best is epoch 2 (under 'accuracy' epochs 3-5 would each count).
+  const losses = [1.0, 0.8, 0.8, 0.85, 0.9];
+  const ds = run(c, [0.5, 0.6, 0.7, 0.8, 0.9], (i) => ({ valLoss: losses[i] }));
+  assert.deepEqual(actions(ds), ['continue', 'continue', 'continue', 'continue', 'add-set']);
+  assert.equal(c.best!.epoch, 2);
+  assert.equal(c.best!.valLoss, 0.8);
+  const a = new DendriteController(base);
+  assert.deepEqual(actions(run(a, [0.5, 0.6, 0.7, 0.8, 0.9], (i) => ({ valLoss: losses[i] }))), Array(5).fill('continue'));
+  // The relative threshold applies to the loss: 0.8 -> 0.799 is below a 1% margin.
+  const t = new DendriteController({ ...base, switchScore: 'loss', improvementThreshold: [0.01] });
+  run(t, [0.5, 0.5], (i) => ({ valLoss: [0.8, 0.799][i] }));
+  assert.equal(t.best!.epoch, 1);
+  // A set is kept only when it lowered the loss: here accuracy rises with set 1, the loss does not.
+  const k = new DendriteController({ ...base, switchScore: 'loss', maxDendriteTries: 0 });
+  run(k, [0.5, 0.5, 0.5, 0.5], () => ({ valLoss: 0.7 }));
+  const after = [0.9, 0.9, 0.9, 0.9].map((score, i) => k.onEpochEnd({ epoch: 5 + i, score, valLoss: 0.75, lr: 0.01 }));
+  assert.equal(after[3]!.action, 'complete');
+  assert.equal(after[3]!.bestSets, 0);
+  assert.throws(() => new DendriteController({ switchScore: 'f1' as never }), (e: unknown) => e instanceof UserError && /switch-score/.test(e.message));
+});
+
 test('fixed mode: first switch at first-fixed-switch-num, then every fixed-switch-num', () => {
   const c = new DendriteController({ switchMode: 'fixed', firstFixedSwitchNum: 3, fixedSwitchNum: 2, maxDendrites: 10, retainAllDendrites: true });
   const ds = run(c, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);

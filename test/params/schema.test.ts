@@ -75,7 +75,7 @@ test('the contract types and select lists', () => {
     model: ['auto', 'ei-kws', 'dense', 'conv2d'], optimizer: ['adam', 'sgd'], 'lr-schedule': ['plateau', 'none'],
     noise: ['none', 'low', 'high'], 'spec-augment': ['none', 'low', 'high'], 'export-format': ['tflite', 'onnx', 'all'],
     'dendrite-training': ['gd', 'correlation'], 'switch-mode': ['history', 'fixed', 'every-epoch', 'none'],
-    'dendrite-activation': ['sigmoid', 'tanh', 'relu'], 'dendrite-layers': ['all', 'output', 'hidden'],
+    'dendrite-activation': ['sigmoid', 'tanh', 'relu'], 'dendrite-layers': ['all', 'output', 'hidden', 'first'],
   };
   for (const spec of SCHEMA.filter((s) => s.type === 'select')) {
     const contract = selects[spec.param] ?? [];
