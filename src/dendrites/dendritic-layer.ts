@@ -1,4 +1,4 @@
-import type { ForwardContext, Layer, Param, WrappableLayer } from '../engine/layer.js';
+import { paramView, type ForwardContext, type Layer, type Param, type WrappableLayer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../export/graph.js';
@@ -215,7 +215,7 @@ export class DendriticLayer implements Layer {
   params(): Param[] {
     const out: Param[] = [...this.base.params()];
     for (const [i, s] of this.sets.entries()) {
-      for (const p of s.branch.params()) out.push(renamed(`dendrite${i}/${p.name}`, p));
+      for (const p of s.branch.params()) out.push(paramView(`dendrite${i}/${p.name}`, p));
       out.push(s.v, ...s.w);
     }
     return out;
@@ -287,27 +287,6 @@ function vectorParam(name: string, value: Float32Array): Param {
   return { name, shape: [value.length], value, grad: new Float32Array(value.length), trainable: true };
 }
 
-/** A view of a branch parameter under the wrapper's name; trainable writes through. */
-function renamed(name: string, p: Param): Param {
-  return {
-    name,
-    get shape() {
-      return p.shape;
-    },
-    get value() {
-      return p.value;
-    },
-    get grad() {
-      return p.grad;
-    },
-    get trainable() {
-      return p.trainable;
-    },
-    set trainable(t: boolean) {
-      p.trainable = t;
-    },
-  };
-}
 
 /** acc[k] += src[k] * scale[k mod C] (channels-last broadcast). Native when available (src/engine/kernels.ts). */
 export function addScaled(acc: Float32Array, src: Float32Array, scale: Float32Array, C: number): void {

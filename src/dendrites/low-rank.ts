@@ -1,4 +1,4 @@
-import type { ForwardContext, Layer, Param, WrappableLayer } from '../engine/layer.js';
+import { paramView, type ForwardContext, type Layer, type Param, type WrappableLayer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
 import type { Shape, Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../export/graph.js';
@@ -35,8 +35,8 @@ export class LowRankBranch implements WrappableLayer {
     this.outChannels = base.outChannels;
     [this.down, this.up] = lowRankStages(base, name, rank, rng);
     this.views = [
-      ...this.down.params().map((p) => view(`down/${p.name}`, p)),
-      ...this.up.params().map((p) => view(`up/${p.name}`, p)),
+      ...this.down.params().map((p) => paramView(`down/${p.name}`, p)),
+      ...this.up.params().map((p) => paramView(`up/${p.name}`, p)),
     ];
   }
 
@@ -126,24 +126,3 @@ function lowRankStages(base: WrappableLayer, name: string, r: number, rng: Rng):
   throw new Error(`dendrites: no low-rank branch for layer '${(base as Layer).name}' of kind '${(base as Layer).kind}'`);
 }
 
-/** A view of a stage's parameter under the branch's name; trainable writes through. */
-function view(name: string, p: Param): Param {
-  return {
-    name,
-    get shape() {
-      return p.shape;
-    },
-    get value() {
-      return p.value;
-    },
-    get grad() {
-      return p.grad;
-    },
-    get trainable() {
-      return p.trainable;
-    },
-    set trainable(t: boolean) {
-      p.trainable = t;
-    },
-  };
-}

@@ -13,6 +13,31 @@ export interface Param {
   trainable: boolean;
 }
 
+/**
+ * The same parameter under another name (a wrapper's or a model's): values, gradient and the trainable
+ * flag are the original's, so freezing or stepping the view acts on the layer's own parameter.
+ */
+export function paramView(name: string, p: Param): Param {
+  return {
+    name,
+    get shape() {
+      return p.shape;
+    },
+    get value() {
+      return p.value;
+    },
+    get grad() {
+      return p.grad;
+    },
+    get trainable() {
+      return p.trainable;
+    },
+    set trainable(t: boolean) {
+      p.trainable = t;
+    },
+  };
+}
+
 export interface ForwardContext {
   training: boolean;
   /** Used by stochastic layers (dropout). */

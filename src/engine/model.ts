@@ -1,4 +1,4 @@
-import type { ForwardContext, Layer, Param } from './layer.js';
+import { paramView, type ForwardContext, type Layer, type Param } from './layer.js';
 import { Rng } from './rng.js';
 import { sizeOf, shapeString, type Shape, type Tensor } from './tensor.js';
 import { GraphBuilder, type Graph } from '../export/graph.js';
@@ -69,7 +69,7 @@ export class Sequential {
     for (const l of this.layers) {
       if (names.has(l.name)) throw new Error(`Sequential: duplicate layer name '${l.name}'`);
       names.add(l.name);
-      for (const p of l.params()) out.push(namedView(`${l.name}/${p.name}`, p));
+      for (const p of l.params()) out.push(paramView(`${l.name}/${p.name}`, p));
     }
     return out;
   }
@@ -138,23 +138,3 @@ export class Sequential {
   }
 }
 
-function namedView(name: string, p: Param): Param {
-  return {
-    name,
-    get shape() {
-      return p.shape;
-    },
-    get value() {
-      return p.value;
-    },
-    get grad() {
-      return p.grad;
-    },
-    get trainable() {
-      return p.trainable;
-    },
-    set trainable(t: boolean) {
-      p.trainable = t;
-    },
-  };
-}
