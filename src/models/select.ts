@@ -49,9 +49,16 @@ export function buildModel(o: BuildModelOptions): Sequential {
 }
 
 /** The family `auto` picks for these inputs. */
+/**
+ * Fewest MFCC frames `auto` reads as audio (0.16 s at Edge Impulse's 0.02 s stride; the KWS network's two
+ * pools leave 2). Shorter rows that happen to be a multiple of 13 (39 or 65 motion/spectral features)
+ * are feature vectors, not spectrograms: a Conv1D over 3-5 "frames" would be the wrong network.
+ */
+export const MIN_AUTO_KWS_FRAMES = 8;
+
 export function autoKind(o: Pick<BuildModelOptions, 'features' | 'inputShape'>): Exclude<ModelKind, 'auto'> {
   if (isImageShape(o.inputShape, o.features)) return 'conv2d';
-  if (o.features % MFCC_COEFFICIENTS === 0) return 'ei-kws';
+  if (o.features % MFCC_COEFFICIENTS === 0 && o.features / MFCC_COEFFICIENTS >= MIN_AUTO_KWS_FRAMES) return 'ei-kws';
   return 'dense';
 }
 

@@ -180,7 +180,7 @@ export const SCHEMA: readonly ParamSpec[] = [
     consumer: 'engine/rng' }),
   select({ key: 'model', param: 'model', name: 'Model architecture', default: 'auto', valid: ['auto', 'ei-kws', 'dense', 'conv2d'],
     group: 'Training',
-    help: "auto: Edge Impulse's keyword-spotting network for MFCC-shaped input, otherwise chosen from the input shape; ei-kws: Conv1D keyword-spotting network; dense: fully connected; conv2d: 2-D convolutions for images/spectrograms.",
+    help: "auto: Edge Impulse's keyword-spotting network for MFCC-shaped input (a multiple of 13 features, at least 8 frames), conv2d for an image shape in train_input.json, otherwise dense; ei-kws: Conv1D keyword-spotting network; dense: fully connected; conv2d: 2-D convolutions for images/spectrograms.",
     consumer: 'models/select' }),
   float({ key: 'width', param: 'width', name: 'Network width', default: 1, min: 0, minExclusive: true, max: 16, group: 'Training',
     help: 'Channel multiplier of the base network (0.5 halves every layer, 2 doubles it).', consumer: 'models/select' }),

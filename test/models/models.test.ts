@@ -25,6 +25,10 @@ test('auto rule: image shape -> conv2d, multiple of 13 -> ei-kws, else dense', (
   assert.equal(autoKind({ features: 650 }), 'ei-kws');
   assert.equal(autoKind({ features: 650, inputShape: [650] }), 'ei-kws');
   assert.equal(autoKind({ features: 33 }), 'dense');
+  // A multiple of 13 that is too short to be a spectrogram (3 or 7 frames) is a feature vector.
+  assert.equal(autoKind({ features: 39 }), 'dense');
+  assert.equal(autoKind({ features: 7 * 13 }), 'dense');
+  assert.equal(autoKind({ features: 8 * 13 }), 'ei-kws');
   const img = buildModel({ ...base, kind: 'auto', features: 12 * 10 * 3, inputShape: [12, 10, 3] });
   assert.deepEqual(img.inputShape, [12, 10, 3]);
   assert.deepEqual(describeModel(img).layers.at(-3)!.outputShape, [3, 3, 16]);
