@@ -84,6 +84,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
       dendriteRank: { value: d.rank ?? 0, consumer: 'dendrites/dendritic-layer (branch rank)' },
       splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
+      newDendriteRate: { value: c.cycle.newDendriteRate, consumer: 'train/loop (restructure)' },
       correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
       correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
     } satisfies Partial<Record<ConfigKey, AppliedValue>>);

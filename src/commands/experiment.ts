@@ -11,7 +11,8 @@ import { Rng } from '../engine/rng.js';
 import type { LabelledSet } from '../train/batches.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { parseExperimentArgs } from '../experiment/args.js';
-import { planRuns, runExperiment, type ExperimentData, type RunResult } from '../experiment/run.js';
+import { planRuns, type ExperimentData, type RunResult } from '../experiment/run.js';
+import { runExperimentOnWorkers } from '../experiment/pool.js';
 import { plainFront, renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
 
 export interface ExperimentOutcome {
@@ -30,9 +31,10 @@ export async function experimentCommand(
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
-  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each`);
-  const runs = runExperiment(data, plan, (r, i) =>
-    log(`[${i + 1}/${plan.length}] width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`),
+  const onJobs = args.jobs > 1 ? ` on ${args.jobs} worker threads` : '';
+  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`);
+  const runs = await runExperimentOnWorkers(data, plan, args.jobs, (r, i, done) =>
+    log(`[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`),
   );
   const rows = summarise(runs);
   const front = plainFront(runs);

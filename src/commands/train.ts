@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { join, resolve } from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { parseArgs, REQUIRED_FOR_TRAIN, unknownArgsWarning } from '../params/parse.js';
 import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../params/effective-config.js';
@@ -21,6 +21,7 @@ import { dendritesActive, loopOptions } from '../train/setup.js';
 import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { startModuleWorker } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DeploymentCost } from '../report/schema.js';
@@ -56,7 +57,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   const undo = relaySignals(stopFlag);
   try {
     const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(1) };
-    const worker = startWorker(input);
+    const worker = startModuleWorker(import.meta.url, input);
     const reply = await new Promise<WorkerReply>((resolveReply, reject) => {
       let got: WorkerReply | undefined;
       worker.on('message', (m: WorkerReply) => (got = m));
@@ -71,18 +72,6 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   } finally {
     undo();
   }
-}
-
-/**
- * This module is the worker's entry point. Run from TypeScript sources (tsx), a worker does not inherit
- * the loader, so a small bootstrap registers tsx first.
- */
-function startWorker(input: WorkerInput): Worker {
-  const self = new URL(import.meta.url);
-  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData: input });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(self.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: input });
 }
 
 if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {

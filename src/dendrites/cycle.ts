@@ -26,6 +26,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   correlationBatchSize: number;
   /** After a switch: newest set at the initial rate, the rest at its best-weights rate (dendrites/split-rate.ts). */
   splitLearningRate?: boolean;
+  /** Split rate: the newest set's rate on a log scale from the network's restored rate (0) to the initial rate (1). */
+  newDendriteRate?: number;
 }
 
 interface CycleModel {
@@ -48,6 +50,10 @@ export class DendriteCycle {
 
   get splitLearningRate(): boolean {
     return this.c.splitLearningRate ?? false;
+  }
+
+  get newDendriteRate(): number {
+    return this.c.newDendriteRate ?? 1;
   }
 
   constructor(config: DendriteCycleConfig) {

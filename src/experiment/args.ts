@@ -25,12 +25,14 @@ export interface ExperimentArgs {
   /** Seeds config.seed, config.seed + 1, ... (one baseline and one dendritic run per mode each). */
   seeds: number;
   modes: DendriteMode[];
+  /** Worker threads that run the plan (results do not depend on it). */
+  jobs: number;
   warning: string | undefined;
 }
 
-export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: ['gd', 'correlation'] as DendriteMode[] } as const;
+export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: ['gd', 'correlation'] as DendriteMode[], jobs: 1 } as const;
 
-const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes'] as const;
+const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes', 'jobs'] as const;
 type OwnFlag = (typeof OWN_FLAGS)[number];
 
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
@@ -56,6 +58,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
   const widths = own.has('widths') ? parseList(own.get('widths')!, '--widths', parseWidth) : [...EXPERIMENT_DEFAULTS.widths];
   const plainWidths = own.has('plain-widths') ? parseList(own.get('plain-widths')!, '--plain-widths', parseWidth) : [...EXPERIMENT_DEFAULTS.plainWidths];
   const seeds = own.has('seeds') ? parseSeeds(own.get('seeds')!) : EXPERIMENT_DEFAULTS.seeds;
+  const jobs = own.has('jobs') ? parseJobs(own.get('jobs')!) : EXPERIMENT_DEFAULTS.jobs;
   const modes = own.has('modes') ? parseList(own.get('modes')!, '--modes', parseMode) : [...EXPERIMENT_DEFAULTS.modes];
   if (parsed.config.switchMode === 'none' || !parsed.config.dendrites) {
     throw userError('experiment', parsed.config.dendrites ? '--switch-mode' : '--dendrites',
@@ -68,6 +71,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
     plainWidths: [...new Set(plainWidths)].filter((w) => !widths.includes(w)).sort((a, b) => a - b),
     seeds,
     modes: [...new Set(modes)],
+    jobs,
     warning: unknownArgsWarning(parsed.unknown),
   };
 }
@@ -92,5 +96,11 @@ function parseMode(text: string, flag: string): DendriteMode {
 function parseSeeds(text: string): number {
   const v = Number(text);
   if (!(Number.isInteger(v) && v >= 1 && v <= 100)) throw userError('experiment', '--seeds', `expected a number of seeds from 1 to 100, got '${text}'`);
+  return v;
+}
+
+function parseJobs(text: string): number {
+  const v = Number(text);
+  if (!(Number.isInteger(v) && v >= 1 && v <= 256)) throw userError('experiment', '--jobs', `expected a number of worker threads from 1 to 256, got '${text}'`);
   return v;
 }

@@ -45,6 +45,7 @@ export interface Config {
   retainAllDendrites: boolean;
   findBestLr: boolean;
   splitLearningRate: boolean;
+  newDendriteRate: number;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
@@ -258,6 +259,10 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'After each switch the new dendrite set trains at the initial learning rate while the rest of the network continues at the rate its restored best weights were found with (off: one rate for all, from find-best-lr or the initial rate).',
     consumer: 'train/loop' }),
+  float({ key: 'newDendriteRate', param: 'new-dendrite-rate', name: 'Learning rate of a new dendrite set', default: 1, min: 0, max: 1,
+    ...DENDRITE_KNOB,
+    help: 'With split-learning-rate: the rate the newest set starts at, on a log scale from the rate the restored network continues at (0: the set learns as gently as the network) to the initial learning rate (1).',
+    consumer: 'train/loop' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -304,7 +309,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,

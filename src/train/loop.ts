@@ -67,6 +67,8 @@ export interface DendriteCycle {
    * then not used.
    */
   readonly splitLearningRate?: boolean;
+  /** The newest set's rate on a log scale between the restored network rate (0) and the initial rate (1); default 1. */
+  readonly newDendriteRate?: number;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -334,7 +336,8 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
         if (cycle.splitLearningRate) {
           const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
           const baseLr = restoredAt?.lr ?? optimizer.lr;
-          optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, opts.learningRate);
+          const freshLr = logInterpolate(baseLr, opts.learningRate, cycle.newDendriteRate ?? 1);
+          optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, freshLr);
           lr = optimizer.lr;
         } else {
           lr = decision.lrCandidates && decision.lrCandidates.length > 1
@@ -375,4 +378,11 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     stoppedBy,
     epochsRun: history.length,
   };
+}
+
+/** a^(1-t) * b^t: t = 0 gives a, t = 1 gives b (exactly, so the default keeps the initial rate bit for bit). */
+export function logInterpolate(a: number, b: number, t: number): number {
+  if (t <= 0) return a;
+  if (t >= 1) return b;
+  return Math.exp(Math.log(a) * (1 - t) + Math.log(b) * t);
 }

@@ -44,6 +44,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     correlationLr: config.learningRate,
     correlationBatchSize: config.batchSize,
     splitLearningRate: config.splitLearningRate,
+    newDendriteRate: config.newDendriteRate,
   });
 }
 

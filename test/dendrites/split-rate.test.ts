@@ -14,7 +14,7 @@ import { Rng } from '../../src/engine/rng.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { makeSplitOptimizer, partitionNewestSet, SplitRateOptimizer, isSplitState } from '../../src/dendrites/split-rate.js';
-import { trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
+import { logInterpolate, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
 import type { LabelledSet } from '../../src/train/batches.js';
 
 function net(seed: number): Sequential {
@@ -105,4 +105,29 @@ test('trainLoop with split-learning-rate: fresh set at the initial rate, base at
   const b = net(3);
   trainLoop(b, train, val, opts({ cycle: cycle(), resumeFrom: structuredClone(afterSwitch!) }));
   assert.deepEqual(b.snapshot(), a.snapshot());
+});
+
+test('new-dendrite-rate: the fresh set starts on a log scale between the restored base rate (0) and the initial rate (1)', () => {
+  assert.equal(logInterpolate(0.001, 0.01, 1), 0.01);
+  assert.equal(logInterpolate(0.001, 0.01, 0), 0.001);
+  assert.ok(Math.abs(logInterpolate(0.001, 0.01, 0.5) - Math.sqrt(0.001 * 0.01)) < 1e-15);
+  const train = ringData(240, 5), val = ringData(60, 6);
+  for (const t of [0, 0.5]) {
+    const cycle = new DendriteCycle({
+      switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 1, maxDendriteTries: 0, retainAllDendrites: true,
+      layers: 'all', activation: 'tanh', initScale: 0.01, rank: 2, training: 'gd', splitLearningRate: true, newDendriteRate: t,
+      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
+    });
+    const states: LoopState[] = [];
+    const r = trainLoop(net(3), train, val, {
+      epochs: 6, batchSize: 16, learningRate: 0.01, seed: 5,
+      makeOptimizer: (params, lr) => new Adam(params, { lr }),
+      makeScheduler: () => new ReduceLROnPlateau({ patience: 1, factor: 0.5, minLr: 0.01 / 64 }),
+      cycle, onCheckpoint: (s) => states.push(structuredClone(s)),
+    });
+    const split = (states.find((s) => isSplitState(s.optimizer))!.optimizer as unknown as { split: { baseLr: number } }).split;
+    // the headline rate of the first dendritic epoch is the fresh set's
+    const fresh = r.history.find((h) => h.dendrite_sets === 1)!.lr;
+    assert.ok(Math.abs(fresh - logInterpolate(split.baseLr, 0.01, t)) < 1e-12, `t=${t}: fresh ${fresh}, base ${split.baseLr}`);
+  }
 });

@@ -104,3 +104,22 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
     out.cleanup();
   }
 });
+
+test('experiment --jobs 2: the same runs, in plan order, as a sequential experiment', async () => {
+  const data = tempDir('exp-jobs-data');
+  try {
+    writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
+    const argv = ['--data-directory', data.dir, '--model', 'dense', '--epochs', '5', '--widths', '0.5', '--plain-widths', '1',
+      '--seeds', '2', '--modes', 'gd', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2'];
+    const lines: string[] = [];
+    const sequential = await experimentCommand(argv, () => {});
+    const parallel = await experimentCommand([...argv, '--jobs', '2'], (l) => lines.push(l));
+    const strip = (runs: typeof sequential.runs) => runs.map(({ seconds: _s, ...rest }) => rest);
+    assert.equal(parallel.runs.length, 6);
+    assert.deepEqual(strip(parallel.runs), strip(sequential.runs));
+    assert.ok(lines.some((l) => /on 2 worker threads/.test(l)), lines.join('\n'));
+    assert.throws(() => parseExperimentArgs(['--data-directory', '/d', '--jobs', '0']), /--jobs/);
+  } finally {
+    data.cleanup();
+  }
+});
