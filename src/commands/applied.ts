@@ -85,6 +85,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       dendriteRank: { value: d.rank ?? 0, consumer: 'dendrites/dendritic-layer (branch rank)' },
       splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
       newDendriteRate: { value: c.cycle.newDendriteRate, consumer: 'train/loop (restructure)' },
+      pruneDendrites: { value: c.cycle.pruneDendrites, consumer: 'train/loop (after the final restore)' },
       correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
       correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
     } satisfies Partial<Record<ConfigKey, AppliedValue>>);

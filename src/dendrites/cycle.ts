@@ -28,6 +28,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   splitLearningRate?: boolean;
   /** Split rate: the newest set's rate on a log scale from the network's restored rate (0) to the initial rate (1). */
   newDendriteRate?: number;
+  /** After training, remove the newest sets while validation is not worse without them. */
+  pruneDendrites?: boolean;
 }
 
 interface CycleModel {
@@ -50,6 +52,10 @@ export class DendriteCycle {
 
   get splitLearningRate(): boolean {
     return this.c.splitLearningRate ?? false;
+  }
+
+  get pruneDendrites(): boolean {
+    return this.c.pruneDendrites ?? false;
   }
 
   get newDendriteRate(): number {

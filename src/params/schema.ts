@@ -46,6 +46,7 @@ export interface Config {
   findBestLr: boolean;
   splitLearningRate: boolean;
   newDendriteRate: number;
+  pruneDendrites: boolean;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
@@ -263,6 +264,10 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'With split-learning-rate: the rate the newest set starts at, on a log scale from the rate the restored network continues at (0: the set learns as gently as the network) to the initial learning rate (1).',
     consumer: 'train/loop' }),
+  bool({ key: 'pruneDendrites', param: 'prune-dendrites', name: 'Prune dendrites that do not pay for themselves', default: false,
+    ...DENDRITE_KNOB,
+    help: 'After the best weights are restored, remove the newest dendrite sets one by one while the network validates at least as well without them, so no parameter ships that the validation split does not pay for.',
+    consumer: 'train/loop' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -309,7 +314,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,

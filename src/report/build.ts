@@ -95,6 +95,7 @@ export function buildReport(i: ReportInputs): Report {
       added: i.dendrites.added,
       tried: count('added'),
       discarded: count('discarded'),
+      pruned: count('pruned'),
       events,
     },
     history: i.loop.history.map((h) => ({ ...h })),

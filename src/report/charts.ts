@@ -100,7 +100,7 @@ export interface Series {
   step?: boolean;
 }
 
-export type MarkerKind = 'added' | 'discarded' | 'restored_best' | 'training_complete' | 'time_limit' | 'interrupted';
+export type MarkerKind = 'added' | 'discarded' | 'restored_best' | 'pruned' | 'training_complete' | 'time_limit' | 'interrupted';
 
 export interface Marker {
   x: number;
@@ -115,6 +115,7 @@ export const MARKER_STYLE: Record<MarkerKind, { color: string; dash?: string; le
   added: { color: COLORS.green, legend: 'dendrite set added' },
   discarded: { color: COLORS.vermillion, legend: 'dendrite set discarded' },
   restored_best: { color: COLORS.grey, dash: '5 3', legend: 'best weights restored' },
+  pruned: { color: COLORS.vermillion, dash: '5 3', legend: 'dendrite set pruned' },
   training_complete: { color: COLORS.blue, dash: '2 3', legend: 'training complete' },
   time_limit: { color: COLORS.purple, dash: '2 3', legend: 'time limit' },
   interrupted: { color: COLORS.purple, dash: '2 3', legend: 'interrupted' },

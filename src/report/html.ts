@@ -47,6 +47,7 @@ const EVENT_LABEL: Record<DendriteEvent['type'], string> = {
   added: 'dendrite set added',
   discarded: 'dendrite set discarded',
   restored_best: 'best weights restored',
+  pruned: 'dendrite set pruned (the network validates as well without it)',
   training_complete: 'training complete',
   time_limit: 'time limit reached',
   interrupted: 'interrupted',
@@ -68,6 +69,10 @@ function eventMarkers(events: DendriteEvent[]): Marker[] {
         break;
       case 'restored_best':
         label = 'best';
+        break;
+      case 'pruned':
+        label = `−set ${added}`;
+        added = Math.max(0, added - 1);
         break;
       case 'training_complete':
         label = 'done';

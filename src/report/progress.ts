@@ -79,6 +79,7 @@ const EVENT_TEXT: Record<DendriteEvent['type'], string> = {
   added: 'dendrite set added',
   discarded: 'dendrite set discarded',
   restored_best: 'best weights restored',
+  pruned: 'dendrite set pruned',
   training_complete: 'training complete',
   time_limit: 'time limit reached',
   interrupted: 'interrupted',

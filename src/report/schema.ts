@@ -62,6 +62,7 @@ export const DENDRITE_EVENT_TYPES = [
   'added',
   'discarded',
   'restored_best',
+  'pruned',
   'training_complete',
   'time_limit',
   'interrupted',
@@ -89,6 +90,8 @@ export interface DendriteSummary {
   tried: number;
   /** Sets removed because they did not improve validation. */
   discarded: number;
+  /** Sets removed after training because the restored network validated at least as well without them. */
+  pruned?: number;
   events: DendriteEvent[];
 }
 
@@ -346,6 +349,8 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
   c.count(dendrites.added, 'dendrites.added');
   c.count(dendrites.tried, 'dendrites.tried');
   c.count(dendrites.discarded, 'dendrites.discarded');
+  // reports written before the field existed stay readable (same schema version: fields are only added)
+  if (dendrites.pruned !== undefined) c.count(dendrites.pruned, 'dendrites.pruned');
   c.array(dendrites.events, 'dendrites.events').forEach((ev, i) => {
     const p = `dendrites.events[${i}]`;
     const e = c.object(ev, p);

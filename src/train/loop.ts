@@ -36,7 +36,7 @@ export interface EpochRecord {
 
 export interface CycleEvent {
   epoch: number;
-  type: 'added' | 'discarded' | 'restored_best' | 'training_complete' | 'time_limit' | 'interrupted';
+  type: 'added' | 'discarded' | 'restored_best' | 'pruned' | 'training_complete' | 'time_limit' | 'interrupted';
   detail?: string;
 }
 
@@ -69,6 +69,8 @@ export interface DendriteCycle {
   readonly splitLearningRate?: boolean;
   /** The newest set's rate on a log scale between the restored network rate (0) and the initial rate (1); default 1. */
   readonly newDendriteRate?: number;
+  /** After the best weights are restored, remove the newest sets while validation does not get worse without them. */
+  readonly pruneDendrites?: boolean;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -362,6 +364,26 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     });
   }
 
+  /**
+   * A set must earn its parameters on the device: newest first, a set is removed when the restored network
+   * validates at least as well without it (the weights it was trained with stay). Sets are nested through
+   * their cascade weights, so only the newest can go without changing the ones before it.
+   */
+  const pruneSets = (kept: BestSnapshot): BestSnapshot => {
+    while (cycle && sets() > 0) {
+      const withSet = snapshot();
+      cycle.removeLastSet(model);
+      const v = evaluate(model, val);
+      if (v.acc < kept.score) {
+        restore(withSet);
+        break;
+      }
+      emit({ epoch: kept.epoch, type: 'pruned', detail: `set ${withSet.sets} removed: val_acc ${v.acc.toFixed(4)} without it, ${kept.score.toFixed(4)} with it` });
+      kept = { ...snapshot(), epoch: kept.epoch, score: v.acc, valLoss: v.loss };
+    }
+    return kept;
+  };
+
   let best = bestUpTo(finalSets);
   if (!best) {
     // Stopped before the first epoch finished: ship the current weights rather than nothing.
@@ -370,6 +392,7 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
   }
   restore(best);
   emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });
+  if (cycle?.pruneDendrites === true) best = pruneSets(best);
   return {
     applied,
     history,

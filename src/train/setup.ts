@@ -45,6 +45,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     correlationBatchSize: config.batchSize,
     splitLearningRate: config.splitLearningRate,
     newDendriteRate: config.newDendriteRate,
+    pruneDendrites: config.pruneDendrites,
   });
 }
 

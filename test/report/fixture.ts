@@ -104,7 +104,7 @@ export function makeFixtureReport(epochs = 40): Report {
         { name: 'softmax', kind: 'softmax', output_shape: [n], parameters: 0 },
       ],
     },
-    dendrites: { enabled: true, mode: 'gd', added: 2, tried: 3, discarded: 1, events: FIXTURE_EVENTS.filter((e) => e.epoch <= epochs) },
+    dendrites: { enabled: true, mode: 'gd', added: 2, tried: 3, discarded: 1, pruned: 0, events: FIXTURE_EVENTS.filter((e) => e.epoch <= epochs) },
     history,
     best: { epoch: 30, val_acc: history[Math.min(29, epochs - 1)]!.val_acc, val_loss: history[Math.min(29, epochs - 1)]!.val_loss },
     validation: { accuracy, loss: 0.58, confusion, per_class: perClassFromConfusion(FIXTURE_CLASSES, confusion) },

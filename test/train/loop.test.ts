@@ -6,9 +6,10 @@ import { ReLU } from '../../src/engine/layers/activation.js';
 import { Adam } from '../../src/engine/optim.js';
 import { ReduceLROnPlateau } from '../../src/engine/schedule.js';
 import { Rng } from '../../src/engine/rng.js';
-import { trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
+import { evaluate, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
 import type { LabelledSet } from '../../src/train/batches.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
+import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
 
 /** Two Gaussian-ish clusters per class on a ring: learnable, not trivially separable by one direction. */
 function ringData(n: number, seed: number): LabelledSet {
@@ -95,4 +96,40 @@ test('with a dendrite cycle the loop adds sets, rebuilds the optimizer and ends 
   assert.ok(r.stoppedBy === 'completed', `stopped by ${r.stoppedBy}`);
   assert.ok(r.history.length < 40);
   assert.equal(events.at(-1), 'restored_best');
+});
+
+test('prune-dendrites: sets the network validates as well without are removed, newest first; a set that earns its keep stays', () => {
+  const train = ringData(240, 5), val = ringData(60, 6);
+  const makeCycle = (pruneDendrites: boolean): DendriteCycle => new DendriteCycle({
+    switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 0, retainAllDendrites: true,
+    layers: 'all', activation: 'sigmoid', initScale: 0.01, training: 'gd', pruneDendrites,
+    correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
+  });
+  // Frozen sets (v = 0, never trained) change nothing, so every one of them must go.
+  const frozenCycle = makeCycle(true);
+  const addSet = frozenCycle.addSet.bind(frozenCycle);
+  frozenCycle.addSet = (m, rng) => {
+    addSet(m, rng);
+    for (const l of dendriticLayers(m)) l.freezeDendrites(true);
+  };
+  const frozen = model(3);
+  const rf = trainLoop(frozen, train, val, options({ epochs: 9, cycle: frozenCycle }));
+  assert.ok(rf.events.some((e) => e.type === 'added'));
+  assert.equal(dendriteSetCount(frozen), 0);
+  assert.equal(rf.events.filter((e) => e.type === 'pruned').length, rf.events.filter((e) => e.type === 'added').length);
+
+  // Trained sets: the pruned model is the unpruned one minus its newest sets, and each removal kept validation.
+  const plain = model(3), pruned = model(3);
+  const r0 = trainLoop(plain, train, val, options({ epochs: 9, cycle: makeCycle(false) }));
+  const r1 = trainLoop(pruned, train, val, options({ epochs: 9, cycle: makeCycle(true) }));
+  const removed = r1.events.filter((e) => e.type === 'pruned').length;
+  assert.equal(dendriteSetCount(pruned), dendriteSetCount(plain) - removed);
+  assert.ok(r1.best.val_acc >= r0.best.val_acc, `pruned ${r1.best.val_acc} < unpruned ${r0.best.val_acc}`);
+  assert.deepEqual(evaluate(pruned, val), { loss: r1.best.val_loss, acc: r1.best.val_acc });
+  if (dendriteSetCount(pruned) > 0) {
+    // what is left earns its keep: without its newest set the network validates worse
+    const withSets = evaluate(pruned, val);
+    removeLastDendriteSet(pruned);
+    assert.ok(evaluate(pruned, val).acc < withSets.acc);
+  }
 });
