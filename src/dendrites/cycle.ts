@@ -54,8 +54,9 @@ export class DendriteCycle {
     return this.c.splitLearningRate ?? false;
   }
 
+  /** retain-all-dendrites asks for every set to stay, so it switches pruning off. */
   get pruneDendrites(): boolean {
-    return this.c.pruneDendrites ?? false;
+    return (this.c.pruneDendrites ?? false) && !this.controller.config.retainAllDendrites;
   }
 
   get newDendriteRate(): number {

@@ -83,7 +83,7 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
     const r = await experimentCommand(
       ['--data-directory', data.dir, '--out-directory', out.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5',
         '--plain-widths', '1', '--seeds', '1', '--modes', 'gd,frozen', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2',
-        '--fixed-switch-num', '2', '--dendrite-rank', '1'],
+        '--fixed-switch-num', '2', '--dendrite-rank', '1', '--prune-dendrites', '0'],
       () => {},
     );
     assert.equal(r.runs.length, 4);
