@@ -191,7 +191,7 @@ function curves(r: Report): string {
     : '';
   const bandNote = bands.length ? ' Shaded epochs: dendrite phase (neurons frozen, candidates trained).' : '';
   return `<section id="curves"><h2>Learning curves</h2>
-<p class="muted">Vertical marks: green = dendrite set added, red = set discarded, grey dashed = best weights restored.${bandNote}</p>
+<p class="muted">Vertical marks: green = dendrite set added, red = set discarded, red dashed = set pruned after training, grey dashed = best weights restored.${bandNote}</p>
 <figure class="chart-loss">${loss}</figure>
 <figure class="chart-acc">${acc}</figure>
 ${events}
@@ -328,6 +328,7 @@ table.events { max-width: 900px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; background: #999; }
 tr.ev-added .swatch { background: #009E73; } tr.ev-discarded .swatch { background: #D55E00; }
 tr.ev-restored_best .swatch { background: #fff; border: 1.5px dashed #555; }
+tr.ev-pruned .swatch { background: #fff; border: 1.5px dashed #D55E00; }
 footer { color: #8a929c; font-size: 12.5px; margin-top: 18px; text-align: center; }
 @media (max-width: 900px) { .cards { grid-template-columns: repeat(2, 1fr); } .two, .three { grid-template-columns: 1fr; } }
 @media print { body { background: #fff; } section { break-inside: avoid; } }

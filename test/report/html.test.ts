@@ -203,3 +203,20 @@ test('dendriteGain compares the best validation accuracy without and with sets',
   assert.equal(g.without, v((s) => s === 0));
   assert.equal(g.withSets, v((s) => s > 0));
 });
+
+test('a pruned set gets its own dashed marker, label and table row', () => {
+  const base = makeFixtureReport();
+  const pruned = {
+    ...base,
+    dendrites: {
+      ...base.dendrites!,
+      added: 1,
+      pruned: 1,
+      events: [...base.dendrites!.events, { epoch: 30, type: 'pruned' as const, detail: 'set 2 removed: val_acc 0.8400 without it, 0.8390 with it' }],
+    },
+  };
+  const page = renderReportHtml(pruned);
+  const svg = figure(page, 'chart-acc');
+  assert.match(svg, /class="marker marker-pruned" data-kind="pruned" data-x="30"[\s\S]*?stroke-dasharray/);
+  assert.match(page, /<tr class="ev-pruned">[\s\S]*?dendrite set pruned[\s\S]*?set 2 removed/);
+});
