@@ -86,6 +86,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
       newDendriteRate: { value: c.cycle.newDendriteRate, consumer: 'train/loop (restructure)' },
       pruneDendrites: { value: c.cycle.pruneDendrites, consumer: 'train/loop (after the final restore)' },
+      pruneSignificance: { value: c.cycle.pruneSignificance, consumer: 'train/loop (after the final restore)' },
       correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
       correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
     } satisfies Partial<Record<ConfigKey, AppliedValue>>);

@@ -30,6 +30,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   newDendriteRate?: number;
   /** After training, remove the newest sets while validation is not worse without them. */
   pruneDendrites?: boolean;
+  /** z of the one-sided McNemar test a set must pass on validation to stay (0: any net gain). */
+  pruneSignificance?: number;
 }
 
 interface CycleModel {
@@ -57,6 +59,10 @@ export class DendriteCycle {
   /** retain-all-dendrites asks for every set to stay, so it switches pruning off. */
   get pruneDendrites(): boolean {
     return (this.c.pruneDendrites ?? false) && !this.controller.config.retainAllDendrites;
+  }
+
+  get pruneSignificance(): number {
+    return this.c.pruneSignificance ?? 0;
   }
 
   get newDendriteRate(): number {

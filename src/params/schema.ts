@@ -47,6 +47,7 @@ export interface Config {
   splitLearningRate: boolean;
   newDendriteRate: number;
   pruneDendrites: boolean;
+  pruneSignificance: number;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
@@ -268,6 +269,10 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'After the best weights are restored, remove the newest dendrite sets one by one while the network validates at least as well without them, so no parameter ships that the validation split does not pay for (off when retain-all-dendrites is on).',
     consumer: 'train/loop' }),
+  float({ key: 'pruneSignificance', param: 'prune-significance', name: 'How sure pruning must be that a set helps', default: 0, min: 0, max: 5,
+    ...DENDRITE_KNOB,
+    help: 'With prune-dendrites: a set stays only if, on validation, the samples it fixes minus those it breaks exceed this z-score times the square root of their sum (one-sided McNemar test; 0: any net gain keeps it, 1.645: 95% confidence).',
+    consumer: 'train/loop' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -314,7 +319,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,

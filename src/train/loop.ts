@@ -71,6 +71,8 @@ export interface DendriteCycle {
   readonly newDendriteRate?: number;
   /** After the best weights are restored, remove the newest sets while validation does not get worse without them. */
   readonly pruneDendrites?: boolean;
+  /** A set stays only if (fixed - broken) > z * sqrt(fixed + broken) on validation (McNemar); 0 = any net gain. */
+  readonly pruneSignificance?: number;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -370,16 +372,25 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
    * their cascade weights, so only the newest can go without changing the ones before it.
    */
   const pruneSets = (kept: BestSnapshot): BestSnapshot => {
+    const z = cycle?.pruneSignificance ?? 0;
+    let withSets = correctPerSample(model, val);
     while (cycle && sets() > 0) {
       const withSet = snapshot();
       cycle.removeLastSet(model);
-      const v = evaluate(model, val);
-      if (v.acc < kept.score) {
+      const without = correctPerSample(model, val);
+      const test = mcnemar(withSets, without);
+      if (test.fixed - test.broken > z * Math.sqrt(test.fixed + test.broken)) {
         restore(withSet);
         break;
       }
-      emit({ epoch: kept.epoch, type: 'pruned', detail: `set ${withSet.sets} removed: val_acc ${v.acc.toFixed(4)} without it, ${kept.score.toFixed(4)} with it` });
+      const v = evaluate(model, val);
+      emit({
+        epoch: kept.epoch,
+        type: 'pruned',
+        detail: `set ${withSet.sets} removed: val_acc ${v.acc.toFixed(4)} without it, ${kept.score.toFixed(4)} with it (it fixed ${test.fixed} and broke ${test.broken} validation samples)`,
+      });
       kept = { ...snapshot(), epoch: kept.epoch, score: v.acc, valLoss: v.loss };
+      withSets = without;
     }
     return kept;
   };
@@ -401,6 +412,35 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
     stoppedBy,
     epochsRun: history.length,
   };
+}
+
+/** 1 where the model's argmax (first maximum, as softmaxCrossEntropy counts it) is the label. */
+export function correctPerSample(model: TrainableModel, set: LabelledSet, batchSize = 256): Uint8Array {
+  const it = new BatchIterator(set, batchSize);
+  const ctx = { training: false, rng: new Rng(0) };
+  const out = new Uint8Array(set.n);
+  let i = 0;
+  for (const b of it.batches()) {
+    const z = model.forward({ data: b.x, shape: [b.n, set.features] }, ctx).data;
+    const k = z.length / b.n;
+    for (let r = 0; r < b.n; r++, i++) {
+      let arg = 0;
+      for (let j = 1; j < k; j++) if (z[r * k + j]! > z[r * k + arg]!) arg = j;
+      out[i] = arg === b.y[r] ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/** McNemar's counts for two classifiers on the same samples: right only with the first, right only with the second. */
+export function mcnemar(first: Uint8Array, second: Uint8Array): { fixed: number; broken: number } {
+  let fixed = 0;
+  let broken = 0;
+  for (let i = 0; i < first.length; i++) {
+    if (first[i] === 1 && second[i] === 0) fixed++;
+    else if (first[i] === 0 && second[i] === 1) broken++;
+  }
+  return { fixed, broken };
 }
 
 /** a^(1-t) * b^t: t = 0 gives a, t = 1 gives b (exactly, so the default keeps the initial rate bit for bit). */

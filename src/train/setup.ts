@@ -46,6 +46,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     splitLearningRate: config.splitLearningRate,
     newDendriteRate: config.newDendriteRate,
     pruneDendrites: config.pruneDendrites,
+    pruneSignificance: config.pruneSignificance,
   });
 }
 

@@ -6,7 +6,7 @@ import { ReLU } from '../../src/engine/layers/activation.js';
 import { Adam } from '../../src/engine/optim.js';
 import { ReduceLROnPlateau } from '../../src/engine/schedule.js';
 import { Rng } from '../../src/engine/rng.js';
-import { evaluate, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
+import { correctPerSample, evaluate, mcnemar, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
 import type { LabelledSet } from '../../src/train/batches.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
@@ -137,4 +137,27 @@ test('prune-dendrites: sets the network validates as well without are removed, n
     removeLastDendriteSet(pruned);
     assert.ok(evaluate(pruned, val).acc < withSets.acc);
   }
+});
+
+test('prune-significance: McNemar counts, per-sample correctness agrees with evaluate, a stricter test keeps no more sets', () => {
+  assert.deepEqual(mcnemar(Uint8Array.from([1, 1, 0, 0, 1]), Uint8Array.from([1, 0, 1, 0, 0])), { fixed: 2, broken: 1 });
+  const train = ringData(240, 5), val = ringData(60, 6);
+  const m = model(3);
+  trainLoop(m, train, val, options({ epochs: 3 }));
+  const correct = correctPerSample(m, val);
+  assert.equal(correct.reduce((a, b) => a + b, 0) / val.n, evaluate(m, val).acc);
+  const run = (pruneSignificance: number) => {
+    const cycle = new DendriteCycle({
+      switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 3, maxDendriteTries: 0,
+      layers: 'all', activation: 'tanh', initScale: 0.01, training: 'gd', pruneDendrites: true, pruneSignificance,
+      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
+    });
+    const net = model(3);
+    const r = trainLoop(net, train, val, options({ epochs: 12, cycle }));
+    return { sets: dendriteSetCount(net), r };
+  };
+  const lenient = run(0), strict = run(5);
+  assert.ok(strict.r.events.some((e) => e.type === 'pruned'), 'the strict test pruned at least one set');
+  assert.ok(strict.sets <= lenient.sets, `z=5 kept ${strict.sets} sets, z=0 kept ${lenient.sets}`);
+  for (const e of strict.r.events.filter((x) => x.type === 'pruned')) assert.match(e.detail ?? '', /fixed \d+ and broke \d+ validation samples/);
 });
