@@ -10,11 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findSharedDir } from '../util/shared-dir.js';
 
 const PYTHON = '/usr/bin/python3';
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(here, '../cli.js');
-const TORCH_REF = resolve(here, '../../../shared/bench/torch_kws_ref.py');
+const TORCH_REF = join(findSharedDir(resolve(here, '../..')), 'bench/torch_kws_ref.py');
 
 function torchBestValAcc(dataDir: string, epochs: number, width: number, seed: number): number | null {
   if (!existsSync(TORCH_REF)) return null;

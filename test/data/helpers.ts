@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findSharedDir } from '../../src/util/shared-dir.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = resolve(REPO_ROOT, '../shared');
+export const SHARED = findSharedDir(REPO_ROOT);
 export const FSDD = join(REPO_ROOT, 'data/fsdd/recordings');
 export const PYTHON = '/usr/bin/python3';
 
