@@ -5,8 +5,9 @@ import { Dense } from '../../src/engine/layers/dense.js';
 import { Conv1D, Conv2D } from '../../src/engine/layers/conv.js';
 import { Sequential } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
-import { sizeOf, type Tensor } from '../../src/engine/tensor.js';
-import type { WrappableLayer } from '../../src/engine/layer.js';
+import { gradCheck as checkGradients } from '../engine/gradcheck.js';
+import { sizeOf } from '../../src/engine/tensor.js';
+import type { Layer, WrappableLayer } from '../../src/engine/layer.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { runOnnx } from '../../src/export/onnx-runtime.js';
 
@@ -28,39 +29,9 @@ function wrapped(base: WrappableLayer, sets: number, activation: DendriteActivat
   return layer;
 }
 
-/** L = sum(out * R): dL/dout = R. Compares backward's grads with central differences in float64 arithmetic on float32 weights. */
-function gradCheck(layer: DendriticLayer, inShape: number[], seed: number): void {
-  const rng = new Rng(seed);
-  const x: Tensor = { data: randn(rng, sizeOf(inShape)), shape: inShape };
-  const out = layer.forward(x, ctx);
-  const R = randn(rng, out.data.length);
-  const lossAt = (): number => {
-    const y = layer.forward(x, ctx).data;
-    let s = 0;
-    for (let k = 0; k < y.length; k++) s += y[k] * R[k];
-    return s;
-  };
-  for (const p of layer.params()) p.grad.fill(0);
-  layer.forward(x, ctx);
-  const dx = layer.backward({ data: R, shape: out.shape }).data.slice();
-  const grads = layer.params().map((p) => ({ name: p.name, value: p.value, grad: p.grad.slice() }));
-  const eps = 1e-2;
-  const check = (what: string, buf: Float32Array, analytic: Float32Array): void => {
-    const idx = Array.from({ length: Math.min(buf.length, 12) }, (_, k) => Math.floor((k * buf.length) / Math.min(buf.length, 12)));
-    for (const i of idx) {
-      const old = buf[i]!;
-      buf[i] = old + eps;
-      const up = lossAt();
-      buf[i] = old - eps;
-      const down = lossAt();
-      buf[i] = old;
-      const numeric = (up - down) / (2 * eps);
-      const tol = 2e-3 + 2e-2 * Math.abs(numeric);
-      assert.ok(Math.abs(numeric - analytic[i]!) < tol, `${what}[${i}]: numeric ${numeric}, analytic ${analytic[i]}`);
-    }
-  };
-  check('x', x.data, dx);
-  for (const g of grads) check(g.name, g.value, g.grad);
+/** Every input and parameter gradient against central differences (test/engine/gradcheck.ts) at a random input. */
+function gradCheck(layer: Layer, inShape: number[], seed: number): void {
+  checkGradients(layer, { data: randn(new Rng(seed), sizeOf(inShape)), shape: inShape });
 }
 
 for (const activation of ['sigmoid', 'tanh', 'relu'] as const) {

@@ -16,7 +16,8 @@ import { MaxPool1D } from '../../src/engine/layers/pool.js';
 import { Flatten } from '../../src/engine/layers/reshape.js';
 import { Sequential } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
-import { sizeOf, type Tensor } from '../../src/engine/tensor.js';
+import { gradCheck as checkGradients } from '../engine/gradcheck.js';
+import { sizeOf } from '../../src/engine/tensor.js';
 import type { Layer, WrappableLayer } from '../../src/engine/layer.js';
 import { buildModel } from '../../src/models/select.js';
 import { exportOnnx } from '../../src/export/onnx.js';
@@ -42,43 +43,9 @@ function wrapped(base: WrappableLayer, sets: number, rank: number, activation: D
   return layer;
 }
 
-/** L = sum(out * R): central differences on the input and every parameter against backward. */
+/** Every input and parameter gradient against central differences (test/engine/gradcheck.ts) at a random input. */
 function gradCheck(layer: Layer, inShape: number[], seed: number): void {
-  const rng = new Rng(seed);
-  const x: Tensor = { data: randn(rng, sizeOf(inShape)), shape: inShape };
-  const out = layer.forward(x, ctx);
-  const R = randn(rng, out.data.length);
-  const lossAt = (): number => {
-    const y = layer.forward(x, ctx).data;
-    let s = 0;
-    for (let k = 0; k < y.length; k++) s += y[k]! * R[k]!;
-    return s;
-  };
-  for (const p of layer.params()) p.grad.fill(0);
-  layer.forward(x, ctx);
-  const dx = layer.backward({ data: R, shape: out.shape }).data.slice();
-  const grads = layer.params().map((p) => ({ name: p.name, value: p.value, grad: p.grad.slice() }));
-  const eps = 1e-2;
-  const check = (what: string, buf: Float32Array, analytic: Float32Array): void => {
-    const m = Math.min(buf.length, 12);
-    let nonZero = false;
-    for (let k = 0; k < m; k++) {
-      const i = Math.floor((k * buf.length) / m);
-      const old = buf[i]!;
-      buf[i] = old + eps;
-      const up = lossAt();
-      buf[i] = old - eps;
-      const down = lossAt();
-      buf[i] = old;
-      const numeric = (up - down) / (2 * eps);
-      if (Math.abs(numeric) > 1e-3) nonZero = true;
-      const tol = 2e-3 + 2e-2 * Math.abs(numeric);
-      assert.ok(Math.abs(numeric - analytic[i]!) < tol, `${what}[${i}]: numeric ${numeric}, analytic ${analytic[i]}`);
-    }
-    assert.ok(nonZero, `${what}: every checked gradient is ~0 (the check would pass vacuously)`);
-  };
-  check('x', x.data, dx);
-  for (const g of grads) check(g.name, g.value, g.grad);
+  checkGradients(layer, { data: randn(new Rng(seed), sizeOf(inShape)), shape: inShape });
 }
 
 test('a LowRankBranch alone: gradients of both stages and the input match finite differences', () => {
