@@ -11,11 +11,11 @@ import { ReLU } from '../../src/engine/layers/activation.js';
 import { Adam, SGD } from '../../src/engine/optim.js';
 import { ReduceLROnPlateau } from '../../src/engine/schedule.js';
 import { Rng } from '../../src/engine/rng.js';
+import { ringData } from '../helpers/ring-data.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { makeSplitOptimizer, partitionNewestSet, SplitRateOptimizer, isSplitState } from '../../src/dendrites/split-rate.js';
 import { logInterpolate, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
-import type { LabelledSet } from '../../src/train/batches.js';
 
 function net(seed: number): Sequential {
   const rng = new Rng(seed);
@@ -66,18 +66,6 @@ test('SplitRateOptimizer: each group steps at its own rate; setting lr scales bo
   assert.throws(() => makeSplitOptimizer(net(5).params(), 0, (ps, lr) => new Adam(ps, { lr }), 1, 1), /no parameters of dendrite set 0/);
 });
 
-function ringData(n: number, seed: number): LabelledSet {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * 4);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3;
-    const angle = (c * 2 * Math.PI) / 3 + rng.normal() * 0.3;
-    x.set([Math.cos(angle) + rng.normal() * 0.1, Math.sin(angle) + rng.normal() * 0.1, rng.normal(), rng.normal()], i * 4);
-    y[i] = c;
-  }
-  return { x, y, n, features: 4 };
-}
 
 test('trainLoop with split-learning-rate: fresh set at the initial rate, base at its best-epoch rate; resume is exact', () => {
   const train = ringData(240, 5), val = ringData(60, 6);

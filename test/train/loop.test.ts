@@ -6,27 +6,11 @@ import { ReLU } from '../../src/engine/layers/activation.js';
 import { Adam } from '../../src/engine/optim.js';
 import { ReduceLROnPlateau } from '../../src/engine/schedule.js';
 import { Rng } from '../../src/engine/rng.js';
+import { ringData } from '../helpers/ring-data.js';
 import { correctPerSample, evaluate, mcnemar, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
-import type { LabelledSet } from '../../src/train/batches.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
 
-/** Two Gaussian-ish clusters per class on a ring: learnable, not trivially separable by one direction. */
-function ringData(n: number, seed: number): LabelledSet {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * 4);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3;
-    const angle = (c * 2 * Math.PI) / 3 + rng.normal() * 0.3;
-    x[i * 4] = Math.cos(angle) + rng.normal() * 0.1;
-    x[i * 4 + 1] = Math.sin(angle) + rng.normal() * 0.1;
-    x[i * 4 + 2] = rng.normal();
-    x[i * 4 + 3] = rng.normal();
-    y[i] = c;
-  }
-  return { x, y, n, features: 4 };
-}
 
 function model(seed: number): Sequential {
   const rng = new Rng(seed);
