@@ -285,6 +285,8 @@ export interface TensorInfo {
   type: TensorType;
   scale?: number;
   zeroPoint?: number;
+  /** Number of quantization scales (1 per tensor, or one per channel); 0 when not quantized. */
+  quantChannels?: number;
 }
 
 /** Reads the (first subgraph's) input and output tensor descriptions back from .tflite bytes. */
@@ -337,6 +339,8 @@ function readTensor(bb: ByteBuffer, t: number): TensorInfo {
     const zps = vectorAt(bb, q, 3);
     if (scales && scales.length > 0) info.scale = bb.readFloat32(scales.start);
     if (zps && zps.length > 0) info.zeroPoint = Number(bb.readInt64(zps.start));
+    // TFLM keeps per-channel records only when both vectors are present (micro_allocator.cc).
+    if (scales && scales.length > 0 && zps && zps.length > 0) info.quantChannels = scales.length;
   }
   return info;
 }
@@ -344,7 +348,8 @@ function readTensor(bb: ByteBuffer, t: number): TensorInfo {
 export interface TfliteGraph {
   /** Every tensor of the first subgraph; `constant` when its buffer holds data (weights, biases, shapes). */
   tensors: (TensorInfo & { constant: boolean })[];
-  operators: { inputs: number[]; outputs: number[] }[];
+  /** `code` is the builtin operator (the larger of builtin_code and deprecated_builtin_code, as TFLM reads it). */
+  operators: { code: BuiltinOperator; inputs: number[]; outputs: number[] }[];
   inputs: number[];
   outputs: number[];
 }
@@ -373,10 +378,23 @@ export function readTfliteGraph(bytes: Uint8Array): TfliteGraph {
     const bufOff = fieldPos(bb, t, 2);
     return { ...readTensor(bb, t), constant: bufferHasData(bufOff ? bb.readUint32(t + bufOff) : 0) };
   });
+  const codeVec = vectorAt(bb, model, 1);
+  const codes = Array.from({ length: codeVec?.length ?? 0 }, (_, i) => {
+    const c = bb.__indirect(codeVec!.start + i * 4);
+    const deprecatedOff = fieldPos(bb, c, 0);
+    const builtinOff = fieldPos(bb, c, 3);
+    const deprecated = deprecatedOff ? bb.readInt8(c + deprecatedOff) : 0;
+    const builtin = builtinOff ? bb.readInt32(c + builtinOff) : 0;
+    return Math.max(deprecated, builtin) as BuiltinOperator;
+  });
   const opVec = vectorAt(bb, subgraph, 3);
   const operators = Array.from({ length: opVec?.length ?? 0 }, (_, i) => {
     const op = bb.__indirect(opVec!.start + i * 4);
-    return { inputs: ints(op, 1), outputs: ints(op, 2) };
+    const indexOff = fieldPos(bb, op, 0);
+    const opcodeIndex = indexOff ? bb.readUint32(op + indexOff) : 0;
+    const code = codes[opcodeIndex];
+    if (code === undefined) throw new Error(`readTfliteGraph: operator ${i} names opcode ${opcodeIndex}, the model has ${codes.length}`);
+    return { code, inputs: ints(op, 1), outputs: ints(op, 2) };
   });
   return { tensors, operators, inputs: ints(subgraph, 1), outputs: ints(subgraph, 2) };
 }

@@ -1,0 +1,235 @@
+/**
+ * The RAM a .tflite file needs under TensorFlow Lite Micro as Edge Impulse's C++ SDK ships it: exactly
+ * `MicroInterpreter::arena_used_bytes()` after `AllocateTensors()`, for a 32-bit microcontroller (4-byte
+ * pointers) or the 64-bit desktop build. The test suite checks both against TFLM itself
+ * (tools/tflm/runner.cc, built from ../shared/reference/ei-sdk-tflm for x86-64 and with -m32).
+ *
+ * TFLM's arena has two ends:
+ * - the head: the memory planner's plan of every non-constant tensor (and kernel scratch buffer),
+ *   each size rounded up to 16 bytes, placed by GreedyMemoryPlanner (largest first, lowest offset
+ *   that no buffer alive at the same time overlaps);
+ * - the tail: persistent records, allocated downwards from the arena's (16-byte aligned) end in a
+ *   fixed order, each aligned down to its own alignment: the allocator and planner objects, one
+ *   TfLiteEvalTensor per tensor, one NodeAndRegistration per operator, each operator's parsed options
+ *   (builtin data), each kernel's OpData (Init) and per-channel arrays (Prepare), then the input and
+ *   output TfLiteTensor records with their quantization records.
+ * Record sizes were read from TFLM's structs on both pointer widths (tools/tflm/runner.cc --trace
+ * prints every tail allocation, which is how each figure below is checked).
+ */
+import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './tflite-schema.js';
+
+/** The TFLM these figures equal (kept in step with tools/tflm and the tests). */
+export const TFLM_REFERENCE =
+  "TensorFlow Lite Micro from Edge Impulse's inferencing-sdk-cpp v1.93.20 (919819f), reference kernels (CMSIS-NN off), AllOpsResolver";
+
+export type PointerBytes = 4 | 8;
+
+export interface TflmArena {
+  /** `arena_used_bytes()`: head + tail, what the device's tensor arena must hold. */
+  arenaBytes: number;
+  /** The memory plan: tensors that are not constants, and scratch buffers. */
+  plannedBytes: number;
+  /** Persistent records: interpreter bookkeeping that grows with operators and tensors. */
+  persistentBytes: number;
+  operators: number;
+  tensors: number;
+  pointerBytes: PointerBytes;
+}
+
+const ARENA_ALIGNMENT = 16;
+
+interface Layout {
+  size: number;
+  align: number;
+}
+
+/** sizeof/alignof of TFLM's records, by pointer width. */
+const STRUCTS: Record<PointerBytes, Record<string, Layout>> = {
+  4: {
+    SingleArenaBufferAllocator: { size: 36, align: 4 },
+    GreedyMemoryPlanner: { size: 44, align: 4 },
+    MicroAllocator: { size: 36, align: 4 },
+    MicroBuiltinDataAllocator: { size: 8, align: 4 },
+    SubgraphAllocations: { size: 8, align: 4 },
+    TfLiteEvalTensor: { size: 12, align: 4 },
+    NodeAndRegistration: { size: 44, align: 4 },
+    TfLiteTensor: { size: 64, align: 4 },
+    TfLiteAffineQuantization: { size: 12, align: 4 },
+  },
+  8: {
+    SingleArenaBufferAllocator: { size: 72, align: 8 },
+    GreedyMemoryPlanner: { size: 72, align: 8 },
+    MicroAllocator: { size: 72, align: 8 },
+    MicroBuiltinDataAllocator: { size: 16, align: 8 },
+    SubgraphAllocations: { size: 16, align: 8 },
+    TfLiteEvalTensor: { size: 24, align: 8 },
+    NodeAndRegistration: { size: 88, align: 8 },
+    TfLiteTensor: { size: 112, align: 8 },
+    TfLiteAffineQuantization: { size: 24, align: 8 },
+  },
+};
+
+interface KernelRecords {
+  /** sizeof the parsed options struct (TfLiteConvParams, ...), 4-byte aligned; 0 when the op has none. */
+  builtinData: number;
+  /** sizeof the kernel's OpData, allocated by its Init with 16-byte alignment; 0 when Init allocates nothing. */
+  opData: Record<PointerBytes, number>;
+  /** Persistent buffers its Prepare allocates (16-byte aligned), in order. */
+  prepare?: (op: TfliteGraph['operators'][number], g: TfliteGraph) => number[];
+}
+
+const same = (n: number): Record<PointerBytes, number> => ({ 4: n, 8: n });
+
+/** Conv's Prepare keeps an int32 output multiplier and shift per output channel for quantized input. */
+function perChannelArrays(op: TfliteGraph['operators'][number], g: TfliteGraph): number[] {
+  const input = g.tensors[op.inputs[0]!]!;
+  if (input.type === TensorType.FLOAT32) return [];
+  const channels = g.tensors[op.inputs[1]!]!.shape[0]!;
+  return [4 * channels, 4 * channels];
+}
+
+const KERNELS: Partial<Record<BuiltinOperator, KernelRecords>> = {
+  [BuiltinOperator.CONV_2D]: { builtinData: 24, opData: { 4: 56, 8: 72 }, prepare: perChannelArrays },
+  [BuiltinOperator.FULLY_CONNECTED]: { builtinData: 12, opData: same(36) },
+  [BuiltinOperator.MAX_POOL_2D]: { builtinData: 40, opData: same(32) },
+  [BuiltinOperator.AVERAGE_POOL_2D]: { builtinData: 40, opData: same(32) },
+  [BuiltinOperator.RESHAPE]: { builtinData: 36, opData: same(0) },
+  [BuiltinOperator.SOFTMAX]: { builtinData: 4, opData: { 4: 56, 8: 80 } },
+  [BuiltinOperator.RELU]: { builtinData: 0, opData: same(28) },
+  [BuiltinOperator.LOGISTIC]: { builtinData: 0, opData: same(16) },
+  [BuiltinOperator.TANH]: { builtinData: 0, opData: same(16) },
+  [BuiltinOperator.ADD]: { builtinData: 8, opData: same(60) },
+  [BuiltinOperator.MUL]: { builtinData: 4, opData: same(36) },
+};
+
+const ELEMENT_BYTES: Partial<Record<TensorType, number>> = {
+  [TensorType.FLOAT32]: 4,
+  [TensorType.INT32]: 4,
+  [TensorType.INT8]: 1,
+};
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** The arena's tail grows down from an aligned end: each record lands at the next aligned offset. */
+class Tail {
+  bytes = 0;
+  allocate(size: number, align: number): void {
+    this.bytes = alignUp(this.bytes + size, align);
+  }
+  record(l: Layout, count = 1): void {
+    this.allocate(l.size * count, l.align);
+  }
+}
+
+function kernelOf(code: BuiltinOperator): KernelRecords {
+  const k = KERNELS[code];
+  if (!k) throw new Error(`tflmArena: operator ${BuiltinOperator[code] ?? code} has no TFLM record sizes in this model`);
+  return k;
+}
+
+function tensorBytes(g: TfliteGraph, index: number): number {
+  const t = g.tensors[index]!;
+  const size = ELEMENT_BYTES[t.type];
+  if (size === undefined) throw new Error(`tflmArena: tensor '${t.name}' has an element type (${t.type}) with no known size`);
+  return t.shape.reduce((a, b) => a * b, 1) * size;
+}
+
+/** Lifetimes as TFLM's AllocationInfoBuilder marks them: graph inputs at 0, operator i at i + 1. */
+function plannedBuffers(g: TfliteGraph): { size: number; first: number; last: number }[] {
+  const first = new Array<number>(g.tensors.length).fill(-1);
+  const last = new Array<number>(g.tensors.length).fill(-1);
+  for (const i of g.inputs) {
+    if (first[i] === -1) first[i] = 0;
+    last[i] = 0;
+  }
+  g.operators.forEach((op, k) => {
+    const scope = k + 1;
+    for (const o of op.outputs) if (first[o] === -1) first[o] = scope;
+    for (const i of op.inputs) if (i >= 0) last[i] = scope;
+    for (const o of op.outputs) last[o] = scope;
+  });
+  const end = g.operators.length;
+  for (const o of g.outputs) {
+    if (first[o] === -1) first[o] = end;
+    last[o] = end;
+  }
+  const buffers: { size: number; first: number; last: number }[] = [];
+  g.tensors.forEach((t, i) => {
+    const bytes = tensorBytes(g, i);
+    if (t.constant || bytes === 0) return;
+    buffers.push({ size: alignUp(bytes, ARENA_ALIGNMENT), first: first[i]!, last: last[i]! });
+  });
+  return buffers;
+}
+
+/**
+ * GreedyMemoryPlanner::GetMaximumMemorySize: buffers sorted by size, largest first (ties: the later
+ * buffer first, as its bubble sort over the reversed list leaves them), each placed at the lowest offset
+ * in the gap list of buffers alive at an overlapping time.
+ */
+export function greedyPlanBytes(buffers: readonly { size: number; first: number; last: number }[]): number {
+  if (buffers.length === 0) return 0;
+  const order = buffers.map((_, i) => i).reverse();
+  order.sort((a, b) => buffers[b]!.size - buffers[a]!.size); // stable: ties keep the reversed order
+  const placed: { offset: number; index: number }[] = []; // sorted by offset, insertion after equal offsets
+  const overlaps = (a: number, b: number): boolean => !(buffers[a]!.first > buffers[b]!.last || buffers[b]!.first > buffers[a]!.last);
+  for (const id of order) {
+    const want = buffers[id]!;
+    let candidate = 0;
+    if (placed.length > 0) {
+      for (const p of placed) {
+        if (!overlaps(p.index, id)) continue;
+        if (p.offset - candidate >= want.size) break;
+        candidate = Math.max(candidate, p.offset + buffers[p.index]!.size);
+      }
+    }
+    let at = placed.findIndex((p) => p.offset > candidate);
+    if (placed.length > 0 && placed[0]!.offset > candidate) at = 0;
+    placed.splice(at === -1 ? placed.length : at, 0, { offset: candidate, index: id });
+  }
+  return placed.reduce((m, p) => Math.max(m, p.offset + buffers[p.index]!.size), 0);
+}
+
+function ioTensorRecords(tail: Tail, g: TfliteGraph, indices: readonly number[], ptr: PointerBytes): void {
+  const s = STRUCTS[ptr];
+  tail.allocate(ptr * indices.length, ARENA_ALIGNMENT);
+  for (const i of indices) {
+    tail.record(s.TfLiteTensor!);
+    const channels = g.tensors[i]!.quantChannels ?? 0;
+    if (channels > 0) {
+      tail.record(s.TfLiteAffineQuantization!);
+      tail.allocate(4 + 4 * channels, 4); // TfLiteIntArray of zero points
+    }
+  }
+}
+
+/** TFLM's arena_used_bytes() for a .tflite file, on a 32-bit MCU (4) or the 64-bit desktop build (8). */
+export function tflmArena(bytes: Uint8Array, pointerBytes: PointerBytes): TflmArena {
+  const g = readTfliteGraph(bytes);
+  const s = STRUCTS[pointerBytes];
+  const tail = new Tail();
+  tail.record(s.SingleArenaBufferAllocator!);
+  tail.record(s.GreedyMemoryPlanner!);
+  tail.record(s.MicroAllocator!);
+  tail.record(s.MicroBuiltinDataAllocator!);
+  tail.record(s.SubgraphAllocations!);
+  tail.record(s.TfLiteEvalTensor!, g.tensors.length);
+  tail.record(s.NodeAndRegistration!, g.operators.length);
+  const kernels = g.operators.map((op) => kernelOf(op.code));
+  for (const k of kernels) if (k.builtinData > 0) tail.allocate(k.builtinData, 4);
+  for (const k of kernels) if (k.opData[pointerBytes] > 0) tail.allocate(k.opData[pointerBytes], ARENA_ALIGNMENT);
+  g.operators.forEach((op, i) => {
+    for (const b of kernels[i]!.prepare?.(op, g) ?? []) tail.allocate(b, ARENA_ALIGNMENT);
+  });
+  ioTensorRecords(tail, g, g.inputs, pointerBytes);
+  ioTensorRecords(tail, g, g.outputs, pointerBytes);
+  const plannedBytes = alignUp(greedyPlanBytes(plannedBuffers(g)), ARENA_ALIGNMENT);
+  return {
+    arenaBytes: plannedBytes + tail.bytes,
+    plannedBytes,
+    persistentBytes: tail.bytes,
+    operators: g.operators.length,
+    tensors: g.tensors.length,
+    pointerBytes,
+  };
+}
