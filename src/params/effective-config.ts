@@ -28,7 +28,16 @@ export function trainingSecondsWithin(limitSeconds: number): number {
   return Math.max(1, Math.floor(limitSeconds - exportMarginSeconds(limitSeconds)));
 }
 
-/** Applies train_input.json facts to values the command line did not set. Returns a new ParsedArgs. */
+/**
+ * Applies train_input.json facts. Edge Impulse passes every parameter of parameters.json, defaults
+ * included, so "the command line set it" says nothing about what the user chose: a fact from
+ * train_input.json must never be overridden by a parameter's default. Returns a new ParsedArgs.
+ *
+ * maxTrainingTimeSeconds is Studio's hard limit for the whole job (Studio kills the job there, and a
+ * job killed during export leaves no model): training gets that limit less the export margin, and
+ * --max-training-seconds can only lower it (its 0 means "no limit of its own", not "no limit").
+ * The source names whichever of the two the applied value came from.
+ */
 export function applyTrainInput(parsed: ParsedArgs, facts: TrainInputFacts, where = 'train_input.json'): ParsedArgs {
   const config: Config = { ...parsed.config };
   const sources: Record<ConfigKey, ValueSource> = { ...parsed.sources };
@@ -37,10 +46,14 @@ export function applyTrainInput(parsed: ParsedArgs, facts: TrainInputFacts, wher
     if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 0) {
       throw userError(where, 'maxTrainingTimeSeconds', `got ${JSON.stringify(limit)}, expected a number of seconds >= 0`);
     }
-    // 0 means "no limit" in Studio too; an explicit --max-training-seconds always wins.
-    if (limit > 0 && sources.maxTrainingSeconds !== 'cli') {
-      config.maxTrainingSeconds = trainingSecondsWithin(limit);
-      sources.maxTrainingSeconds = 'train_input.json';
+    // 0 means "no limit" in Studio too.
+    if (limit > 0) {
+      const allowed = trainingSecondsWithin(limit);
+      const own = config.maxTrainingSeconds;
+      if (own <= 0 || allowed < own) {
+        config.maxTrainingSeconds = allowed;
+        sources.maxTrainingSeconds = 'train_input.json';
+      }
     }
   }
   return { config, sources, unknown: [...parsed.unknown] };

@@ -12,7 +12,13 @@ import { userError } from '../errors.js';
 import { SCHEMA, defaultConfig, type Config, type ConfigKey, type ParamSpec } from './schema.js';
 import { parseValue } from './values.js';
 
+/**
+ * Where an applied value came from, the one vocabulary of the log, effective-config.json and
+ * report.json: 'default' (the schema's default), 'cli' (a command-line argument; Edge Impulse passes
+ * every Studio parameter this way, defaults included), 'train_input.json' (a fact from --info-file).
+ */
 export type ValueSource = 'default' | 'cli' | 'train_input.json';
+export const VALUE_SOURCES: readonly ValueSource[] = ['default', 'cli', 'train_input.json'];
 
 export interface ParsedArgs {
   config: Config;

@@ -204,7 +204,7 @@ export const SCHEMA: readonly ParamSpec[] = [
     help: 'SpecAugment-style time and frequency masks on MFCC/spectrogram features.', consumer: 'data/augment' }),
   int({ key: 'maxTrainingSeconds', param: 'max-training-seconds', name: 'Training time limit (seconds)', default: 0, min: 0,
     group: 'Training',
-    help: "Stop training after this many seconds and keep the best model (0 = no limit). When not set, train_input.json's maxTrainingTimeSeconds minus a margin for export is used.",
+    help: "Stop training after this many seconds and keep the best model (0 = no limit of its own). Edge Impulse's time limit (train_input.json's maxTrainingTimeSeconds, less a margin for export) always applies: this parameter can only lower it.",
     consumer: 'train/budget' }),
   select({ key: 'exportFormat', param: 'export-format', name: 'Export format', default: 'tflite', valid: ['tflite', 'onnx', 'all'],
     group: 'Training',

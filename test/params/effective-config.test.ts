@@ -5,7 +5,8 @@ import {
   applyTrainInput, effectiveConfigJson, exportMarginSeconds, renderEffectiveConfig, trainingSecondsWithin,
 } from '../../src/params/effective-config.js';
 import { parseArgs } from '../../src/params/parse.js';
-import { SCHEMA } from '../../src/params/schema.js';
+import { BLOCK_PARAMETERS, defaultValue, SCHEMA } from '../../src/params/schema.js';
+import { edgeImpulseArgv } from '../../src/params/values.js';
 
 test('export margin: 10% of the limit, at least 60 s, at most half the limit', () => {
   // Hand-computed from the documented rule.
@@ -26,12 +27,30 @@ test("train_input.json's maxTrainingTimeSeconds feeds max-training-seconds when 
   assert.equal(applied.sources.batchSize, 'default');
 });
 
-test('an explicit --max-training-seconds wins over train_input.json, even 0', () => {
-  for (const cli of ['500', '0']) {
+test("train_input.json's limit is an upper bound: --max-training-seconds can only lower it", () => {
+  // Studio's limit 3600 s leaves 3240 s of training after the export margin.
+  const cases: [string, number, string][] = [
+    ['0', 3240, 'train_input.json'], // Edge Impulse passes the default 0: it must not lift the limit
+    ['5000', 3240, 'train_input.json'], // above the limit: lowered to it
+    ['3240', 3240, 'cli'], // equal: the parameter's own value stands
+    ['500', 500, 'cli'], // below: the parameter lowers the limit
+  ];
+  for (const [cli, value, source] of cases) {
     const applied = applyTrainInput(parseArgs(['--max-training-seconds', cli]), { maxTrainingTimeSeconds: 3600 });
-    assert.equal(applied.config.maxTrainingSeconds, Number(cli));
-    assert.equal(applied.sources.maxTrainingSeconds, 'cli');
+    assert.deepEqual([applied.config.maxTrainingSeconds, applied.sources.maxTrainingSeconds], [value, source], `--max-training-seconds ${cli}`);
   }
+  // Without a limit from train_input.json the parameter is all there is, 0 included.
+  for (const facts of [{}, { maxTrainingTimeSeconds: 0 }]) {
+    const applied = applyTrainInput(parseArgs(['--max-training-seconds', '0']), facts);
+    assert.deepEqual([applied.config.maxTrainingSeconds, applied.sources.maxTrainingSeconds], [0, 'cli']);
+  }
+});
+
+test('every parameters.json default on the command line (as Edge Impulse passes them) keeps the time limit', () => {
+  const argv = BLOCK_PARAMETERS.flatMap((spec) => edgeImpulseArgv(spec, defaultValue(spec)));
+  assert.ok(argv.includes('--max-training-seconds'));
+  const applied = applyTrainInput(parseArgs(argv), { maxTrainingTimeSeconds: 40 });
+  assert.deepEqual([applied.config.maxTrainingSeconds, applied.sources.maxTrainingSeconds], [20, 'train_input.json']);
 });
 
 test('absent or zero limits leave the default; bad ones are UserErrors naming the file and field', () => {
