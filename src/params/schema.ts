@@ -161,7 +161,6 @@ export function parseNumberList(raw: string): number[] {
 
 /** Decimal or exponent notation only: rejects "", "0x10", "Infinity", "NaN", "1_0". */
 export const FLOAT_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-export const INT_PATTERN = /^[+-]?\d+$/;
 
 const DENDRITE_KNOB = {
   group: 'Dendritic optimization',

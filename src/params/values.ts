@@ -3,7 +3,7 @@
  * the typed Config value, and the value written to parameters.json.
  */
 import { userError } from '../errors.js';
-import { FLOAT_PATTERN, INT_PATTERN, defaultValue, type ParamSpec } from './schema.js';
+import { FLOAT_PATTERN, defaultValue, type ParamSpec } from './schema.js';
 
 const TRUE_WORDS = ['1', 'true'];
 const FALSE_WORDS = ['0', 'false'];
@@ -48,10 +48,13 @@ export function parseValue(spec: ParamSpec, raw: string): unknown {
   switch (spec.type) {
     case 'int':
     case 'float': {
-      const pattern = spec.type === 'int' ? INT_PATTERN : FLOAT_PATTERN;
-      if (!pattern.test(raw.trim())) throw fail();
+      // An integer may be written as a whole float ("100.0", "1e2"): Studio and scripts that compute a
+      // value often send those, and a float parameter already accepts "1.0".
+      if (!FLOAT_PATTERN.test(raw.trim())) throw fail();
       const value = Number(raw);
-      if (!Number.isFinite(value) || (spec.type === 'int' && !Number.isSafeInteger(value))) throw fail();
+      if (!Number.isFinite(value)) throw fail();
+      if (spec.type === 'int' && !Number.isInteger(value)) throw fail(`${raw.trim()} is not a whole number`);
+      if (spec.type === 'int' && !Number.isSafeInteger(value)) throw fail();
       const belowMin = spec.min !== undefined && (spec.minExclusive ? value <= spec.min : value < spec.min);
       const aboveMax = spec.max !== undefined && value > spec.max;
       if (belowMin || aboveMax) throw fail();

@@ -85,8 +85,12 @@ test('flag: bare means on, absent means off, =0/=1 accepted; it never swallows t
 test('malformed values are UserErrors naming the flag, the value and the expectation', () => {
   rejects(['--epochs', 'ten'], '--epochs', 'ten', 'integer');
   rejects(['--epochs', '0'], '--epochs', "'0'", '>= 1');
-  rejects(['--epochs', '2.5'], '--epochs', '2.5', 'integer');
-  rejects(['--epochs', '1e2'], '--epochs', '1e2', 'integer');
+  rejects(['--epochs', '2.5'], '--epochs', '2.5', 'integer', 'not a whole number');
+  rejects(['--epochs', '100.5'], '--epochs', "got '100.5', expected an integer >= 1 (100.5 is not a whole number)");
+  rejects(['--epochs', '1e-1'], '--epochs', 'not a whole number');
+  rejects(['--epochs', '1e400'], '--epochs', '1e400', 'integer');
+  rejects(['--seed', '1e20'], '--seed', '1e20');
+  rejects(['--epochs', '0x10'], '--epochs', 'integer');
   rejects(['--batch-size', '-3'], '--batch-size', '-3', '>= 1');
   rejects(['--learning-rate', '0'], '--learning-rate', "'0'", '> 0');
   rejects(['--learning-rate', 'fast'], '--learning-rate', 'fast', 'number');
@@ -102,6 +106,23 @@ test('malformed values are UserErrors naming the flag, the value and the expecta
   rejects(['--improvement-threshold', '0.1,-1'], '--improvement-threshold', '-1');
   rejects(['--seed', '4294967296'], '--seed', '4294967296');
   rejects(['--epochs='], '--epochs', 'integer');
+});
+
+test('an integer parameter accepts a whole number written as a float, as a float parameter accepts "1.0"', () => {
+  const cases: [string[], number][] = [
+    [['--epochs', '100.0'], 100], [['--epochs', '1e2'], 100], [['--epochs=1.5e1'], 15], [['--epochs', '7.'], 7],
+    [['--max-training-seconds', '0.0'], 0], [['--seed', '4294967295.0'], 4294967295], [['--dendrite-rank', '+2.000'], 2],
+  ];
+  for (const [argv, expected] of cases) {
+    const result = parseArgs(argv);
+    const key = argv[0]!.startsWith('--epochs') ? 'epochs' : argv[0] === '--seed' ? 'seed' : argv[0] === '--dendrite-rank' ? 'dendriteRank' : 'maxTrainingSeconds';
+    assert.equal(result.config[key], expected, argv.join(' '));
+    assert.ok(Number.isInteger(result.config[key]));
+  }
+  // the range still applies to the whole number
+  rejects(['--epochs', '0.0'], '--epochs', "'0.0'", '>= 1');
+  rejects(['--dendrite-rank', '6.5e1'], '--dendrite-rank', '<= 64');
+  assert.equal(parsed('--width', '1.0').config.width, 1);
 });
 
 test('a missing value is a UserError, not a swallowed flag', () => {
