@@ -187,9 +187,9 @@ export async function trainInThisThread(
   const warnings = [...outcome.warnings];
   if (unknownWarning) warnings.push(unknownWarning);
   for (const w of outcome.warnings) log.warn(w);
-  printFidelityTable(log, validation.accuracy, outcome.results);
-
   const written = outcome.failures.length === 0 ? outcome.results.filter((r) => r.write) : [];
+  const writtenFiles = new Set(written.map((r) => r.file));
+  printFidelityTable(log, validation.accuracy, outcome.results, writtenFiles, outcome.failures.length > 0);
   for (const r of written) writeFileAtomic(join(outDir, r.file), r.bytes);
   const applied = appliedParameters({
     config,
@@ -231,7 +231,7 @@ export async function trainInThisThread(
     dendrites: { enabled: dendritesActive(config), mode: config.dendriteTraining, added: dendriteSetCount(model) },
     loop,
     validation,
-    exports: exportChecks(validation.accuracy, outcome.results),
+    exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
     deployment: deploymentCosts(model, outcome.results),
     warnings: [...warnings, ...outcome.failures],
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: loop.stoppedBy },
@@ -310,13 +310,23 @@ function deploymentCosts(model: Sequential, results: { format: string; bytes: Ui
   }));
 }
 
-function printFidelityTable(log: ProgressLogger, engineAccuracy: number, results: { format: string; comparison: { accuracyCandidate: number | null; maxAbsDiff: number; argmaxAgreement: number } }[]): void {
+/** The fidelity table, then which files the out directory got: a verified file that was not written is marked, never counted. */
+function printFidelityTable(
+  log: ProgressLogger,
+  engineAccuracy: number,
+  results: { format: string; file: string; comparison: { accuracyCandidate: number | null; maxAbsDiff: number; argmaxAgreement: number } }[],
+  writtenFiles: ReadonlySet<string>,
+  failed: boolean,
+): void {
   log.info('model            accuracy  max|dp|    argmax agreement');
   log.info(`engine           ${pct(engineAccuracy)}  -          -`);
   for (const r of results) {
     const c = r.comparison;
-    log.info(`${r.format.padEnd(16)} ${pct(c.accuracyCandidate ?? 0)}  ${c.maxAbsDiff.toExponential(1).padEnd(9)}  ${pct(c.argmaxAgreement)}`);
+    const mark = writtenFiles.has(r.file) ? '' : failed ? '  (not written)' : '  (verified, not written)';
+    log.info(`${r.format.padEnd(16)} ${pct(c.accuracyCandidate ?? 0)}  ${c.maxAbsDiff.toExponential(1).padEnd(9)}  ${pct(c.argmaxAgreement)}${mark}`);
   }
+  const files = results.filter((r) => writtenFiles.has(r.file)).map((r) => r.file);
+  log.info(`exported files (${files.length}): ${files.length ? files.join(', ') : 'none'}`);
 }
 
 function pct(v: number): string {

@@ -51,12 +51,17 @@ export function validationResult(probs: Float32Array, labels: Int32Array, names:
   };
 }
 
-export function exportChecks(engineAccuracy: number, results: ExportResult[]): ExportCheck[] {
+/**
+ * One check per format. `writtenFiles` are the files that reached the out directory (none when
+ * verification failed); a file made and verified but not written says so (`written: false`), so
+ * nothing counts it among the exported files.
+ */
+export function exportChecks(engineAccuracy: number, results: ExportResult[], writtenFiles: ReadonlySet<string>): ExportCheck[] {
   return [
     { format: 'engine', accuracy: engineAccuracy, max_prob_diff: 0, argmax_agreement: 1, verified_with: 'engine' },
     ...results.map((r) => ({
       format: r.format,
-      ...(r.write ? { file: r.file } : {}),
+      ...(writtenFiles.has(r.file) ? { file: r.file, written: true } : { written: false }),
       bytes: r.bytes.length,
       accuracy: r.comparison.accuracyCandidate,
       max_prob_diff: r.comparison.maxAbsDiff,

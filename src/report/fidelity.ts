@@ -63,6 +63,15 @@ function judge(check: ExportCheck, engineAccuracy: number | null, int8MaxDropPoi
   return row('ok', 'matches');
 }
 
+/**
+ * Whether the checked file is in the out directory. Reports written before `written` existed named
+ * only written files in `file`.
+ */
+export function isWritten(check: ExportCheck): boolean {
+  if (check.format === 'engine') return false;
+  return check.written ?? check.file !== undefined;
+}
+
 export function fidelityVerdict(exports: ExportCheck[], int8MaxDropPoints: number = FIDELITY_TOLERANCE.int8DefaultMaxDropPoints): FidelityVerdict {
   const engine = exports.find((e) => e.format === 'engine');
   const rows = exports.map((e) => judge(e, engine?.accuracy ?? null, int8MaxDropPoints));
@@ -80,5 +89,9 @@ export function fidelityVerdict(exports: ExportCheck[], int8MaxDropPoints: numbe
   if (unverified.length) {
     return { status: 'unverified', text: `${unverified.map((r) => r.check.format).join(', ')} not verified`, rows };
   }
-  return { status: 'ok', text: `all ${files.length} exported files match the trained model`, rows };
+  const written = files.filter((r) => isWritten(r.check));
+  const notWritten = files.filter((r) => !isWritten(r.check));
+  const also = notWritten.length ? ` (${notWritten.map((r) => r.check.format).join(', ')} verified, not written)` : '';
+  if (written.length === 0) return { status: 'ok', text: `every format matches the trained model; no file was written${also}`, rows };
+  return { status: 'ok', text: `all ${written.length} exported files match the trained model${also}`, rows };
 }

@@ -4,7 +4,7 @@
  * get confused, what it costs on the device, and whether the exported files match the trained model.
  */
 import { barChart, COLORS, confusionMatrixChart, escapeXml, lineChart, type Marker } from './charts.js';
-import { FIDELITY_TOLERANCE, fidelityVerdict, int8DropLimitPoints, type FidelityStatus } from './fidelity.js';
+import { FIDELITY_TOLERANCE, fidelityVerdict, int8DropLimitPoints, isWritten, type FidelityStatus } from './fidelity.js';
 import type { DendriteEvent, EpochRecord, Report } from './schema.js';
 
 const e = escapeXml;
@@ -237,7 +237,7 @@ function fidelity(r: Report): string {
   const rows = verdict.rows
     .map(({ check: x, status, accuracy_delta, reason }) => {
       const delta = x.format === 'engine' || accuracy_delta === null ? '' : ` <span class="muted">(${accuracy_delta >= 0 ? '+' : ''}${(accuracy_delta * 100).toFixed(1)})</span>`;
-      return `<tr class="fid-${status}"><td class="nowrap">${e(x.format)}</td><td>${e(x.file ?? '(in memory)')}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
+      return `<tr class="fid-${status}"><td class="nowrap">${e(x.format)}</td><td>${x.format === 'engine' ? '(in memory)' : isWritten(x) ? e(x.file ?? '') : `<span class="muted">${status === 'fail' ? 'not written' : 'verified, not written'}</span>`}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
     })
     .join('');
   return `<section id="fidelity"><h2>Export fidelity</h2>

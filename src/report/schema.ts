@@ -8,6 +8,7 @@
  */
 import { userError } from '../errors.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
+import { VALUE_SOURCES, type ValueSource } from '../params/parse.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -16,8 +17,8 @@ export type ConfigValue = string | number | boolean | null | ConfigValue[];
 
 export interface ConfigEntry {
   value: ConfigValue;
-  /** Where the value came from, e.g. 'default', 'parameter' (Edge Impulse argument), 'info-file', 'cli'. */
-  source: string;
+  /** Where the value came from: 'default', 'cli' (a command-line argument: how Edge Impulse passes every Studio parameter) or 'train_input.json'. */
+  source: ValueSource;
 }
 
 export interface DataSummary {
@@ -145,9 +146,15 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportCheck {
   format: ExportFormat;
-  /** File name inside the out directory (absent for 'engine', the in-memory model). */
+  /** File name inside the out directory (absent for 'engine', the in-memory model, and for a file not written). */
   file?: string;
   bytes?: number;
+  /**
+   * Whether the file is in the out directory. False for a file that was made and verified but not
+   * written (model.onnx with export-format tflite, or every file of a run whose verification failed).
+   * Absent for 'engine' and in reports written before the field existed (there: written = file present).
+   */
+  written?: boolean;
   /** Validation accuracy of this format's predictions; null if it could not be run. */
   accuracy: number | null;
   /** Largest absolute difference of any class probability from the engine's, over the validation set. */
@@ -312,7 +319,7 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     const e = c.object(entry, `effective_config.${key}`);
     if (!('value' in e)) c.fail(`effective_config.${key}.value`, 'missing');
     c.configValue(e.value, `effective_config.${key}.value`);
-    c.string(e.source, `effective_config.${key}.source`);
+    c.oneOf(e.source, `effective_config.${key}.source`, VALUE_SOURCES);
   }
 
   const data = c.object(r.data, 'data');
@@ -412,6 +419,9 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     c.oneOf(e.format, `${p}.format`, EXPORT_FORMATS);
     if (e.file !== undefined) c.string(e.file, `${p}.file`);
     if (e.bytes !== undefined) c.count(e.bytes, `${p}.bytes`);
+    if (e.written !== undefined) {
+      if (c.boolean(e.written, `${p}.written`) && e.file === undefined) c.fail(`${p}.file`, 'missing: a written file needs its name');
+    }
     c.fraction(e.accuracy, `${p}.accuracy`);
     c.nullableNumber(e.max_prob_diff, `${p}.max_prob_diff`, { min: 0 });
     c.fraction(e.argmax_agreement, `${p}.argmax_agreement`);

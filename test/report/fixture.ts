@@ -72,11 +72,11 @@ export function makeFixtureReport(epochs = 40): Report {
     created: '2025-01-15T10:24:31.000Z',
     dendritic_version: '0.1.0',
     effective_config: {
-      epochs: { value: epochs, source: 'parameter' },
+      epochs: { value: epochs, source: 'cli' },
       'learning-rate': { value: 0.005, source: 'default' },
       'batch-size': { value: 32, source: 'default' },
       'dendrite-mode': { value: 'gd', source: 'default' },
-      'max-dendrites': { value: 3, source: 'parameter' },
+      'max-dendrites': { value: 3, source: 'cli' },
       'improvement-threshold': { value: [0.001, 0.0001], source: 'default' },
       'note</td><script>alert(1)</script>': { value: '<img src=x onerror=alert(1)>', source: 'cli' },
     },

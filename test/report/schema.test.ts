@@ -44,7 +44,7 @@ test('validateReport names the field and the expectation', () => {
   rejects((r) => (r.timing.stopped_by = 'bored'), 'timing.stopped_by', /'time_limit'/);
   rejects((r) => (r.created = 'yesterday'), 'created', /ISO 8601/);
   rejects((r) => (r.data.classes = []), 'data.classes', /at least one/);
-  rejects((r) => (r.effective_config.epochs = { value: 3 }), 'effective_config.epochs.source', /expected a string/);
+  rejects((r) => (r.effective_config.epochs = { value: 3 }), 'effective_config.epochs.source', /expected one of 'default', 'cli', 'train_input.json', got undefined/);
   rejects((r) => (r.model.layers[2].output_shape = [25, 'x']), 'model.layers[2].output_shape[1]', /finite number/);
   rejects((r) => (r.warnings = [1]), 'warnings[0]', /expected a string/);
   assert.throws(() => validateReport([1, 2]), /report.json: \(top level\): expected an object, got an array/);
