@@ -48,13 +48,31 @@ export interface ExportOutcome {
 const ONNXRUNTIME = 'onnxruntime-node';
 const TFLITE_INTERPRETER = 'TensorFlow Lite interpreter (node-tflite)';
 
-/** Names the tensor whose calibrated range clips most: the usual cause of an int8 accuracy drop. */
-function int8DropWarning(drop: number, limit: number, report: Int8Report): string {
+/**
+ * The int8 accuracy-drop warning, in points and in validation rows. Names the tensor whose calibrated
+ * range clips most (the usual cause of a real drop), unless the drop is too few rows to tell from chance.
+ */
+export function int8DropWarning(drop: number, limit: number, report: Int8Report): string {
+  // int8 is calibrated and measured on the same validation rows.
+  const n = report.calibrationSamples;
+  const rows = Math.round((drop * n) / 100);
+  const rowPoints = n > 0 ? 100 / n : Infinity;
+  // Float and int8 are judged on the same rows: with r more rows lost than gained, a one-sided sign test
+  // can tell a real drop from chance only when r >= 5 (0.5^5 = 3% < 5% < 0.5^4 = 6%).
+  const minTellingRows = 5;
+  const head = `${TFLITE_INT8_FILE}: int8 accuracy is ${drop.toFixed(2)} points (${rows} of ${n} validation rows) below float (allowed ${limit})`;
+  if (rows < minTellingRows) {
+    const coarse = rowPoints > limit ? `; one row is worth ${rowPoints.toFixed(2)} points, more than the allowed ${limit}` : '';
+    return (
+      `${head}; the validation set is too small to judge: a net loss of ${rows} row${rows === 1 ? '' : 's'} is within chance ` +
+      `(it takes ${minTellingRows} to tell a real drop from noise)${coarse}; judge quantization on a larger validation set`
+    );
+  }
   const worst = report.worstSaturation;
   const cause = worst
     ? `the range of '${worst.graphValue}' (TFLite tensor ${worst.tensor}) saturates on ${(100 * worst.clippedFraction).toFixed(2)}% of calibration values`
     : 'no tensor saturates, so the int8 grid is too coarse for some activations (try more training or a smaller learning rate at the end)';
-  return `${TFLITE_INT8_FILE}: int8 accuracy is ${drop.toFixed(2)} points below float (allowed ${limit}); likely cause: ${cause}`;
+  return `${head}; likely cause: ${cause}`;
 }
 
 export async function exportAndVerify(
