@@ -73,11 +73,17 @@ function makeBuffer(info: TensorInfo, count: number): Float32Array | Int8Array {
   throw new Error(`runTflite: tensor '${info.name}' has type ${info.type}; only float32 and int8 I/O are supported`);
 }
 
-/** q = clamp(round(x / scale) + zero_point, -128, 127), as TFLite's QUANTIZE does (std::round). */
+/**
+ * q = clamp(round(x / scale) + zero_point, -128, 127) exactly as the device computes it: Edge Impulse's
+ * SDK (pre_cast_quantize in classifier/ei_quantize.h) divides in float32, rounds half away from zero,
+ * adds the zero point and clamps. The quotient is rounded to float32 first (fround of the double
+ * quotient of two float32 values is the float32 quotient), so a row whose value lands near a half step
+ * quantizes as on the device.
+ */
 export function quantizeInto(x: ArrayLike<number>, out: Int8Array, info: { scale?: number; zeroPoint?: number }): void {
-  const scale = info.scale!;
+  const scale = Math.fround(info.scale!);
   const zp = info.zeroPoint!;
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(127, Math.max(-128, roundHalfAway(x[i]! / scale) + zp));
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(127, Math.max(-128, roundHalfAway(Math.fround(Math.fround(x[i]!) / scale)) + zp));
 }
 
 /** std::round: halves go away from zero (Math.round sends -2.5 to -2). */

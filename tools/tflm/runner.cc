@@ -6,6 +6,8 @@
 //   tflm-runner MODEL.tflite ROWS.f32 N OUT.f32   -> also runs N float32 rows, writes N x classes floats
 //   tflm-runner --record MODEL.tflite             -> the RecordingMicroAllocator's breakdown (debugging
 //                                                   the RAM model; its own records make the total larger)
+//   tflm-runner --quantize ROWS.f32 SCALE ZERO_POINT OUT.i8
+//                                                 -> the SDK's pre_cast_quantize on every float
 //   tflm-runner --trace MODEL.tflite              -> every persistent (tail) allocation in order, as
 //                                                   "size alignment", then the sizes of the allocator's
 //                                                   own objects and the head: what src/export/tflm-arena.ts
@@ -125,12 +127,29 @@ int Trace(const tflite::Model* model, const tflite::MicroOpResolver& resolver) {
 
 }  // namespace
 
+// The device's input quantization on its own, so the tests can compare ours value by value.
+int Quantize(char** argv) {
+  std::vector<uint8_t> bytes;
+  if (!ReadFile(argv[0], &bytes)) return Fail("cannot read", argv[0]);
+  float scale = std::strtof(argv[1], nullptr);
+  int32_t zero_point = static_cast<int32_t>(std::strtol(argv[2], nullptr, 10));
+  size_t n = bytes.size() / sizeof(float);
+  const float* values = reinterpret_cast<const float*>(bytes.data());
+  std::vector<int8_t> q(n);
+  for (size_t i = 0; i < n; i++) q[i] = static_cast<int8_t>(pre_cast_quantize(values[i], scale, zero_point, true));
+  FILE* out = std::fopen(argv[3], "wb");
+  if (!out || std::fwrite(q.data(), 1, n, out) != n) return Fail("cannot write", argv[3]);
+  std::fclose(out);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 6 && std::strcmp(argv[1], "--quantize") == 0) return Quantize(argv + 2);
   bool record = argc > 1 && std::strcmp(argv[1], "--record") == 0;
   bool trace = argc > 1 && std::strcmp(argv[1], "--trace") == 0;
   if (record || trace) { argv++; argc--; }
   if (argc != 2 && argc != 5) {
-    std::fprintf(stderr, "usage: tflm-runner [--record|--trace] MODEL.tflite [ROWS.f32 N OUT.f32]\n");
+    std::fprintf(stderr, "usage: tflm-runner [--record|--trace] MODEL.tflite [ROWS.f32 N OUT.f32] | --quantize ROWS.f32 SCALE ZERO_POINT OUT.i8\n");
     return 2;
   }
   std::vector<uint8_t> model_bytes;

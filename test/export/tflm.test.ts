@@ -1,0 +1,166 @@
+/**
+ * TensorFlow Lite Micro as Edge Impulse's SDK ships it (test/helpers/tflm.ts builds it) is the runtime a
+ * deployed model meets. Every exported TFLite file of every model family, plain and with dendrites
+ * (low-rank and full, every activation), float and int8, must
+ * - need exactly the arena our RAM model (src/export/tflm-arena.ts) says, on the 64-bit desktop build
+ *   and on a 32-bit build (4-byte pointers, as on a Cortex-M);
+ * - give on TFLM the class our own measurement (the TFLite interpreter the training run uses) gives,
+ *   on every row, with probabilities within one int8 output step (float: 1e-5);
+ * and our int8 input quantization must equal the SDK's pre_cast_quantize value by value.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/engine/rng.js';
+import type { Sequential } from '../../src/engine/model.js';
+import { addDendriteSet } from '../../src/dendrites/apply.js';
+import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
+import { GraphBuilder, type Graph } from '../../src/export/graph.js';
+import { exportTfliteFloat } from '../../src/export/tflite.js';
+import { exportTfliteInt8 } from '../../src/export/quantize.js';
+import { quantizeInto, runTflite } from '../../src/export/tflite-runtime.js';
+import { readTfliteIo } from '../../src/export/tflite-schema.js';
+import { tflmArena } from '../../src/export/tflm-arena.js';
+import { quantizeWithSdk, runTflm, tflmRunner, type TflmRunner } from '../helpers/tflm.js';
+
+const ROWS = 96;
+const runner64 = tflmRunner('64');
+const runner32 = tflmRunner('32');
+const skip64 = typeof runner64 === 'string' ? runner64 : false;
+const skip32 = typeof runner32 === 'string' ? runner32 : false;
+
+interface Case {
+  name: string;
+  float: Uint8Array;
+  int8: Uint8Array;
+  x: Float32Array;
+  features: number;
+  classes: number;
+}
+
+function randomize(model: Sequential, rng: Rng): void {
+  for (const p of model.params()) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.3;
+}
+
+/** Every family, with 0, 1 and 3 dendrite sets (full and rank-2 branches, sigmoid/tanh/relu). */
+function familyCases(): Case[] {
+  const rng = new Rng(33);
+  const families: BuildModelOptions[] = [
+    { kind: 'ei-kws', features: 650, classes: 6, width: 1, dropout: 0.25, seed: 1 },
+    { kind: 'dense', features: 33, classes: 3, width: 1, dropout: 0.1, seed: 2 },
+    { kind: 'conv2d', features: 12 * 12, inputShape: [12, 12, 1], classes: 4, width: 0.5, dropout: 0.25, seed: 3 },
+  ];
+  const cases: Case[] = [];
+  for (const options of families) {
+    for (const [sets, rank] of [[0, 0], [1, 2], [3, 0], [3, 2]] as const) {
+      const model = buildModel(options);
+      randomize(model, rng);
+      for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation: (['tanh', 'sigmoid', 'relu'] as const)[s]!, rank });
+      for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
+      const x = Float32Array.from({ length: ROWS * model.features }, () => rng.normal());
+      const graph = model.toGraph();
+      cases.push({
+        name: `${options.kind} ${sets} sets rank ${rank}`,
+        float: exportTfliteFloat(graph),
+        int8: exportTfliteInt8(graph, x, ROWS).bytes,
+        x,
+        features: model.features,
+        classes: model.classes,
+      });
+    }
+  }
+  return cases;
+}
+
+/** Operators no family uses today but the exporter can emit: average pooling and a per-channel affine. */
+function otherOpsCase(): Case {
+  const rng = new Rng(5);
+  const randn = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * s);
+  const g = new GraphBuilder();
+  const x = g.add('input', [], [1, 24], { op: 'input', features: 24 });
+  const r = g.add('r', [x], [1, 4, 6, 1], { op: 'reshape', shape: [4, 6, 1] });
+  const c = g.add('c', [r], [1, 4, 6, 5], { op: 'conv', dims: 2, kernel: randn(3 * 3 * 1 * 5, 0.5), kernelShape: [3, 3, 1, 5], bias: randn(5, 0.1), strides: [1, 1], padding: 'same' });
+  const a = g.add('a', [c], [1, 4, 6, 5], { op: 'channel_affine', scale: randn(5, 1), shift: randn(5, 0.2) });
+  const p = g.add('p', [a], [1, 2, 3, 5], { op: 'avgpool', dims: 2, pool: [2, 2], strides: [2, 2], padding: 'valid' });
+  const f = g.add('f', [p], [1, 30], { op: 'flatten' });
+  const d = g.add('d', [f], [1, 3], { op: 'dense', kernel: randn(90, 0.3), inFeatures: 30, outFeatures: 3, bias: randn(3, 0.1) });
+  const s = g.add('probs', [d], [1, 3], { op: 'softmax' });
+  const graph: Graph = { nodes: g.nodes, input: x, output: s, classes: 3 };
+  const xs = randn(ROWS * 24, 1);
+  return { name: 'avgpool + channel affine', float: exportTfliteFloat(graph), int8: exportTfliteInt8(graph, xs, ROWS).bytes, x: xs, features: 24, classes: 3 };
+}
+
+const cases = [...familyCases(), otherOpsCase()];
+
+function checkArena(runner: TflmRunner, pointerBytes: 4 | 8): void {
+  for (const c of cases) {
+    for (const [kind, bytes] of [['float', c.float], ['int8', c.int8]] as const) {
+      const measured = runTflm(runner, bytes).arenaUsedBytes;
+      const modelled = tflmArena(bytes, pointerBytes);
+      assert.equal(modelled.arenaBytes, measured, `${c.name} ${kind}: RAM model ${modelled.arenaBytes} B (plan ${modelled.plannedBytes} + records ${modelled.persistentBytes}), TFLM ${runner.build}-bit ${measured} B`);
+    }
+  }
+}
+
+test('RAM model equals TFLM arena_used_bytes, 64-bit desktop build, every family and export', { skip: skip64, timeout: 900_000 }, () => {
+  checkArena(runner64 as TflmRunner, 8);
+});
+
+test('RAM model equals TFLM arena_used_bytes, 32-bit build (pointer size of a Cortex-M), every family and export', { skip: skip32, timeout: 900_000 }, () => {
+  checkArena(runner32 as TflmRunner, 4);
+});
+
+function argmax(p: Float32Array, row: number, classes: number): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (p[row * classes + c]! > p[row * classes + best]!) best = c;
+  return best;
+}
+
+test('TFLM gives our measured class on every row, probabilities within one int8 step (float 1e-5)', { skip: skip64, timeout: 900_000 }, async () => {
+  for (const c of cases) {
+    for (const [kind, bytes] of [['float', c.float], ['int8', c.int8]] as const) {
+      const ours = await runTflite(bytes, c.x, ROWS, c.features);
+      const device = runTflm(runner64 as TflmRunner, bytes, { x: c.x, n: ROWS }).probs;
+      assert.equal(device.length, ROWS * c.classes);
+      const tolerance = kind === 'float' ? 1e-5 : readTfliteIo(bytes).outputs[0]!.scale! * (1 + 1e-6);
+      let maxDiff = 0;
+      for (let i = 0; i < device.length; i++) maxDiff = Math.max(maxDiff, Math.abs(device[i]! - ours[i]!));
+      assert.ok(maxDiff <= tolerance, `${c.name} ${kind}: max |TFLM - ours| = ${maxDiff} (allowed ${tolerance})`);
+      for (let r = 0; r < ROWS; r++) {
+        assert.equal(argmax(device, r, c.classes), argmax(ours, r, c.classes), `${c.name} ${kind}: row ${r} changes class on TFLM`);
+      }
+    }
+  }
+});
+
+test('int8 input quantization equals the SDK pre_cast_quantize, value by value (float32 division, halves away from zero)', { skip: skip64, timeout: 900_000 }, () => {
+  const rng = new Rng(9);
+  const scale = Math.fround(0.0371);
+  const zeroPoint = -7;
+  // Random values, exact half steps either side of zero, values that saturate, and values whose float32
+  // quotient lands on a half step while the double quotient does not (where a double division differs).
+  const values: number[] = Array.from({ length: 4000 }, () => rng.normal() * 3);
+  for (let k = -140; k <= 140; k++) values.push(Math.fround((k + 0.5) * scale));
+  values.push(1e6, -1e6, 0, -0);
+  const bits = new Float32Array(1);
+  const ints = new Int32Array(bits.buffer);
+  let nearHalf = 0;
+  for (let k = -130; k <= 130; k++) {
+    bits[0] = (k + 0.5) * scale;
+    const base = ints[0]!;
+    for (let u = -4; u <= 4; u++) {
+      ints[0] = base + u;
+      const v = bits[0]!;
+      const q = Math.fround(v / scale);
+      if (Math.abs(q - Math.trunc(q)) === 0.5 && v / scale !== q) {
+        values.push(v);
+        nearHalf++;
+      }
+    }
+  }
+  assert.ok(nearHalf > 0, 'found values whose float32 quotient rounds to a half step');
+  const x = Float32Array.from(values);
+  const ours = new Int8Array(x.length);
+  quantizeInto(x, ours, { scale, zeroPoint });
+  const sdk = quantizeWithSdk(runner64 as TflmRunner, x, scale, zeroPoint);
+  for (let i = 0; i < x.length; i++) assert.equal(ours[i], sdk[i], `value ${x[i]}: ours ${ours[i]}, SDK ${sdk[i]}`);
+});
