@@ -6,8 +6,11 @@
  * [1, L, C] lives as [1, 1, L, C] (a 1-D conv is an H = 1 2-D conv); reshapes produce that form directly,
  * so a conv1d -> pool -> conv1d chain needs no reshape in between.
  * Fusions: a channel_affine whose input is a conv/dense used only by it is folded into the weights
- * (batch-norm folding), and a relu that is the only consumer of a conv/dense (after folding) becomes its
- * fused_activation_function, as TFLite's converter does.
+ * (batch-norm folding), and a relu that is the only consumer of a conv/dense (after folding), of an
+ * add/mul or of an unfolded channel_affine becomes that operator's fused_activation_function
+ * (Conv2D/FullyConnected/Add/MulOptions), as TFLite's converter does: a dendritic layer's last ADD
+ * carries the network's following relu, and no RELU operator or tensor is left for it. The fused
+ * tensor carries the relu's graph value, so int8 calibration takes the relu's (non-negative) range.
  */
 import type { EvaluatedValue } from './graph-eval.js';
 import type { Graph, GraphNode, GraphOp } from './graph.js';
@@ -157,10 +160,14 @@ class Lowerer {
       case 'add':
       case 'mul': {
         if (node.inputs.length !== 2) throw new Error(`exportTflite: ${spec.op} '${node.name}' needs 2 inputs, got ${node.inputs.length}`);
-        const out = this.activation(node.name, physicalShape(node.shape), node.name, { kind: 'range' });
+        const inputs = [this.tensorIndex(node.inputs[0]), this.tensorIndex(node.inputs[1])];
+        const relu = this.takeRelu(node);
+        const last = relu ?? node;
+        const out = this.activation(last.name, physicalShape(last.shape), last.name, { kind: 'range' });
         const code = spec.op === 'add' ? BuiltinOperator.ADD : BuiltinOperator.MUL;
         const type = spec.op === 'add' ? BuiltinOptions.AddOptions : BuiltinOptions.MulOptions;
-        this.op(code, [this.tensorIndex(node.inputs[0]), this.tensorIndex(node.inputs[1])], out, { type, activation: ActivationFunctionType.NONE }, node);
+        this.op(code, inputs, out, { type, activation: relu ? ActivationFunctionType.RELU : ActivationFunctionType.NONE }, node);
+        this.aliasAbsorbed(node, last, out);
         return;
       }
       case 'channel_affine':
@@ -199,25 +206,34 @@ class Lowerer {
     let last = node;
     let scale: Float32Array | undefined;
     let shift: Float32Array | undefined;
-    const soleConsumer = (n: GraphNode): GraphNode | undefined => {
-      const list = this.consumers.get(n.name) ?? [];
-      return n.name !== this.graph.output && list.length === 1 ? list[0] : undefined;
-    };
-    const next = soleConsumer(last);
+    const next = this.soleConsumer(last);
     if (next && next.spec.op === 'channel_affine') {
       scale = next.spec.scale;
       shift = next.spec.shift;
       this.absorbed.add(next.name);
       last = next;
     }
-    const after = soleConsumer(last);
-    let relu = false;
-    if (after && after.spec.op === 'relu') {
-      relu = true;
-      this.absorbed.add(after.name);
-      last = after;
-    }
-    return { ...(scale ? { scale } : {}), ...(shift ? { shift } : {}), relu, last };
+    const relu = this.takeRelu(last);
+    if (relu) last = relu;
+    return { ...(scale ? { scale } : {}), ...(shift ? { shift } : {}), relu: relu !== undefined, last };
+  }
+
+  /** The only node that reads `n`'s value, unless that value is the graph output or has other readers. */
+  private soleConsumer(n: GraphNode): GraphNode | undefined {
+    const list = this.consumers.get(n.name) ?? [];
+    return n.name !== this.graph.output && list.length === 1 ? list[0] : undefined;
+  }
+
+  /**
+   * The relu that is the sole consumer of `n`, marked absorbed: the operator producing `n` takes it as
+   * its fused_activation_function and writes the relu's value (TFLite and TFLM clamp float and int8
+   * outputs of CONV_2D, FULLY_CONNECTED, ADD and MUL to the activation's range).
+   */
+  private takeRelu(n: GraphNode): GraphNode | undefined {
+    const next = this.soleConsumer(n);
+    if (!next || next.spec.op !== 'relu') return undefined;
+    this.absorbed.add(next.name);
+    return next;
   }
 
   private emitConv(node: GraphNode, spec: Extract<GraphOp, { op: 'conv' }>): void {
@@ -341,9 +357,14 @@ class Lowerer {
     const shape = physicalShape(node.shape);
     const scale = this.push({ kind: 'constant', name: `${node.name}/scale`, shape: [channels], data: spec.scale });
     const mulOptions: OptionsSpec = { type: BuiltinOptions.MulOptions, activation: ActivationFunctionType.NONE };
+    // A following relu fuses into the last operator (MUL, or the ADD of the shift).
+    const relu = this.takeRelu(node);
+    const last = relu ?? node;
+    const fused = relu ? ActivationFunctionType.RELU : ActivationFunctionType.NONE;
     if (!spec.shift) {
-      const out = this.activation(node.name, shape, node.name, { kind: 'range' });
-      this.op(BuiltinOperator.MUL, [input, scale], out, mulOptions, node);
+      const out = this.activation(last.name, shape, last.name, { kind: 'range' });
+      this.op(BuiltinOperator.MUL, [input, scale], out, { type: BuiltinOptions.MulOptions, activation: fused }, node);
+      this.aliasAbsorbed(node, last, out);
       return;
     }
     const scaleValues = spec.scale;
@@ -361,8 +382,9 @@ class Lowerer {
     });
     this.op(BuiltinOperator.MUL, [input, scale], scaled, mulOptions, node);
     const shift = this.push({ kind: 'constant', name: `${node.name}/shift`, shape: [channels], data: spec.shift });
-    const out = this.activation(node.name, shape, node.name, { kind: 'range' });
-    this.op(BuiltinOperator.ADD, [scaled, shift], out, { type: BuiltinOptions.AddOptions, activation: ActivationFunctionType.NONE }, node);
+    const out = this.activation(last.name, shape, last.name, { kind: 'range' });
+    this.op(BuiltinOperator.ADD, [scaled, shift], out, { type: BuiltinOptions.AddOptions, activation: fused }, node);
+    this.aliasAbsorbed(node, last, out);
   }
 
   private activation(name: string, shape: number[], graphValue: string, quant: QuantRule): number {
