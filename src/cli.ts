@@ -18,7 +18,7 @@ Commands:
   predict     run an exported model (.onnx / .tflite) on X.npy, a WAV file or a folder of WAV files
   experiment  baseline vs dendritic training at several widths and seeds
               (--data-directory DIR [--holdout-directory DIR] [--widths 0.5,1] [--plain-widths 1.25,2]
-               [--seeds N] [--modes gd,correlation,frozen] [--jobs N] [parameters])
+               [--seeds N] [--modes gd,correlation,frozen,restarts] [--jobs N] [parameters])
   report      re-render report.html from OUT_DIR/report.json
 
 'dendritic train --help' lists every training parameter.

@@ -1,7 +1,7 @@
 /**
  * Accuracy of the engine against the PyTorch reference network on the same data directory, the same
  * epochs and the same seeds: Edge Impulse's KWS network, Adam 0.005, batch 32, no learning-rate schedule,
- * no dendrites, best-validation epoch kept (what torch_kws_ref.py reports as best_val_acc).
+ * no dendrites and no restarts, best-validation epoch kept (what torch_kws_ref.py reports as best_val_acc).
  * One JSON line per seed and a summary line.
  * Usage: node dist/bench/accuracy.js DATA_DIR [epochs=100] [seeds=3] [width=1]
  */
@@ -33,7 +33,7 @@ function engineBestValAcc(dataDir: string, epochs: number, width: number, seed: 
   try {
     const info = join(dataDir, 'train_input.json');
     const args = [CLI, 'train', '--data-directory', dataDir, '--out-directory', out, '--epochs', String(epochs), '--width', String(width), '--seed', String(seed),
-      '--dendrites', '0', '--lr-schedule', 'none', '--export-format', 'onnx', '--quiet', ...(existsSync(info) ? ['--info-file', info] : [])];
+      '--dendrites', '0', '--restarts', '0', '--lr-schedule', 'none', '--export-format', 'onnx', '--quiet', ...(existsSync(info) ? ['--info-file', info] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`dendritic train failed (${r.status}): ${r.stderr}`);
     return (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { validation: { accuracy: number } }).validation.accuracy;

@@ -31,6 +31,8 @@ export interface RunComponents {
   int8DropLimit: number | null;
   augmentation: { noise: string; specAugment: string } | null;
   modelWidth: number;
+  /** The payoff check's settings when dendrites are on (null when they are off). */
+  payoffCheck: { enabled: boolean; restarts: boolean } | null;
 }
 
 export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, AppliedValue>> {
@@ -51,7 +53,10 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     maxTrainingSeconds: { value: c.budget.maxSeconds, consumer: 'train/budget' },
     exportFormat: { value: c.exportFiles, consumer: 'export/pipeline (files written)' },
     maxInt8Drop: { value: c.int8DropLimit, consumer: 'export/pipeline (int8 accuracy check)' },
-    dendrites: { value: c.cycle !== undefined, consumer: 'train/setup (dendrite cycle built)' },
+    dendrites: { value: c.cycle !== undefined && !c.cycle.restartsOnly, consumer: 'train/setup (dendrite cycle built)' },
+    restarts: c.payoffCheck
+      ? { value: c.payoffCheck.restarts, consumer: "commands/payoff (the plain network's schedule)" }
+      : { value: c.cycle?.restartsOnly ?? false, consumer: 'train/loop (restarts-only cycle)' },
     dataDirectory: { value: c.dataDirectory, consumer: 'data/ei-directory' },
     outDirectory: { value: c.outDirectory, consumer: 'commands/train (artifacts)' },
     infoFile: { value: c.infoFile ?? null, consumer: 'data/train-input' },
@@ -61,10 +66,9 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
   };
   if (c.cycle) {
     const k = c.cycle.controller.config;
-    const d = c.cycle.c;
     const from = 'dendrites/controller';
+    // A restarts-only cycle uses the controller's schedule knobs and nothing of the sets.
     Object.assign(out, {
-      dendriteTraining: { value: d.training, consumer: 'dendrites/cycle' },
       switchMode: { value: k.switchMode, consumer: from },
       switchScore: { value: k.switchScore, consumer: from },
       nEpochsToSwitch: { value: k.nEpochsToSwitch, consumer: from },
@@ -77,8 +81,16 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       maxDendriteTries: { value: k.maxDendriteTries, consumer: from },
       maxDendrites: { value: k.maxDendrites, consumer: from },
       retainAllDendrites: { value: k.retainAllDendrites, consumer: from },
-      findBestLr: { value: k.findBestLr, consumer: from },
       dontGiveUpUnlessLrLowered: { value: k.dontGiveUpUnlessLrLowered, consumer: from },
+    } satisfies Partial<Record<ConfigKey, AppliedValue>>);
+  }
+  if (c.cycle && !c.cycle.restartsOnly) {
+    const k = c.cycle.controller.config;
+    const d = c.cycle.c;
+    const from = 'dendrites/controller';
+    Object.assign(out, {
+      dendriteTraining: { value: d.training, consumer: 'dendrites/cycle' },
+      findBestLr: { value: k.findBestLr, consumer: from },
       dendriteActivation: { value: d.activation, consumer: 'dendrites/dendritic-layer' },
       candidateWeightInit: { value: d.initScale, consumer: 'dendrites/dendritic-layer (branch init)' },
       dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
@@ -91,5 +103,6 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
     } satisfies Partial<Record<ConfigKey, AppliedValue>>);
   }
+  if (c.payoffCheck) out.dendritePayoffCheck = { value: c.payoffCheck.enabled, consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)' };
   return out;
 }

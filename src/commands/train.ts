@@ -14,17 +14,19 @@ import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
 import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
-import { trainLoop, type LoopResult, type LoopState } from '../train/loop.js';
+import { trainLoop, type LoopResult, type LoopState, type TrainingObserver } from '../train/loop.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
-import { dendritesActive, loopOptions } from '../train/setup.js';
+import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js';
 import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { startModuleWorker } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
-import { chooseProgressMode, createProgressLogger, type ProgressLogger, type TextSink } from '../report/progress.js';
-import type { DeploymentCost } from '../report/schema.js';
+import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
+import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
+import type { PayoffCandidate, PayoffOutcome } from './payoff.js';
+import type { DeviceCost } from '../export/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
 
@@ -139,15 +141,15 @@ export async function trainInThisThread(
   writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
 
-  const model = buildModel({
+  const build = {
     kind: config.model,
     features: data.features,
     inputShape: data.inputShape,
     classes: data.classes.length,
-    width: config.width,
     dropout: config.dropout,
     seed: config.seed,
-  });
+  };
+  const model = buildModel({ ...build, width: config.width });
   const family = config.model === 'auto' ? autoKind({ features: data.features, inputShape: data.inputShape }) : config.model;
   log.info(`model: ${family} width ${config.width}, ${model.parameterCount()} parameters, ${model.macs()} MACs per inference`);
 
@@ -164,6 +166,7 @@ export async function trainInThisThread(
   const options = loopOptions(config, data.features);
 
   let loop: LoopResult;
+  let payoff: PayoffOutcome | undefined;
   try {
     loop = trainLoop(model, train, val, {
       ...options,
@@ -172,20 +175,35 @@ export async function trainInThisThread(
       resumeFrom,
       onCheckpoint: (state) => saveCheckpoint(checkpointPath, { fingerprint, state }),
     });
+    const sets = dendriteSetCount(model);
+    if (dendritesActive(config) && config.dendritePayoffCheck && sets > 0) {
+      const { runPayoffCheck } = await import('./payoff.js');
+      payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: payoffObserver(log), info: (line) => log.info(line) });
+    }
   } finally {
     budget.dispose();
   }
   const trainingSeconds = (performance.now() - started) / 1000;
+  // What ships: the dendritic model, or the plain network the payoff check found better at no more device cost.
+  const plainShipped = payoff?.shipped === 'plain' ? payoff.plain : null;
+  const shipped = plainShipped?.model ?? model;
+  const shippedLoop = plainShipped?.loop ?? loop;
+  const shippedWidth = plainShipped?.config.width ?? config.width;
+  if (payoff) log.info(payoffLine(payoff));
 
-  const engineProbs = model.predictProbs(val.x, val.n);
+  const engineProbs = shipped.predictProbs(val.x, val.n);
   const validation = validationResult(engineProbs, val.y, data.classes);
   // Loaded here, not at the top: the runtimes take a while to load, and a run that fails on its input
   // (or the main thread, which only relays signals) never needs them.
   const { exportAndVerify } = await import('../export/pipeline.js');
   const { writeReport } = await import('../report/write.js');
-  const outcome = await exportAndVerify(model.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
+  const outcome = await exportAndVerify(shipped.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
   const warnings = [...outcome.warnings];
   if (unknownWarning) warnings.push(unknownWarning);
+  if (payoff?.warning) {
+    log.warn(payoff.warning);
+    warnings.push(payoff.warning);
+  }
   for (const w of outcome.warnings) log.warn(w);
   const written = outcome.failures.length === 0 ? outcome.results.filter((r) => r.write) : [];
   const writtenFiles = new Set(written.map((r) => r.file));
@@ -207,6 +225,7 @@ export async function trainInThisThread(
     int8DropLimit: outcome.int8DropLimit,
     augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
+    payoffCheck: dendritesActive(config) ? { enabled: config.dendritePayoffCheck, restarts: restartsActive({ ...config, dendrites: false }) } : null,
   });
   for (const [param, entry] of Object.entries(effective)) {
     const key = keyOfParam(param);
@@ -227,14 +246,20 @@ export async function trainInThisThread(
         ? { audio_features: parseAudioFeatureSettings(data.info.dendriticFeatures, `${config.infoFile}: dendriticFeatures`) }
         : {}),
     },
-    model: modelSummary(model, family, config.width),
-    dendrites: { enabled: dendritesActive(config), mode: config.dendriteTraining, added: dendriteSetCount(model) },
-    loop,
+    model: modelSummary(shipped, family, shippedWidth),
+    dendrites: {
+      enabled: dendritesActive(config),
+      mode: config.dendriteTraining,
+      added: dendriteSetCount(shipped),
+      ...(payoff ? { payoff: payoffSummary(payoff, loop) } : {}),
+    },
+    loop: shippedLoop,
+    ...(plainShipped ? { dendriteLoop: loop } : {}),
     validation,
     exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
-    deployment: deploymentCosts(model, outcome.results),
+    deployment: deploymentCosts(shipped, outcome.results),
     warnings: [...warnings, ...outcome.failures],
-    timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: loop.stoppedBy },
+    timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: shippedLoop.stoppedBy },
   });
   const reportFiles = writeReport(outDir, report);
   // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
@@ -243,18 +268,76 @@ export async function trainInThisThread(
   if (outcome.failures.length > 0) {
     for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
     log.warn('no model file was written: the exported model does not match the trained one');
-    return { exitCode: 1, outDir, loop };
+    return { exitCode: 1, outDir, loop: shippedLoop };
   }
   log.result({
     accuracy: validation.accuracy,
-    best_epoch: loop.best.epoch,
-    parameters: model.parameterCount(),
-    dendrite_sets: dendriteSetCount(model),
+    best_epoch: shippedLoop.best.epoch,
+    parameters: shipped.parameterCount(),
+    dendrite_sets: dendriteSetCount(shipped),
     seconds: (performance.now() - started) / 1000,
-    stopped_by: loop.stoppedBy,
+    stopped_by: shippedLoop.stoppedBy,
     report: reportFiles.html,
   });
-  return { exitCode: budget.signal ? signalExitCode(budget.signal) : 0, outDir, loop };
+  return { exitCode: budget.signal ? signalExitCode(budget.signal) : 0, outDir, loop: shippedLoop };
+}
+
+/**
+ * The payoff check's plain run in the log: its epochs and events as prefixed info lines (json: info
+ * objects, so scripts do not mistake them for the shipped run's epochs), the live bar on a terminal.
+ */
+function payoffObserver(log: ProgressLogger): TrainingObserver {
+  let total = 0;
+  return {
+    epochStart: (epoch, totalEpochs, batches) => {
+      total = totalEpochs;
+      if (log.mode === 'tty') log.epochStart(epoch, totalEpochs, batches);
+    },
+    batchDone: (done, samples) => {
+      if (log.mode === 'tty') log.batchDone(done, samples);
+    },
+    epochEnd: (record) => log.info(`payoff check (plain): ${formatEpochLine(record, total)}`),
+    event: (e) => log.info(`payoff check (plain): ${formatEventLine(e)}`),
+  };
+}
+
+/** One progress line: which network ships and why. */
+function payoffLine(p: PayoffOutcome): string {
+  const head = p.shipped === 'plain' ? `shipping the plain width-${p.plain!.config.width} network` : 'shipping the dendritic model';
+  return `payoff check: ${head}: ${p.reason}`;
+}
+
+function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePayoff {
+  const candidate = (c: PayoffCandidate) => ({
+    width: c.width,
+    val_acc: c.valAcc,
+    ram_bytes: c.price.ramBytes,
+    flash_bytes: c.price.flashBytes,
+    model_bytes: c.price.modelBytes,
+    operators: c.price.operators,
+    latency_ms: Math.round(c.price.latencyMs * 100) / 100,
+    parameters: c.parameters,
+  });
+  const plain = p.plain;
+  return {
+    checked: p.checked,
+    shipped: p.shipped,
+    dendritic: {
+      ...candidate(p.dendritic),
+      sets: p.dendritic.sets,
+      ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
+    },
+    plain: plain
+      ? {
+          ...candidate(plain.candidate),
+          best_epoch: plain.loop.best.epoch,
+          epochs_run: plain.loop.epochsRun,
+          stopped_by: plain.loop.stoppedBy,
+          events: plain.loop.events.map((e) => ({ epoch: e.epoch, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),
+        }
+      : null,
+    reason: p.reason,
+  };
 }
 
 function keyOfParam(param: string): ConfigKey | undefined {
@@ -300,14 +383,33 @@ function modelSummary(model: Sequential, family: string, width: number) {
   };
 }
 
-function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array; arenaBytes: number }[]): DeploymentCost[] {
-  return results.map((r) => ({
-    variant: r.format,
-    parameters: model.parameterCount(),
-    macs: model.macs(),
-    flash_bytes: r.bytes.length,
-    ram_bytes: r.arenaBytes,
-  }));
+function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array; arenaBytes: number; device?: DeviceCost }[]): DeploymentCost[] {
+  return results.map((r) => {
+    const base = { variant: r.format, parameters: model.parameterCount(), macs: model.macs() };
+    const d = r.device;
+    if (!d) {
+      return { ...base, flash_bytes: r.bytes.length, ram_bytes: r.arenaBytes, runtime: 'onnxruntime', model_bytes: r.bytes.length,
+        ram_bytes_64bit: null, ram_planned_bytes: null, ram_persistent_bytes: null, code_bytes: null, latency_ms: null,
+        ram_checked_against: 'estimate: peak of the activations alive at once (ONNX is not a microcontroller format)' };
+    }
+    return {
+      ...base,
+      flash_bytes: d.flashBytes,
+      ram_bytes: d.ramBytes,
+      runtime: 'tflm',
+      ram_bytes_64bit: d.ramBytes64,
+      ram_planned_bytes: d.ramPlannedBytes,
+      ram_persistent_bytes: d.ramPersistentBytes,
+      ram_checked_against: d.ramCheckedAgainst,
+      operators: d.operators,
+      tensors: d.tensors,
+      model_bytes: d.modelBytes,
+      code_bytes: d.codeBytes,
+      flash_method: d.flashMethod,
+      latency_ms: Math.round(d.latencyMs * 100) / 100,
+      latency_reference: d.latencyReference,
+    };
+  });
 }
 
 /** The fidelity table, then which files the out directory got: a verified file that was not written is marked, never counted. */

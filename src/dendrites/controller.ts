@@ -93,6 +93,8 @@ export interface ControllerDecision {
   event?: CycleEventRecord;
   /** find-best-lr: distinct learning rates of the last neuron cycle, highest first (see docs/dendrites.md). */
   lrCandidates?: number[];
+  /** With 'complete': the cap was reached, or the last set(s) did not raise the best score. */
+  completeReason?: 'max-dendrites' | 'no-improvement';
 }
 
 /** Running-mean score and loss compared as one key: score first, loss breaks exact ties. */
@@ -287,10 +289,10 @@ export class DendriteController {
         s.sets = best.sets + 1;
         s.setsAddedTotal++;
       } else {
-        decision = this.complete(epoch, `set ${s.sets} did not raise the best score after ${s.tries} retries`);
+        decision = this.complete(epoch, `set ${s.sets} did not raise the best score after ${s.tries} retries`, 'no-improvement');
       }
     } else if (s.sets >= c.maxDendrites) {
-      decision = this.complete(epoch, `reached max-dendrites (${c.maxDendrites})`);
+      decision = this.complete(epoch, `reached max-dendrites (${c.maxDendrites})`, 'max-dendrites');
     } else {
       s.tries = 0;
       // With retain-all the current weights carry every set, so the current cycle's best is what we build on.
@@ -311,7 +313,7 @@ export class DendriteController {
     return decision;
   }
 
-  private complete(epoch: number, why: string): ControllerDecision {
+  private complete(epoch: number, why: string, reason: 'max-dendrites' | 'no-improvement'): ControllerDecision {
     const best = this.s.best!;
     this.s.complete = true;
     this.s.sets = best.sets;
@@ -319,6 +321,7 @@ export class DendriteController {
       action: 'complete',
       restoreBest: true,
       bestSets: best.sets,
+      completeReason: reason,
       event: { epoch, type: 'training_complete', detail: `${why}; best score ${fmt(best.score)} with ${best.sets} set(s) at epoch ${best.epoch}` },
     };
   }

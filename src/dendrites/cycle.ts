@@ -32,6 +32,12 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   pruneDendrites?: boolean;
   /** z of the one-sided McNemar test a set must pass on validation to stay (0: any net gain). */
   pruneSignificance?: number;
+  /**
+   * The schedule without sets (`restarts` with dendrites off): the controller decides when to switch and
+   * when to stop, the loop restores the best weights at a switch and continues at their rate, and no set
+   * is ever added (addSet refuses).
+   */
+  restartsOnly?: boolean;
 }
 
 interface CycleModel {
@@ -58,11 +64,15 @@ export class DendriteCycle {
 
   /** retain-all-dendrites asks for every set to stay, so it switches pruning off. */
   get pruneDendrites(): boolean {
-    return (this.c.pruneDendrites ?? false) && !this.controller.config.retainAllDendrites;
+    return (this.c.pruneDendrites ?? false) && !this.controller.config.retainAllDendrites && !this.restartsOnly;
   }
 
   get pruneSignificance(): number {
     return this.c.pruneSignificance ?? 0;
+  }
+
+  get restartsOnly(): boolean {
+    return this.c.restartsOnly ?? false;
   }
 
   get newDendriteRate(): number {
@@ -80,6 +90,7 @@ export class DendriteCycle {
 
   /** Adds one set with fresh random branches (also used to rebuild the architecture of a snapshot). */
   addSet(model: CycleModel, rng: Rng): void {
+    if (this.restartsOnly) throw new Error('DendriteCycle.addSet: a restarts-only cycle adds no sets');
     addDendriteSet(model, { layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation, rank: this.c.rank ?? 0 });
   }
 

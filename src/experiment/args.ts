@@ -11,9 +11,11 @@ import type { Config } from '../params/schema.js';
  * gd / correlation: dendritic training as configured. frozen: a control, the gd cycle with every added
  * set frozen at v = 0, so the network never uses it: what is left is the cycle's schedule (restore best,
  * learning-rate restarts, longer training), which tells how much of a gain the dendrites themselves made.
+ * restarts: the plain network with `restarts` (dendrites off): the cycle's schedule without any set, as
+ * `train` runs a dendrites-off model and the payoff check's plain network.
  */
-export type DendriteMode = Config['dendriteTraining'] | 'frozen';
-const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen'];
+export type DendriteMode = Config['dendriteTraining'] | 'frozen' | 'restarts';
+const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen', 'restarts'];
 
 export interface ExperimentArgs {
   /** The shared training configuration (width and seed are overridden per run). */

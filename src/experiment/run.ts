@@ -9,7 +9,10 @@ import { buildModel } from '../models/select.js';
 import { evaluate, trainLoop } from '../train/loop.js';
 import type { LabelledSet } from '../train/batches.js';
 import { loopOptions } from '../train/setup.js';
-import { countParameters, dendriteSetCount, dendriticLayers } from '../dendrites/apply.js';
+import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
+import { exportTfliteInt8 } from '../export/quantize.js';
+import { tfliteDeviceCost } from '../export/device-cost.js';
+import type { Sequential } from '../engine/model.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -37,11 +40,31 @@ export interface RunResult {
   seconds: number;
   /** The configuration the run trained with (for the record and the fairness test). */
   config: Config;
+  /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/device-cost.ts). */
+  device: RunDeviceCost;
+}
+
+export interface RunDeviceCost {
+  ramBytes: number;
+  flashBytes: number;
+  modelBytes: number;
+  operators: number;
+}
+
+/**
+ * Prices the network as the block would ship it: the int8 TFLite file (calibrated on validation, as the
+ * train command does) under TFLM. A frozen control ships without its zero sets, so they are removed first.
+ */
+function deployedCost(model: Sequential, validation: LabelledSet, stripSets: boolean): RunDeviceCost {
+  if (stripSets) while (dendriteSetCount(model) > 0) removeLastDendriteSet(model);
+  const d = tfliteDeviceCost(exportTfliteInt8(model.toGraph(), validation.x, validation.n).bytes);
+  return { ramBytes: d.ramBytes, flashBytes: d.flashBytes, modelBytes: d.modelBytes, operators: d.operators };
 }
 
 /** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
 export function runConfig(base: Config, variant: Variant, width: number, seed: number): Config {
   if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
+  if (variant === 'restarts') return { ...base, width, seed, dendrites: false, restarts: true };
   return { ...base, width, seed, dendrites: true, dendriteTraining: variant === 'frozen' ? 'gd' : variant };
 }
 
@@ -83,6 +106,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     epochsRun: loop.epochsRun,
     seconds: (performance.now() - started) / 1000,
     config,
+    device: deployedCost(model, data.validation, variant === 'frozen'),
   };
 }
 

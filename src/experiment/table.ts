@@ -4,7 +4,10 @@
  * "plain at <= params" is the best baseline of any width whose deployed parameter count does not exceed
  * the dendritic mean, "plain at >= params" the narrowest one at or above it, and "front" the plain
  * accuracy interpolated between those two at the dendritic parameter count (linear in log parameters):
- * the accuracy-versus-parameters front that dendrites have to beat.
+ * the accuracy-versus-parameters front. Parameters do not decide what fits a microcontroller: every
+ * row is also priced by its deployed int8 model under TFLM (RAM = arena on a Cortex-M, flash = file +
+ * code), and "best plain at ≤ RAM and ≤ flash" is the most accurate plain width the same device budget
+ * buys, the comparison the dendrites checkbox must not lose.
  */
 import type { RunResult, Variant } from './run.js';
 import type { DendriteMode } from './args.js';
@@ -42,12 +45,25 @@ export interface ExperimentRow {
   gainOverFront: number | null;
   baselineSeconds: number;
   dendriticSeconds: number;
+  /** Mean TFLM arena (Cortex-M) and flash (file + code) of the dendritic int8 models. */
+  dendriticRamBytes: number;
+  dendriticFlashBytes: number;
+  /**
+   * The most accurate plain width whose int8 model needs no more RAM and no more flash than the dendritic
+   * mean (null when none is that small): what the same device budget buys by widening.
+   */
+  plainWithinDeviceCost: PlainPoint | null;
+  /** Dendritic mean accuracy minus plainWithinDeviceCost's (negative = widening wins on the device). */
+  gainOverDeviceFront: number | null;
 }
 
 export interface PlainPoint {
   width: number;
   parameters: number;
   accuracy: Stat;
+  /** Mean TFLM arena and flash of the width's int8 models. */
+  ramBytes: number;
+  flashBytes: number;
 }
 
 export function stat(values: readonly number[]): Stat {
@@ -83,6 +99,10 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
       const above = plain.find((p) => p.parameters >= dParams.mean) ?? null;
       const front = interpolateFront(widest, above, dParams.mean);
       const bErr = 1 - bAcc.mean;
+      const ram = mean(dendritic.map((r) => r.device.ramBytes));
+      const flash = mean(dendritic.map((r) => r.device.flashBytes));
+      const affordable = plain.filter((p) => p.ramBytes <= ram && p.flashBytes <= flash);
+      const bestAffordable = affordable.reduce<PlainPoint | null>((b, p) => (b === null || p.accuracy.mean > b.accuracy.mean ? p : b), null);
       rows.push({
         width,
         mode,
@@ -100,6 +120,10 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         gainOverFront: front === null ? null : dAcc.mean - front,
         baselineSeconds: baseline.reduce((a, r) => a + r.seconds, 0),
         dendriticSeconds: dendritic.reduce((a, r) => a + r.seconds, 0),
+        dendriticRamBytes: ram,
+        dendriticFlashBytes: flash,
+        plainWithinDeviceCost: bestAffordable,
+        gainOverDeviceFront: bestAffordable === null ? null : dAcc.mean - bestAffordable.accuracy.mean,
       });
     }
   }
@@ -112,10 +136,18 @@ export function plainFront(runs: readonly RunResult[]): PlainPoint[] {
   return widths
     .map((width) => {
       const rs = runs.filter((r) => r.variant === 'baseline' && r.width === width);
-      return { width, parameters: rs[0]!.parameters, accuracy: stat(rs.map((r) => r.holdoutAccuracy)) };
+      return {
+        width,
+        parameters: rs[0]!.parameters,
+        accuracy: stat(rs.map((r) => r.holdoutAccuracy)),
+        ramBytes: mean(rs.map((r) => r.device.ramBytes)),
+        flashBytes: mean(rs.map((r) => r.device.flashBytes)),
+      };
     })
     .sort((a, b) => a.parameters - b.parameters);
 }
+
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 function interpolateFront(lo: PlainPoint | null, hi: PlainPoint | null, parameters: number): number | null {
   if (lo === null || hi === null) return null;
@@ -131,7 +163,8 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
   const header = [
     'width', 'mode', 'params plain', 'params dendritic', 'plain acc % (mean ± std)', 'dendritic acc % (mean ± std)',
     'sets kept (per seed)', 'rel. error reduction', 'paired gain (pts)', 'plain at ≤ params', 'plain at ≥ params',
-    'front at equal params % (interp.)', 'vs front (pts)', 'wall s (plain / dendritic)',
+    'front at equal params % (interp.)', 'vs front (pts)', 'RAM / flash dendritic', 'best plain at ≤ RAM and ≤ flash',
+    'vs plain at ≤ device cost (pts)', 'wall s (plain / dendritic)',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const point = (p: PlainPoint | null): string => (p ? `w${p.width} (${count(p.parameters)}): ${pct(p.accuracy)}` : '-');
@@ -153,15 +186,19 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
       point(r.plainAtOrAboveParameters),
       r.frontAccuracy === null ? '-' : (100 * r.frontAccuracy).toFixed(1),
       r.gainOverFront === null ? '-' : signed(100 * r.gainOverFront),
+      `${kb(r.dendriticRamBytes)} / ${kb(r.dendriticFlashBytes)}`,
+      r.plainWithinDeviceCost ? `w${r.plainWithinDeviceCost.width} (${kb(r.plainWithinDeviceCost.ramBytes)} / ${kb(r.plainWithinDeviceCost.flashBytes)}): ${pct(r.plainWithinDeviceCost.accuracy)}` : '-',
+      r.gainOverDeviceFront === null ? '-' : signed(100 * r.gainOverDeviceFront),
       `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
     ].join(' | ')} |`);
   }
   let out = lines.join('\n') + '\n';
   if (front.length > 0) {
-    out += '\nPlain front (baseline runs, every width):\n\n| width | params | acc % (mean ± std) | seeds |\n|---|---|---|---|\n';
-    for (const p of front) out += `| ${p.width} | ${count(p.parameters)} | ${pct(p.accuracy)} | ${p.accuracy.n} |\n`;
+    out += '\nPlain front (baseline runs, every width; RAM = TFLM arena on a Cortex-M, flash = int8 file + TFLM code):\n\n| width | params | RAM | flash | acc % (mean ± std) | seeds |\n|---|---|---|---|---|---|\n';
+    for (const p of front) out += `| ${p.width} | ${count(p.parameters)} | ${kb(p.ramBytes)} | ${kb(p.flashBytes)} | ${pct(p.accuracy)} | ${p.accuracy.n} |\n`;
   }
   return out;
 }
 
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;

@@ -4,7 +4,8 @@
  * the caller writes them atomically only after the run has passed its checks.
  */
 import type { Graph } from './graph.js';
-import { graphArenaBytes, tfliteArenaBytes } from './arena.js';
+import { graphArenaBytes } from './arena.js';
+import { tfliteDeviceCost, type DeviceCost } from './device-cost.js';
 import { exportOnnx } from './onnx.js';
 import { runOnnx } from './onnx-runtime.js';
 import { compareProbabilities, FLOAT_MAX_PROB_DIFF, type ProbabilityComparison } from './compare.js';
@@ -31,8 +32,10 @@ export interface ExportResult {
   write: boolean;
   comparison: ProbabilityComparison;
   verifiedWith: string;
-  /** Estimated peak activation RAM (tensor arena) of this file on the device, bytes. */
+  /** RAM of this file: TFLite, TFLM's arena on a Cortex-M (exact); ONNX, a peak-activation estimate. */
   arenaBytes: number;
+  /** What the file costs on the microcontroller (TFLite files only). */
+  device?: DeviceCost;
 }
 
 export interface ExportOutcome {
@@ -99,7 +102,8 @@ export async function exportAndVerify(
     const floatBytes = exportTfliteFloat(graph);
     const floatProbs = await runTflite(floatBytes, val.x, val.n, val.features);
     const tfl = compareProbabilities(engineProbs, floatProbs, val.n, classes, val.y);
-    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER, arenaBytes: tfliteArenaBytes(floatBytes) });
+    const floatDevice = tfliteDeviceCost(floatBytes);
+    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER, arenaBytes: floatDevice.ramBytes, device: floatDevice });
     checkFloat(TFLITE_FLOAT_FILE, tfl, failures);
 
     // Edge Impulse calibrated with the validation set; so do we, and we measure on it as well.
@@ -107,7 +111,8 @@ export async function exportAndVerify(
     int8Report = int8.report;
     const int8Probs = await runTflite(int8.bytes, val.x, val.n, val.features);
     const q = compareProbabilities(engineProbs, int8Probs, val.n, classes, val.y);
-    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER, arenaBytes: tfliteArenaBytes(int8.bytes) });
+    const int8Device = tfliteDeviceCost(int8.bytes);
+    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER, arenaBytes: int8Device.ramBytes, device: int8Device });
     int8DropLimit = maxInt8DropPoints;
     const drop = 100 * ((q.accuracyReference ?? 0) - (q.accuracyCandidate ?? 0));
     if (drop > maxInt8DropPoints) warnings.push(int8DropWarning(drop, maxInt8DropPoints, int8Report));

@@ -1,8 +1,9 @@
 /**
  * The RAM a .tflite file needs under TensorFlow Lite Micro as Edge Impulse's C++ SDK ships it: exactly
- * `MicroInterpreter::arena_used_bytes()` after `AllocateTensors()`, for a 32-bit microcontroller (4-byte
- * pointers) or the 64-bit desktop build. The test suite checks both against TFLM itself
- * (tools/tflm/runner.cc, built from ../shared/reference/ei-sdk-tflm for x86-64 and with -m32).
+ * `MicroInterpreter::arena_used_bytes()` after `AllocateTensors()`, for a Cortex-M (gcc's default struct
+ * layout there: 4-byte pointers, 1-byte enums) or the 64-bit desktop build. The test suite checks both
+ * against TFLM itself (tools/tflm/runner.cc, built from ../shared/reference/ei-sdk-tflm for x86-64 and
+ * with g++ -m32 -fshort-enums, whose record layouts equal arm-none-eabi-gcc's).
  *
  * TFLM's arena has two ends:
  * - the head: the memory planner's plan of every non-constant tensor (and kernel scratch buffer),
@@ -24,6 +25,16 @@ export const TFLM_REFERENCE =
 
 export type PointerBytes = 4 | 8;
 
+/**
+ * The builds whose arena this module reproduces:
+ * - 'cortex-m': 4-byte pointers and 1-byte enums, as arm-none-eabi-gcc lays out structs by default
+ *   (-fshort-enums): the parsed options of FULLY_CONNECTED, ADD and MUL shrink (checked against TFLM
+ *   built with g++ -m32 -fshort-enums, whose layouts equal arm-none-eabi's for every record here);
+ * - '64-bit': the desktop/Linux build (x86-64, aarch64).
+ */
+export type TflmTarget = 'cortex-m' | '64-bit';
+const POINTER_BYTES: Record<TflmTarget, PointerBytes> = { 'cortex-m': 4, '64-bit': 8 };
+
 export interface TflmArena {
   /** `arena_used_bytes()`: head + tail, what the device's tensor arena must hold. */
   arenaBytes: number;
@@ -33,7 +44,7 @@ export interface TflmArena {
   persistentBytes: number;
   operators: number;
   tensors: number;
-  pointerBytes: PointerBytes;
+  target: TflmTarget;
 }
 
 const ARENA_ALIGNMENT = 16;
@@ -72,6 +83,8 @@ const STRUCTS: Record<PointerBytes, Record<string, Layout>> = {
 interface KernelRecords {
   /** sizeof the parsed options struct (TfLiteConvParams, ...), 4-byte aligned; 0 when the op has none. */
   builtinData: number;
+  /** The same struct with 1-byte enums (Cortex-M gcc), when its layout changes: size and alignment. */
+  builtinDataShortEnums?: Layout;
   /** sizeof the kernel's OpData, allocated by its Init with 16-byte alignment; 0 when Init allocates nothing. */
   opData: Record<PointerBytes, number>;
   /** Persistent buffers its Prepare allocates (16-byte aligned), in order. */
@@ -90,7 +103,7 @@ function perChannelArrays(op: TfliteGraph['operators'][number], g: TfliteGraph):
 
 const KERNELS: Partial<Record<BuiltinOperator, KernelRecords>> = {
   [BuiltinOperator.CONV_2D]: { builtinData: 24, opData: { 4: 56, 8: 72 }, prepare: perChannelArrays },
-  [BuiltinOperator.FULLY_CONNECTED]: { builtinData: 12, opData: same(36) },
+  [BuiltinOperator.FULLY_CONNECTED]: { builtinData: 12, builtinDataShortEnums: { size: 4, align: 1 }, opData: same(36) },
   [BuiltinOperator.MAX_POOL_2D]: { builtinData: 40, opData: same(32) },
   [BuiltinOperator.AVERAGE_POOL_2D]: { builtinData: 40, opData: same(32) },
   [BuiltinOperator.RESHAPE]: { builtinData: 36, opData: same(0) },
@@ -98,8 +111,8 @@ const KERNELS: Partial<Record<BuiltinOperator, KernelRecords>> = {
   [BuiltinOperator.RELU]: { builtinData: 0, opData: same(28) },
   [BuiltinOperator.LOGISTIC]: { builtinData: 0, opData: same(16) },
   [BuiltinOperator.TANH]: { builtinData: 0, opData: same(16) },
-  [BuiltinOperator.ADD]: { builtinData: 8, opData: same(60) },
-  [BuiltinOperator.MUL]: { builtinData: 4, opData: same(36) },
+  [BuiltinOperator.ADD]: { builtinData: 8, builtinDataShortEnums: { size: 2, align: 1 }, opData: same(60) },
+  [BuiltinOperator.MUL]: { builtinData: 4, builtinDataShortEnums: { size: 1, align: 1 }, opData: same(36) },
 };
 
 const ELEMENT_BYTES: Partial<Record<TensorType, number>> = {
@@ -203,9 +216,10 @@ function ioTensorRecords(tail: Tail, g: TfliteGraph, indices: readonly number[],
   }
 }
 
-/** TFLM's arena_used_bytes() for a .tflite file, on a 32-bit MCU (4) or the 64-bit desktop build (8). */
-export function tflmArena(bytes: Uint8Array, pointerBytes: PointerBytes): TflmArena {
+/** TFLM's arena_used_bytes() for a .tflite file on the given build. */
+export function tflmArena(bytes: Uint8Array, target: TflmTarget): TflmArena {
   const g = readTfliteGraph(bytes);
+  const pointerBytes = POINTER_BYTES[target];
   const s = STRUCTS[pointerBytes];
   const tail = new Tail();
   tail.record(s.SingleArenaBufferAllocator!);
@@ -216,7 +230,10 @@ export function tflmArena(bytes: Uint8Array, pointerBytes: PointerBytes): TflmAr
   tail.record(s.TfLiteEvalTensor!, g.tensors.length);
   tail.record(s.NodeAndRegistration!, g.operators.length);
   const kernels = g.operators.map((op) => kernelOf(op.code));
-  for (const k of kernels) if (k.builtinData > 0) tail.allocate(k.builtinData, 4);
+  for (const k of kernels) {
+    const options = target === 'cortex-m' && k.builtinDataShortEnums ? k.builtinDataShortEnums : { size: k.builtinData, align: 4 };
+    if (options.size > 0) tail.allocate(options.size, options.align);
+  }
   for (const k of kernels) if (k.opData[pointerBytes] > 0) tail.allocate(k.opData[pointerBytes], ARENA_ALIGNMENT);
   g.operators.forEach((op, i) => {
     for (const b of kernels[i]!.prepare?.(op, g) ?? []) tail.allocate(b, ARENA_ALIGNMENT);
@@ -230,6 +247,6 @@ export function tflmArena(bytes: Uint8Array, pointerBytes: PointerBytes): TflmAr
     persistentBytes: tail.bytes,
     operators: g.operators.length,
     tensors: g.tensors.length,
-    pointerBytes,
+    target,
   };
 }

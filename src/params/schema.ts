@@ -23,6 +23,7 @@ export interface Config {
   optimizer: 'adam' | 'sgd';
   lrSchedule: 'plateau' | 'none';
   lrPatience: number;
+  restarts: boolean;
   noise: 'none' | 'low' | 'high';
   specAugment: 'none' | 'low' | 'high';
   maxTrainingSeconds: number;
@@ -48,6 +49,7 @@ export interface Config {
   newDendriteRate: number;
   pruneDendrites: boolean;
   pruneSignificance: number;
+  dendritePayoffCheck: boolean;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
   candidateWeightInit: number;
@@ -195,6 +197,9 @@ export const SCHEMA: readonly ParamSpec[] = [
     consumer: 'engine/schedule' }),
   int({ key: 'lrPatience', param: 'lr-patience', name: 'Learning-rate patience', default: 5, min: 1, group: 'Training',
     help: 'Epochs without validation improvement before the plateau schedule lowers the rate.', consumer: 'engine/schedule' }),
+  bool({ key: 'restarts', param: 'restarts', name: 'Restart from the best weights on plateaus', default: true, group: 'Training',
+    help: "When validation stalls, restore the best weights, continue at the learning rate they were found with, and stop once restarts no longer raise the best score: the dendrite cycle's schedule without adding any set (its timing comes from switch-mode, n-epochs-to-switch, max-dendrites and max-dendrite-tries; switch-mode none turns it off). Used when dendrites are off, and for the plain network dendrite-payoff-check trains. Off: plain training for the whole epoch budget.",
+    consumer: 'train/loop' }),
   select({ key: 'noise', param: 'noise', name: 'Add noise', default: 'none', valid: ['none', 'low', 'high'], group: 'Training',
     help: 'Gaussian noise added to training features (low: std 0.2, high: std 0.45), as in Edge Impulse.',
     consumer: 'data/augment' }),
@@ -215,7 +220,7 @@ export const SCHEMA: readonly ParamSpec[] = [
 
   // ---- Dendritic optimization -----------------------------------------------------------------
   bool({ key: 'dendrites', param: 'dendrites', name: 'Dendritic optimization', default: true, group: 'Dendritic optimization',
-    help: 'Add dendrite sets to the network when validation stops improving (off: plain training with identical settings).',
+    help: 'Add dendrite sets to the network when validation stops improving (off: no sets; training follows the restarts parameter).',
     consumer: 'dendrites/controller' }),
   select({ key: 'dendriteTraining', param: 'dendrite-training', name: 'Dendrite training', default: 'gd', valid: ['gd', 'correlation'],
     ...DENDRITE_KNOB,
@@ -223,7 +228,7 @@ export const SCHEMA: readonly ParamSpec[] = [
     consumer: 'dendrites/controller' }),
   select({ key: 'switchMode', param: 'switch-mode', name: 'Switch mode', default: 'history', valid: ['history', 'fixed', 'every-epoch', 'none'],
     ...DENDRITE_KNOB,
-    help: 'When to add dendrites. history: after validation stalls; fixed: every fixed-switch-num epochs; every-epoch: debugging; none: never (fair baseline).',
+    help: 'When to add dendrites. history: after validation stalls; fixed: every fixed-switch-num epochs; every-epoch: debugging; none: never (the plain baseline; also turns restarts off).',
     consumer: 'dendrites/controller' }),
   select({ key: 'switchScore', param: 'switch-score', name: 'Switch score', default: 'accuracy', valid: ['accuracy', 'loss'],
     ...DENDRITE_KNOB,
@@ -272,6 +277,10 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'With prune-dendrites: a set stays only if, on validation, the samples it fixes minus those it breaks exceed this z-score times the square root of their sum (one-sided McNemar test; 0: any net gain keeps it, 1.645: 95% confidence).',
     consumer: 'train/loop' }),
+  bool({ key: 'dendritePayoffCheck', param: 'dendrite-payoff-check', name: 'Ship dendrites only when they beat widening', default: true,
+    ...DENDRITE_KNOB,
+    help: 'When training keeps a dendrite set, also train the widest plain network whose int8 model needs no more RAM and no more flash on the device (trained as with dendrites off, so with restarts by default; same epoch budget, within the time limit) and ship whichever validates better (a tie ships the plain network).',
+    consumer: 'commands/train' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -314,11 +323,11 @@ export const SCHEMA: readonly ParamSpec[] = [
 /** Compile-time list of Config's keys: TS rejects this object if a key is missing or extra. */
 export const CONFIG_KEYS: Record<ConfigKey, true> = {
   epochs: true, learningRate: true, batchSize: true, seed: true, model: true, width: true, dropout: true,
-  optimizer: true, lrSchedule: true, lrPatience: true, noise: true, specAugment: true, maxTrainingSeconds: true,
+  optimizer: true, lrSchedule: true, lrPatience: true, restarts: true, noise: true, specAugment: true, maxTrainingSeconds: true,
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true,

@@ -6,6 +6,7 @@ import {
   REPORT_SCHEMA_VERSION,
   type ConfigEntry,
   type DataSummary,
+  type DendritePayoff,
   type DeploymentCost,
   type ExportCheck,
   type ModelSummary,
@@ -75,8 +76,11 @@ export interface ReportInputs {
   effectiveConfig: Record<string, ConfigEntry>;
   data: DataSummary;
   model: ModelSummary;
-  dendrites: { enabled: boolean; mode: 'gd' | 'correlation'; added: number };
+  dendrites: { enabled: boolean; mode: 'gd' | 'correlation'; added: number; payoff?: DendritePayoff };
+  /** The run of the shipped network: history and best. */
   loop: LoopResult;
+  /** The dendritic run when the payoff check shipped a plain network instead: dendrites.events are its events. */
+  dendriteLoop?: LoopResult;
   validation: ValidationResult;
   exports: ExportCheck[];
   deployment: DeploymentCost[];
@@ -85,7 +89,7 @@ export interface ReportInputs {
 }
 
 export function buildReport(i: ReportInputs): Report {
-  const events = i.loop.events.map((e) => ({ epoch: e.epoch, type: e.type, ...(e.detail ? { detail: e.detail } : {}) }));
+  const events = (i.dendriteLoop ?? i.loop).events.map((e) => ({ epoch: e.epoch, type: e.type, ...(e.detail ? { detail: e.detail } : {}) }));
   const count = (type: string): number => events.filter((e) => e.type === type).length;
   return {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -102,6 +106,7 @@ export function buildReport(i: ReportInputs): Report {
       discarded: count('discarded'),
       pruned: count('pruned'),
       events,
+      ...(i.dendrites.payoff ? { payoff: i.dendrites.payoff } : {}),
     },
     history: i.loop.history.map((h) => ({ ...h })),
     best: { epoch: i.loop.best.epoch, val_acc: i.loop.best.val_acc, val_loss: i.loop.best.val_loss },

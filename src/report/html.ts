@@ -89,6 +89,12 @@ function eventMarkers(events: DendriteEvent[]): Marker[] {
   });
 }
 
+/** The events of the run history[] belongs to: the plain run's when the payoff check shipped it. */
+function historyEvents(r: Report): DendriteEvent[] {
+  const p = r.dendrites.payoff;
+  return p?.shipped === 'plain' ? (p.plain?.events ?? []) : r.dendrites.events;
+}
+
 /** Contiguous runs of dendrite-phase epochs (correlation mode trains candidates with neurons frozen). */
 function dendritePhaseBands(history: EpochRecord[]): Array<{ from: number; to: number; label: string }> {
   const bands: Array<{ from: number; to: number; label: string }> = [];
@@ -130,8 +136,9 @@ function summary(r: Report): string {
     const d = (gain.withSets - gain.without) * 100;
     dendriteSub += `<br>best val acc ${pct(gain.without)} before the first set → ${pct(gain.withSets)} with sets (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
   }
+  if (r.dendrites.payoff?.shipped === 'plain') dendriteSub += `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;
   const stopped: Record<Report['timing']['stopped_by'], string> = {
-    completed: 'dendrite controller finished',
+    completed: 'the cycle finished (no further set or restart)',
     epochs: 'epoch limit reached',
     time_limit: 'time limit reached',
     signal: 'interrupted by a signal',
@@ -152,7 +159,8 @@ function warnings(r: Report): string {
 
 function curves(r: Report): string {
   if (r.history.length === 0) return '<section><h2>Learning curves</h2><p class="muted">No epochs were recorded.</p></section>';
-  const markers = eventMarkers(r.dendrites.events);
+  const shownEvents = historyEvents(r);
+  const markers = eventMarkers(shownEvents);
   const bands = dendritePhaseBands(r.history);
   const pts = (key: 'loss' | 'val_loss' | 'acc' | 'val_acc'): Array<[number, number | null]> =>
     r.history.map((h) => [h.epoch, h[key]]);
@@ -184,8 +192,8 @@ function curves(r: Report): string {
     markers,
     bands,
   });
-  const events = r.dendrites.events.length
-    ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+  const events = shownEvents.length
+    ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${shownEvents
         .map((ev, i) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(markers[i]!.label)} · ${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
         .join('')}</tbody></table>`
     : '';
@@ -196,6 +204,31 @@ function curves(r: Report): string {
 <figure class="chart-acc">${acc}</figure>
 ${events}
 </section>`;
+}
+
+/** dendrite-payoff-check: which network was shipped, against what, and why (one paragraph). */
+function payoff(r: Report): string {
+  const p = r.dendrites.payoff;
+  if (!p) return '';
+  const cost = (c: { val_acc: number; ram_bytes: number; flash_bytes: number; parameters: number; latency_ms: number }): string =>
+    `${pct(c.val_acc)} validation accuracy, ${bytes(c.ram_bytes)} RAM, ${bytes(c.flash_bytes)} flash, ${int(c.parameters)} parameters, about ${c.latency_ms < 10 ? c.latency_ms.toFixed(2) : c.latency_ms.toFixed(1)} ms per inference (estimate)`;
+  const d = `the dendritic model (width ${p.dendritic.width}, ${p.dendritic.sets} set${p.dendritic.sets === 1 ? '' : 's'}: ${cost(p.dendritic)})`;
+  const q = p.plain ? `the widest plain network within its RAM and flash (width ${p.plain.width}: ${cost(p.plain)})` : '';
+  const text = !p.checked
+    ? `Shipped: ${d}; ${e(p.reason)}.`
+    : p.shipped === 'plain'
+      ? `Shipped: ${q}, because ${e(p.reason)}. Not shipped: ${d}. Everything below describes the plain network; the dendritic run's epochs are in report.json (<code>dendrites.payoff.dendritic.history</code>) and its events here:`
+      : `Shipped: ${d}, because ${e(p.reason)}. Compared with ${q}.`;
+  const dendriticEvents = p.shipped === 'plain' && r.dendrites.events.length
+    ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+        .map((ev) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const note = p.plain && p.plain.latency_ms > p.dendritic.latency_ms
+    ? '<p class="muted">The budget is RAM and flash; the plain network may take longer per inference (latency is an estimate, not part of the check).</p>'
+    : '';
+  return `<section id="payoff"><h2>Did the dendrites pay?</h2>
+<p class="payoff-${p.shipped}">${text}</p>${note}${dendriticEvents}</section>`;
 }
 
 function learningRate(r: Report): string {
@@ -210,7 +243,7 @@ function learningRate(r: Report): string {
     height: 210,
     yLog,
     series: [{ name: 'learning rate', color: COLORS.purple, points: r.history.map((h) => [h.epoch, h.lr]), step: true }],
-    markers: eventMarkers(r.dendrites.events),
+    markers: eventMarkers(historyEvents(r)),
   });
   return `<section id="lr"><h2>Learning rate</h2><figure class="chart-lr">${chart}</figure></section>`;
 }
@@ -249,12 +282,31 @@ function deployment(r: Report): string {
   if (r.deployment.length === 0) return '';
   const bars = (title: string, key: 'parameters' | 'flash_bytes' | 'ram_bytes', color: string, format: (v: number) => string): string =>
     `<figure class="chart-deploy-${key}">${barChart({ title, bars: r.deployment.map((d) => ({ label: d.variant, value: d[key] })), color, format, width: 330 })}</figure>`;
-  const table = `<table><thead><tr><th>variant</th><th class="n">parameters</th><th class="n">MACs</th><th class="n">flash</th><th class="n">RAM</th></tr></thead><tbody>${r.deployment
-    .map((d) => `<tr><td>${e(d.variant)}</td><td class="n">${int(d.parameters)}</td><td class="n">${int(d.macs)}</td><td class="n">${bytes(d.flash_bytes)}</td><td class="n">${bytes(d.ram_bytes)}</td></tr>`)
+  const accuracy = (variant: string): string => pct(r.exports.find((x) => x.format === variant)?.accuracy);
+  const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`);
+  const ram = (d: Report['deployment'][number]): string =>
+    d.runtime === 'tflm' && d.ram_planned_bytes != null && d.ram_persistent_bytes != null
+      ? `${bytes(d.ram_bytes)}<div class="sub">${bytes(d.ram_planned_bytes)} tensors + ${bytes(d.ram_persistent_bytes)} TFLM records</div>`
+      : `${bytes(d.ram_bytes)}${d.runtime === 'onnxruntime' ? '<div class="sub">estimate</div>' : ''}`;
+  const flash = (d: Report['deployment'][number]): string =>
+    d.code_bytes != null && d.model_bytes !== undefined
+      ? `${bytes(d.flash_bytes)}<div class="sub">${bytes(d.model_bytes)} model + ${bytes(d.code_bytes)} code</div>`
+      : bytes(d.flash_bytes);
+  const table = `<table><thead><tr><th>variant</th><th class="n">accuracy</th><th class="n">RAM</th><th class="n">flash</th><th class="n">latency (estimate)</th><th class="n">parameters</th><th class="n">MACs</th><th class="n">operators</th></tr></thead><tbody>${r.deployment
+    .map(
+      (d) =>
+        `<tr><td>${e(d.variant)}</td><td class="n">${accuracy(d.variant)}</td><td class="n">${ram(d)}</td><td class="n">${flash(d)}</td><td class="n">${ms(d.latency_ms)}</td><td class="n">${int(d.parameters)}</td><td class="n">${int(d.macs)}</td><td class="n">${d.operators === undefined ? '-' : int(d.operators)}</td></tr>`,
+    )
     .join('')}</tbody></table>`;
+  const tflm = r.deployment.find((d) => d.runtime === 'tflm');
+  const notes = tflm
+    ? `<ul class="notes"><li>RAM: TensorFlow Lite Micro's <code>arena_used_bytes()</code> on a Cortex-M, computed exactly (${e(tflm.ram_checked_against ?? '')})${tflm.ram_bytes_64bit != null ? `; a 64-bit (desktop) build needs ${bytes(tflm.ram_bytes_64bit)}` : ''}.</li>
+<li>Flash: ${e(tflm.flash_method ?? 'model file')}.</li>
+<li>Latency: ${e(tflm.latency_reference ?? '')}.</li></ul>`
+    : '<p class="notes">Figures of schema version 1: estimates.</p>';
   return `<section id="deployment"><h2>Cost on the device</h2>
-<div class="three">${bars('Parameters', 'parameters', COLORS.blue, int)}${bars('Flash (estimate)', 'flash_bytes', COLORS.green, bytes)}${bars('RAM (estimate)', 'ram_bytes', COLORS.vermillion, bytes)}</div>
-${table}</section>`;
+<div class="three">${bars('Parameters', 'parameters', COLORS.blue, int)}${bars('Flash', 'flash_bytes', COLORS.green, bytes)}${bars('RAM (TFLM arena)', 'ram_bytes', COLORS.vermillion, bytes)}</div>
+${table}${notes}</section>`;
 }
 
 function modelAndData(r: Report): string {
@@ -302,6 +354,8 @@ svg.chart { max-width: 100%; height: auto; display: block; }
 .card .label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: #68717d; }
 .card .value { font-size: 28px; font-weight: 650; margin: 2px 0; font-variant-numeric: tabular-nums; }
 .card .sub { font-size: 12.5px; color: #5b6470; }
+#deployment td .sub { font-size: 11.5px; color: #68717d; }
+#deployment .notes { font-size: 12.5px; color: #5b6470; margin: 8px 0 0; padding-left: 18px; }
 .card.ok { border-top-color: #009E73; } .card.ok .value { color: #007a5a; }
 .card.warn { border-top-color: #E69F00; } .card.warn .value { color: #a86f00; }
 .card.fail { border-top-color: #D55E00; } .card.fail .value { color: #c24f00; }
@@ -351,6 +405,7 @@ export function renderReportHtml(report: Report): string {
 <p>${e(r.model.family)} ×${r.model.width} · ${int(r.data.train_samples)} training / ${int(r.data.validation_samples)} validation samples · ${r.data.classes.length} classes · created ${e(r.created)} · dendritic ${e(r.dendritic_version)}</p></header>
 ${summary(r)}
 ${warnings(r)}
+${payoff(r)}
 ${curves(r)}
 ${learningRate(r)}
 ${confusion(r)}

@@ -10,7 +10,12 @@ import { userError } from '../errors.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
 import { VALUE_SOURCES, type ValueSource } from '../params/parse.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+/**
+ * 2: deployment[] figures are the device's (ram_bytes = TFLM's arena, flash_bytes = file + code) with
+ * the fields that say how; 1: estimates. Reports of both versions are read (`dendritic report`).
+ */
+export const REPORT_SCHEMA_VERSION = 2;
+export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
 
 /** A JSON value as it can appear in the effective configuration. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[];
@@ -93,7 +98,56 @@ export interface DendriteSummary {
   discarded: number;
   /** Sets removed after training because the restored network validated at least as well without them. */
   pruned?: number;
+  /** The events of the dendritic run (also when the payoff check shipped the plain network instead). */
   events: DendriteEvent[];
+  /**
+   * dendrite-payoff-check: present when training kept at least one set. The dendritic model against the
+   * widest plain network whose int8 export needs no more RAM and no more flash; the better-validating one
+   * was shipped (ties: plain). Absent in reports written before the check existed.
+   */
+  payoff?: DendritePayoff;
+}
+
+/** One candidate of the payoff check, priced by its int8 export under TFLM (as deployment[] prices). */
+export interface PayoffCandidate {
+  width: number;
+  /** Validation accuracy of the trained network (best weights restored). */
+  val_acc: number;
+  /** TFLM arena_used_bytes on a Cortex-M. */
+  ram_bytes: number;
+  /** Model file + TFLM runtime and kernel code. */
+  flash_bytes: number;
+  /** The int8 model file alone, part of flash_bytes. */
+  model_bytes: number;
+  operators: number;
+  /** Estimated milliseconds per inference, as deployment[].latency_ms (not part of the budget: a wider plain network may be slower). */
+  latency_ms: number;
+  parameters: number;
+}
+
+export interface DendritePayoff {
+  /** Whether a plain network was trained and compared (false: no time left, a signal, or no plain width fits). */
+  checked: boolean;
+  /** Which network the exports, validation, model and history of this report describe. */
+  shipped: 'dendritic' | 'plain';
+  dendritic: PayoffCandidate & {
+    /** Dendrite sets the dendritic model kept. */
+    sets: number;
+    /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
+    history?: EpochRecord[];
+  };
+  /** The plain network trained for the comparison; null when none was (see reason). */
+  plain:
+    | (PayoffCandidate & {
+        best_epoch: number;
+        epochs_run: number;
+        stopped_by: StopReason;
+        /** The plain run's events (restarts). */
+        events: DendriteEvent[];
+      })
+    | null;
+  /** Why this network was shipped, or why nothing was checked. */
+  reason: string;
 }
 
 export const PHASES = ['neuron', 'dendrite'] as const;
@@ -166,14 +220,39 @@ export interface ExportCheck {
 }
 
 export interface DeploymentCost {
-  /** e.g. 'float32', 'int8'. */
+  /** The export format: 'tflite-int8', 'tflite-float', 'onnx'. */
   variant: string;
   parameters: number;
   macs: number;
-  /** Estimated flash (model weights + graph) in bytes. */
+  /**
+   * Schema 2: flash the deployment needs, model file plus TFLM runtime and kernel code (measured for a
+   * Cortex-M4F). ONNX: the file. Schema 1: the file alone.
+   */
   flash_bytes: number;
-  /** Estimated peak RAM (tensor arena) in bytes. */
+  /**
+   * Schema 2, TFLite: TFLM's arena_used_bytes on a Cortex-M, exactly (planned tensors + persistent
+   * records). ONNX: a peak-activation estimate. Schema 1: a lower estimate of the planned tensors alone.
+   */
   ram_bytes: number;
+  /** Schema 2 (optional in 1): the runtime the figures are for, 'tflm' or 'onnxruntime'. */
+  runtime?: 'tflm' | 'onnxruntime';
+  /** TFLM's arena on the 64-bit desktop build (Linux/x86-64 deployments); null for ONNX. */
+  ram_bytes_64bit?: number | null;
+  /** The memory plan (non-constant tensors) and the persistent records, parts of ram_bytes; null for ONNX. */
+  ram_planned_bytes?: number | null;
+  ram_persistent_bytes?: number | null;
+  /** Which TFLM ram_bytes equals (the test suite checks it against that build). */
+  ram_checked_against?: string;
+  operators?: number;
+  tensors?: number;
+  /** The model file, part of flash_bytes. */
+  model_bytes?: number;
+  /** Runtime + kernel code, part of flash_bytes; null for ONNX. */
+  code_bytes?: number | null;
+  flash_method?: string;
+  /** Estimated milliseconds per inference on latency_reference; null for ONNX. */
+  latency_ms?: number | null;
+  latency_reference?: string;
 }
 
 export const STOP_REASONS = ['completed', 'epochs', 'time_limit', 'signal'] as const;
@@ -182,12 +261,12 @@ export type StopReason = (typeof STOP_REASONS)[number];
 export interface Timing {
   training_seconds: number;
   total_seconds: number;
-  /** 'completed': the dendrite controller finished; 'epochs': the epoch limit; 'time_limit'; 'signal' (SIGINT/SIGTERM). */
+  /** 'completed': the dendrite controller finished (a dendritic run, or restarts); 'epochs': the epoch limit; 'time_limit'; 'signal' (SIGINT/SIGTERM). */
   stopped_by: StopReason;
 }
 
 export interface Report {
-  schema_version: typeof REPORT_SCHEMA_VERSION;
+  schema_version: (typeof READABLE_SCHEMA_VERSIONS)[number];
   /** ISO 8601 timestamp of when the report was written. */
   created: string;
   dendritic_version: string;
@@ -307,8 +386,8 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
   const c = new Checker(where);
   const r = c.object(obj, '(top level)');
 
-  if (r.schema_version !== REPORT_SCHEMA_VERSION) {
-    c.fail('schema_version', `expected ${REPORT_SCHEMA_VERSION}, got ${c.describe(r.schema_version)}`);
+  if (!(READABLE_SCHEMA_VERSIONS as readonly unknown[]).includes(r.schema_version)) {
+    c.fail('schema_version', `expected one of ${READABLE_SCHEMA_VERSIONS.join(', ')}, got ${c.describe(r.schema_version)}`);
   }
   const created = c.string(r.created, 'created');
   if (Number.isNaN(Date.parse(created))) c.fail('created', `expected an ISO 8601 timestamp, got ${c.describe(created)}`);
@@ -365,20 +444,9 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     c.oneOf(e.type, `${p}.type`, DENDRITE_EVENT_TYPES);
     if (e.detail !== undefined) c.string(e.detail, `${p}.detail`);
   });
+  if (dendrites.payoff !== undefined) checkPayoff(c, dendrites.payoff);
 
-  c.array(r.history, 'history').forEach((h, i) => {
-    const p = `history[${i}]`;
-    const e = c.object(h, p);
-    c.number(e.epoch, `${p}.epoch`, { min: 1, integer: true });
-    c.oneOf(e.phase, `${p}.phase`, PHASES);
-    c.nullableNumber(e.loss, `${p}.loss`);
-    c.fraction(e.acc, `${p}.acc`);
-    c.nullableNumber(e.val_loss, `${p}.val_loss`);
-    c.fraction(e.val_acc, `${p}.val_acc`);
-    c.number(e.lr, `${p}.lr`, { min: 0 });
-    c.number(e.seconds, `${p}.seconds`, { min: 0 });
-    c.count(e.dendrite_sets, `${p}.dendrite_sets`);
-  });
+  checkHistory(c, r.history, 'history');
 
   if (r.best !== null) {
     const best = c.object(r.best, 'best');
@@ -436,6 +504,13 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     c.count(e.macs, `${p}.macs`);
     c.count(e.flash_bytes, `${p}.flash_bytes`);
     c.count(e.ram_bytes, `${p}.ram_bytes`);
+    // Added in schema 2; a version-1 report has none of them.
+    if (e.runtime !== undefined) c.oneOf(e.runtime, `${p}.runtime`, ['tflm', 'onnxruntime'] as const);
+    for (const key of ['ram_bytes_64bit', 'ram_planned_bytes', 'ram_persistent_bytes', 'code_bytes', 'latency_ms'] as const) {
+      if (e[key] !== undefined) c.nullableNumber(e[key], `${p}.${key}`, { min: 0 });
+    }
+    for (const key of ['operators', 'tensors', 'model_bytes'] as const) if (e[key] !== undefined) c.count(e[key], `${p}.${key}`);
+    for (const key of ['ram_checked_against', 'flash_method', 'latency_reference'] as const) if (e[key] !== undefined) c.string(e[key], `${p}.${key}`);
   });
 
   c.strings(r.warnings, 'warnings');
@@ -446,4 +521,57 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
   c.oneOf(timing.stopped_by, 'timing.stopped_by', STOP_REASONS);
 
   return r as unknown as Report;
+}
+
+function checkEvent(c: Checker, ev: Json, p: string): void {
+  const e = c.object(ev, p);
+  c.count(e.epoch, `${p}.epoch`);
+  c.oneOf(e.type, `${p}.type`, DENDRITE_EVENT_TYPES);
+  if (e.detail !== undefined) c.string(e.detail, `${p}.detail`);
+}
+
+function checkHistory(c: Checker, history: Json, path: string): void {
+  c.array(history, path).forEach((h, i) => {
+    const p = `${path}[${i}]`;
+    const e = c.object(h, p);
+    c.number(e.epoch, `${p}.epoch`, { min: 1, integer: true });
+    c.oneOf(e.phase, `${p}.phase`, PHASES);
+    c.nullableNumber(e.loss, `${p}.loss`);
+    c.fraction(e.acc, `${p}.acc`);
+    c.nullableNumber(e.val_loss, `${p}.val_loss`);
+    c.fraction(e.val_acc, `${p}.val_acc`);
+    c.number(e.lr, `${p}.lr`, { min: 0 });
+    c.number(e.seconds, `${p}.seconds`, { min: 0 });
+    c.count(e.dendrite_sets, `${p}.dendrite_sets`);
+  });
+}
+
+function checkPayoffCandidate(c: Checker, v: Json, p: string): Record<string, Json> {
+  const x = c.object(v, p);
+  c.number(x.width, `${p}.width`, { min: 0 });
+  c.number(x.val_acc, `${p}.val_acc`, { min: 0, max: 1 });
+  for (const key of ['ram_bytes', 'flash_bytes', 'model_bytes', 'operators', 'parameters'] as const) c.count(x[key], `${p}.${key}`);
+  c.number(x.latency_ms, `${p}.latency_ms`, { min: 0 });
+  return x;
+}
+
+function checkPayoff(c: Checker, v: Json): void {
+  const p = 'dendrites.payoff';
+  const x = c.object(v, p);
+  const checked = c.boolean(x.checked, `${p}.checked`);
+  const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain'] as const);
+  const d = checkPayoffCandidate(c, x.dendritic, `${p}.dendritic`);
+  c.count(d.sets, `${p}.dendritic.sets`);
+  if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
+  if (x.plain === null) {
+    if (checked) c.fail(`${p}.plain`, 'expected the plain candidate when checked is true, got null');
+    if (shipped === 'plain') c.fail(`${p}.shipped`, "expected 'dendritic' when no plain network was trained");
+  } else {
+    const q = checkPayoffCandidate(c, x.plain, `${p}.plain`);
+    c.count(q.best_epoch, `${p}.plain.best_epoch`);
+    c.count(q.epochs_run, `${p}.plain.epochs_run`);
+    c.oneOf(q.stopped_by, `${p}.plain.stopped_by`, STOP_REASONS);
+    c.array(q.events, `${p}.plain.events`).forEach((ev, i) => checkEvent(c, ev, `${p}.plain.events[${i}]`));
+  }
+  c.string(x.reason, `${p}.reason`);
 }

@@ -49,6 +49,8 @@ export interface CycleDecision {
   bestSets?: number;
   /** find-best-lr: rates to try after a restructure (one trial epoch each); else the initial rate. */
   lrCandidates?: number[];
+  /** With 'complete': the cap on sets was reached, or the last set(s) did not raise the best score. */
+  completeReason?: 'max-dendrites' | 'no-improvement';
 }
 
 /**
@@ -73,6 +75,11 @@ export interface DendriteCycle {
   readonly pruneDendrites?: boolean;
   /** A set stays only if (fixed - broken) > z * sqrt(fixed + broken) on validation (McNemar); 0 = any net gain. */
   readonly pruneSignificance?: number;
+  /**
+   * The cycle's schedule without sets (`restarts`): at a switch the loop restores the best weights and
+   * continues at the rate they were found with (one optimizer, a fresh schedule); addSet is never called.
+   */
+  readonly restartsOnly?: boolean;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -326,30 +333,45 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
         if (decision.bestSets !== undefined) bests.length = Math.min(bests.length, decision.bestSets + 1);
         const keep = bestUpTo(decision.bestSets);
         if (decision.restoreBest && keep) restore(keep);
+        const restarts = events.filter((e) => e.type === 'restored_best').length;
         if (decision.action === 'complete') {
-          if (decision.event) emit(decision.event);
+          if (cycle.restartsOnly) {
+            const why = decision.completeReason === 'max-dendrites' ? 'the cap (max-dendrites) was reached' : 'the last restarts did not raise the best score';
+            emit({ epoch, type: 'training_complete', detail: `no further restart after ${restarts}: ${why}${keep ? `; best val_acc ${keep.score.toFixed(4)} at epoch ${keep.epoch}` : ''}` });
+          } else if (decision.event) emit(decision.event);
           finalSets = decision.bestSets;
           stoppedBy = 'completed';
           break;
         }
-        if (decision.action === 'discard-and-retry' && decision.event) emit(decision.event);
-        cycle.addSet(model, rng.dendrites);
-        const prepared = cycle.prepareSet?.(model, train, rng.dendrites, () => (opts.budget?.stopReason() ?? null) !== null);
-        const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
-        emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
-        if (cycle.splitLearningRate) {
+        if (cycle.restartsOnly) {
+          // A restart: the best weights are back; train on from them at the rate they were found with.
           const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
-          const baseLr = restoredAt?.lr ?? optimizer.lr;
-          const freshLr = logInterpolate(baseLr, opts.learningRate, cycle.newDendriteRate ?? 1);
-          optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, freshLr);
-          lr = optimizer.lr;
-        } else {
-          lr = decision.lrCandidates && decision.lrCandidates.length > 1
-            ? pickLearningRate(decision.lrCandidates)
-            : decision.lrCandidates?.[0] ?? opts.learningRate;
+          lr = restoredAt?.lr ?? optimizer.lr;
           optimizer = opts.makeOptimizer(model.params(), lr);
+          scheduler = opts.makeScheduler(optimizer);
+          const from = keep && decision.restoreBest ? `epoch ${keep.epoch}'s weights (val_acc ${keep.score.toFixed(4)})` : 'the current weights';
+          const note = decision.action === 'discard-and-retry' ? '; the last restart did not raise the best score' : '';
+          emit({ epoch, type: 'restored_best', detail: `restart ${restarts + 1}: validation stalled; continuing from ${from} at lr ${lr.toPrecision(3)}${note}` });
+        } else {
+          if (decision.action === 'discard-and-retry' && decision.event) emit(decision.event);
+          cycle.addSet(model, rng.dendrites);
+          const prepared = cycle.prepareSet?.(model, train, rng.dendrites, () => (opts.budget?.stopReason() ?? null) !== null);
+          const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
+          emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
+          if (cycle.splitLearningRate) {
+            const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
+            const baseLr = restoredAt?.lr ?? optimizer.lr;
+            const freshLr = logInterpolate(baseLr, opts.learningRate, cycle.newDendriteRate ?? 1);
+            optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, freshLr);
+            lr = optimizer.lr;
+          } else {
+            lr = decision.lrCandidates && decision.lrCandidates.length > 1
+              ? pickLearningRate(decision.lrCandidates)
+              : decision.lrCandidates?.[0] ?? opts.learningRate;
+            optimizer = opts.makeOptimizer(model.params(), lr);
+          }
+          scheduler = opts.makeScheduler(optimizer);
         }
-        scheduler = opts.makeScheduler(optimizer);
       }
     }
     opts.onCheckpoint?.({

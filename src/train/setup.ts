@@ -16,8 +16,18 @@ export function dendritesActive(config: Config): boolean {
   return config.dendrites && config.switchMode !== 'none';
 }
 
+/**
+ * `restarts` with dendrites off: the dendrite cycle's schedule (switch decisions, restore the best weights,
+ * continue at their rate, stop when the controller gives up) without any set. `switch-mode none` means no
+ * switches, so no restarts either: the experiment's baselines (switch-mode none) stay plain.
+ */
+export function restartsActive(config: Config): boolean {
+  return !dendritesActive(config) && config.restarts && config.switchMode !== 'none';
+}
+
 export function buildCycle(config: Config): DendriteCycle | undefined {
-  if (!dendritesActive(config)) return undefined;
+  const restartsOnly = restartsActive(config);
+  if (!dendritesActive(config) && !restartsOnly) return undefined;
   return new DendriteCycle({
     switchMode: config.switchMode,
     nEpochsToSwitch: config.nEpochsToSwitch,
@@ -30,7 +40,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     maxDendriteTries: config.maxDendriteTries,
     maxDendrites: config.maxDendrites,
     retainAllDendrites: config.retainAllDendrites,
-    findBestLr: config.findBestLr,
+    findBestLr: config.findBestLr && !restartsOnly,
     dontGiveUpUnlessLrLowered: config.dontGiveUpUnlessLrLowered,
     hasScheduler: config.lrSchedule !== 'none',
     switchScore: config.switchScore,
@@ -43,10 +53,11 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     correlationCandidates: config.correlationCandidates,
     correlationLr: config.learningRate,
     correlationBatchSize: config.batchSize,
-    splitLearningRate: config.splitLearningRate,
+    splitLearningRate: config.splitLearningRate && !restartsOnly,
     newDendriteRate: config.newDendriteRate,
-    pruneDendrites: config.pruneDendrites,
+    pruneDendrites: config.pruneDendrites && !restartsOnly,
     pruneSignificance: config.pruneSignificance,
+    restartsOnly,
   });
 }
 

@@ -196,22 +196,9 @@ test('int8: the fused ADD is quantized with the relu output range (zero point -1
  * The int8 export's operators, tensors, 32-bit TFLM arena and file size for 0-3 dendrite sets on the
  * shipped defaults (layers 'hidden', activation tanh), rank 2 (default) and rank 0 (full copy).
  */
-/**
- * TFLM's arena_used_bytes on a 32-bit MCU, for the printed table only. tflmArena's build argument was
- * the pointer size (4) when the table was measured; it may become a target name ('cortex-m', 1-byte
- * enums as well): either is accepted, so the table prints on both.
- */
+/** TFLM's arena_used_bytes on a Cortex-M, for the printed table. */
 function arena32(bytes: Uint8Array): number {
-  const arena = tflmArena as unknown as (b: Uint8Array, build: unknown) => { arenaBytes: number };
-  try {
-    return arena(bytes, 4).arenaBytes;
-  } catch (pointerBytesError) {
-    try {
-      return arena(bytes, 'cortex-m').arenaBytes;
-    } catch {
-      throw pointerBytesError;
-    }
-  }
+  return tflmArena(bytes, 'cortex-m').arenaBytes;
 }
 
 const TABLE_FAMILIES: BuildModelOptions[] = [

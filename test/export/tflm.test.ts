@@ -3,13 +3,16 @@
  * deployed model meets. Every exported TFLite file of every model family, plain and with dendrites
  * (low-rank and full, every activation), float and int8, must
  * - need exactly the arena our RAM model (src/export/tflm-arena.ts) says, on the 64-bit desktop build
- *   and on a 32-bit build (4-byte pointers, as on a Cortex-M);
+ *   and on a build with a Cortex-M's record layout (g++ -m32 -fshort-enums: 4-byte pointers, 1-byte
+ *   enums, as arm-none-eabi-gcc lays them out);
  * - give on TFLM the class our own measurement (the TFLite interpreter the training run uses) gives,
  *   on every row, with probabilities within one int8 output step (float: 1e-5);
  * and our int8 input quantization must equal the SDK's pre_cast_quantize value by value.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rng } from '../../src/engine/rng.js';
 import type { Sequential } from '../../src/engine/model.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
@@ -19,14 +22,16 @@ import { exportTfliteFloat } from '../../src/export/tflite.js';
 import { exportTfliteInt8 } from '../../src/export/quantize.js';
 import { quantizeInto, runTflite } from '../../src/export/tflite-runtime.js';
 import { readTfliteIo } from '../../src/export/tflite-schema.js';
-import { tflmArena } from '../../src/export/tflm-arena.js';
+import { tflmArena, type TflmTarget } from '../../src/export/tflm-arena.js';
+import type { Report } from '../../src/report/schema.js';
 import { quantizeWithSdk, runTflm, tflmRunner, type TflmRunner } from '../helpers/tflm.js';
+import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
 
 const ROWS = 96;
 const runner64 = tflmRunner('64');
-const runner32 = tflmRunner('32');
+const runnerM = tflmRunner('cortex-m');
 const skip64 = typeof runner64 === 'string' ? runner64 : false;
-const skip32 = typeof runner32 === 'string' ? runner32 : false;
+const skipM = typeof runnerM === 'string' ? runnerM : false;
 
 interface Case {
   name: string;
@@ -91,22 +96,22 @@ function otherOpsCase(): Case {
 
 const cases = [...familyCases(), otherOpsCase()];
 
-function checkArena(runner: TflmRunner, pointerBytes: 4 | 8): void {
+function checkArena(runner: TflmRunner, target: TflmTarget): void {
   for (const c of cases) {
     for (const [kind, bytes] of [['float', c.float], ['int8', c.int8]] as const) {
       const measured = runTflm(runner, bytes).arenaUsedBytes;
-      const modelled = tflmArena(bytes, pointerBytes);
-      assert.equal(modelled.arenaBytes, measured, `${c.name} ${kind}: RAM model ${modelled.arenaBytes} B (plan ${modelled.plannedBytes} + records ${modelled.persistentBytes}), TFLM ${runner.build}-bit ${measured} B`);
+      const modelled = tflmArena(bytes, target);
+      assert.equal(modelled.arenaBytes, measured, `${c.name} ${kind}: RAM model ${modelled.arenaBytes} B (plan ${modelled.plannedBytes} + records ${modelled.persistentBytes}), TFLM ${runner.build} build ${measured} B`);
     }
   }
 }
 
 test('RAM model equals TFLM arena_used_bytes, 64-bit desktop build, every family and export', { skip: skip64, timeout: 900_000 }, () => {
-  checkArena(runner64 as TflmRunner, 8);
+  checkArena(runner64 as TflmRunner, '64-bit');
 });
 
-test('RAM model equals TFLM arena_used_bytes, 32-bit build (pointer size of a Cortex-M), every family and export', { skip: skip32, timeout: 900_000 }, () => {
-  checkArena(runner32 as TflmRunner, 4);
+test('RAM model equals TFLM arena_used_bytes, Cortex-M layout (4-byte pointers, 1-byte enums), every family and export', { skip: skipM, timeout: 900_000 }, () => {
+  checkArena(runnerM as TflmRunner, 'cortex-m');
 });
 
 function argmax(p: Float32Array, row: number, classes: number): number {
@@ -163,4 +168,38 @@ test('int8 input quantization equals the SDK pre_cast_quantize, value by value (
   quantizeInto(x, ours, { scale, zeroPoint });
   const sdk = quantizeWithSdk(runner64 as TflmRunner, x, scale, zeroPoint);
   for (let i = 0; i < x.length; i++) assert.equal(ours[i], sdk[i], `value ${x[i]}: ours ${ours[i]}, SDK ${sdk[i]}`);
+});
+
+test('a training run reports for each TFLite file the RAM TFLM needs (32-bit and 64-bit) and the TFLM it equals', { skip: skip64 || skipM, timeout: 900_000 }, () => {
+  const { dir, cleanup } = tempDir('dendritic-tflm-run-');
+  try {
+    const data = join(dir, 'data');
+    const out = join(dir, 'out');
+    mkdirSync(data);
+    writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
+    // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
+    const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '6', '--n-epochs-to-switch', '2',
+      '--switch-mode', 'fixed', '--fixed-switch-num', '2', '--first-fixed-switch-num', '2', '--retain-all-dendrites', '1', '--quiet'], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    assert.equal(report.schema_version, 2);
+    const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
+    assert.deepEqual(tflite.map((d) => d.variant).sort(), ['tflite-float', 'tflite-int8']);
+    for (const d of tflite) {
+      const file = report.exports.find((x) => x.format === d.variant)!.file!;
+      const bytes = readFileSync(join(out, file));
+      assert.equal(d.ram_bytes, runTflm(runnerM as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes is TFLM's arena with a Cortex-M layout`);
+      assert.equal(d.ram_bytes_64bit, runTflm(runner64 as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes_64bit is TFLM's 64-bit arena`);
+      assert.equal(d.ram_bytes, d.ram_planned_bytes! + d.ram_persistent_bytes!);
+      assert.equal(d.model_bytes, bytes.length);
+      assert.equal(d.flash_bytes, bytes.length + d.code_bytes!);
+      assert.ok(d.code_bytes! > 0 && d.latency_ms! > 0);
+      assert.match(d.ram_checked_against!, /TensorFlow Lite Micro.*v1\.93\.20/);
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /TFLM records/);
+    assert.match(html, /arena_used_bytes/);
+  } finally {
+    cleanup();
+  }
 });

@@ -3,7 +3,7 @@
  * against ../shared/reference/ei-sdk-tflm once per machine (objects cached under
  * $XDG_CACHE_HOME/dendritic/tflm or ~/.cache/dendritic/tflm, keyed by the Makefile, the SDK's README
  * and the compiler, so a clean build of ~6 CPU-minutes happens once) and runs .tflite files through it.
- * Two builds: the desktop's 64-bit one and a 32-bit one (g++ -m32: 4-byte pointers, as on a Cortex-M).
+ * Two builds: the desktop's 64-bit one and one with a Cortex-M's struct layout (g++ -m32 -fshort-enums).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { findSharedDir } from '../../src/util/shared-dir.js';
 import { REPO_ROOT, tempDir } from './ei-data.js';
 
-export type TflmBuild = '64' | '32';
+export type TflmBuild = '64' | 'cortex-m';
 
 export interface TflmRunner {
   build: TflmBuild;
@@ -30,14 +30,17 @@ export interface TflmRun {
 }
 
 const MAKEFILE = join(REPO_ROOT, 'tools/tflm/Makefile');
-const ARCH_FLAGS: Record<TflmBuild, string> = { '64': '', '32': '-m32' };
+// arm-none-eabi-gcc lays out TFLM's records like i386 with 1-byte enums (its default -fshort-enums):
+// 4-byte pointers, 4-byte alignment of double inside the records TFLM allocates (checked by compile-time
+// probes of every record the RAM model uses), so -m32 -fshort-enums runs TFLM with a Cortex-M's layout.
+const ARCH_FLAGS: Record<TflmBuild, string[]> = { '64': [], 'cortex-m': ['-m32', '-fshort-enums'] };
 
 function sdkDir(): string {
   return join(findSharedDir(REPO_ROOT), 'reference/ei-sdk-tflm');
 }
 
-function compilerVersion(flags: string): string {
-  const r = spawnSync('g++', [...(flags ? [flags] : []), '--version'], { encoding: 'utf8' });
+function compilerVersion(flags: readonly string[]): string {
+  const r = spawnSync('g++', [...flags, '--version'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.split('\n')[0]! : '';
 }
 
@@ -46,8 +49,8 @@ function missing(build: TflmBuild): string | undefined {
   if (!existsSync(join(sdkDir(), 'edge-impulse-sdk'))) return `the TFLM sources are not at ${sdkDir()} (set DENDRITIC_SHARED)`;
   if (spawnSync('make', ['--version']).status !== 0) return 'make is not installed';
   if (spawnSync('flock', ['--version']).status !== 0) return 'flock (util-linux) is not installed';
-  if (build === '32') {
-    const probe = spawnSync('g++', ['-m32', '-x', 'c++', '-', '-o', '/dev/null'], { input: 'int main() { return 0; }\n' });
+  if (build === 'cortex-m') {
+    const probe = spawnSync('g++', [...ARCH_FLAGS[build], '-x', 'c++', '-', '-o', '/dev/null'], { input: 'int main() { return 0; }\n' });
     if (probe.status !== 0) return 'g++ cannot build 32-bit programs (apt-get install g++-multilib)';
   }
   return undefined;
@@ -68,17 +71,17 @@ function cacheDir(build: TflmBuild): string {
 /** Builds (or finds) the runner; returns it, or a reason string for a test's `skip` when it cannot be built. */
 export function tflmRunner(build: TflmBuild): TflmRunner | string {
   const why = missing(build);
-  if (why) return `TFLM ${build}-bit runner cannot be built: ${why}`;
+  if (why) return `TFLM ${build} runner cannot be built: ${why}`;
   const out = cacheDir(build);
   mkdirSync(out, { recursive: true });
   const jobs = String(Math.max(1, Math.min(8, Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()) || 2)));
   // Test files run in parallel; the lock makes the second one wait for the first build instead of racing it.
   const r = spawnSync(
     'flock',
-    [join(out, '.lock'), 'make', '-s', `-j${jobs}`, '-f', MAKEFILE, `SDK=${sdkDir()}`, `OUT=${out}`, `ARCH=${ARCH_FLAGS[build]}`],
+    [join(out, '.lock'), 'make', '-s', `-j${jobs}`, '-f', MAKEFILE, `SDK=${sdkDir()}`, `OUT=${out}`, `ARCH=${ARCH_FLAGS[build].join(' ')}`],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  if (r.status !== 0) throw new Error(`TFLM ${build}-bit build failed:\n${r.stderr.slice(-4000)}`);
+  if (r.status !== 0) throw new Error(`TFLM ${build} build failed:\n${r.stderr.slice(-4000)}`);
   return { build, path: join(out, 'tflm-runner') };
 }
 
@@ -96,7 +99,7 @@ export function runTflm(runner: TflmRunner, model: Uint8Array, rows?: { x: Float
       args.push(rowsPath, String(rows.n), outPath);
     }
     const r = spawnSync(runner.path, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`tflm-runner (${runner.build}-bit) failed: ${r.stderr.trim()}`);
+    if (r.status !== 0) throw new Error(`tflm-runner (${runner.build}) failed: ${r.stderr.trim()}`);
     const info = JSON.parse(r.stdout.split('\n')[0]!) as { arena_used_bytes: number; operators: number; tensors: number; pointer_bytes: number };
     const probs = rows ? new Float32Array(new Uint8Array(readFileSync(outPath)).buffer) : new Float32Array(0);
     return { arenaUsedBytes: info.arena_used_bytes, operators: info.operators, tensors: info.tensors, pointerBytes: info.pointer_bytes, probs };

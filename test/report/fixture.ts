@@ -68,7 +68,7 @@ export function makeFixtureReport(epochs = 40): Report {
   const correct = confusion.reduce((a, row, k) => a + row[k]!, 0);
   const accuracy = correct / total;
   return {
-    schema_version: 1,
+    schema_version: 2,
     created: '2025-01-15T10:24:31.000Z',
     dendritic_version: '0.1.0',
     effective_config: {
@@ -115,8 +115,18 @@ export function makeFixtureReport(epochs = 40): Report {
       { format: 'tflite-int8', file: 'model_quantized_int8_io.tflite', bytes: 15_880, accuracy: accuracy - 0.008, max_prob_diff: 0.041, argmax_agreement: 0.982, verified_with: 'tflite interpreter' },
     ],
     deployment: [
-      { variant: 'float32', parameters: 9684, macs: 61_000, flash_bytes: 44_500, ram_bytes: 6_900 },
-      { variant: 'int8', parameters: 9684, macs: 61_000, flash_bytes: 16_900, ram_bytes: 2_300 },
+      {
+        variant: 'tflite-float', parameters: 9684, macs: 61_000, flash_bytes: 83_188, ram_bytes: 9_204, runtime: 'tflm',
+        ram_bytes_64bit: 10_464, ram_planned_bytes: 6_880, ram_persistent_bytes: 2_324, operators: 8, tensors: 17,
+        model_bytes: 44_500, code_bytes: 38_688, flash_method: 'TFLM code measured by linking for Cortex-M4F',
+        ram_checked_against: 'TensorFlow Lite Micro v1.93.20', latency_ms: 4.6, latency_reference: 'Cortex-M4F at 80 MHz (estimate)',
+      },
+      {
+        variant: 'tflite-int8', parameters: 9684, macs: 61_000, flash_bytes: 56_164, ram_bytes: 4_596, runtime: 'tflm',
+        ram_bytes_64bit: 5_440, ram_planned_bytes: 1_728, ram_persistent_bytes: 2_868, operators: 8, tensors: 17,
+        model_bytes: 16_900, code_bytes: 39_264, flash_method: 'TFLM code measured by linking for Cortex-M4F',
+        ram_checked_against: 'TensorFlow Lite Micro v1.93.20', latency_ms: 6.3, latency_reference: 'Cortex-M4F at 80 MHz (estimate)',
+      },
     ],
     warnings: ['validation split has only 31 samples of class "_noise"; its metrics are noisy'],
     timing: { training_seconds: history.reduce((a, h) => a + h.seconds, 0), total_seconds: 71.4, stopped_by: 'completed' },

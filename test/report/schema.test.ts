@@ -29,8 +29,17 @@ test('the fixture report passes validation after a JSON round trip', () => {
   assert.deepEqual(validateReport(r), r);
 });
 
+test('a schema 1 report (deployment estimates without the device fields) is still read', () => {
+  const r = roundTrip() as Record<string, any>;
+  r.schema_version = 1;
+  r.deployment = [{ variant: 'int8', parameters: 9684, macs: 61_000, flash_bytes: 16_900, ram_bytes: 2_300 }];
+  assert.equal(validateReport(r).schema_version, 1);
+});
+
 test('validateReport names the field and the expectation', () => {
-  rejects((r) => (r.schema_version = 2), 'schema_version', /expected 1, got number 2/);
+  rejects((r) => (r.deployment[0].runtime = 'tvm'), 'deployment[0].runtime', /'tflm', 'onnxruntime'/);
+  rejects((r) => (r.deployment[1].ram_bytes_64bit = -1), 'deployment[1].ram_bytes_64bit', />= 0/);
+  rejects((r) => (r.schema_version = 3 as never), 'schema_version', /expected one of 1, 2, got number 3/);
   rejects((r) => delete r.history, 'history', /expected an array, got undefined/);
   rejects((r) => (r.history[3].val_acc = 'high'), 'history[3].val_acc', /finite number or null, got string "high"/);
   rejects((r) => (r.history[3].val_acc = 1.5), 'history[3].val_acc', /<= 1, got 1.5/);

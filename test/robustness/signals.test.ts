@@ -24,8 +24,8 @@ before(() => {
   writeEiDirectory(data, { features: 650, classes: 3, trainRows: 1500, valRows: 60 });
 });
 
-// Without dendrites the controller never ends the run by itself: only the signal or the limit can.
-const LONG = ['--epochs', '10000', '--seed', '3', '--dendrites', '0'];
+// Without dendrites and without restarts no controller ends the run by itself: only the signal or the limit can.
+const LONG = ['--epochs', '10000', '--seed', '3', '--dendrites', '0', '--restarts', '0'];
 
 async function interrupt(signal: 'SIGTERM' | 'SIGINT', out: string, extra: string[] = []) {
   const child = startCli(['train', '--data-directory', data, '--out-directory', out, ...LONG, ...extra]);

@@ -42,9 +42,9 @@ test("every parameters.json default on the command line: train_input.json's limi
   const out = join(root, 'out');
   const info = join(root, 'train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], mode: 'classification', inputShapeString: '(650,)', maxTrainingTimeSeconds: limit }));
-  // 10,000 epochs without dendrites (a user's choice in Studio; every other parameter at its default)
-  // would train for minutes: only the limit can end this run.
-  const argv = edgeImpulseArgs({ epochs: 10000, dendrites: false });
+  // 10,000 epochs without dendrites or restarts (a user's choice in Studio; every other parameter at its
+  // default) would train for minutes: only the limit can end this run.
+  const argv = edgeImpulseArgs({ epochs: 10000, dendrites: false, restarts: false });
   assert.deepEqual(argv.slice(argv.indexOf('--max-training-seconds'), argv.indexOf('--max-training-seconds') + 2), ['--max-training-seconds', '0']);
   const startedAt = performance.now();
   const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--info-file', info, ...argv], { timeoutMs: 60_000 });

@@ -45,6 +45,8 @@ function run(width: number, seed: number, variant: RunResult['variant'], paramet
   return {
     width, seed, variant, parameters, dendriteParameters: variant === 'baseline' ? 0 : parameters / 10, dendriteSets: variant === 'baseline' ? 0 : 1,
     holdoutAccuracy: acc, validationAccuracy: acc, bestEpoch: 1, epochsRun: 1, seconds: 1, config: defaultConfig(),
+    // Dendritic models cost more RAM per parameter on the device (their extra operators' TFLM records).
+    device: { ramBytes: parameters * (variant === 'baseline' ? 1 : 3), flashBytes: 2 * parameters, modelBytes: parameters, operators: 8 },
   };
 }
 
@@ -65,8 +67,15 @@ test('summarise: relative error reduction, paired gain and the front interpolate
   // 2000 is half-way between 1000 and 4000 in log space: front = (0.75 + 0.9) / 2
   assert.ok(Math.abs(row.frontAccuracy! - 0.825) < 1e-12);
   assert.ok(Math.abs(row.gainOverFront! - 0.025) < 1e-12);
+  // Priced by the device: the dendritic mean needs 6,000 B RAM and 4,000 B flash; width 4 needs 8,000 B
+  // flash, so only width 1 fits both budgets.
+  assert.equal(row.dendriticRamBytes, 6000);
+  assert.equal(row.dendriticFlashBytes, 4000);
+  assert.equal(row.plainWithinDeviceCost?.width, 1);
+  assert.ok(Math.abs(row.gainOverDeviceFront! - 0.1) < 1e-12);
   const md = renderMarkdown([row], front);
   assert.match(md, /\| 1 \| gd \| 1,000 \| 2,000 \|/);
+  assert.match(md, /5\.9 KB \/ 3\.9 KB \| w1 \(1\.0 KB \/ 2\.0 KB\): 75\.0 ± 7\.1 \| \+10\.0 \|/);
   assert.match(md, /82\.5 \| \+2\.5 \|/);
   assert.match(md, /Plain front/);
   // outside the plain range there is no front to compare with
@@ -95,6 +104,9 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
     assert.equal(frozen!.parameters, base!.parameters);
     assert.equal(frozen!.dendriteSets, 0);
     assert.ok(gd!.dendriteSets >= 1 && gd!.parameters > base!.parameters, `gd: ${gd!.dendriteSets} sets, ${gd!.parameters} params`);
+    // Every run is priced by its deployed int8 model under TFLM; the frozen control ships the plain network.
+    assert.deepEqual(frozen!.device, base!.device);
+    assert.ok(gd!.device.operators > base!.device.operators && gd!.device.ramBytes > base!.device.ramBytes);
     assert.ok(existsSync(join(out.dir, 'experiment.md')));
     const json = JSON.parse(readFileSync(join(out.dir, 'experiment.json'), 'utf8')) as { front: unknown[]; runs: unknown[] };
     assert.equal(json.front.length, 2);

@@ -1,0 +1,231 @@
+/**
+ * Ship only what pays (issue 14): ticking "dendrites" must never give a worse deployed model than plain
+ * widening at the same device cost. When training ends with a dendrite set kept, the dendritic model's
+ * int8 export is priced on the device (TFLM arena on a Cortex-M, flash = file + code), the widest plain
+ * network whose int8 export needs no more RAM and no more flash is found on a width grid, trained as the
+ * block trains with dendrites off (the `restarts` schedule by default) for the same epoch budget within
+ * what is left of the time limit, and whichever validates better is shipped (a tie ships the plain one:
+ * same accuracy, no more cost, fewer operators).
+ */
+import type { Sequential } from '../engine/model.js';
+import { exportTfliteInt8 } from '../export/quantize.js';
+import { tfliteDeviceCost } from '../export/device-cost.js';
+import { buildModel, type BuildModelOptions } from '../models/select.js';
+import { specFor, type Config } from '../params/schema.js';
+import type { LabelledSet } from '../train/batches.js';
+import type { TrainingBudget } from '../train/budget.js';
+import { evaluate, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from '../train/loop.js';
+import { loopOptions } from '../train/setup.js';
+
+/** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
+export const PLAIN_WIDTH_STEP = 1 / 8;
+
+export interface DeviceBudget {
+  ramBytes: number;
+  flashBytes: number;
+}
+
+export interface Int8Price extends DeviceBudget {
+  modelBytes: number;
+  operators: number;
+  /** Estimated milliseconds per inference (not part of the budget: a wider plain network may be slower). */
+  latencyMs: number;
+}
+
+/** What the int8 export of `model` (calibrated on `calib`, as the train command exports it) costs under TFLM. */
+export function priceInt8(model: Sequential, calib: LabelledSet): Int8Price {
+  const bytes = exportTfliteInt8(model.toGraph(), calib.x, calib.n).bytes;
+  const d = tfliteDeviceCost(bytes);
+  return { ramBytes: d.ramBytes, flashBytes: d.flashBytes, modelBytes: d.modelBytes, operators: d.operators, latencyMs: d.latencyMs };
+}
+
+/** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
+export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
+  return plainValAcc >= dendriticValAcc;
+}
+
+export function fitsBudget(price: DeviceBudget, budget: DeviceBudget): boolean {
+  return price.ramBytes <= budget.ramBytes && price.flashBytes <= budget.flashBytes;
+}
+
+/** step, 2 step, ... up to maxWidth. */
+export function widthGrid(maxWidth: number, step = PLAIN_WIDTH_STEP): number[] {
+  const n = Math.floor(maxWidth / step + 1e-9);
+  return Array.from({ length: n }, (_, i) => Number(((i + 1) * step).toPrecision(12)));
+}
+
+/**
+ * The widest grid width whose price fits both budgets, or null when even the narrowest does not.
+ * Prices must not fall as the width grows (more channels: a larger file and larger activations; the
+ * operators are the same), so the search gallops from `start` (usually the dendritic model's base width,
+ * which fits) and bisects: a handful of prices instead of the whole grid. Each width is priced once.
+ */
+export function widestPlainWidth<P extends DeviceBudget>(
+  price: (width: number) => P,
+  budget: DeviceBudget,
+  opts: { maxWidth: number; step?: number; start?: number },
+): { width: number; price: P; priced: number } | null {
+  const grid = widthGrid(opts.maxWidth, opts.step);
+  if (grid.length === 0) return null;
+  const cache = new Map<number, P>();
+  const priceAt = (i: number): P => {
+    let p = cache.get(i);
+    if (p === undefined) {
+      p = price(grid[i]!);
+      cache.set(i, p);
+    }
+    return p;
+  };
+  const fits = (i: number): boolean => fitsBudget(priceAt(i), budget);
+  const start = opts.start === undefined ? 0 : Math.max(0, grid.filter((w) => w <= opts.start! + 1e-12).length - 1);
+  // Invariant: lo fits (or is -1), hi does not (or is grid.length).
+  let lo = -1;
+  let hi = grid.length;
+  if (fits(start)) {
+    lo = start;
+    for (let d = 1; ; d *= 2) {
+      const j = Math.min(grid.length - 1, lo + d);
+      if (j === lo) break;
+      if (!fits(j)) {
+        hi = j;
+        break;
+      }
+      lo = j;
+    }
+  } else {
+    hi = start;
+    for (let d = 1; hi > 0; d *= 2) {
+      const j = Math.max(0, hi - d);
+      if (fits(j)) {
+        lo = j;
+        break;
+      }
+      hi = j;
+    }
+  }
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo < 0 ? null : { width: grid[lo]!, price: priceAt(lo), priced: cache.size };
+}
+
+export interface PayoffCandidate {
+  width: number;
+  valAcc: number;
+  price: Int8Price;
+  parameters: number;
+}
+
+export interface PlainRun {
+  model: Sequential;
+  config: Config;
+  loop: LoopResult;
+  candidate: PayoffCandidate;
+}
+
+export interface PayoffOutcome {
+  /** Whether a plain network was trained and compared. */
+  checked: boolean;
+  shipped: 'dendritic' | 'plain';
+  dendritic: PayoffCandidate & { sets: number };
+  plain: PlainRun | null;
+  /** One sentence for people: why this network was shipped (or why nothing was checked). */
+  reason: string;
+  /** Set when the check could not be done or was cut short. */
+  warning?: string;
+}
+
+export interface PayoffInputs {
+  config: Config;
+  /** Everything buildModel needs except the width. */
+  build: Omit<BuildModelOptions, 'width'>;
+  /** The trained dendritic model (best weights restored, sets kept). */
+  model: Sequential;
+  sets: number;
+  /** The dendritic run, for the time per epoch. */
+  loop: LoopResult;
+  train: LabelledSet;
+  val: LabelledSet;
+  /** The run's own budget: the plain network gets what is left of its time limit, and signals stop it. */
+  budget: TrainingBudget;
+  observer?: TrainingObserver;
+  /** Progress lines: the prices and the width found, the plain run's start. */
+  info?: (line: string) => void;
+}
+
+const pts = (acc: number): string => `${(100 * acc).toFixed(2)}%`;
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+
+/**
+ * Seconds one epoch of `plain` is expected to take: the dendritic run's epochs without sets (the same
+ * family at the base width), scaled by MACs.
+ */
+export function plainEpochSeconds(history: readonly EpochRecord[], baseMacs: number, plainMacs: number): number {
+  const rows = history.filter((h) => h.dendrite_sets === 0);
+  const use = rows.length > 0 ? rows : history;
+  if (use.length === 0) return 0;
+  const mean = use.reduce((a, h) => a + h.seconds, 0) / use.length;
+  return mean * (baseMacs > 0 ? plainMacs / baseMacs : 1);
+}
+
+export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
+  const { config, val } = i;
+  const dendritic: PayoffOutcome['dendritic'] = {
+    width: config.width,
+    valAcc: evaluate(i.model, val).acc,
+    price: priceInt8(i.model, val),
+    parameters: i.model.parameterCount(),
+    sets: i.sets,
+  };
+  const keep = (reason: string, warning?: string): PayoffOutcome => ({
+    checked: false, shipped: 'dendritic', dendritic, plain: null, reason, ...(warning ? { warning } : {}),
+  });
+  const plainConfig = (width: number): Config => ({ ...config, dendrites: false, width });
+  const build = (width: number): Sequential => buildModel({ ...i.build, width });
+  const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
+  const found = widestPlainWidth((w) => priceInt8(build(w), val), dendritic.price, { maxWidth, start: config.width });
+  if (found === null) {
+    return keep(`no plain width on the 1/8 grid fits the dendritic model's ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash; nothing to compare with`);
+  }
+  i.info?.(
+    `payoff check: the dendritic model (${i.sets} set(s), val_acc ${pts(dendritic.valAcc)}) needs ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash (~${ms(dendritic.price.latencyMs)} per inference); the widest plain network within both is width ${found.width} (${kib(found.price.ramBytes)} RAM, ${kib(found.price.flashBytes)} flash, ~${ms(found.price.latencyMs)}; ${found.priced} widths priced)`,
+  );
+  const model = build(found.width);
+  const perEpoch = plainEpochSeconds(i.loop.history, i.model.macs(), model.macs());
+  if (i.budget.stopReason() !== null || !i.budget.hasTimeFor(perEpoch)) {
+    const why = i.budget.signal !== null ? 'training was stopped by a signal' : 'no time is left within the time limit';
+    return keep(
+      `not checked: ${why} for the plain width-${found.width} network`,
+      `dendrite payoff check not done (${why}): the dendritic model is shipped without knowing whether a plain network of the same device cost validates better`,
+    );
+  }
+  const cfg = plainConfig(found.width);
+  const options = loopOptions(cfg, i.train.features);
+  i.info?.(`payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${options.cycle ? 'restarts' : 'plain schedule'})`);
+  const loop = trainLoop(model, i.train, val, { ...options, budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) });
+  const plain: PlainRun = {
+    model,
+    config: cfg,
+    loop,
+    candidate: { width: found.width, valAcc: evaluate(model, val).acc, price: priceInt8(model, val), parameters: model.parameterCount() },
+  };
+  const stoppedEarly = loop.stoppedBy === 'time_limit' || loop.stoppedBy === 'signal'
+    ? `stopped by ${loop.stoppedBy === 'signal' ? 'a signal' : 'the time limit'} after ${loop.epochsRun} of ${cfg.epochs} epochs`
+    : '';
+  const cut = stoppedEarly ? ` (its run was ${stoppedEarly})` : '';
+  const shipPlain = shipsPlain(plain.candidate.valAcc, dendritic.valAcc);
+  const reason = shipPlain
+    ? `the plain width-${found.width} network validates ${plain.candidate.valAcc === dendritic.valAcc ? 'as well as' : 'better than'} the dendritic model (${pts(plain.candidate.valAcc)} vs ${pts(dendritic.valAcc)}) at no more RAM or flash${cut}`
+    : `the dendritic model validates better than the plain width-${found.width} network of no more RAM and flash (${pts(dendritic.valAcc)} vs ${pts(plain.candidate.valAcc)})${cut}`;
+  return {
+    checked: true,
+    shipped: shipPlain ? 'plain' : 'dendritic',
+    dendritic,
+    plain,
+    reason,
+    ...(stoppedEarly ? { warning: `dendrite payoff check: the plain network's run was ${stoppedEarly}, so the comparison favours the dendritic model` } : {}),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * What a .tflite file costs on the microcontroller, read from the file itself (so a dendrite lowering's
+ * extra operators are priced):
+ * - RAM: TFLM's arena_used_bytes on a Cortex-M, exactly (./tflm-arena.ts; the tests check it against
+ *   TFLM built from Edge Impulse's SDK), plus the 64-bit desktop figure;
+ * - flash: the model file plus the code of TFLM's runtime and of the kernels the file uses, as measured
+ *   for a Cortex-M4F (./tflm-code-size.ts);
+ * - latency: an estimate for a Cortex-M4F at 80 MHz from the file's MACs, element-wise work and operator
+ *   count (constants below); not measured on hardware.
+ */
+import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './tflite-schema.js';
+import { TFLM_REFERENCE, tflmArena } from './tflm-arena.js';
+import { tflmCodeBytes, TFLM_CODE_SIZE_METHOD } from './tflm-code-size.js';
+
+export const LATENCY_REFERENCE = 'Cortex-M4F at 80 MHz, TFLM reference kernels (estimate from MACs and operators, not measured)';
+const CLOCK_HZ = 80e6;
+/**
+ * Cycles per unit of work assumed for TFLM's portable reference kernels on a Cortex-M4F (no CMSIS-NN):
+ * an int8 MAC goes through offset arithmetic and requantization per output, a float MAC through the
+ * single-precision FPU; element-wise operators (activations, add, mul, pooling, copies) cost a few
+ * cycles per element; each operator's Invoke has a fixed dispatch and setup overhead.
+ */
+const CYCLES = { int8Mac: 6, floatMac: 4, element: 8, operator: 2000 };
+
+export interface DeviceCost {
+  /** TFLM arena_used_bytes on a Cortex-M (gcc's struct layout). */
+  ramBytes: number;
+  ramBytes64: number;
+  ramPlannedBytes: number;
+  ramPersistentBytes: number;
+  ramCheckedAgainst: string;
+  operators: number;
+  tensors: number;
+  modelBytes: number;
+  codeBytes: number;
+  flashBytes: number;
+  flashMethod: string;
+  /** MACs counted from the file's operators (dendrite branches included). */
+  macs: number;
+  latencyMs: number;
+  latencyReference: string;
+}
+
+const elements = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Multiply-accumulates and element-wise work of one operator, from its tensors' shapes. */
+function operatorWork(op: TfliteGraph['operators'][number], g: TfliteGraph): { macs: number; elements: number } {
+  const out = elements(g.tensors[op.outputs[0]!]!.shape);
+  const input = g.tensors[op.inputs[0]!]!;
+  switch (op.code) {
+    case BuiltinOperator.CONV_2D: {
+      const [, kh = 1, kw = 1, inC = 1] = g.tensors[op.inputs[1]!]!.shape;
+      return { macs: out * kh * kw * inC, elements: 0 };
+    }
+    case BuiltinOperator.FULLY_CONNECTED: {
+      const filter = g.tensors[op.inputs[1]!]!.shape;
+      return { macs: out * filter[filter.length - 1]!, elements: 0 };
+    }
+    case BuiltinOperator.MAX_POOL_2D:
+    case BuiltinOperator.AVERAGE_POOL_2D:
+      return { macs: 0, elements: elements(input.shape) };
+    default:
+      return { macs: 0, elements: Math.max(out, elements(input.shape)) };
+  }
+}
+
+export function tfliteDeviceCost(bytes: Uint8Array): DeviceCost {
+  const g = readTfliteGraph(bytes);
+  const arena = tflmArena(bytes, 'cortex-m');
+  const arena64 = tflmArena(bytes, '64-bit');
+  let macs = 0;
+  let cycles = 0;
+  for (const op of g.operators) {
+    const w = operatorWork(op, g);
+    const int8 = g.tensors[op.inputs[0]!]!.type === TensorType.INT8;
+    macs += w.macs;
+    cycles += w.macs * (int8 ? CYCLES.int8Mac : CYCLES.floatMac) + w.elements * CYCLES.element + CYCLES.operator;
+  }
+  // Every input-type path of each kernel is counted: a deployment that compiles one type only
+  // (EI_TFLITE_DISABLE_<OP>_IN_<TYPE>) needs less, so the figure errs on the side that still fits.
+  const codeBytes = tflmCodeBytes(g.operators.map((op) => BuiltinOperator[op.code]!));
+  return {
+    ramBytes: arena.arenaBytes,
+    ramBytes64: arena64.arenaBytes,
+    ramPlannedBytes: arena.plannedBytes,
+    ramPersistentBytes: arena.persistentBytes,
+    ramCheckedAgainst: `${TFLM_REFERENCE}; Cortex-M layout (4-byte pointers, gcc's 1-byte enums), checked against that TFLM built with g++ -m32 -fshort-enums; 64-bit build in ram_bytes_64bit`,
+    operators: arena.operators,
+    tensors: arena.tensors,
+    modelBytes: bytes.length,
+    codeBytes,
+    flashBytes: bytes.length + codeBytes,
+    flashMethod: TFLM_CODE_SIZE_METHOD,
+    macs,
+    latencyMs: (1000 * cycles) / CLOCK_HZ,
+    latencyReference: LATENCY_REFERENCE,
+  };
+}

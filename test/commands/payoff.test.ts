@@ -1,0 +1,220 @@
+/**
+ * dendrite-payoff-check (issue 14): the width search, the check itself, and the train command end to end
+ * (both candidates priced in report.json, the shipped files are the shipped network's).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  PLAIN_WIDTH_STEP, fitsBudget, priceInt8, runPayoffCheck, shipsPlain, widestPlainWidth, widthGrid, type DeviceBudget,
+} from '../../src/commands/payoff.js';
+import { buildModel } from '../../src/models/select.js';
+import { addDendriteSet, dendriteSetCount } from '../../src/dendrites/apply.js';
+import { Rng } from '../../src/engine/rng.js';
+import { defaultConfig } from '../../src/params/schema.js';
+import { TrainingBudget } from '../../src/train/budget.js';
+import type { LoopResult } from '../../src/train/loop.js';
+import { readTfliteGraph } from '../../src/export/tflite-schema.js';
+import { validateReport } from '../../src/report/schema.js';
+import { renderReportHtml } from '../../src/report/html.js';
+import { makeFixtureReport } from '../report/fixture.js';
+import { runCli, syntheticSplit, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+
+/** Costs that grow with the channel counts a width rounds to, as real networks' do. */
+const stepPrice = (w: number): DeviceBudget => {
+  const channels = Math.max(1, Math.round(20 * w));
+  return { ramBytes: 900 + 40 * channels, flashBytes: 60_000 + 300 * channels };
+};
+
+test('widthGrid: multiples of 1/8 up to the maximum width', () => {
+  const grid = widthGrid(16);
+  assert.equal(grid.length, 128);
+  assert.equal(grid[0], PLAIN_WIDTH_STEP);
+  assert.equal(grid[7], 1);
+  assert.equal(grid.at(-1), 16);
+  assert.deepEqual(widthGrid(0.1), []);
+});
+
+test('widestPlainWidth returns the widest width within both budgets, from any start, pricing a handful of widths', () => {
+  const grid = widthGrid(16);
+  for (const budget of [
+    { ramBytes: 1900, flashBytes: 70_000 }, // RAM binds: 25 channels -> width 1.25
+    { ramBytes: 10_000, flashBytes: 66_000 }, // flash binds: 20 channels -> width 1
+    { ramBytes: 1900, flashBytes: 66_000 },
+    { ramBytes: 1e9, flashBytes: 1e9 }, // everything fits: the schema's maximum
+  ]) {
+    const linear = grid.filter((w) => fitsBudget(stepPrice(w), budget)).at(-1);
+    for (const start of [undefined, 0.125, 0.5, 1, 3, 16]) {
+      const calls: number[] = [];
+      const found = widestPlainWidth((w) => (calls.push(w), stepPrice(w)), budget, { maxWidth: 16, ...(start === undefined ? {} : { start }) });
+      assert.equal(found?.width, linear, `budget ${JSON.stringify(budget)} start ${start}`);
+      assert.ok(fitsBudget(found!.price, budget));
+      assert.equal(new Set(calls).size, calls.length, 'each width priced once');
+      assert.ok(calls.length <= 16, `${calls.length} widths priced`);
+    }
+  }
+  assert.equal(widestPlainWidth(stepPrice, { ramBytes: 1900, flashBytes: 70_000 }, { maxWidth: 16, start: 1 })?.width, 1.25);
+  assert.equal(widestPlainWidth(stepPrice, { ramBytes: 1900, flashBytes: 66_000 }, { maxWidth: 16, start: 1 })?.width, 1);
+});
+
+test('widestPlainWidth: a budget below the narrowest width gives none', () => {
+  const narrowest = stepPrice(PLAIN_WIDTH_STEP);
+  for (const budget of [
+    { ramBytes: narrowest.ramBytes - 1, flashBytes: 1e9 },
+    { ramBytes: 1e9, flashBytes: narrowest.flashBytes - 1 },
+  ]) {
+    for (const start of [undefined, 1, 16]) {
+      assert.equal(widestPlainWidth(stepPrice, budget, { maxWidth: 16, ...(start === undefined ? {} : { start }) }), null);
+    }
+  }
+  // exactly the narrowest width's price still fits
+  assert.equal(widestPlainWidth(stepPrice, narrowest, { maxWidth: 16, start: 1 })?.width, PLAIN_WIDTH_STEP);
+});
+
+test('with real int8 prices: the plain width found fits the dendritic model, the next grid width does not', () => {
+  const features = 12, classes = 3;
+  const val = { ...syntheticSplit(30, features, classes, new Rng(2)), n: 30, features };
+  const build = (width: number) => buildModel({ kind: 'dense', features, classes, width, dropout: 0.25, seed: 1 });
+  const dendritic = build(1);
+  addDendriteSet(dendritic, { layers: 'hidden', rng: new Rng(3), initScale: 0.01, activation: 'tanh', rank: 2 });
+  const budget = priceInt8(dendritic, val);
+  const plainSameWidth = priceInt8(build(1), val);
+  assert.ok(plainSameWidth.operators < budget.operators, 'a set adds operators');
+  const found = widestPlainWidth((w) => priceInt8(build(w), val), budget, { maxWidth: 16, start: 1 });
+  assert.ok(found, 'plain width 1 is cheaper than width 1 with a set');
+  assert.ok(found.width >= 1, `width ${found.width}`);
+  assert.ok(fitsBudget(found.price, budget));
+  assert.ok(!fitsBudget(priceInt8(build(found.width + PLAIN_WIDTH_STEP), val), budget), 'the next width up does not fit');
+});
+
+test('ties ship the plain network', () => {
+  assert.equal(shipsPlain(0.9, 0.9), true);
+  assert.equal(shipsPlain(0.91, 0.9), true);
+  assert.equal(shipsPlain(0.89, 0.9), false);
+});
+
+function dendriticFixture() {
+  const features = 12, classes = 3;
+  const rng = new Rng(4);
+  const train = { ...syntheticSplit(60, features, classes, rng), n: 60, features };
+  const val = { ...syntheticSplit(24, features, classes, rng), n: 24, features };
+  const build = { kind: 'dense' as const, features, classes, dropout: 0.25, seed: 1 };
+  const model = buildModel({ ...build, width: 1 });
+  addDendriteSet(model, { layers: 'hidden', rng: new Rng(3), initScale: 0.01, activation: 'tanh', rank: 2 });
+  const loop = { history: [], events: [], best: { epoch: 0, val_acc: 0, val_loss: 0 }, stoppedBy: 'completed', epochsRun: 0 } as unknown as LoopResult;
+  return { train, val, build, model, loop };
+}
+
+test('runPayoffCheck: trains the plain candidate and ships the better-validating network; with no time left it keeps the dendritic model and says so', () => {
+  const f = dendriticFixture();
+  const config = { ...defaultConfig(), model: 'dense' as const, epochs: 3 };
+  const r = runPayoffCheck({ config, build: f.build, model: f.model, sets: 1, loop: f.loop, train: f.train, val: f.val, budget: new TrainingBudget(0) });
+  assert.equal(r.checked, true);
+  assert.ok(r.plain);
+  assert.ok(fitsBudget(r.plain.candidate.price, r.dendritic.price));
+  assert.equal(dendriteSetCount(r.plain.model), 0);
+  assert.equal(r.plain.config.dendrites, false);
+  assert.equal(r.plain.loop.history.length, 3);
+  assert.equal(r.shipped, shipsPlain(r.plain.candidate.valAcc, r.dendritic.valAcc) ? 'plain' : 'dendritic');
+  assert.equal(r.warning, undefined);
+
+  // the time limit is used up: nothing is trained, the dendritic model ships with a warning
+  let now = 0;
+  const spent = new TrainingBudget(10, () => now);
+  now = 11_000;
+  const late = runPayoffCheck({ config, build: f.build, model: f.model, sets: 1, loop: f.loop, train: f.train, val: f.val, budget: spent });
+  assert.deepEqual([late.checked, late.shipped, late.plain], [false, 'dendritic', null]);
+  assert.match(late.reason, /^not checked: no time is left/);
+  assert.match(late.warning ?? '', /payoff check not done/);
+  assert.ok(late.dendritic.price.ramBytes > 0 && late.dendritic.price.flashBytes > 0);
+});
+
+test('train CLI: a kept set is checked against the widest plain network of no more RAM and flash; report and files describe the shipped one', () => {
+  const { dir, cleanup } = tempDir('payoff-');
+  try {
+    const data = join(dir, 'data');
+    const out = join(dir, 'out');
+    mkdirSync(data);
+    writeEiDirectory(data, { features: 12, classes: 3, trainRows: 96, valRows: 30 });
+    const r = runCli([
+      'train', '--data-directory', data, '--out-directory', out, '--model', 'dense', '--epochs', '6', '--seed', '1',
+      '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--max-dendrites', '1', '--retain-all-dendrites', '1',
+    ], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = validateReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+    const p = report.dendrites.payoff;
+    assert.ok(p, 'dendrites.payoff present');
+    assert.equal(p.checked, true, p.reason);
+    assert.ok(p.plain);
+    assert.equal(p.dendritic.sets, 1);
+    for (const c of [p.dendritic, p.plain]) assert.ok(c.ram_bytes > 0 && c.flash_bytes > 0 && c.model_bytes > 0 && c.operators > 0, JSON.stringify(c));
+    assert.ok(p.plain.ram_bytes <= p.dendritic.ram_bytes && p.plain.flash_bytes <= p.dendritic.flash_bytes);
+    assert.ok(p.plain.operators < p.dendritic.operators);
+    assert.equal(p.shipped, p.plain.val_acc >= p.dendritic.val_acc ? 'plain' : 'dendritic');
+    const shipped = p.shipped === 'plain' ? p.plain : p.dendritic;
+    // the int8 file written is the shipped network's
+    const int8 = readFileSync(join(out, 'model_quantized_int8_io.tflite'));
+    assert.equal(readTfliteGraph(new Uint8Array(int8)).operators.length, shipped.operators);
+    assert.equal(int8.length, shipped.model_bytes);
+    const deployed = report.deployment.find((d) => d.variant === 'tflite-int8');
+    assert.deepEqual([deployed?.ram_bytes, deployed?.flash_bytes], [shipped.ram_bytes, shipped.flash_bytes]);
+    assert.equal(report.model.width, shipped.width);
+    assert.equal(report.model.parameters, shipped.parameters);
+    assert.equal(report.validation?.accuracy, shipped.val_acc);
+    assert.equal(report.model.layers.some((l) => l.kind.startsWith('dendritic')), p.shipped === 'dendritic');
+    assert.equal(report.dendrites.added, p.shipped === 'dendritic' ? 1 : 0);
+    assert.ok(report.dendrites.events.some((e) => e.type === 'added'), 'the dendritic run stays in the report');
+    if (p.shipped === 'plain') {
+      assert.ok(p.dendritic.history && p.dendritic.history.some((h) => h.dendrite_sets === 1));
+      assert.ok(report.history.every((h) => h.dendrite_sets === 0), 'history[] is the plain run');
+      assert.equal(report.best?.epoch, p.plain.best_epoch);
+    } else {
+      assert.equal(p.dendritic.history, undefined);
+    }
+    assert.match(r.stdout, /payoff check: shipping the (plain width-[\d.]+ network|dendritic model): /);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<section id="payoff">/);
+    assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
+  } finally {
+    cleanup();
+  }
+});
+
+test('report.json: dendrites.payoff is optional (older reports stay valid) and checked when present; report.html says which network shipped', () => {
+  const base = makeFixtureReport();
+  assert.equal(base.dendrites.payoff, undefined);
+  validateReport(JSON.parse(JSON.stringify(base)));
+  const priced = { width: 1, val_acc: 0.8, ram_bytes: 2100, flash_bytes: 33_000, model_bytes: 5700, operators: 14, latency_ms: 0.4, parameters: 691 };
+  const plainEvents = [{ epoch: 9, type: 'restored_best' as const, detail: 'restart 1: validation stalled' }, { epoch: 20, type: 'restored_best' as const }];
+  const payoff = {
+    checked: true,
+    shipped: 'plain' as const,
+    dendritic: { ...priced, sets: 2, history: base.history },
+    plain: { ...priced, width: 1.375, val_acc: 0.82, ram_bytes: 1500, operators: 4, best_epoch: 20, epochs_run: 30, stopped_by: 'completed' as const, events: plainEvents },
+    reason: 'the plain width-1.375 network validates better',
+  };
+  const report = { ...base, dendrites: { ...base.dendrites, added: 0, payoff } };
+  assert.deepEqual(validateReport(JSON.parse(JSON.stringify(report))), JSON.parse(JSON.stringify(report)));
+  const bad = (mutate: (p: any) => void, field: RegExp): void => {
+    const r = JSON.parse(JSON.stringify(report));
+    mutate(r.dendrites.payoff);
+    assert.throws(() => validateReport(r), field);
+  };
+  bad((p) => (p.shipped = 'both'), /dendrites\.payoff\.shipped: expected one of 'dendritic', 'plain'/);
+  bad((p) => delete p.plain.ram_bytes, /dendrites\.payoff\.plain\.ram_bytes/);
+  bad((p) => (p.plain = null), /dendrites\.payoff\.plain: expected the plain candidate when checked is true/);
+  bad((p) => ((p.checked = false), (p.plain = null)), /dendrites\.payoff\.shipped: expected 'dendritic'/);
+  bad((p) => (p.dendritic.history[0].val_acc = 2), /dendrites\.payoff\.dendritic\.history\[0\]\.val_acc/);
+
+  const html = renderReportHtml(report);
+  assert.match(html, /<section id="payoff">/);
+  assert.match(html, /class="payoff-plain">Shipped: the widest plain network within its RAM and flash \(width 1\.375/);
+  assert.match(html, /event \(dendritic run\)/, 'the dendritic run\'s events are still shown');
+  // the learning curves belong to the shipped (plain) run: its restart marks, not the dendritic sets
+  const curves = html.slice(html.indexOf('<section id="curves">'), html.indexOf('<section id="lr">'));
+  assert.match(curves, /restart 1: validation stalled/);
+  assert.doesNotMatch(curves, /\+set \d/, 'no set markers');
+  const kept = renderReportHtml({ ...base, dendrites: { ...base.dendrites, payoff: { ...payoff, shipped: 'dendritic', dendritic: { ...priced, sets: 2 } } } });
+  assert.match(kept, /class="payoff-dendritic">Shipped: the dendritic model/);
+});
