@@ -176,7 +176,7 @@ test('a training run reports for each TFLite file the RAM TFLM needs (32-bit and
     const data = join(dir, 'data');
     const out = join(dir, 'out');
     mkdirSync(data);
-    writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
+    const { val } = writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
     // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
     const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '6', '--n-epochs-to-switch', '2',
       '--switch-mode', 'fixed', '--fixed-switch-num', '2', '--first-fixed-switch-num', '2', '--retain-all-dendrites', '1', '--quiet'], { timeoutMs: 300_000 });
@@ -195,6 +195,12 @@ test('a training run reports for each TFLite file the RAM TFLM needs (32-bit and
       assert.equal(d.flash_bytes, bytes.length + d.code_bytes!);
       assert.ok(d.code_bytes! > 0 && d.latency_ms! > 0);
       assert.match(d.ram_checked_against!, /TensorFlow Lite Micro.*v1\.93\.20/);
+      // The accuracy the report states for the file is the device's, row for row.
+      const n = val.y.length;
+      const probs = runTflm(runnerM as TflmRunner, bytes, { x: val.x, n }).probs;
+      let correct = 0;
+      for (let row = 0; row < n; row++) if (argmax(probs, row, 3) === val.y[row]) correct++;
+      assert.equal(report.exports.find((x) => x.format === d.variant)!.accuracy, correct / n, `${file}: reported accuracy is TFLM's`);
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /TFLM records/);
