@@ -38,6 +38,8 @@ export interface TrainOutcome {
 
 /** Marks the worker thread `trainCommand` starts (this module is its entry point). */
 const WORKER_TAG = 'dendritic-train-worker';
+/** Share of a time limit the dendritic run may use when the payoff check must leave time for its plain run. */
+const PAYOFF_TIME_SHARE = 0.5;
 
 interface WorkerInput {
   tag: typeof WORKER_TAG;
@@ -167,6 +169,13 @@ export async function trainInThisThread(
 
   let loop: LoopResult;
   let payoff: PayoffOutcome | undefined;
+  const payoffActive = dendritesActive(config) && config.dendritePayoffCheck;
+  if (payoffActive && config.maxTrainingSeconds > 0) {
+    // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
+    // while no set is installed there is nothing to check, so the run keeps the whole limit.
+    budget.limitPhase(PAYOFF_TIME_SHARE, () => dendriteSetCount(model) > 0);
+    log.info(`time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`);
+  }
   try {
     loop = trainLoop(model, train, val, {
       ...options,
@@ -176,7 +185,8 @@ export async function trainInThisThread(
       onCheckpoint: (state) => saveCheckpoint(checkpointPath, { fingerprint, state }),
     });
     const sets = dendriteSetCount(model);
-    if (dendritesActive(config) && config.dendritePayoffCheck && sets > 0) {
+    budget.endPhase();
+    if (payoffActive && sets > 0) {
       const { runPayoffCheck } = await import('./payoff.js');
       payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: payoffObserver(log), info: (line) => log.info(line) });
     }

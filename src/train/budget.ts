@@ -101,15 +101,39 @@ export class TrainingBudget {
     return this.signalled;
   }
 
+  /** Seconds from the start at which the current phase must end (the whole limit unless a phase is set). */
+  private phaseEndSeconds = Infinity;
+
+  private phaseApplies: () => boolean = () => true;
+
+  /**
+   * Ends the current phase at `fraction` of the time limit while `applies()` holds (checked at every
+   * poll), so a later phase (the payoff check's plain run) is left time of its own; `endPhase` gives the
+   * rest of the limit back. No effect without a limit.
+   */
+  limitPhase(fraction: number, applies: () => boolean = () => true): void {
+    if (this.maxSeconds > 0) this.phaseEndSeconds = this.maxSeconds * fraction;
+    this.phaseApplies = applies;
+  }
+
+  endPhase(): void {
+    this.phaseEndSeconds = Infinity;
+    this.phaseApplies = () => true;
+  }
+
+  private get limitSeconds(): number {
+    return this.phaseEndSeconds < this.maxSeconds && this.phaseApplies() ? this.phaseEndSeconds : this.maxSeconds;
+  }
+
   stopReason(): StopReason | null {
     if (this.signal !== null) return 'signal';
-    if (this.maxSeconds > 0 && this.elapsedSeconds() >= this.maxSeconds) return 'time_limit';
+    if (this.maxSeconds > 0 && this.elapsedSeconds() >= this.limitSeconds) return 'time_limit';
     return null;
   }
 
   /** Whether another epoch of about `epochSeconds` fits into what is left. */
   hasTimeFor(epochSeconds: number): boolean {
     if (this.maxSeconds <= 0) return true;
-    return this.elapsedSeconds() + epochSeconds <= this.maxSeconds;
+    return this.elapsedSeconds() + epochSeconds <= this.limitSeconds;
   }
 }

@@ -179,7 +179,7 @@ test('a training run reports for each TFLite file the RAM TFLM needs (32-bit and
     const { val } = writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
     // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
     const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '6', '--n-epochs-to-switch', '2',
-      '--switch-mode', 'fixed', '--fixed-switch-num', '2', '--first-fixed-switch-num', '2', '--retain-all-dendrites', '1', '--quiet'], { timeoutMs: 300_000 });
+      '--switch-mode', 'fixed', '--fixed-switch-num', '2', '--first-fixed-switch-num', '2', '--retain-all-dendrites', '1', '--dendrite-payoff-check', '0', '--quiet'], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
     assert.equal(report.schema_version, 2);
