@@ -13,9 +13,12 @@ import type { Config } from '../params/schema.js';
  * learning-rate restarts, longer training), which tells how much of a gain the dendrites themselves made.
  * restarts: the plain network with `restarts` (dendrites off): the cycle's schedule without any set, as
  * `train` runs a dendrites-off model and the payoff check's plain network.
+ * shipped: what `train` ships with dendrites on: the gd run, then the payoff check (when a set is kept,
+ * the widest plain network of no more TFLM RAM and flash is trained and the better on validation ships);
+ * the hold-out score and the device cost are the shipped network's.
  */
-export type DendriteMode = Config['dendriteTraining'] | 'frozen' | 'restarts';
-const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen', 'restarts'];
+export type DendriteMode = Config['dendriteTraining'] | 'frozen' | 'restarts' | 'shipped';
+const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen', 'restarts', 'shipped'];
 
 export interface ExperimentArgs {
   /** The shared training configuration (width and seed are overridden per run). */

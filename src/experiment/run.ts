@@ -13,6 +13,9 @@ import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteS
 import { exportTfliteInt8 } from '../export/quantize.js';
 import { tfliteDeviceCost } from '../export/device-cost.js';
 import type { Sequential } from '../engine/model.js';
+import { TrainingBudget } from '../train/budget.js';
+// The check lives with the train command that ships it; the experiment measures what it ships.
+import { runPayoffCheck } from '../commands/payoff.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -65,6 +68,7 @@ function deployedCost(model: Sequential, validation: LabelledSet, stripSets: boo
 export function runConfig(base: Config, variant: Variant, width: number, seed: number): Config {
   if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
   if (variant === 'restarts') return { ...base, width, seed, dendrites: false, restarts: true };
+  if (variant === 'shipped') return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true };
   return { ...base, width, seed, dendrites: true, dendriteTraining: variant === 'frozen' ? 'gd' : variant };
 }
 
@@ -89,24 +93,41 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
       for (const l of dendriticLayers(m)) l.freezeDendrites(true);
     };
   }
-  const loop = trainLoop(model, data.train, data.validation, options);
-  const scored = evaluate(model, data.holdout);
+  let loop = trainLoop(model, data.train, data.validation, options);
+  let shippedModel = model;
+  if (variant === 'shipped' && dendriteSetCount(model) > 0) {
+    const payoff = runPayoffCheck({
+      config,
+      build: { kind: config.model, features: data.train.features, inputShape: data.inputShape, classes: data.classes, dropout: config.dropout, seed: config.seed },
+      model,
+      sets: dendriteSetCount(model),
+      loop,
+      train: data.train,
+      val: data.validation,
+      budget: new TrainingBudget(0),
+    });
+    if (payoff.shipped === 'plain' && payoff.plain) {
+      shippedModel = payoff.plain.model;
+      loop = payoff.plain.loop;
+    }
+  }
+  const scored = evaluate(shippedModel, data.holdout);
   // A frozen control deploys the plain network: its zero sets add nothing and are not counted.
-  const counts = variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(model);
+  const counts = variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(shippedModel);
   return {
     width: config.width,
     seed: config.seed,
     variant,
     parameters: counts.total,
     dendriteParameters: counts.dendrite,
-    dendriteSets: variant === 'frozen' ? 0 : dendriteSetCount(model),
+    dendriteSets: variant === 'frozen' ? 0 : dendriteSetCount(shippedModel),
     holdoutAccuracy: scored.acc,
     validationAccuracy: loop.best.val_acc,
     bestEpoch: loop.best.epoch,
     epochsRun: loop.epochsRun,
     seconds: (performance.now() - started) / 1000,
     config,
-    device: deployedCost(model, data.validation, variant === 'frozen'),
+    device: deployedCost(shippedModel, data.validation, variant === 'frozen'),
   };
 }
 

@@ -135,3 +135,23 @@ test('experiment --jobs 2: the same runs, in plan order, as a sequential experim
     data.cleanup();
   }
 });
+
+test("experiment mode 'shipped': the payoff check runs and the run is scored and priced as the network that ships", async () => {
+  const data = tempDir('exp-shipped-data');
+  try {
+    writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
+    const r = await experimentCommand(
+      ['--data-directory', data.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5', '--seeds', '1', '--modes', 'gd,shipped',
+        '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1'],
+      () => {},
+    );
+    const [base, gd, shipped] = r.runs;
+    assert.equal(shipped!.config.dendritePayoffCheck, true);
+    assert.ok(gd!.dendriteSets >= 1, 'the gd run keeps a set (retain-all)');
+    // A kept set triggers the check; whichever network ships fits the dendritic model's device budget.
+    assert.ok(shipped!.device.ramBytes <= gd!.device.ramBytes && shipped!.device.flashBytes <= gd!.device.flashBytes);
+    if (shipped!.dendriteSets === 0) assert.ok(shipped!.parameters >= base!.parameters, 'a shipped plain network is at least as wide');
+  } finally {
+    data.cleanup();
+  }
+});
