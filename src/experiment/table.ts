@@ -55,6 +55,13 @@ export interface ExperimentRow {
   plainWithinDeviceCost: PlainPoint | null;
   /** Dendritic mean accuracy minus plainWithinDeviceCost's (negative = widening wins on the device). */
   gainOverDeviceFront: number | null;
+  /**
+   * Per seed: the run's hold-out accuracy minus that of the same seed's plain run at the most accurate
+   * plain width (by mean) whose RAM and flash fit that run's own cost (runs whose cost no plain width fits
+   * are left out). Paired and per run, so a mode whose runs ship different networks (mode 'shipped') is
+   * judged run by run, not by its mean cost.
+   */
+  pairedGainOverDeviceFront: Stat;
 }
 
 export interface PlainPoint {
@@ -124,6 +131,12 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         dendriticFlashBytes: flash,
         plainWithinDeviceCost: bestAffordable,
         gainOverDeviceFront: bestAffordable === null ? null : dAcc.mean - bestAffordable.accuracy.mean,
+        pairedGainOverDeviceFront: stat(dendritic.flatMap((d) => {
+          const fits = plain.filter((p) => p.ramBytes <= d.device.ramBytes && p.flashBytes <= d.device.flashBytes);
+          const best = fits.reduce<PlainPoint | null>((b, p) => (b === null || p.accuracy.mean > b.accuracy.mean ? p : b), null);
+          const twin = best && runs.find((r) => r.variant === 'baseline' && r.width === best.width && r.seed === d.seed);
+          return twin ? [d.holdoutAccuracy - twin.holdoutAccuracy] : [];
+        })),
       });
     }
   }
@@ -164,7 +177,7 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
     'width', 'mode', 'params plain', 'params dendritic', 'plain acc % (mean ± std)', 'dendritic acc % (mean ± std)',
     'sets kept (per seed)', 'rel. error reduction', 'paired gain (pts)', 'plain at ≤ params', 'plain at ≥ params',
     'front at equal params % (interp.)', 'vs front (pts)', 'RAM / flash dendritic', 'best plain at ≤ RAM and ≤ flash',
-    'vs plain at ≤ device cost (pts)', 'wall s (plain / dendritic)',
+    'vs plain at ≤ device cost (pts)', 'same, per run and seed (pts, mean ± SE, n)', 'wall s (plain / dendritic)',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const point = (p: PlainPoint | null): string => (p ? `w${p.width} (${count(p.parameters)}): ${pct(p.accuracy)}` : '-');
@@ -189,6 +202,7 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
       `${kb(r.dendriticRamBytes)} / ${kb(r.dendriticFlashBytes)}`,
       r.plainWithinDeviceCost ? `w${r.plainWithinDeviceCost.width} (${kb(r.plainWithinDeviceCost.ramBytes)} / ${kb(r.plainWithinDeviceCost.flashBytes)}): ${pct(r.plainWithinDeviceCost.accuracy)}` : '-',
       r.gainOverDeviceFront === null ? '-' : signed(100 * r.gainOverDeviceFront),
+      r.pairedGainOverDeviceFront.n === 0 ? '-' : `${signed(100 * r.pairedGainOverDeviceFront.mean)} ± ${(100 * r.pairedGainOverDeviceFront.std / Math.sqrt(r.pairedGainOverDeviceFront.n)).toFixed(1)} (${r.pairedGainOverDeviceFront.n})`,
       `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
     ].join(' | ')} |`);
   }

@@ -73,9 +73,12 @@ test('summarise: relative error reduction, paired gain and the front interpolate
   assert.equal(row.dendriticFlashBytes, 4000);
   assert.equal(row.plainWithinDeviceCost?.width, 1);
   assert.ok(Math.abs(row.gainOverDeviceFront! - 0.1) < 1e-12);
+  // Per run: seed 0 (0.8) against width 1 seed 0 (0.7), seed 1 (0.9) against width 1 seed 1 (0.8).
+  assert.equal(row.pairedGainOverDeviceFront.n, 2);
+  assert.ok(Math.abs(row.pairedGainOverDeviceFront.mean - 0.1) < 1e-12);
   const md = renderMarkdown([row], front);
   assert.match(md, /\| 1 \| gd \| 1,000 \| 2,000 \|/);
-  assert.match(md, /5\.9 KB \/ 3\.9 KB \| w1 \(1\.0 KB \/ 2\.0 KB\): 75\.0 ± 7\.1 \| \+10\.0 \|/);
+  assert.match(md, /5\.9 KB \/ 3\.9 KB \| w1 \(1\.0 KB \/ 2\.0 KB\): 75\.0 ± 7\.1 \| \+10\.0 \| \+10\.0 ± 0\.0 \(2\) \|/);
   assert.match(md, /82\.5 \| \+2\.5 \|/);
   assert.match(md, /Plain front/);
   // outside the plain range there is no front to compare with
