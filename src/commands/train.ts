@@ -267,7 +267,8 @@ export async function trainInThisThread(
     ...(plainShipped ? { dendriteLoop: loop } : {}),
     validation,
     exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
-    deployment: deploymentCosts(shipped, outcome.results),
+    // Only the files this run delivers have a device cost (model.onnx verified but not asked for has none).
+    deployment: deploymentCosts(shipped, outcome.results.filter((r) => r.write)),
     warnings: [...warnings, ...outcome.failures],
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: shippedLoop.stoppedBy },
   });

@@ -98,6 +98,8 @@ test('train with the default export format: report.json, report.html and the CLI
   const onnx = report.exports.find((e) => e.format === 'onnx');
   assert.deepEqual([onnx?.written, onnx?.file], [false, undefined]);
   for (const f of ['tflite-float', 'tflite-int8']) assert.equal(report.exports.find((e) => e.format === f)?.written, true);
+  // A file that was not written has no device cost.
+  assert.deepEqual(report.deployment.map((d) => d.variant), ['tflite-float', 'tflite-int8']);
   assert.match(r.stdout, /^onnx +.*\(verified, not written\)$/m);
   assert.match(r.stdout, /^exported files \(2\): model\.tflite, model_quantized_int8_io\.tflite$/m);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
