@@ -1,13 +1,10 @@
 /**
- * Peak RAM of the activations (the tensor arena) of an exported model, estimated the way TFLite Micro's
- * memory planner sees it: every non-constant tensor lives from the operator that writes it (the graph
- * input from the start) to the last operator that reads it (graph outputs to the end); at each operator
- * the tensors alive at once must all fit. The peak of that sum, each tensor aligned to 16 bytes as the
- * planner aligns them, is a lower bound the greedy planner reaches on these chain-like graphs. Not
- * included: the interpreter's own bookkeeping (a few KB, depends on the TFLM build) and kernel scratch.
+ * Peak activation memory of the float32 inference Graph (the ONNX export, which no microcontroller
+ * runs): every value lives from the node that writes it to the last node that reads it, each aligned to
+ * 16 bytes; the peak of the sum over values alive at once. An estimate for desktop runtimes only: the
+ * RAM of a TFLite file on the device is TFLM's exact arena (./tflm-arena.ts).
  */
 import type { Graph } from './graph.js';
-import { readTfliteGraph, TensorType } from './tflite-schema.js';
 
 const ALIGN = 16;
 
@@ -32,40 +29,7 @@ function aligned(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
 }
 
-const ELEMENT_BYTES: Partial<Record<TensorType, number>> = {
-  [TensorType.FLOAT32]: 4,
-  [TensorType.INT32]: 4,
-  [TensorType.INT8]: 1,
-};
-
-/** Arena estimate of a .tflite file, read from the file itself. */
-export function tfliteArenaBytes(bytes: Uint8Array): number {
-  const g = readTfliteGraph(bytes);
-  const steps = g.operators.length;
-  const first = new Map<number, number>();
-  const last = new Map<number, number>();
-  for (const i of g.inputs) first.set(i, 0);
-  g.operators.forEach((op, s) => {
-    for (const o of op.outputs) if (!first.has(o)) first.set(o, s);
-    for (const i of op.inputs) if (i >= 0) last.set(i, s);
-  });
-  for (const o of g.outputs) last.set(o, steps - 1);
-  const lifetimes: Lifetime[] = [];
-  for (const [index, start] of first) {
-    const t = g.tensors[index]!;
-    if (t.constant) continue;
-    const size = ELEMENT_BYTES[t.type];
-    if (size === undefined) throw new Error(`tfliteArenaBytes: tensor '${t.name}' has an element type (${t.type}) with no known size`);
-    const elements = t.shape.reduce((a, b) => a * b, 1);
-    lifetimes.push({ bytes: aligned(elements * size), first: start, last: last.get(index) ?? start });
-  }
-  return peakLiveBytes(lifetimes, Math.max(1, steps));
-}
-
-/**
- * The same estimate for the float32 inference Graph (the ONNX export), node by node. Reshape and flatten
- * produce no copy in either runtime, so they extend their input's lifetime instead of adding a tensor.
- */
+/** Node by node. Reshape and flatten produce no copy, so they extend their input's lifetime instead of adding a value. */
 export function graphArenaBytes(graph: Graph): number {
   const storage = new Map<string, string>();
   const lifetimes = new Map<string, Lifetime>();

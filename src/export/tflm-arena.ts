@@ -189,15 +189,12 @@ export function greedyPlanBytes(buffers: readonly { size: number; first: number;
   for (const id of order) {
     const want = buffers[id]!;
     let candidate = 0;
-    if (placed.length > 0) {
-      for (const p of placed) {
-        if (!overlaps(p.index, id)) continue;
-        if (p.offset - candidate >= want.size) break;
-        candidate = Math.max(candidate, p.offset + buffers[p.index]!.size);
-      }
+    for (const p of placed) {
+      if (!overlaps(p.index, id)) continue;
+      if (p.offset - candidate >= want.size) break;
+      candidate = Math.max(candidate, p.offset + buffers[p.index]!.size);
     }
-    let at = placed.findIndex((p) => p.offset > candidate);
-    if (placed.length > 0 && placed[0]!.offset > candidate) at = 0;
+    const at = placed.findIndex((p) => p.offset > candidate);
     placed.splice(at === -1 ? placed.length : at, 0, { offset: candidate, index: id });
   }
   return placed.reduce((m, p) => Math.max(m, p.offset + buffers[p.index]!.size), 0);
