@@ -10,12 +10,10 @@ import { evaluate, trainLoop } from '../train/loop.js';
 import type { LabelledSet } from '../train/batches.js';
 import { loopOptions } from '../train/setup.js';
 import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
-import { exportTfliteInt8 } from '../export/quantize.js';
-import { tfliteDeviceCost } from '../export/device-cost.js';
 import type { Sequential } from '../engine/model.js';
 import { TrainingBudget } from '../train/budget.js';
 // The check lives with the train command that ships it; the experiment measures what it ships.
-import { runPayoffCheck } from '../commands/payoff.js';
+import { priceInt8, runPayoffCheck } from '../commands/payoff.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -60,8 +58,8 @@ export interface RunDeviceCost {
  */
 function deployedCost(model: Sequential, validation: LabelledSet, stripSets: boolean): RunDeviceCost {
   if (stripSets) while (dendriteSetCount(model) > 0) removeLastDendriteSet(model);
-  const d = tfliteDeviceCost(exportTfliteInt8(model.toGraph(), validation.x, validation.n).bytes);
-  return { ramBytes: d.ramBytes, flashBytes: d.flashBytes, modelBytes: d.modelBytes, operators: d.operators };
+  const { ramBytes, flashBytes, modelBytes, operators } = priceInt8(model, validation);
+  return { ramBytes, flashBytes, modelBytes, operators };
 }
 
 /** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
