@@ -1,5 +1,8 @@
 import { Rng } from '../../src/engine/rng.js';
 import type { LabelledSet } from '../../src/train/batches.js';
+import { Sequential } from '../../src/engine/model.js';
+import { Dense } from '../../src/engine/layers/dense.js';
+import { ReLU } from '../../src/engine/layers/activation.js';
 
 /** Three classes on a ring plus two noise features: learnable, not trivially separable by one direction. */
 export function ringData(n: number, seed: number): LabelledSet {
@@ -13,4 +16,14 @@ export function ringData(n: number, seed: number): LabelledSet {
     y[i] = c;
   }
   return { x, y, n, features: 4 };
+}
+
+/** A small MLP for ringData: 4 -> 8 (relu) -> 3, seeded. */
+export function ringModel(seed: number): Sequential {
+  const rng = new Rng(seed);
+  return new Sequential([4], [
+    new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }),
+    new ReLU('relu'),
+    new Dense({ name: 'out', inFeatures: 8, units: 3, rng }),
+  ]);
 }

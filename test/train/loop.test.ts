@@ -1,25 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sequential } from '../../src/engine/model.js';
-import { Dense } from '../../src/engine/layers/dense.js';
-import { ReLU } from '../../src/engine/layers/activation.js';
 import { Adam } from '../../src/engine/optim.js';
 import { ReduceLROnPlateau } from '../../src/engine/schedule.js';
-import { Rng } from '../../src/engine/rng.js';
-import { ringData } from '../helpers/ring-data.js';
+import { ringData, ringModel } from '../helpers/ring-data.js';
 import { correctPerSample, evaluate, mcnemar, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
 
 
-function model(seed: number): Sequential {
-  const rng = new Rng(seed);
-  return new Sequential([4], [
-    new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }),
-    new ReLU('relu'),
-    new Dense({ name: 'out', inFeatures: 8, units: 3, rng }),
-  ]);
-}
+const model = ringModel;
 
 function options(extra: Partial<LoopOptions> = {}): LoopOptions {
   return {

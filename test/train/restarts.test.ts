@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sequential } from '../../src/engine/model.js';
-import { Dense } from '../../src/engine/layers/dense.js';
-import { ReLU } from '../../src/engine/layers/activation.js';
 import { Rng } from '../../src/engine/rng.js';
 import { defaultConfig, type Config } from '../../src/params/schema.js';
 import { buildCycle, loopOptions, restartsActive } from '../../src/train/setup.js';
 import { evaluate, trainLoop, type EpochRecord } from '../../src/train/loop.js';
 import { dendriteSetCount } from '../../src/dendrites/apply.js';
-import { ringData } from '../helpers/ring-data.js';
+import { ringData, ringModel } from '../helpers/ring-data.js';
 import { parseExperimentArgs } from '../../src/experiment/args.js';
 import { runConfig } from '../../src/experiment/run.js';
 
-function model(seed: number): Sequential {
-  const rng = new Rng(seed);
-  return new Sequential([4], [
-    new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }),
-    new ReLU('relu'),
-    new Dense({ name: 'out', inFeatures: 8, units: 3, rng }),
-  ]);
-}
+const model = ringModel;
 
 const config = (extra: Partial<Config>): Config => ({ ...defaultConfig(), learningRate: 0.01, batchSize: 16, seed: 5, ...extra });
 
