@@ -9,7 +9,8 @@
  *   SDK turns CMSIS-NN on by default (classifier/ei_classifier_config.h, `__ARM_ARCH_PROFILE == 'M'`), and
  *   those kernels are different code with different sizes: these figures are for the reference kernels.
  * - Compiled with {@link TFLM_CODE_SIZE_TOOLCHAIN} and {@link TFLM_CODE_SIZE_COMPILE_FLAGS};
- *   `TF_LITE_STATIC_MEMORY` and `NDEBUG` are not defined (neither the SDK's build nor its classifier
+ *   `-fmacro-prefix-map=<sdk>/=` (so `__FILE__` in asserts is the SDK-relative path a project's build embeds,
+ *   whatever the checkout's path); `TF_LITE_STATIC_MEMORY` and `NDEBUG` are not defined (neither the SDK's build nor its classifier
  *   headers define them; TF_LITE_STATIC_MEMORY would change these figures by < 100 bytes); error strings
  *   are stripped by the SDK itself.
  * - Linked, not summed: the objects go into a static library and a tiny program that drives the
@@ -19,7 +20,7 @@
  *   `int main() { return 0; }`; it includes what TFLM pulls from newlib-nano, libgcc and libstdc++
  *   (about 8 KB by the link map: memcpy and friends, malloc/free, and ~6 KB of stdio that newlib's
  *   `assert` drags in, which an application that prints anything has anyway). Built with `-DNDEBUG`
- *   (TFLM's DCHECKs and flatbuffers' asserts gone) the interpreter measures 13348 bytes instead of 22336;
+ *   (TFLM's DCHECKs and flatbuffers' asserts gone) the interpreter measured about 13.3 KB instead of 22.3 KB;
  *   the operators' figures move by a few hundred bytes.
  * - Operators share helpers (quantization setup, soft-float double arithmetic on this single-precision
  *   FPU, expf/logf, the pooling code MAX and AVERAGE share), so a kernel linked alone costs much more than
@@ -28,7 +29,7 @@
  *   {@link TFLM_SHARED_KERNEL_CODE_BYTES}, counted once in the runtime. That sum is exact for a model with all
  *   eleven operators and an upper bound otherwise: checked against whole links of the exporter's model
  *   families ({@link TFLM_MEASURED_SETS}) it over-states them by 0.7-2.6 KB (FULLY_CONNECTED + SOFTMAX:
- *   39028 vs 36408 linked; conv family: 47680 vs 45972; dense with dendrite ops: 51148 vs 50428), by up to
+ *   38792 vs 36200 linked; conv family: 47300 vs 45584; dense with dendrite ops: 50764 vs 50084), by up to
  *   3.5 KB (11%) with one input type. Summing the stand-alone figures ({@link TFLM_OP_ALONE_CODE_BYTES})
  *   instead would over-state them by 3.5-23 KB.
  * - Each figure holds every input-type path of the kernel (float32, int8 and int16 are chosen at run
@@ -68,25 +69,25 @@ export type TflmOperator =
   | 'MUL';
 
 /** The interpreter with no operator registered, minus an empty main: the script's `interpreter`. */
-export const TFLM_INTERPRETER_CODE_BYTES = 22336;
+export const TFLM_INTERPRETER_CODE_BYTES = 22300;
 /** Kernel helpers two or more of the eleven operators share: the script's `shared` (every type path). */
-export const TFLM_SHARED_KERNEL_CODE_BYTES = 9828;
+export const TFLM_SHARED_KERNEL_CODE_BYTES = 9708;
 /** What any model costs before its operators' own code. */
 export const TFLM_RUNTIME_CODE_BYTES = TFLM_INTERPRETER_CODE_BYTES + TFLM_SHARED_KERNEL_CODE_BYTES;
 
 /** What each operator adds next to the ten others, every input-type path: the script's `unique`. */
 export const TFLM_OP_CODE_BYTES: Readonly<Record<TflmOperator, number>> = {
-  CONV_2D: 5804,
-  FULLY_CONNECTED: 2628,
+  CONV_2D: 5696,
+  FULLY_CONNECTED: 2584,
   MAX_POOL_2D: 1632,
   AVERAGE_POOL_2D: 1472,
-  RESHAPE: 1216,
-  SOFTMAX: 4236,
-  RELU: 880,
-  LOGISTIC: 2324,
-  TANH: 3068,
-  ADD: 3312,
-  MUL: 3416,
+  RESHAPE: 1180,
+  SOFTMAX: 4200,
+  RELU: 844,
+  LOGISTIC: 2288,
+  TANH: 3032,
+  ADD: 3272,
+  MUL: 3380,
 };
 
 /**
@@ -94,17 +95,17 @@ export const TFLM_OP_CODE_BYTES: Readonly<Record<TflmOperator, number>> = {
  * model with one operator; not to be summed (shared helpers would count once per operator).
  */
 export const TFLM_OP_ALONE_CODE_BYTES: Readonly<Record<TflmOperator, number>> = {
-  CONV_2D: 10904,
-  FULLY_CONNECTED: 7584,
-  MAX_POOL_2D: 3412,
-  AVERAGE_POOL_2D: 3252,
-  RESHAPE: 1824,
-  SOFTMAX: 10012,
-  RELU: 4308,
-  LOGISTIC: 8188,
-  TANH: 8428,
-  ADD: 8288,
-  MUL: 8732,
+  CONV_2D: 10696,
+  FULLY_CONNECTED: 7444,
+  MAX_POOL_2D: 3344,
+  AVERAGE_POOL_2D: 3184,
+  RESHAPE: 1792,
+  SOFTMAX: 9944,
+  RELU: 4240,
+  LOGISTIC: 8116,
+  TANH: 8356,
+  ADD: 8184,
+  MUL: 8632,
 };
 
 export type TflmInputType = 'float32' | 'int8';
@@ -119,35 +120,35 @@ export const TFLM_SINGLE_TYPE_CODE_BYTES: Readonly<
   Record<TflmInputType, { sharedKernelBytes: number; ops: Readonly<Record<TflmOperator, number>> }>
 > = {
   float32: {
-    sharedKernelBytes: 9040,
+    sharedKernelBytes: 8916,
     ops: {
-      CONV_2D: 5220,
-      FULLY_CONNECTED: 2052,
+      CONV_2D: 5112,
+      FULLY_CONNECTED: 2008,
       MAX_POOL_2D: 1152,
       AVERAGE_POOL_2D: 1024,
-      RESHAPE: 1216,
-      SOFTMAX: 1412,
-      RELU: 880,
-      LOGISTIC: 2576,
-      TANH: 3356,
-      ADD: 3312,
-      MUL: 3576,
+      RESHAPE: 1180,
+      SOFTMAX: 1376,
+      RELU: 844,
+      LOGISTIC: 2544,
+      TANH: 3320,
+      ADD: 3272,
+      MUL: 3540,
     },
   },
   int8: {
-    sharedKernelBytes: 9304,
+    sharedKernelBytes: 9180,
     ops: {
-      CONV_2D: 5124,
-      FULLY_CONNECTED: 2244,
+      CONV_2D: 5016,
+      FULLY_CONNECTED: 2200,
       MAX_POOL_2D: 1088,
       AVERAGE_POOL_2D: 992,
-      RESHAPE: 1216,
-      SOFTMAX: 2224,
-      RELU: 880,
-      LOGISTIC: 2952,
-      TANH: 3036,
-      ADD: 3312,
-      MUL: 3384,
+      RESHAPE: 1180,
+      SOFTMAX: 2188,
+      RELU: 844,
+      LOGISTIC: 2920,
+      TANH: 3000,
+      ADD: 3272,
+      MUL: 3348,
     },
   },
 };
@@ -165,22 +166,22 @@ export interface TflmMeasuredSet {
  */
 export const TFLM_MEASURED_SETS: Readonly<Record<TflmInputType | 'all', readonly TflmMeasuredSet[]>> = {
   all: [
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 36408 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 45972 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 54972 },
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 50428 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 36200 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 45584 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 54516 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 50084 },
   ],
   float32: [
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 31312 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 39948 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 48768 },
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 46876 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 31136 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 39560 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 48312 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 46532 },
   ],
   int8: [
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 33296 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 41700 },
-    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 50252 },
-    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 48008 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX'], bytes: 33088 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX'], bytes: 41312 },
+    { ops: ['RESHAPE', 'CONV_2D', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'SOFTMAX', 'ADD', 'MUL'], bytes: 49796 },
+    { ops: ['FULLY_CONNECTED', 'SOFTMAX', 'MUL', 'ADD', 'TANH', 'LOGISTIC'], bytes: 47664 },
   ],
 };
 
@@ -221,7 +222,7 @@ export function tflmCodeBytes(ops: Iterable<string>, options: TflmCodeBytesOptio
 /**
  * The linked size of exactly this operator set where the script linked it (TFLM_MEASURED_SETS), else
  * undefined. Not used by tflmCodeBytes: mixing linked sizes with the formula would price a subset above
- * its superset (RESHAPE + CONV_2D + FULLY_CONNECTED + SOFTMAX: formula 46048 > the linked 45972 of the same
+ * its superset (RESHAPE + CONV_2D + FULLY_CONNECTED + SOFTMAX: formula 45668 > the linked 45584 of the same
  * set plus MAX_POOL_2D).
  */
 export function tflmLinkedCodeBytes(ops: Iterable<string>, options: TflmCodeBytesOptions = {}): number | undefined {

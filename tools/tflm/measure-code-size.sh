@@ -138,7 +138,10 @@ has_type_switch() { case "$1" in CONV_2D|FULLY_CONNECTED|MAX_POOL_2D|AVERAGE_POO
 # --- build dir ---------------------------------------------------------------------------------------
 if [ -n "$KEEP" ]; then mkdir -p "$KEEP"; W="$(cd "$KEEP" && pwd)"; else W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT; fi
 START=$SECONDS
-CFLAGS="$ARCH $OPT -w -I$SDK $DEFINES $EXTRA"
+# assert() and flatbuffers embed __FILE__: mapped to the SDK-relative path a project's build embeds, so the
+# figures do not depend on where shared/ is checked out (a longer path moved the interpreter by 4 bytes).
+PATH_MAP="-fmacro-prefix-map=$SDK/="
+CFLAGS="$ARCH $OPT -w -I$SDK $PATH_MAP $DEFINES $EXTRA"
 # A kept dir reuses its objects when they were built with the same flags and sources.
 STAMP="$CFLAGS | $SDK"
 if [ "$(cat "$W/stamp" 2>/dev/null)" != "$STAMP" ]; then rm -rf "$W/obj" "$W/var"; fi
