@@ -43,6 +43,11 @@ export interface RunResult {
   config: Config;
   /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/device-cost.ts). */
   device: RunDeviceCost;
+  /**
+   * Mode 'shipped' only: the network the payoff check shipped ('plain' = the wider plain network of
+   * `shippedWidth`, which replaced the dendritic one; `width` stays the run's own width).
+   */
+  shipped?: { network: 'dendritic' | 'plain'; width: number };
 }
 
 export interface RunDeviceCost {
@@ -93,6 +98,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   }
   let loop = trainLoop(model, data.train, data.validation, options);
   let shippedModel = model;
+  let shipped: RunResult['shipped'] = variant === 'shipped' ? { network: 'dendritic', width: config.width } : undefined;
   if (variant === 'shipped' && dendriteSetCount(model) > 0) {
     const payoff = runPayoffCheck({
       config,
@@ -107,6 +113,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     if (payoff.shipped === 'plain' && payoff.plain) {
       shippedModel = payoff.plain.model;
       loop = payoff.plain.loop;
+      shipped = { network: 'plain', width: payoff.plain.config.width };
     }
   }
   const scored = evaluate(shippedModel, data.holdout);
@@ -126,6 +133,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     seconds: (performance.now() - started) / 1000,
     config,
     device: deployedCost(shippedModel, data.validation, variant === 'frozen'),
+    ...(shipped ? { shipped } : {}),
   };
 }
 

@@ -131,16 +131,26 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         dendriticFlashBytes: flash,
         plainWithinDeviceCost: bestAffordable,
         gainOverDeviceFront: bestAffordable === null ? null : dAcc.mean - bestAffordable.accuracy.mean,
-        pairedGainOverDeviceFront: stat(dendritic.flatMap((d) => {
-          const fits = plain.filter((p) => p.ramBytes <= d.device.ramBytes && p.flashBytes <= d.device.flashBytes);
-          const best = fits.reduce<PlainPoint | null>((b, p) => (b === null || p.accuracy.mean > b.accuracy.mean ? p : b), null);
-          const twin = best && runs.find((r) => r.variant === 'baseline' && r.width === best.width && r.seed === d.seed);
-          return twin ? [d.holdoutAccuracy - twin.holdoutAccuracy] : [];
-        })),
+        pairedGainOverDeviceFront: stat(devicePairedGains(runs, dendritic)),
       });
     }
   }
   return rows;
+}
+
+/**
+ * Per run: its hold-out accuracy minus that of the same seed's plain run at the most accurate plain width
+ * (by mean over seeds) whose int8 model needs no more TFLM RAM and no more flash than that run's own
+ * shipped model. Runs no plain width fits, or without a same-seed plain run there, are left out.
+ */
+export function devicePairedGains(runs: readonly RunResult[], dendritic: readonly RunResult[]): number[] {
+  const plain = plainFront(runs);
+  return dendritic.flatMap((d) => {
+    const fits = plain.filter((p) => p.ramBytes <= d.device.ramBytes && p.flashBytes <= d.device.flashBytes);
+    const best = fits.reduce<PlainPoint | null>((b, p) => (b === null || p.accuracy.mean > b.accuracy.mean ? p : b), null);
+    const twin = best && runs.find((r) => r.variant === 'baseline' && r.width === best.width && r.seed === d.seed);
+    return twin ? [d.holdoutAccuracy - twin.holdoutAccuracy] : [];
+  });
 }
 
 /** One point per plain width: its parameter count and hold-out accuracy over seeds, by parameters. */
