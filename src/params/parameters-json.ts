@@ -77,7 +77,7 @@ function placeholder(spec: ParamSpec): string {
 }
 
 function defaultText(spec: ParamSpec): string {
-  if (spec.requiredForTrain) return 'required';
+  if (spec.requiredForTrain) return spec.type === 'string' && spec.runnerDefault ? `required; ${spec.runnerDefault} under edge-impulse-blocks runner` : 'required';
   if (spec.default === undefined) return 'not set';
   if (spec.type === 'flag') return 'off';
   return `default ${String(spec.default)}`;
