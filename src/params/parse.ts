@@ -9,6 +9,7 @@
  * Pass the arguments after the subcommand (`dendritic train <args>`).
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { userError } from '../errors.js';
 import { SCHEMA, defaultConfig, type Config, type ConfigKey, type ParamSpec } from './schema.js';
 import { parseValue } from './values.js';
@@ -111,7 +112,9 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
     if (config[key] === undefined) {
       const spec = SCHEMA.find((s) => s.key === key)!;
       const fallback = spec.type === 'string' ? spec.runnerDefault : undefined;
-      runner ??= (options.isRunner ?? (() => existsSync(RUNNER_DATA_FILE)))();
+      // Only a run on the runner's data gets the runner's out directory.
+      const data = config.dataDirectory as string | undefined;
+      runner ??= (data === undefined || data.replace(/\/+$/, '') === dirname(RUNNER_DATA_FILE)) && (options.isRunner ?? (() => existsSync(RUNNER_DATA_FILE)))();
       if (fallback !== undefined && runner) {
         config[key] = fallback;
         continue;

@@ -146,7 +146,9 @@ test("unknown arguments are listed, with their values, never dropped (Edge Impul
     '--epochs', '30', '--validation-set-size', '0.2', '--input-shape', '(650,)', '--learning-rate', '0.01',
     '--some-switch', '--mystery=3', '--batch-size', '16', 'positional',
   );
-  assert.deepEqual(unknown, ['--validation-set-size', '0.2', '--input-shape', '(650,)', '--some-switch', '--mystery=3', 'positional']);
+  // --input-shape is known now (honoured by data/ei-directory); --validation-set-size stays an ignored legacy extra.
+  assert.deepEqual(unknown, ['--validation-set-size', '0.2', '--some-switch', '--mystery=3', 'positional']);
+  assert.equal(config.inputShape, '(650,)');
   assert.equal(config.epochs, 30);
   assert.equal(config.learningRate, 0.01);
   assert.equal(config.batchSize, 16);
@@ -154,9 +156,9 @@ test("unknown arguments are listed, with their values, never dropped (Edge Impul
 
 test('the unknown-arguments warning lists them and hints at misspelt known flags', () => {
   assert.equal(unknownArgsWarning([]), undefined);
-  const warning = unknownArgsWarning(parsed('--input-shape', '(650,)', '--batch_size', '8', '--maxDendrites', '4').unknown);
+  const warning = unknownArgsWarning(parsed('--shape', '(650,)', '--batch_size', '8', '--maxDendrites', '4').unknown);
   assert.ok(warning);
-  assert.match(warning, /^ignoring unknown arguments: --input-shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
+  assert.match(warning, /^ignoring unknown arguments: --shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
   assert.match(warning, /--batch_size -> did you mean --batch-size\?/);
   assert.match(warning, /--maxDendrites -> did you mean --max-dendrites\?/);
 });
