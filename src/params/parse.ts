@@ -120,7 +120,7 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
         continue;
       }
       const hint = fallback !== undefined ? `; ${fallback} only when ${RUNNER_DATA_FILE} exists (edge-impulse-blocks runner)` : '';
-      throw userError('command line', `--${spec.param}`, `is required (${spec.help}${hint})`);
+      throw userError('command line', `--${spec.param}`, `is required (${spec.help.replace(/\.$/, '')}${hint})`);
     }
   }
   return { config: config as unknown as Config, sources, unknown };

@@ -134,11 +134,24 @@ test('a missing value is a UserError, not a swallowed flag', () => {
 test('required options are enforced only when asked', () => {
   assert.deepEqual([...REQUIRED_FOR_TRAIN], ['dataDirectory', 'outDirectory']);
   assert.equal(parsed('--out-directory', '/o').config.dataDirectory, undefined);
-  const train = { required: REQUIRED_FOR_TRAIN };
+  const train = { required: REQUIRED_FOR_TRAIN, isRunner: () => false };
   assert.throws(() => parseArgs(['--out-directory', '/o'], train), (e: unknown) => e instanceof UserError && /--data-directory: is required/.test(e.message));
   assert.throws(() => parseArgs(['--data-directory', '/d'], train), (e: unknown) => e instanceof UserError && /--out-directory: is required/.test(e.message));
   const ok = parseArgs(['--data-directory', '/d', '--out-directory', '/o'], { required: REQUIRED_FOR_TRAIN });
   assert.equal(ok.config.dataDirectory, '/d');
+});
+
+test('edge-impulse-blocks runner: data and out directories default to /home and /home/out, only on its data', () => {
+  const runner = { required: REQUIRED_FOR_TRAIN, isRunner: () => true };
+  const none = parseArgs(['--epochs', '3'], runner);
+  assert.deepEqual([none.config.dataDirectory, none.config.outDirectory], ['/home', '/home/out']);
+  assert.deepEqual([none.sources.dataDirectory, none.sources.outDirectory], ['default', 'default']);
+  assert.equal(parseArgs(['--out-directory', '/o'], runner).config.dataDirectory, '/home');
+  assert.equal(parseArgs(['--data-directory', '/home/'], runner).config.outDirectory, '/home/out');
+  // Another data directory never gets the runner's out directory.
+  assert.throws(() => parseArgs(['--data-directory', '/d'], runner), (e: unknown) => e instanceof UserError && /--out-directory: is required.*\/home\/out only when \/home\/X_split_train\.npy exists/.test(e.message));
+  // Off the runner, nothing is defaulted.
+  assert.throws(() => parseArgs([], { required: REQUIRED_FOR_TRAIN, isRunner: () => false }), /--data-directory: is required/);
 });
 
 test("unknown arguments are listed, with their values, never dropped (Edge Impulse runner's legacy extras)", () => {
