@@ -243,6 +243,8 @@ export async function trainInThisThread(
     augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
     payoffCheck: dendritesActive(config) ? { enabled: config.dendritePayoffCheck, restarts: restartsActive({ ...config, dendrites: false }) } : null,
+    tensorboard: sinks.tensorboardPath !== undefined,
+    inputShape: data.inputShape,
   });
   for (const [param, entry] of Object.entries(effective)) {
     const key = keyOfParam(param);

@@ -328,7 +328,7 @@ export const SCHEMA: readonly ParamSpec[] = [
   flag({ key: 'tensorboard', param: 'tensorboard', name: 'TensorBoard', default: false, cliOnly: true, group: 'Command line',
     help: "Also write TensorBoard event files (loss, accuracy, learning rate, dendrite sets per epoch) to <out-directory>/tensorboard; on as well when train_input.json's tensorboardLogging is true. metrics.jsonl is always written.",
     consumer: 'report/tensorboard' }),
-  text({ key: 'inputShape', param: 'input-shape', name: 'Input shape', default: undefined, cliOnly: true, example: '(39,)',
+  text({ key: 'inputShape', param: 'input-shape', name: 'Input shape', default: undefined, cliOnly: true, example: '(2, 13)',
     group: 'Command line',
     help: "Shape of one input row, e.g. \"(650,)\" or \"(50, 13)\" (edge-impulse-blocks runner passes it); train_input.json's inputShapeString is preferred when both are given.",
     consumer: 'data/ei-directory' }),
