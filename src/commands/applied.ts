@@ -33,6 +33,10 @@ export interface RunComponents {
   modelWidth: number;
   /** The payoff check's settings when dendrites are on (null when they are off). */
   payoffCheck: { enabled: boolean; restarts: boolean } | null;
+  /** Whether a TensorBoard event file was written. */
+  tensorboard: boolean;
+  /** The input shape the data loader settled on (X's, train_input.json's or --input-shape). */
+  inputShape: readonly number[] | undefined;
 }
 
 export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, AppliedValue>> {
@@ -63,6 +67,11 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     quiet: { value: c.logMode === 'quiet', consumer: 'report/progress' },
     jsonLogs: { value: c.logMode === 'json', consumer: 'report/progress' },
     resume: { value: c.resumedFromEpoch !== null, consumer: 'train/checkpoint' },
+    tensorboard: { value: c.tensorboard, consumer: 'report/tensorboard (event file written)' },
+    inputShape: {
+      value: c.inputShape === undefined ? null : c.inputShape.length === 1 ? `(${c.inputShape[0]},)` : `(${c.inputShape.join(', ')})`,
+      consumer: 'data/ei-directory (input shape used)',
+    },
   };
   if (c.cycle) {
     const k = c.cycle.controller.config;

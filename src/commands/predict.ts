@@ -10,7 +10,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
-import { readNpyFloat32 } from '../data/npy.js';
+import { readNpyFloat32, readNpyNumbers } from '../data/npy.js';
+import { chooseBase, decodeLabels, detectLayout } from '../data/labels.js';
+import { parseCommandLine } from '../cli/args.js';
 import { computeWavFeatures, findWavFiles } from '../data/wav-dataset.js';
 import { MFCC_DEFAULTS } from '../data/mfcc.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
@@ -25,6 +27,8 @@ export interface PredictOptions {
   input: string;
   report?: string;
   labels?: string[];
+  /** Y.npy with the true class of each row of an .npy input (any Edge Impulse label layout). */
+  y?: string;
   json: boolean;
 }
 
@@ -33,7 +37,7 @@ export interface Prediction {
   input: string;
   predicted: string;
   probabilities: number[];
-  /** The class the input's name says it is (file-name prefix or folder), when that is a known class. */
+  /** The true class: from --y for .npy input, from the file-name prefix or folder for audio (when a known class). */
   expected?: string;
 }
 
@@ -45,25 +49,42 @@ export interface PredictResult {
   accuracy: number | null;
 }
 
-const USAGE = 'dendritic predict MODEL (X.npy | file.wav | folder) [--report report.json] [--labels a,b,c] [--json]';
+/** `dendritic predict --help`. */
+export const PREDICT_HELP = `Usage: dendritic predict MODEL INPUT [options]
+
+Runs an exported model (model.onnx, model.tflite, model_quantized_int8_io.tflite) with the runtime the
+training run verified it with, and prints class probabilities on stdout.
+
+INPUT: features X.npy ([samples, features...]), one .wav file or a folder of .wav files (turned into
+features with the settings recorded in report.json, as \`features\` computed them for training).
+
+Accuracy is reported when the true class is known: for .npy give the labels with --y (Y_split_test.npy
+of an Edge Impulse data directory: one-hot, class indices or Edge Impulse's 4-column layout); for audio
+the class comes from the file name's '<label>_' prefix or its folder.
+
+Options:
+  --y Y.npy           true labels of X.npy, one row per sample: adds "expected" and the accuracy
+  --report FILE       report.json with class names and feature settings (default: beside MODEL)
+  --labels a,b,c      class names, in output order (instead of report.json's)
+  --json              one JSON object per input, then a summary object
+  -h, --help          show this help
+`;
 
 export function parsePredictArgs(argv: readonly string[]): PredictOptions {
-  const positional: string[] = [];
-  const opts: Partial<PredictOptions> & { json: boolean } = { json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--json') opts.json = true;
-    else if (arg === '--report' || arg === '--labels') {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw userError('predict', arg, 'expected a value after it');
-      i++;
-      if (arg === '--report') opts.report = value;
-      else opts.labels = value.split(',').map((s) => s.trim());
-    } else if (arg.startsWith('--')) throw userError('predict', arg, `unknown option; usage: ${USAGE}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 2) throw userError('predict', 'arguments', `expected MODEL and INPUT; usage: ${USAGE}`);
-  return { ...opts, model: positional[0]!, input: positional[1]! };
+  const { values, positionals } = parseCommandLine(
+    'predict',
+    argv,
+    { json: { type: 'boolean' }, report: { type: 'string' }, labels: { type: 'string' }, y: { type: 'string' } },
+    { min: 2, max: 2, names: 'MODEL and INPUT' },
+  );
+  return {
+    model: positionals[0]!,
+    input: positionals[1]!,
+    json: values.json === true,
+    ...(values.report !== undefined ? { report: values.report } : {}),
+    ...(values.labels !== undefined ? { labels: values.labels.split(',').map((s) => s.trim()) } : {}),
+    ...(values.y !== undefined ? { y: values.y } : {}),
+  };
 }
 
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
@@ -87,6 +108,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (classes.length !== classCount) {
     throw userError(opts.labels ? '--labels' : reportPath, 'classes', `expected ${classCount} class names (the model's outputs), got ${classes.length}`);
   }
+  const truth = opts.y !== undefined ? readTruth(opts.y, opts.input, n, classes.length) : undefined;
   const predictions: Prediction[] = [];
   let known = 0;
   let correct = 0;
@@ -95,7 +117,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
     let best = 0;
     for (let c = 1; c < classCount; c++) if (p[c]! > p[best]!) best = c;
     const pred: Prediction = { input: rows.names[s]!, predicted: classes[best]!, probabilities: p };
-    const expected = rows.fromAudio ? expectedClass(rows.names[s]!, classes) : undefined;
+    const expected = truth ? classes[truth[s]!] : rows.fromAudio ? expectedClass(rows.names[s]!, classes) : undefined;
     if (expected !== undefined) {
       pred.expected = expected;
       known++;
@@ -121,7 +143,7 @@ export async function predictCommand(argv: readonly string[], write: (s: string)
     write(
       opts.json
         ? `${JSON.stringify({ summary: { format: result.format, accuracy: result.accuracy, scored } })}\n`
-        : `accuracy ${(100 * result.accuracy).toFixed(2)}% over ${scored} inputs whose name gives the class (${result.format})\n`,
+        : `accuracy ${(100 * result.accuracy).toFixed(2)}% over ${scored} inputs ${opts.y !== undefined ? `labelled by ${opts.y}` : 'whose name gives the class'} (${result.format})\n`,
     );
   }
   return 0;
@@ -129,25 +151,45 @@ export async function predictCommand(argv: readonly string[], write: (s: string)
 
 function renderTable(r: PredictResult): string[] {
   const nameWidth = Math.min(40, Math.max(5, ...r.predictions.map((p) => p.input.length)));
+  // Input names (paths) may be clipped at the front; class names never are: each column is as wide as its name.
   const clip = (s: string, w: number): string => (s.length > w ? `…${s.slice(s.length - w + 1)}` : s.padEnd(w));
-  const classWidth = Math.max(9, ...r.classes.map((c) => Math.min(12, c.length)));
+  const classWidth = Math.max(9, ...r.classes.map((c) => c.length));
   // Up to 12 classes every probability fits a terminal line; beyond, the three most likely are shown.
   const all = r.classes.length <= 12;
-  const header = `${'input'.padEnd(nameWidth)}  ${'predicted'.padEnd(classWidth)}  ${all ? r.classes.map((c) => clip(c, 6).padStart(6)).join(' ') : 'top 3'}`;
+  const widths = r.classes.map((c) => Math.max(6, c.length));
+  const header = `${'input'.padEnd(nameWidth)}  ${'predicted'.padEnd(classWidth)}  ${all ? r.classes.map((c, i) => c.padStart(widths[i]!)).join(' ') : 'top 3'}`;
   const lines = [`model: ${r.format}, ${r.classes.length} classes`, header];
   for (const p of r.predictions) {
     const mark = p.expected !== undefined && p.expected !== p.predicted ? ` (expected ${p.expected})` : '';
     const probs = all
-      ? p.probabilities.map((v) => v.toFixed(3).padStart(6)).join(' ')
+      ? p.probabilities.map((v, i) => v.toFixed(3).padStart(widths[i]!)).join(' ')
       : p.probabilities
           .map((v, i) => [v, i] as const)
           .sort((a, b) => b[0] - a[0])
           .slice(0, 3)
           .map(([v, i]) => `${r.classes[i]} ${v.toFixed(3)}`)
           .join('  ');
-    lines.push(`${clip(p.input, nameWidth)}  ${clip(p.predicted, classWidth)}  ${probs}${mark}`);
+    lines.push(`${clip(p.input, nameWidth)}  ${p.predicted.padEnd(classWidth)}  ${probs}${mark}`);
   }
   return lines;
+}
+
+/** Class indices (0-based, into `classes`) from a Y file, in the layouts an Edge Impulse data directory uses. */
+function readTruth(path: string, input: string, rows: number, classCount: number): Int32Array {
+  if (extname(input).toLowerCase() !== '.npy') throw userError('predict', '--y', 'labels are for an .npy input; audio inputs take their class from the file name');
+  let y;
+  try {
+    y = readNpyNumbers(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw userError(path, '--y', 'not found: expected Y.npy with one label row per input row');
+    throw err;
+  }
+  if ((y.shape[0] ?? 0) !== rows) throw userError(path, 'rows', `${y.shape[0] ?? 0} label rows but ${input} has ${rows}: expected one per input row`);
+  const layout = detectLayout(y, classCount);
+  const decoded = decodeLabels(y, path, layout, chooseBase(layout, [y], classCount));
+  const outside = decoded.labels.findIndex((c) => c < 0 || c >= classCount);
+  if (outside !== -1) throw userError(path, `row ${outside}`, `label ${decoded.labels[outside]} is outside the model's ${classCount} classes`);
+  return decoded.labels;
 }
 
 function round(v: number): number {

@@ -21,6 +21,7 @@ import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js'
 import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { openEpochSinks } from '../report/epoch-sinks.js';
 import { startModuleWorker } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
@@ -60,7 +61,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   const stopFlag = createStopFlag();
   const undo = relaySignals(stopFlag);
   try {
-    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(1) };
+    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(2) };
     const worker = startModuleWorker(import.meta.url, input);
     const reply = await new Promise<WorkerReply>((resolveReply, reject) => {
       let got: WorkerReply | undefined;
@@ -128,20 +129,22 @@ export async function trainInThisThread(
   const mode = chooseProgressMode({ json: parsed.config.jsonLogs, quiet: parsed.config.quiet, ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}) });
   const log = createProgressLogger({
     mode,
-    ...(opts.stdout && opts.stderr ? { stream: mode === 'tty' ? opts.stderr : opts.stdout, errorStream: opts.stderr } : {}),
+    ...(opts.stdout && opts.stderr ? { stream: mode === 'json' ? opts.stdout : opts.stderr, errorStream: opts.stderr, resultStream: opts.stdout } : {}),
   });
   const unknownWarning = unknownArgsWarning(parsed.unknown);
   if (unknownWarning) log.warn(unknownWarning);
 
   const outDir = resolve(parsed.config.outDirectory!);
   prepareOutDirectory(outDir);
-  const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile);
+  const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile,
+    parsed.config.inputShape !== undefined ? { inputShape: parsed.config.inputShape } : {});
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
   const { config, sources } = parsed;
   for (const line of renderEffectiveConfig(config, sources)) log.info(line);
   const effective = effectiveConfigJson(config, sources);
   writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
+  if (data.inputShapeNote) log.info(data.inputShapeNote);
 
   const build = {
     kind: config.model,
@@ -176,11 +179,14 @@ export async function trainInThisThread(
     budget.limitPhase(PAYOFF_TIME_SHARE, () => dendriteSetCount(model) > 0);
     log.info(`time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`);
   }
+  // Per-epoch metrics while training runs (see src/report/epoch-sinks.ts for where they are written).
+  const sinks = openEpochSinks(outDir, { resume: config.resume, tensorboard: config.tensorboard || data.info?.tensorboardLogging === true });
+  if (sinks.tensorboardPath) log.info(`tensorboard: ${sinks.tensorboardPath}`);
   try {
     loop = trainLoop(model, train, val, {
       ...options,
       budget,
-      observer: log,
+      observer: sinks.observe(log, 'train'),
       resumeFrom,
       onCheckpoint: (state) => saveCheckpoint(checkpointPath, { fingerprint, state }),
     });
@@ -188,10 +194,11 @@ export async function trainInThisThread(
     budget.endPhase();
     if (payoffActive && sets > 0) {
       const { runPayoffCheck } = await import('./payoff.js');
-      payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: payoffObserver(log), info: (line) => log.info(line) });
+      payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: sinks.observe(payoffObserver(log), 'payoff_plain'), info: (line) => log.info(line) });
     }
   } finally {
     budget.dispose();
+    sinks.close();
   }
   const trainingSeconds = (performance.now() - started) / 1000;
   // What ships: the dendritic model, or the plain network the payoff check found better at no more device cost.
@@ -236,6 +243,8 @@ export async function trainInThisThread(
     augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
     payoffCheck: dendritesActive(config) ? { enabled: config.dendritePayoffCheck, restarts: restartsActive({ ...config, dendrites: false }) } : null,
+    tensorboard: sinks.tensorboardPath !== undefined,
+    inputShape: data.inputShape,
   });
   for (const [param, entry] of Object.entries(effective)) {
     const key = keyOfParam(param);
@@ -370,7 +379,7 @@ function prepareOutDirectory(outDir: string): void {
 
 /** What must be equal for a checkpoint to belong to this run. */
 function runFingerprint(config: Config, data: EiDataset): string {
-  const { resume: _r, quiet: _q, jsonLogs: _j, maxTrainingSeconds: _m, outDirectory: _o, ...rest } = config;
+  const { resume: _r, quiet: _q, jsonLogs: _j, maxTrainingSeconds: _m, outDirectory: _o, tensorboard: _t, ...rest } = config;
   return JSON.stringify({ rest, n: data.yTrain.length, v: data.yVal.length, f: data.features, c: data.classes });
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { userError } from '../errors.js';
 import { chooseBase, decodeLabels, detectLayout, type LabelLayout } from './labels.js';
 import { readNpyFloat32, readNpyNumbers, type NpyArray } from './npy.js';
-import { readTrainInput, type TrainInput } from './train-input.js';
+import { parseShapeString, readTrainInput, type TrainInput } from './train-input.js';
 
 export const EI_FILES = {
   xTrain: 'X_split_train.npy',
@@ -36,9 +36,16 @@ export interface EiDataset {
   sampleIdDetails?: unknown;
   /** One line describing what was detected, for logs and the report. */
   summary: string;
+  /** Which shape was used when --input-shape and the data disagree (a line for the log). */
+  inputShapeNote?: string;
 }
 
-export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
+export interface EiLoadOptions {
+  /** --input-shape (edge-impulse-blocks runner passes it): used when neither X's shape nor train_input.json gives one. */
+  inputShape?: string;
+}
+
+export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadOptions = {}): EiDataset {
   const paths = {
     xTrain: join(dir, EI_FILES.xTrain),
     yTrain: join(dir, EI_FILES.yTrain),
@@ -75,6 +82,19 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
       );
     }
     inputShape ??= info.inputShape;
+  }
+  let inputShapeNote: string | undefined;
+  if (options.inputShape !== undefined) {
+    const cli = parseShapeString(options.inputShape, '--input-shape');
+    const product = cli.reduce((a, b) => a * b, 1);
+    if (inputShape !== undefined) {
+      const from = train.inputShape !== undefined ? `${EI_FILES.xTrain}'s shape` : `${infoWhere}'s inputShapeString`;
+      if (cli.join(',') !== inputShape.join(',')) inputShapeNote = `--input-shape ${options.inputShape} not used: ${from} (${inputShape.join(', ')}) is preferred`;
+    } else if (product !== train.features) {
+      throw userError('--input-shape', 'shape', `${options.inputShape} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}: expected the shape to hold one row's features`);
+    } else {
+      inputShape = cli;
+    }
   }
   checkFinite(xt.data, train.features, paths.xTrain);
   checkFinite(xv.data, val.features, paths.xVal);
@@ -127,6 +147,7 @@ export function loadEiDirectory(dir: string, infoFile?: string): EiDataset {
     ...(info !== undefined ? { info } : {}),
     ...(info?.maxTrainingTimeSeconds !== undefined ? { maxTrainingSeconds: info.maxTrainingTimeSeconds } : {}),
     ...(sampleIdDetails !== undefined ? { sampleIdDetails } : {}),
+    ...(inputShapeNote !== undefined ? { inputShapeNote } : {}),
     summary:
       `${train.rows} training and ${val.rows} validation samples, ${train.features} features` +
       `${inputShape !== undefined ? ` (shape ${inputShape.join('x')})` : ''}, ${classes.length} classes, ` +

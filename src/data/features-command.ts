@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userError } from '../errors.js';
+import { parseCommandLine } from '../cli/args.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { MFCC_DEFAULTS, type MfccOptions } from './mfcc.js';
 import { writeNpy } from './npy.js';
@@ -60,22 +61,10 @@ const MFCC_FLAGS: Record<string, { key: keyof MfccOptions; integer: boolean; min
 
 /** Parses the `features` command line (after the command name). Accepts `--flag value` and `--flag=value`. */
 export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
+  const options = Object.fromEntries([...KNOWN_FLAGS].map((f) => [f.slice(2), { type: 'string' as const }]));
+  const { values: parsed } = parseCommandLine('features', argv, options);
   const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw userError('features', arg, 'unexpected argument: expected --option value pairs');
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    if (!KNOWN_FLAGS.has(flag)) throw userError('features', flag, `unknown option: expected one of ${[...KNOWN_FLAGS].join(', ')}`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw userError('features', flag, 'expected a value after it');
-      i++;
-    }
-    values.set(flag, value);
-  }
+  for (const [name, value] of Object.entries(parsed)) if (typeof value === 'string') values.set(`--${name}`, value);
   const wavDir = values.get('--wav-dir');
   const outDir = values.get('--out-directory');
   if (wavDir === undefined) throw userError('features', '--wav-dir', 'missing: expected the folder of .wav files');
@@ -123,6 +112,28 @@ const KNOWN_FLAGS = new Set([
   '--seed',
   ...Object.keys(MFCC_FLAGS),
 ]);
+
+/** `dendritic features --help`. */
+export const FEATURES_HELP = `Usage: dendritic features --wav-dir DIR --out-directory DIR [options]
+
+Computes Edge Impulse MFCC features (the keyword-spotting defaults) from a folder of WAV files and writes
+an Edge Impulse data directory: X_split_{train,test}.npy, Y_split_{train,test}.npy (one-hot),
+sample_id_details.json and train_input.json. Prints a JSON summary on stdout.
+
+Options:
+  --wav-dir DIR               folder of .wav files (required)
+  --out-directory DIR         data directory to write (required)
+  --window-seconds S          window per file, cut or zero-padded (default ${FEATURES_DEFAULTS.windowSeconds})
+  --label-from prefix|folder  class from the file name's '<label>_' prefix or the parent folder (default ${FEATURES_DEFAULTS.labelFrom})
+  --validation-fraction F     share of files in the validation split, [0, 1) (default ${FEATURES_DEFAULTS.validationFraction})
+  --validation-match REGEX    files whose path matches go to validation instead of a random share
+  --holdout-match REGEX       files whose path matches go to a separate hold-out directory (with --holdout-dir)
+  --holdout-dir DIR           where the hold-out X_split_test/Y_split_test are written
+  --seed N                    seed of the random split (default ${FEATURES_DEFAULTS.seed})
+MFCC (Edge Impulse's MFCC block parameters):
+  --num-cepstral N  --frame-length S  --frame-stride S  --num-filters N  --fft-length N
+  --low-frequency HZ  --high-frequency HZ  --pre-emphasis C  --win-size N
+`;
 
 function numberFlag(values: Map<string, string>, flag: string, fallback: number, integer: boolean, min: number): number {
   const text = values.get(flag);

@@ -12,6 +12,8 @@ export interface TrainInput {
   /** Parsed from inputShapeString, e.g. "(96, 96, 1)" -> [96, 96, 1]. */
   inputShape?: number[];
   maxTrainingTimeSeconds?: number;
+  /** Studio's "TensorBoard logging" request: write TensorBoard event files while training. */
+  tensorboardLogging?: boolean;
   [key: string]: unknown;
 }
 
@@ -64,6 +66,9 @@ export function validateTrainInput(parsed: unknown, path: string): TrainInput {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
       throw userError(path, 'maxTrainingTimeSeconds', `expected a positive number of seconds, got ${JSON.stringify(v)}`);
     }
+  }
+  if (info.tensorboardLogging !== undefined && info.tensorboardLogging !== null && typeof info.tensorboardLogging !== 'boolean') {
+    throw userError(path, 'tensorboardLogging', `expected true or false, got ${JSON.stringify(info.tensorboardLogging)}`);
   }
   return info;
 }

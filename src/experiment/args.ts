@@ -37,6 +37,24 @@ export interface ExperimentArgs {
 
 export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: ['gd', 'correlation'] as DendriteMode[], jobs: 1 } as const;
 
+/** \`dendritic experiment --help\`. */
+export const EXPERIMENT_HELP = `Usage: dendritic experiment --data-directory DIR [options] [training parameters]
+
+Trains the plain network (baseline) and dendritic variants at several widths and seeds, scores every run
+on a hold-out split no training decision saw, and prints a markdown table on stdout (progress on stderr).
+With --out-directory, writes experiment.md and experiment.json there.
+
+Options:
+  --holdout-directory DIR  data directory whose X_split_test/Y_split_test is the hold-out
+                           (default: half of the validation split, seeded)
+  --widths LIST            model widths, comma-separated (default \${EXPERIMENT_DEFAULTS.widths.join(',')})
+  --plain-widths LIST      extra widths trained as baseline only
+  --seeds N                seeds per configuration, from --seed on (default \${EXPERIMENT_DEFAULTS.seeds})
+  --modes LIST             dendritic variants: \${MODES.join(', ')} (default \${EXPERIMENT_DEFAULTS.modes.join(',')})
+  --jobs N                 worker threads (results do not depend on it; default \${EXPERIMENT_DEFAULTS.jobs})
+Every other argument is a training parameter, as for 'dendritic train' (see 'dendritic train --help').
+`;
+
 const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes', 'jobs'] as const;
 type OwnFlag = (typeof OWN_FLAGS)[number];
 

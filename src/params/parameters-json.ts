@@ -3,6 +3,7 @@
  * (the format since October 2024: an object with version/type/info/parameters), the `--help` text and
  * the README table. Nothing here is hand-written per parameter, so they cannot drift apart.
  */
+import { readFileSync } from 'node:fs';
 import { BLOCK_PARAMETERS, SCHEMA, type ParamGroup, type ParamSpec, type ShowIf } from './schema.js';
 import { expectation, rangeText } from './values.js';
 
@@ -26,8 +27,27 @@ export interface ParametersJson {
     operatesOn: 'other';
     indRequiresGpu: false;
     imageInputScaling: '0..1';
+    /** The block's public source, as Edge Impulse's example blocks declare it; from package.json `repository`. */
+    repositoryUrl?: string;
   };
   parameters: ParametersJsonItem[];
+}
+
+/**
+ * package.json's `repository` (a string or `{ url }`) as a browsable https address, or undefined when
+ * package.json names none (then parameters.json has no repositoryUrl).
+ */
+export function packageRepositoryUrl(pkg: unknown = readPackageJson()): string | undefined {
+  const repo = (pkg as { repository?: string | { url?: string } } | undefined)?.repository;
+  const raw = typeof repo === 'string' ? repo : repo?.url;
+  if (!raw) return undefined;
+  const github = /^github:(.+)$/.exec(raw) ?? /^([\w.-]+\/[\w.-]+)$/.exec(raw);
+  if (github) return `https://github.com/${github[1]!.replace(/\.git$/, '')}`;
+  return raw.replace(/^git\+/, '').replace(/^git:\/\//, 'https://').replace(/\.git$/, '');
+}
+
+function readPackageJson(): unknown {
+  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 }
 
 export const BLOCK_INFO: ParametersJson['info'] = {
@@ -50,8 +70,9 @@ function toItem(spec: ParamSpec): ParametersJsonItem {
   return item;
 }
 
-export function buildParametersJson(): ParametersJson {
-  return { version: 1, type: 'machine-learning', info: { ...BLOCK_INFO }, parameters: BLOCK_PARAMETERS.map(toItem) };
+export function buildParametersJson(repositoryUrl: string | undefined = packageRepositoryUrl()): ParametersJson {
+  const info = { ...BLOCK_INFO, ...(repositoryUrl !== undefined ? { repositoryUrl } : {}) };
+  return { version: 1, type: 'machine-learning', info, parameters: BLOCK_PARAMETERS.map(toItem) };
 }
 
 /** The exact text of the committed parameters.json. */
@@ -77,7 +98,7 @@ function placeholder(spec: ParamSpec): string {
 }
 
 function defaultText(spec: ParamSpec): string {
-  if (spec.requiredForTrain) return 'required';
+  if (spec.requiredForTrain) return spec.type === 'string' && spec.runnerDefault ? `required; ${spec.runnerDefault} under edge-impulse-blocks runner` : 'required';
   if (spec.default === undefined) return 'not set';
   if (spec.type === 'flag') return 'off';
   return `default ${String(spec.default)}`;

@@ -8,6 +8,8 @@
  * by a token that is not itself a `--flag` takes that token as its value.
  * Pass the arguments after the subcommand (`dendritic train <args>`).
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { userError } from '../errors.js';
 import { SCHEMA, defaultConfig, type Config, type ConfigKey, type ParamSpec } from './schema.js';
 import { parseValue } from './values.js';
@@ -28,9 +30,17 @@ export interface ParsedArgs {
 }
 
 export interface ParseOptions {
-  /** Keys that must be given (e.g. REQUIRED_FOR_TRAIN); a missing one is a UserError. */
+  /**
+   * Keys that must be given (e.g. REQUIRED_FOR_TRAIN); a missing one is a UserError, unless its spec
+   * has a `runnerDefault` and `isRunner()` says the run is `edge-impulse-blocks runner`'s.
+   */
   required?: readonly ConfigKey[];
+  /** Default: /home/X_split_train.npy exists (the runner mounts the data at /home). */
+  isRunner?: () => boolean;
 }
+
+/** Where `edge-impulse-blocks runner` mounts the data directory. */
+export const RUNNER_DATA_FILE = '/home/X_split_train.npy';
 
 /** What `dendritic train` cannot run without. */
 export const REQUIRED_FOR_TRAIN: readonly ConfigKey[] = SCHEMA.filter((s) => s.requiredForTrain).map((s) => s.key);
@@ -97,10 +107,20 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
     sources[spec.key] = 'cli';
   }
 
+  let runner: boolean | undefined;
   for (const key of options.required ?? []) {
     if (config[key] === undefined) {
       const spec = SCHEMA.find((s) => s.key === key)!;
-      throw userError('command line', `--${spec.param}`, `is required (${spec.help})`);
+      const fallback = spec.type === 'string' ? spec.runnerDefault : undefined;
+      // Only a run on the runner's data gets the runner's out directory.
+      const data = config.dataDirectory as string | undefined;
+      runner ??= (data === undefined || data.replace(/\/+$/, '') === dirname(RUNNER_DATA_FILE)) && (options.isRunner ?? (() => existsSync(RUNNER_DATA_FILE)))();
+      if (fallback !== undefined && runner) {
+        config[key] = fallback;
+        continue;
+      }
+      const hint = fallback !== undefined ? `; ${fallback} only when ${RUNNER_DATA_FILE} exists (edge-impulse-blocks runner)` : '';
+      throw userError('command line', `--${spec.param}`, `is required (${spec.help.replace(/\.$/, '')}${hint})`);
     }
   }
   return { config: config as unknown as Config, sources, unknown };

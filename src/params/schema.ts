@@ -64,6 +64,8 @@ export interface Config {
   quiet: boolean;
   jsonLogs: boolean;
   resume: boolean;
+  tensorboard: boolean;
+  inputShape: string | undefined;
 }
 
 export type ConfigKey = keyof Config;
@@ -126,6 +128,11 @@ export interface StringSpec<K extends ConfigKey = ConfigKey> extends SpecCommon<
   decode?: (raw: string) => unknown;
   /** A valid non-default value, used by tests that pass every parameter once. */
   example?: string;
+  /**
+   * The value used when the option is missing and the run looks like `edge-impulse-blocks runner`'s
+   * (it mounts the data at /home and passes no directories: /home/X_split_train.npy exists).
+   */
+  runnerDefault?: string;
 }
 
 export type ParamSpec = NumberSpec | SelectSpec | BooleanSpec | StringSpec;
@@ -304,10 +311,10 @@ export const SCHEMA: readonly ParamSpec[] = [
 
   // ---- Command line only (not block parameters) -----------------------------------------------
   text({ key: 'dataDirectory', param: 'data-directory', name: 'Data directory', default: undefined, cliOnly: true,
-    requiredForTrain: true, example: '/tmp/dendritic-data', group: 'Command line',
+    requiredForTrain: true, example: '/tmp/dendritic-data', group: 'Command line', runnerDefault: '/home',
     help: 'Edge Impulse data directory (X_split_train.npy, Y_split_train.npy, ...).', consumer: 'data/ei-directory' }),
   text({ key: 'outDirectory', param: 'out-directory', name: 'Output directory', default: undefined, cliOnly: true,
-    requiredForTrain: true, example: '/tmp/dendritic-out', group: 'Command line',
+    requiredForTrain: true, example: '/tmp/dendritic-out', group: 'Command line', runnerDefault: '/home/out',
     help: 'Where the models, effective-config.json and the report are written.', consumer: 'export' }),
   text({ key: 'infoFile', param: 'info-file', name: 'Info file', default: undefined, cliOnly: true, aliases: ['input-file'],
     example: '/tmp/train_input.json', group: 'Command line',
@@ -318,6 +325,13 @@ export const SCHEMA: readonly ParamSpec[] = [
     help: 'Print progress as one JSON object per line.', consumer: 'report/progress' }),
   flag({ key: 'resume', param: 'resume', name: 'Resume', default: false, cliOnly: true, group: 'Command line',
     help: 'Continue from the checkpoint in the output directory.', consumer: 'train/checkpoint' }),
+  flag({ key: 'tensorboard', param: 'tensorboard', name: 'TensorBoard', default: false, cliOnly: true, group: 'Command line',
+    help: "Also write TensorBoard event files (loss, accuracy, learning rate, dendrite sets per epoch) to <out-directory>/tensorboard; on as well when train_input.json's tensorboardLogging is true. metrics.jsonl is always written.",
+    consumer: 'report/tensorboard' }),
+  text({ key: 'inputShape', param: 'input-shape', name: 'Input shape', default: undefined, cliOnly: true, example: '(2, 13)',
+    group: 'Command line',
+    help: "Shape of one input row, e.g. \"(650,)\" or \"(50, 13)\" (edge-impulse-blocks runner passes it); train_input.json's inputShapeString is preferred when both are given.",
+    consumer: 'data/ei-directory' }),
 ];
 
 /** Compile-time list of Config's keys: TS rejects this object if a key is missing or extra. */
@@ -330,7 +344,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
-  jsonLogs: true, resume: true,
+  jsonLogs: true, resume: true, tensorboard: true, inputShape: true,
 };
 
 /** The block parameters: what parameters.json declares and Edge Impulse passes. */

@@ -1,8 +1,10 @@
 /**
- * What a training run prints while it runs.
- *  - 'tty':   a live bar per epoch on stderr (batches, samples/s, ETA) redrawn with \r, then the epoch line.
- *  - 'plain': off a terminal (Edge Impulse logs, CI): one line per epoch, one per dendrite event,
- *             info/warning lines and the final summary; never a partial line or control character.
+ * What a training run prints while it runs. Progress and logs go to stderr, the result (the final
+ * summary line) to stdout, as command-line tools do; `--json-logs` is the one exception: the whole
+ * stream is the output a script asked for, so every object goes to stdout.
+ *  - 'tty':   stderr is a terminal: a live bar per epoch (batches, samples/s, ETA) redrawn with \r, then the epoch line.
+ *  - 'plain': stderr is not a terminal (Edge Impulse logs, CI, a file): one line per epoch, one per dendrite
+ *             event, info/warning lines; never a partial line or control character.
  *  - 'quiet': only warnings and the final summary.
  *  - 'json':  one JSON object per line on stdout, for scripts: {"type": "epoch_start" | "epoch" |
  *             "dendrite_event" | "info" | "warning" | "result", ...}; an epoch line carries the EpochRecord
@@ -44,19 +46,21 @@ export interface ProgressLogger {
 
 export interface ProgressOptions {
   mode: ProgressMode;
-  /** Main output: epoch lines, events, summary (json: every object). Default: stderr for 'tty', stdout otherwise. */
+  /** Progress: epoch lines, events, info (json: every object). Default: stdout for 'json', stderr otherwise. */
   stream?: TextSink;
+  /** The final summary line in non-json modes. Default: `stream` when one is given, else process.stdout. */
+  resultStream?: TextSink;
   /** Warnings in non-json modes. Default: process.stderr. */
   errorStream?: TextSink;
   /** Milliseconds clock; injectable so tests are deterministic. */
   now?: () => number;
 }
 
-/** Picks the mode from CLI flags and whether stdout is a terminal. */
+/** Picks the mode from CLI flags and whether stderr (where the bar is drawn) is a terminal. */
 export function chooseProgressMode(flags: { json?: boolean; quiet?: boolean; isTTY?: boolean }): ProgressMode {
   if (flags.json) return 'json';
   if (flags.quiet) return 'quiet';
-  return (flags.isTTY ?? process.stdout.isTTY === true) ? 'tty' : 'plain';
+  return (flags.isTTY ?? process.stderr.isTTY === true) ? 'tty' : 'plain';
 }
 
 const f3 = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
@@ -104,6 +108,7 @@ function formatDuration(sec: number): string {
 class Logger implements ProgressLogger {
   private readonly out: TextSink;
   private readonly err: TextSink;
+  private readonly res: TextSink;
   private readonly now: () => number;
   private totalEpochs: number | null = null;
   private epoch = 0;
@@ -113,8 +118,9 @@ class Logger implements ProgressLogger {
   private barVisible = false;
 
   constructor(readonly mode: ProgressMode, opts: ProgressOptions) {
-    this.out = opts.stream ?? (mode === 'tty' ? process.stderr : process.stdout);
+    this.out = opts.stream ?? (mode === 'json' ? process.stdout : process.stderr);
     this.err = opts.errorStream ?? process.stderr;
+    this.res = opts.resultStream ?? opts.stream ?? process.stdout;
     this.now = opts.now ?? (() => performance.now());
   }
 
@@ -190,7 +196,7 @@ class Logger implements ProgressLogger {
 
   result(summary: RunSummary): void {
     if (this.mode === 'json') return this.json('result', { ...summary });
-    this.line(formatSummaryLine(summary));
+    this.line(formatSummaryLine(summary), this.res);
   }
 }
 

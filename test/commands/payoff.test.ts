@@ -172,7 +172,7 @@ test('train CLI: a kept set is checked against the widest plain network of no mo
     } else {
       assert.equal(p.dendritic.history, undefined);
     }
-    assert.match(r.stdout, /payoff check: shipping the (plain width-[\d.]+ network|dendritic model): /);
+    assert.match(r.stderr, /payoff check: shipping the (plain width-[\d.]+ network|dendritic model): /);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /<section id="payoff">/);
     assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));

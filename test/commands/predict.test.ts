@@ -62,6 +62,18 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
       byFormat.set(format, rows.map((r) => r.predicted));
     }
 
+    // --y: the labels of the .npy rows give the accuracy, the same the run measured.
+    for (const json of [true, false]) {
+      const y = runCli(['predict', join(out, 'model_quantized_int8_io.tflite'), join(data, 'X_split_test.npy'), '--y', join(data, 'Y_split_test.npy'), ...(json ? ['--json'] : [])], { timeoutMs: 60_000 });
+      assert.equal(y.code, 0, y.stderr);
+      if (json) {
+        const last = JSON.parse(y.stdout.trim().split('\n').at(-1)!) as { summary: { accuracy: number; scored: number } };
+        assert.deepEqual(last.summary, { format: 'tflite-int8', accuracy: acc('tflite-int8'), scored: truth.length });
+      } else {
+        assert.match(y.stdout, new RegExp(`accuracy ${(100 * acc('tflite-int8')).toFixed(2)}% over ${truth.length} inputs labelled by .*Y_split_test\\.npy`));
+      }
+    }
+
     // predict on the WAV files of the first validation rows: features from audio, as in training.
     const names = JSON.parse(readFileSync(join(data, 'sample_names.json'), 'utf8')) as Record<string, string>;
     const valIds = (JSON.parse(readFileSync(join(data, 'sample_id_details.json'), 'utf8')) as { validation: number[] }).validation.slice(0, 40);
@@ -106,7 +118,7 @@ test('predict: bad input is one clear line and exit code 2', () => {
     const notModel = join(dir, 'model.tflite');
     writeFileSync(notModel, 'hello, not a flatbuffer');
     const cases: Array<[string[], RegExp]> = [
-      [['predict'], /predict: arguments: expected MODEL and INPUT/],
+      [['predict'], /predict: expected MODEL and INPUT/],
       [['predict', join(dir, 'missing.onnx'), join(dir, 'x.npy')], /missing\.onnx: model: not found/],
       [['predict', notModel, join(dir, 'x.npy')], /model\.tflite: model: not a TFLite flatbuffer/],
       [['predict', notModel, dir, '--top'], /predict: --top: unknown option/],

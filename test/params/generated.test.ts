@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   README_END, README_START, REGENERATE_COMMAND, REPO_ROOT, generateFiles, readCurrent, replaceBetweenMarkers,
 } from '../../src/params/generate.js';
-import { buildParametersJson, renderHelp, renderReadmeTable } from '../../src/params/parameters-json.js';
+import { buildParametersJson, packageRepositoryUrl, renderHelp, renderReadmeTable } from '../../src/params/parameters-json.js';
 import { BLOCK_PARAMETERS, SCHEMA } from '../../src/params/schema.js';
 
 test('committed parameters.json, README table and docs help equal what the schema generates', () => {
@@ -72,4 +72,16 @@ test('README markers: replaced in place when present, appended under a heading w
   assert.equal(replaced, `# Title\n\nIntro.\n\n## Parameters\n\n${README_START}\nNEW\n${README_END}\n\n## After\n`);
   assert.equal(replaceBetweenMarkers(replaced, README_START, README_END, 'NEW'), replaced, 'idempotent');
   assert.equal(replaceBetweenMarkers('no newline', README_START, README_END, 'T'), `no newline\n\n${README_START}\nT\n${README_END}\n`);
+});
+
+test("info.repositoryUrl comes from package.json's repository, in the forms npm accepts", () => {
+  const url = 'https://github.com/example/dendritic';
+  for (const repository of ['git+https://github.com/example/dendritic.git', { type: 'git', url: 'git+https://github.com/example/dendritic.git' }, 'github:example/dendritic', 'example/dendritic']) {
+    assert.equal(packageRepositoryUrl({ repository }), url, JSON.stringify(repository));
+  }
+  assert.equal(packageRepositoryUrl({}), undefined);
+  assert.equal(buildParametersJson(url).info.repositoryUrl, url);
+  assert.equal('repositoryUrl' in buildParametersJson(undefined).info, false);
+  const pkg = JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as unknown;
+  assert.equal(buildParametersJson().info.repositoryUrl, packageRepositoryUrl(pkg));
 });

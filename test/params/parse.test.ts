@@ -134,11 +134,24 @@ test('a missing value is a UserError, not a swallowed flag', () => {
 test('required options are enforced only when asked', () => {
   assert.deepEqual([...REQUIRED_FOR_TRAIN], ['dataDirectory', 'outDirectory']);
   assert.equal(parsed('--out-directory', '/o').config.dataDirectory, undefined);
-  const train = { required: REQUIRED_FOR_TRAIN };
+  const train = { required: REQUIRED_FOR_TRAIN, isRunner: () => false };
   assert.throws(() => parseArgs(['--out-directory', '/o'], train), (e: unknown) => e instanceof UserError && /--data-directory: is required/.test(e.message));
   assert.throws(() => parseArgs(['--data-directory', '/d'], train), (e: unknown) => e instanceof UserError && /--out-directory: is required/.test(e.message));
   const ok = parseArgs(['--data-directory', '/d', '--out-directory', '/o'], { required: REQUIRED_FOR_TRAIN });
   assert.equal(ok.config.dataDirectory, '/d');
+});
+
+test('edge-impulse-blocks runner: data and out directories default to /home and /home/out, only on its data', () => {
+  const runner = { required: REQUIRED_FOR_TRAIN, isRunner: () => true };
+  const none = parseArgs(['--epochs', '3'], runner);
+  assert.deepEqual([none.config.dataDirectory, none.config.outDirectory], ['/home', '/home/out']);
+  assert.deepEqual([none.sources.dataDirectory, none.sources.outDirectory], ['default', 'default']);
+  assert.equal(parseArgs(['--out-directory', '/o'], runner).config.dataDirectory, '/home');
+  assert.equal(parseArgs(['--data-directory', '/home/'], runner).config.outDirectory, '/home/out');
+  // Another data directory never gets the runner's out directory.
+  assert.throws(() => parseArgs(['--data-directory', '/d'], runner), (e: unknown) => e instanceof UserError && /--out-directory: is required.*\/home\/out only when \/home\/X_split_train\.npy exists/.test(e.message));
+  // Off the runner, nothing is defaulted.
+  assert.throws(() => parseArgs([], { required: REQUIRED_FOR_TRAIN, isRunner: () => false }), /--data-directory: is required/);
 });
 
 test("unknown arguments are listed, with their values, never dropped (Edge Impulse runner's legacy extras)", () => {
@@ -146,7 +159,9 @@ test("unknown arguments are listed, with their values, never dropped (Edge Impul
     '--epochs', '30', '--validation-set-size', '0.2', '--input-shape', '(650,)', '--learning-rate', '0.01',
     '--some-switch', '--mystery=3', '--batch-size', '16', 'positional',
   );
-  assert.deepEqual(unknown, ['--validation-set-size', '0.2', '--input-shape', '(650,)', '--some-switch', '--mystery=3', 'positional']);
+  // --input-shape is known now (honoured by data/ei-directory); --validation-set-size stays an ignored legacy extra.
+  assert.deepEqual(unknown, ['--validation-set-size', '0.2', '--some-switch', '--mystery=3', 'positional']);
+  assert.equal(config.inputShape, '(650,)');
   assert.equal(config.epochs, 30);
   assert.equal(config.learningRate, 0.01);
   assert.equal(config.batchSize, 16);
@@ -154,9 +169,9 @@ test("unknown arguments are listed, with their values, never dropped (Edge Impul
 
 test('the unknown-arguments warning lists them and hints at misspelt known flags', () => {
   assert.equal(unknownArgsWarning([]), undefined);
-  const warning = unknownArgsWarning(parsed('--input-shape', '(650,)', '--batch_size', '8', '--maxDendrites', '4').unknown);
+  const warning = unknownArgsWarning(parsed('--shape', '(650,)', '--batch_size', '8', '--maxDendrites', '4').unknown);
   assert.ok(warning);
-  assert.match(warning, /^ignoring unknown arguments: --input-shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
+  assert.match(warning, /^ignoring unknown arguments: --shape "\(650,\)" --batch_size 8 --maxDendrites 4/);
   assert.match(warning, /--batch_size -> did you mean --batch-size\?/);
   assert.match(warning, /--maxDendrites -> did you mean --max-dendrites\?/);
 });

@@ -100,8 +100,8 @@ test('train with the default export format: report.json, report.html and the CLI
   for (const f of ['tflite-float', 'tflite-int8']) assert.equal(report.exports.find((e) => e.format === f)?.written, true);
   // A file that was not written has no device cost.
   assert.deepEqual(report.deployment.map((d) => d.variant), ['tflite-float', 'tflite-int8']);
-  assert.match(r.stdout, /^onnx +.*\(verified, not written\)$/m);
-  assert.match(r.stdout, /^exported files \(2\): model\.tflite, model_quantized_int8_io\.tflite$/m);
+  assert.match(r.stderr, /^onnx +.*\(verified, not written\)$/m);
+  assert.match(r.stderr, /^exported files \(2\): model\.tflite, model_quantized_int8_io\.tflite$/m);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /all 2 exported files match the trained model \(onnx verified, not written\)/);
   // effective-config.json and report.json use the same source words

@@ -98,9 +98,9 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
 
   const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
-  const from = Number(/resuming after epoch (\d+)/.exec(resumed.stdout)?.[1]);
+  const from = Number(/resuming after epoch (\d+)/.exec(resumed.stderr)?.[1]);
   assert.ok(from >= 2 && from < lastEpoch, `resumed after epoch ${from}`);
-  assert.doesNotMatch(resumed.stdout, /^epoch 1\/12 /m, 'the resumed run did not start over');
+  assert.doesNotMatch(resumed.stderr, /^epoch 1\/12 /m, 'the resumed run did not start over');
   await verifyOutDirectory(out, data, ['onnx', 'tflite-float', 'tflite-int8']);
   assertSameFiles(reference.files, modelBytes(out), 'the killed-and-resumed run');
   const resumedReport = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { history: unknown[] };
@@ -120,6 +120,6 @@ test('SIGTERM keeps the checkpoint: --resume then ends with the files of the uni
   assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'the checkpoint stays after a signal');
   const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stdout, /resuming after epoch \d+/);
+  assert.match(resumed.stderr, /resuming after epoch \d+/);
   assertSameFiles(reference.files, modelBytes(out), 'the terminated-and-resumed run');
 });

@@ -43,7 +43,7 @@ test('SIGTERM mid-training: the best weights are exported and verified, exit cod
   assert.equal(r.code, 143, r.stderr);
   assert.ok(secondsToExit < 10, `exited ${secondsToExit.toFixed(1)} s after the signal`);
   assert.match(r.stderr, /SIGTERM received: stopping training, then exporting the best weights/);
-  assert.match(r.stdout, /epoch \d+: interrupted/);
+  assert.match(r.stderr, /epoch \d+: interrupted/);
   const report = await verifyOutDirectory(out, data, ['onnx', 'tflite-float', 'tflite-int8']);
   assert.equal(report.timing.stopped_by, 'signal');
   assert.ok(report.history.length >= 2 && report.history.length < 10000);

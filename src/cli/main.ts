@@ -1,0 +1,152 @@
+/**
+ * `dendritic <command>`: the commands, their help and their dispatch. Every command answers `--help`/`-h`
+ * (on stdout, exit 0, nothing else done); `dendritic --version`/`-v` prints the version; usage mistakes
+ * are one line on stderr with exit code 2. Results go to stdout, progress and logs to stderr.
+ */
+import { UserError } from '../errors.js';
+import { parseCommandLine, usageError, wantsHelp } from './args.js';
+import { packageVersion } from './version.js';
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The full `--help` text. */
+  help(): string | Promise<string>;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'train',
+    summary: 'train, export and verify a model on an Edge Impulse data directory (the block\'s entry point)',
+    help: async () => (await import('../params/parameters-json.js')).renderHelp(),
+    run: async (argv) => (await (await import('../commands/train.js')).trainCommand(argv)).exitCode,
+  },
+  {
+    name: 'features',
+    summary: 'compute Edge Impulse MFCC features from a folder of WAV files into a data directory',
+    help: async () => (await import('../data/features-command.js')).FEATURES_HELP,
+    run: async (argv) => {
+      const { parseFeaturesArgs, buildFeaturesDirectory } = await import('../data/features-command.js');
+      const summary = buildFeaturesDirectory(parseFeaturesArgs(argv));
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'demo',
+    summary: 'features + training + export on the bundled FSDD recordings (from a clone of the repository)',
+    help: async () => (await import('../commands/demo.js')).DEMO_HELP,
+    run: async (argv) => (await import('../commands/demo.js')).demoCommand(argv),
+  },
+  {
+    name: 'predict',
+    summary: 'run an exported model (.onnx / .tflite) on X.npy (with Y for accuracy), a WAV file or a folder of WAVs',
+    help: async () => (await import('../commands/predict.js')).PREDICT_HELP,
+    run: async (argv) => (await import('../commands/predict.js')).predictCommand(argv),
+  },
+  {
+    name: 'experiment',
+    summary: 'baseline vs dendritic training at several widths and seeds, scored on a hold-out split',
+    help: async () => (await import('../experiment/args.js')).EXPERIMENT_HELP,
+    run: async (argv) => (await (await import('../commands/experiment.js')).experimentCommand(argv)).exitCode,
+  },
+  {
+    name: 'report',
+    summary: 're-render report.html from OUT_DIR/report.json',
+    help: () => REPORT_HELP,
+    run: async (argv) => {
+      const { positionals } = parseCommandLine('report', argv, {}, { min: 1, max: 1, names: 'exactly one OUT_DIR holding report.json' });
+      const { rerenderReport } = await import('../report/write.js');
+      process.stdout.write(`${rerenderReport(positionals[0]!)}\n`);
+      return 0;
+    },
+  },
+];
+
+const REPORT_HELP = `Usage: dendritic report OUT_DIR
+
+Re-renders OUT_DIR/report.html from OUT_DIR/report.json (e.g. after upgrading dendritic) and prints its path.
+`;
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: dendritic <command> [options]',
+    '',
+    'Dendritic optimization for TinyML networks, shipped to microcontrollers through Edge Impulse.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'help'.padEnd(width)}  show this list, or a command's help: dendritic help <command>`,
+    '',
+    'Options:',
+    '  -h, --help     show help (also after any command: dendritic train --help)',
+    '  -v, --version  print the version',
+    '',
+    'Results go to stdout; progress, logs and warnings to stderr. Exit codes: 0 success, 2 a usage or',
+    'input error (one line naming file/parameter, field and expectation), 1 an internal error or a',
+    'failed verification of the exported model; 128+N when stopped by signal N.',
+    '',
+  ].join('\n');
+}
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    throw usageError('', `unknown command '${name}': expected ${COMMANDS.map((c) => c.name).join(', ')}, help or --version`);
+  }
+  return command;
+}
+
+/** Runs the command line (without node and the script); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (first === 'help') {
+    if (rest.length === 0) {
+      process.stdout.write(usage());
+      return 0;
+    }
+    if (rest.length > 1) throw usageError('help', `expected at most one command name, got ${rest.length}`);
+    process.stdout.write(await findCommand(rest[0]!).help());
+    return 0;
+  }
+  if (first.startsWith('-')) throw usageError('', `unknown option '${first}' before the command`);
+  const command = findCommand(first);
+  if (wantsHelp(rest)) {
+    process.stdout.write(await command.help());
+    return 0;
+  }
+  return command.run(rest);
+}
+
+/** The process-level wrapper: exit code from `main`, UserError -> one line and 2, anything else -> 1. */
+export function runMain(argv: readonly string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UserError) {
+        process.stderr.write(`error: ${err.message}\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

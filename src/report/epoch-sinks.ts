@@ -1,0 +1,42 @@
+/**
+ * Where a training run's per-epoch metrics go while it runs: metrics.jsonl always, TensorBoard event
+ * files when asked (--tensorboard or train_input.json's tensorboardLogging). Both are written straight
+ * into the out directory given here, one write per epoch, so a killed run leaves what it finished
+ * (the run's other files are published at its end; these exist to be read during and after any run).
+ */
+import { join } from 'node:path';
+import type { TrainingObserver } from '../train/loop.js';
+import { METRICS_JSONL, MetricsLog, type MetricsRun } from './metrics-log.js';
+import { TENSORBOARD_DIR, TensorBoardWriter } from './tensorboard.js';
+
+export interface EpochSinks {
+  metricsPath: string;
+  tensorboardPath: string | undefined;
+  /** `observer` with every finished epoch also recorded (TensorBoard gets the shipped run's, 'train', only). */
+  observe(observer: TrainingObserver, run: MetricsRun): TrainingObserver;
+  close(): void;
+}
+
+export function openEpochSinks(outDir: string, opts: { resume: boolean; tensorboard: boolean }): EpochSinks {
+  const metrics = new MetricsLog(join(outDir, METRICS_JSONL), { append: opts.resume });
+  const tensorboard = opts.tensorboard ? new TensorBoardWriter(join(outDir, TENSORBOARD_DIR)) : undefined;
+  return {
+    metricsPath: metrics.path,
+    tensorboardPath: tensorboard?.path,
+    // Delegating methods, not a spread: an observer may be a class instance whose methods live on its prototype.
+    observe: (observer, run) => ({
+      epochStart: (epoch, total, batches) => observer.epochStart?.(epoch, total, batches),
+      batchDone: (done, samples) => observer.batchDone?.(done, samples),
+      event: (e) => observer.event?.(e),
+      epochEnd: (record) => {
+        metrics.epoch(record, run);
+        if (run === 'train') tensorboard?.epoch(record);
+        observer.epochEnd?.(record);
+      },
+    }),
+    close: () => {
+      metrics.close();
+      tensorboard?.close();
+    },
+  };
+}
