@@ -7,9 +7,10 @@
  * Class names and the audio feature settings come from the report.json beside the model (or --report);
  * a WAV file becomes features exactly as `features` computed them for training.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
+import { readRegularFile } from '../util/file-kind.js';
 import { readNpyFloat32 } from '../data/npy.js';
 import { computeWavFeatures, findWavFiles } from '../data/wav-dataset.js';
 import { MFCC_DEFAULTS } from '../data/mfcc.js';
@@ -155,12 +156,7 @@ function round(v: number): number {
 }
 
 function readModel(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'model', code === 'ENOENT' ? 'not found: expected an exported .onnx or .tflite file' : `cannot be read (${code})`);
-  }
+  return new Uint8Array(readRegularFile(path, 'model', 'an exported .onnx or .tflite file'));
 }
 
 function modelFormat(path: string, bytes: Uint8Array): PredictResult['format'] {
