@@ -19,6 +19,7 @@ import { runOnnx } from '../export/onnx-runtime.js';
 import { decodeModel, type ValueInfoMessage } from '../export/onnx-proto.js';
 import { runTflite } from '../export/tflite-runtime.js';
 import { readTfliteIo, TensorType, TFLITE_FILE_IDENTIFIER } from '../export/tflite-schema.js';
+import { tfliteStructureProblem } from '../export/tflite-verify.js';
 import { readReportJson, REPORT_JSON } from '../report/write.js';
 
 export interface PredictOptions {
@@ -81,7 +82,13 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
     const hint = rows.fromAudio ? (audio ? '' : ` (no report.json with data.audio_features: default MFCC settings and a 1 s window were used; pass --report)`) : '';
     throw userError(opts.input, 'features', `the model expects ${expectedFeatures} features per sample, the input has ${features}${hint}`);
   }
-  const probs = format === 'onnx' ? await runOnnx(modelBytes, rows.x, rows.names.length, features) : await runTflite(modelBytes, rows.x, rows.names.length, features);
+  let probs: Float32Array;
+  try {
+    probs = format === 'onnx' ? await runOnnx(modelBytes, rows.x, rows.names.length, features) : await runTflite(modelBytes, rows.x, rows.names.length, features);
+  } catch (err) {
+    // The file decoded but its runtime cannot run it: a damaged or foreign model, not a bug here.
+    throw userError(opts.model, 'model', `${format === 'onnx' ? 'onnxruntime' : 'the TFLite interpreter'} cannot run it (${(err as Error).message.split('\n')[0]}): expected a model exported by dendritic train`);
+  }
   const n = rows.names.length;
   const classCount = n > 0 ? probs.length / n : (opts.labels?.length ?? report?.data.classes.length ?? 0);
   const classes = opts.labels ?? report?.data.classes ?? Array.from({ length: classCount }, (_, i) => String(i));
@@ -162,6 +169,8 @@ function readModel(path: string): Uint8Array {
 function modelFormat(path: string, bytes: Uint8Array): PredictResult['format'] {
   const ident = new TextDecoder().decode(bytes.subarray(4, 8));
   if (ident === TFLITE_FILE_IDENTIFIER) {
+    const problem = tfliteStructureProblem(bytes);
+    if (problem !== undefined) throw userError(path, 'model', `not a complete TFLite model (${problem}): expected an exported .tflite file`);
     const io = readTfliteIo(bytes);
     return io.inputs[0]?.type === TensorType.INT8 ? 'tflite-int8' : 'tflite-float';
   }

@@ -2,6 +2,7 @@
  * train_input.json, the description Edge Impulse passes with --info-file. Only the fields we use are
  * type-checked; everything else is kept as given.
  */
+import { existsSync } from 'node:fs';
 import { userError } from '../errors.js';
 import { readRegularFile } from '../util/file-kind.js';
 import { MAX_CLASSES } from './labels.js';
@@ -17,6 +18,7 @@ export interface TrainInput {
 }
 
 export function readTrainInput(path: string): TrainInput {
+  if (!existsSync(path)) throw userError(path, 'file', "not found (given by --info-file): expected Edge Impulse's train_input.json");
   const text = readRegularFile(path, 'file', "Edge Impulse's train_input.json (given by --info-file)").toString('utf8');
   let parsed: unknown;
   try {

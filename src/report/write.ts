@@ -14,9 +14,31 @@ import { validateReport, type Report } from './schema.js';
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
 
-/** JSON has no NaN or Infinity; a diverged metric is written as null, which the schema documents. */
+/**
+ * JSON has no NaN or Infinity; a diverged metric is written as null, which the schema documents.
+ * Confusion-matrix rows go on one line each: indented one number per line, the matrix of 1,000 classes
+ * alone would take ten times the bytes.
+ */
 function toJson(report: Report): string {
-  return `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
+  const rows: string[] = [];
+  // A nonce no class name or warning can contain by chance.
+  const tag = `\u0000row${Math.random().toString(36).slice(2)}-`;
+  const text = JSON.stringify(
+    report,
+    (key: string, value: unknown) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) return null;
+      if (key === 'confusion' && Array.isArray(value)) {
+        return value.map((row: unknown) => {
+          rows.push(JSON.stringify(row));
+          return `${tag}${rows.length - 1}`;
+        });
+      }
+      return value;
+    },
+    2,
+  );
+  const marker = new RegExp(`"${JSON.stringify(tag).slice(1, -1).replace(/\\/g, '\\\\')}(\\d+)"`, 'g');
+  return `${text.replace(marker, (_m, i: string) => rows[Number(i)]!)}\n`;
 }
 
 /**
