@@ -175,7 +175,7 @@ function modelFormat(path: string, bytes: Uint8Array): PredictResult['format'] {
     return io.inputs[0]?.type === TensorType.INT8 ? 'tflite-int8' : 'tflite-float';
   }
   if (extname(path).toLowerCase() === '.onnx') return 'onnx';
-  throw userError(path, 'model', "not a TFLite flatbuffer (no 'TFL3' identifier) nor an .onnx file");
+  throw userError(path, 'model', "not a TFLite flatbuffer (no 'TFL3' identifier) nor an .onnx file: expected an exported .onnx or .tflite file");
 }
 
 /** Values in the ONNX model's first input (fixed dimensions only; a symbolic batch counts as 1). */
@@ -184,7 +184,7 @@ function onnxInputCount(path: string, bytes: Uint8Array): number | undefined {
   try {
     model = decodeModel(bytes);
   } catch (err) {
-    throw userError(path, 'model', `not a readable ONNX model (${(err as Error).message})`);
+    throw userError(path, 'model', `not a readable ONNX model (${(err as Error).message}): expected an exported .onnx file`);
   }
   const input = (model.graph as { input?: ValueInfoMessage[] } | undefined)?.input?.[0];
   const dims = input?.type?.tensor_type?.shape?.dim;
