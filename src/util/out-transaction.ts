@@ -130,8 +130,10 @@ export class OutTransaction {
       throw explain(err, 'creating its parent directory');
     }
     // Beside the out directory, so a killed run leaves the out directory itself untouched; inside it
-    // where only the out directory may be written (a volume mounted into a read-only parent).
-    const beside = writable(parent);
+    // where only the out directory may be written (a volume mounted into a read-only parent) or where
+    // it is another filesystem than its parent (a mounted volume, a link elsewhere): rename() cannot
+    // move files between filesystems.
+    const beside = writable(parent) && !(exists && statSync(out).dev !== statSync(parent).dev);
     if (!beside && !(exists && writable(out))) {
       throw new UserError(`${out}: out-directory: cannot be written (${exists ? 'the directory and its parent are' : 'its parent directory is'} read-only or not ours): expected a writable directory`);
     }
