@@ -3,13 +3,12 @@
  * seeds, every run scored on a hold-out split that neither switching nor best-weight restore saw.
  * Writes experiment.md (the table) and experiment.json (table rows + every run) to --out-directory.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadEiDirectory, loadEiTestSplit } from '../data/ei-directory.js';
 import { Rng } from '../engine/rng.js';
 import type { LabelledSet } from '../train/batches.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { OutTransaction } from '../util/out-transaction.js';
 import { parseExperimentArgs } from '../experiment/args.js';
 import { planRuns, type ExperimentData, type RunResult } from '../experiment/run.js';
 import { runExperimentOnWorkers } from '../experiment/pool.js';
@@ -28,6 +27,18 @@ export async function experimentCommand(
 ): Promise<ExperimentOutcome> {
   const args = parseExperimentArgs(argv);
   if (args.warning) log(`warning: ${args.warning}`);
+  // Opened before any training, so a read-only or busy out directory is refused in seconds, not after hours.
+  const tx = args.config.outDirectory !== undefined
+    ? OutTransaction.open(resolve(args.config.outDirectory), { command: 'experiment', manages: ['experiment.md', 'experiment.json'] })
+    : undefined;
+  try {
+    return await runAndWrite(argv, args, tx, log);
+  } finally {
+    tx?.abort();
+  }
+}
+
+async function runAndWrite(argv: readonly string[], args: ReturnType<typeof parseExperimentArgs>, tx: OutTransaction | undefined, log: (line: string) => void): Promise<ExperimentOutcome> {
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
@@ -40,17 +51,12 @@ export async function experimentCommand(
   const front = plainFront(runs);
   const markdown = renderMarkdown(rows, front);
   process.stdout.write(markdown);
-  if (args.config.outDirectory !== undefined) {
-    const out = resolve(args.config.outDirectory);
-    try {
-      mkdirSync(out, { recursive: true });
-    } catch (err) {
-      throw new UserError(`${out}: out-directory: cannot create it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
+  if (tx) {
     const command = `dendritic experiment ${argv.join(' ')}`;
-    writeFileAtomic(join(out, 'experiment.md'), `Command: \`${command}\`\n\n${markdown}`);
-    writeFileAtomic(join(out, 'experiment.json'), JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n');
-    log(`wrote ${join(out, 'experiment.md')} and experiment.json`);
+    tx.writeFile('experiment.md', `Command: \`${command}\`\n\n${markdown}`);
+    tx.writeFile('experiment.json', JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n');
+    tx.publish();
+    log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
   }
   return { exitCode: 0, rows, runs, markdown };
 }

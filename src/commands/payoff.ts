@@ -216,7 +216,8 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     ? `stopped by ${loop.stoppedBy === 'signal' ? 'a signal' : 'the time limit'} after ${loop.epochsRun} of ${cfg.epochs} epochs`
     : '';
   const cut = stoppedEarly ? ` (its run was ${stoppedEarly})` : '';
-  const shipPlain = shipsPlain(plain.candidate.valAcc, dendritic.valAcc);
+  // A plain run stopped before its first epoch ended is its untrained initialisation: never shipped.
+  const shipPlain = loop.epochsRun > 0 && shipsPlain(plain.candidate.valAcc, dendritic.valAcc);
   const reason = shipPlain
     ? `the plain width-${found.width} network validates ${plain.candidate.valAcc === dendritic.valAcc ? 'as well as' : 'better than'} the dendritic model (${pts(plain.candidate.valAcc)} vs ${pts(dendritic.valAcc)}) at no more RAM or flash${cut}`
     : `the dendritic model validates better than the plain width-${found.width} network of no more RAM and flash (${pts(dendritic.valAcc)} vs ${pts(plain.candidate.valAcc)})${cut}`;

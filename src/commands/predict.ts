@@ -7,9 +7,10 @@
  * Class names and the audio feature settings come from the report.json beside the model (or --report);
  * a WAV file becomes features exactly as `features` computed them for training.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
+import { readRegularFile } from '../util/file-kind.js';
 import { readNpyFloat32, readNpyNumbers } from '../data/npy.js';
 import { chooseBase, decodeLabels, detectLayout } from '../data/labels.js';
 import { parseCommandLine } from '../cli/args.js';
@@ -20,6 +21,7 @@ import { runOnnx } from '../export/onnx-runtime.js';
 import { decodeModel, type ValueInfoMessage } from '../export/onnx-proto.js';
 import { runTflite } from '../export/tflite-runtime.js';
 import { readTfliteIo, TensorType, TFLITE_FILE_IDENTIFIER } from '../export/tflite-schema.js';
+import { tfliteStructureProblem } from '../export/tflite-verify.js';
 import { readReportJson, REPORT_JSON } from '../report/write.js';
 
 export interface PredictOptions {
@@ -101,7 +103,13 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
     const hint = rows.fromAudio ? (audio ? '' : ` (no report.json with data.audio_features: default MFCC settings and a 1 s window were used; pass --report)`) : '';
     throw userError(opts.input, 'features', `the model expects ${expectedFeatures} features per sample, the input has ${features}${hint}`);
   }
-  const probs = format === 'onnx' ? await runOnnx(modelBytes, rows.x, rows.names.length, features) : await runTflite(modelBytes, rows.x, rows.names.length, features);
+  let probs: Float32Array;
+  try {
+    probs = format === 'onnx' ? await runOnnx(modelBytes, rows.x, rows.names.length, features) : await runTflite(modelBytes, rows.x, rows.names.length, features);
+  } catch (err) {
+    // The file decoded but its runtime cannot run it: a damaged or foreign model, not a bug here.
+    throw userError(opts.model, 'model', `${format === 'onnx' ? 'onnxruntime' : 'the TFLite interpreter'} cannot run it (${(err as Error).message.split('\n')[0]}): expected a model exported by dendritic train`);
+  }
   const n = rows.names.length;
   const classCount = n > 0 ? probs.length / n : (opts.labels?.length ?? report?.data.classes.length ?? 0);
   const classes = opts.labels ?? report?.data.classes ?? Array.from({ length: classCount }, (_, i) => String(i));
@@ -197,22 +205,19 @@ function round(v: number): number {
 }
 
 function readModel(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'model', code === 'ENOENT' ? 'not found: expected an exported .onnx or .tflite file' : `cannot be read (${code})`);
-  }
+  return new Uint8Array(readRegularFile(path, 'model', 'an exported .onnx or .tflite file'));
 }
 
 function modelFormat(path: string, bytes: Uint8Array): PredictResult['format'] {
   const ident = new TextDecoder().decode(bytes.subarray(4, 8));
   if (ident === TFLITE_FILE_IDENTIFIER) {
+    const problem = tfliteStructureProblem(bytes);
+    if (problem !== undefined) throw userError(path, 'model', `not a complete TFLite model (${problem}): expected an exported .tflite file`);
     const io = readTfliteIo(bytes);
     return io.inputs[0]?.type === TensorType.INT8 ? 'tflite-int8' : 'tflite-float';
   }
   if (extname(path).toLowerCase() === '.onnx') return 'onnx';
-  throw userError(path, 'model', "not a TFLite flatbuffer (no 'TFL3' identifier) nor an .onnx file");
+  throw userError(path, 'model', "not a TFLite flatbuffer (no 'TFL3' identifier) nor an .onnx file: expected an exported .onnx or .tflite file");
 }
 
 /** Values in the ONNX model's first input (fixed dimensions only; a symbolic batch counts as 1). */
@@ -221,7 +226,7 @@ function onnxInputCount(path: string, bytes: Uint8Array): number | undefined {
   try {
     model = decodeModel(bytes);
   } catch (err) {
-    throw userError(path, 'model', `not a readable ONNX model (${(err as Error).message})`);
+    throw userError(path, 'model', `not a readable ONNX model (${(err as Error).message}): expected an exported .onnx file`);
   }
   const input = (model.graph as { input?: ValueInfoMessage[] } | undefined)?.input?.[0];
   const dims = input?.type?.tensor_type?.shape?.dim;

@@ -2,7 +2,7 @@
  * `dendritic train`: the Edge Impulse block's entry point. parameters -> data -> model -> training ->
  * export + verification -> report. Model files reach the out directory only after they were measured.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { join, resolve } from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -16,12 +16,14 @@ import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
 import { trainLoop, type LoopResult, type LoopState, type TrainingObserver } from '../train/loop.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js';
 import { appliedParameters } from './applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { OutTransaction } from '../util/out-transaction.js';
 import { openEpochSinks } from '../report/epoch-sinks.js';
+import { METRICS_JSONL } from '../report/metrics-log.js';
+import { TENSORBOARD_DIR } from '../report/tensorboard.js';
 import { startModuleWorker } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
@@ -30,6 +32,22 @@ import type { PayoffCandidate, PayoffOutcome } from './payoff.js';
 import type { DeviceCost } from '../export/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
+/**
+ * Every file `train` writes into its out directory (model names as src/export names them; not imported
+ * from there, which would load the exporters before the input is checked). One a previous run left and
+ * this run did not write (model.onnx after --export-format tflite) is removed when the run publishes.
+ */
+export const TRAIN_OUTPUTS = [
+  'model.onnx',
+  'model.tflite',
+  'model_quantized_int8_io.tflite',
+  'report.json',
+  'report.html',
+  'effective-config.json',
+  CHECKPOINT_FILE,
+  METRICS_JSONL,
+  TENSORBOARD_DIR,
+] as const;
 
 export interface TrainOutcome {
   exitCode: number;
@@ -134,15 +152,32 @@ export async function trainInThisThread(
   const unknownWarning = unknownArgsWarning(parsed.unknown);
   if (unknownWarning) log.warn(unknownWarning);
 
-  const outDir = resolve(parsed.config.outDirectory!);
-  prepareOutDirectory(outDir);
+  // The out directory is checked, locked and staged before any work; nothing reaches it before publish().
+  const tx = OutTransaction.open(resolve(parsed.config.outDirectory!), { command: 'train', manages: TRAIN_OUTPUTS, adopt: [CHECKPOINT_FILE, METRICS_JSONL, TENSORBOARD_DIR] });
+  try {
+    return await trainInTransaction(tx, parsed, log, unknownWarning, started, opts);
+  } finally {
+    tx.abort();
+  }
+}
+
+async function trainInTransaction(
+  tx: OutTransaction,
+  parsedArgs: ReturnType<typeof parseArgs>,
+  log: ProgressLogger,
+  unknownWarning: string | undefined,
+  started: number,
+  opts: { stopFlag?: Int32Array },
+): Promise<TrainOutcome> {
+  let parsed = parsedArgs;
+  const outDir = tx.outDir;
   const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile,
     parsed.config.inputShape !== undefined ? { inputShape: parsed.config.inputShape } : {});
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
   const { config, sources } = parsed;
   for (const line of renderEffectiveConfig(config, sources)) log.info(line);
   const effective = effectiveConfigJson(config, sources);
-  writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
+  tx.writeFile('effective-config.json', JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
   if (data.inputShapeNote) log.info(data.inputShapeNote);
 
@@ -164,7 +199,8 @@ export async function trainInThisThread(
   const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
   if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);
   else budget.watchSignals(onSignal);
-  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  // A killed run's checkpoint was adopted into staging; a signal-stopped run's was published.
+  const checkpointPath = tx.has(CHECKPOINT_FILE) ? tx.path(CHECKPOINT_FILE) : join(outDir, CHECKPOINT_FILE);
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
@@ -179,8 +215,12 @@ export async function trainInThisThread(
     budget.limitPhase(PAYOFF_TIME_SHARE, () => dendriteSetCount(model) > 0);
     log.info(`time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`);
   }
-  // Per-epoch metrics while training runs (see src/report/epoch-sinks.ts for where they are written).
-  const sinks = openEpochSinks(outDir, { resume: config.resume, tensorboard: config.tensorboard || data.info?.tensorboardLogging === true });
+  // Per-epoch metrics, written into the staging directory as each epoch ends: readable while the run goes
+  // on (the log names the path), published with the run, left for --resume by a killed run.
+  const tensorboard = config.tensorboard || data.info?.tensorboardLogging === true;
+  carryMetrics(tx, config.resume);
+  const sinks = openEpochSinks(tx.stagingDir, { resume: config.resume, tensorboard });
+  log.info(`metrics: ${sinks.metricsPath} while the run goes on, published as ${join(outDir, METRICS_JSONL)} with the run`);
   if (sinks.tensorboardPath) log.info(`tensorboard: ${sinks.tensorboardPath}`);
   try {
     loop = trainLoop(model, train, val, {
@@ -188,7 +228,7 @@ export async function trainInThisThread(
       budget,
       observer: sinks.observe(log, 'train'),
       resumeFrom,
-      onCheckpoint: (state) => saveCheckpoint(checkpointPath, { fingerprint, state }),
+      onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
     });
     const sets = dendriteSetCount(model);
     budget.endPhase();
@@ -200,6 +240,7 @@ export async function trainInThisThread(
     budget.dispose();
     sinks.close();
   }
+  if (loop.epochsRun === 0) return nothingTrained(loop, budget, log, config, parsed.sources.maxTrainingSeconds, outDir);
   const trainingSeconds = (performance.now() - started) / 1000;
   // What ships: the dendritic model, or the plain network the payoff check found better at no more device cost.
   const plainShipped = payoff?.shipped === 'plain' ? payoff.plain : null;
@@ -213,7 +254,7 @@ export async function trainInThisThread(
   // Loaded here, not at the top: the runtimes take a while to load, and a run that fails on its input
   // (or the main thread, which only relays signals) never needs them.
   const { exportAndVerify } = await import('../export/pipeline.js');
-  const { writeReport } = await import('../report/write.js');
+  const { renderReportFiles, REPORT_HTML, REPORT_JSON } = await import('../report/write.js');
   const outcome = await exportAndVerify(shipped.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
   const warnings = [...outcome.warnings];
   if (unknownWarning) warnings.push(unknownWarning);
@@ -225,7 +266,13 @@ export async function trainInThisThread(
   const written = outcome.failures.length === 0 ? outcome.results.filter((r) => r.write) : [];
   const writtenFiles = new Set(written.map((r) => r.file));
   printFidelityTable(log, validation.accuracy, outcome.results, writtenFiles, outcome.failures.length > 0);
-  for (const r of written) writeFileAtomic(join(outDir, r.file), r.bytes);
+  if (outcome.failures.length > 0) {
+    // Files that do not match the trained model, and a report describing them, must not replace a good run.
+    for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
+    log.warn(`nothing was published: the exported model does not match the trained one; ${outDir} is as it was`);
+    return { exitCode: 1, outDir, loop: shippedLoop };
+  }
+  for (const r of written) tx.writeFile(r.file, r.bytes);
   const applied = appliedParameters({
     config,
     model,
@@ -251,7 +298,7 @@ export async function trainInThisThread(
     const a = key ? applied[key] : undefined;
     if (a) Object.assign(entry, { applied: a.value, consumer: a.consumer });
   }
-  writeFileAtomic(join(outDir, 'effective-config.json'), JSON.stringify(effective, null, 2) + '\n');
+  tx.writeFile('effective-config.json', JSON.stringify(effective, null, 2) + '\n');
   const report = buildReport({
     effectiveConfig: effective as never,
     data: {
@@ -281,15 +328,15 @@ export async function trainInThisThread(
     warnings: [...warnings, ...outcome.failures],
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: shippedLoop.stoppedBy },
   });
-  const reportFiles = writeReport(outDir, report);
+  const reportFiles = renderReportFiles(report);
+  tx.writeFile(REPORT_JSON, reportFiles.json);
+  tx.writeFile(REPORT_HTML, reportFiles.html);
   // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
-  if (loop.stoppedBy !== 'signal') rmSync(checkpointPath, { force: true });
-
-  if (outcome.failures.length > 0) {
-    for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
-    log.warn('no model file was written: the exported model does not match the trained one');
-    return { exitCode: 1, outDir, loop: shippedLoop };
-  }
+  if (loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
+  else if (!tx.has(CHECKPOINT_FILE) && existsSync(checkpointPath)) tx.writeFile(CHECKPOINT_FILE, readFileSync(checkpointPath));
+  tx.recordStaged(METRICS_JSONL);
+  if (sinks.tensorboardPath !== undefined) tx.recordStaged(TENSORBOARD_DIR);
+  tx.publish();
   log.result({
     accuracy: validation.accuracy,
     best_epoch: shippedLoop.best.epoch,
@@ -297,7 +344,7 @@ export async function trainInThisThread(
     dendrite_sets: dendriteSetCount(shipped),
     seconds: (performance.now() - started) / 1000,
     stopped_by: shippedLoop.stoppedBy,
-    report: reportFiles.html,
+    report: join(outDir, REPORT_HTML),
   });
   return { exitCode: budget.signal ? signalExitCode(budget.signal) : 0, outDir, loop: shippedLoop };
 }
@@ -364,17 +411,27 @@ function keyOfParam(param: string): ConfigKey | undefined {
   return SCHEMA.find((s) => s.param === param)?.key;
 }
 
-function prepareOutDirectory(outDir: string): void {
-  try {
-    mkdirSync(outDir, { recursive: true });
-    accessSync(outDir, constants.W_OK);
-    // Temporaries of atomic writes (.<name>.<pid>.tmp) that a killed run left behind.
-    for (const f of readdirSync(outDir)) if (/^\..+\.\d+\.tmp$/.test(f)) rmSync(join(outDir, f), { force: true });
-  } catch (err) {
-    throw new UserError(
-      `${outDir}: out-directory: cannot create or write to it (${(err as NodeJS.ErrnoException).code ?? String(err)}): expected a writable directory or a path where one can be created`,
-    );
+/**
+ * Training stopped before its first epoch ended: there are no trained weights to ship, so nothing is
+ * published. A signal ends with its exit code and one line; a time limit that does not fit one epoch is
+ * the limit's problem (exit code 2, naming where the limit came from).
+ */
+function nothingTrained(
+  loop: LoopResult,
+  budget: TrainingBudget,
+  log: ProgressLogger,
+  config: Config,
+  limitSource: string,
+  outDir: string,
+): TrainOutcome {
+  if (loop.stoppedBy === 'signal' && budget.signal) {
+    log.warn(`${budget.signal} before the first epoch ended: no weights were trained, so nothing was exported; ${outDir} is as it was`);
+    return { exitCode: signalExitCode(budget.signal), outDir, loop };
   }
+  const where = limitSource === 'train_input.json' ? `${config.infoFile}: maxTrainingTimeSeconds` : 'parameters: --max-training-seconds';
+  throw new UserError(
+    `${where}: the time limit (${config.maxTrainingSeconds} s for training) ended training before the first epoch finished: expected a limit that fits at least one epoch (or fewer training rows); nothing was exported, ${outDir} is as it was`,
+  );
 }
 
 /** What must be equal for a checkpoint to belong to this run. */
@@ -453,4 +510,21 @@ function printFidelityTable(
 
 function pct(v: number): string {
   return `${(100 * v).toFixed(2)}%`.padStart(8);
+}
+
+/**
+ * What --resume continues: the metrics of the run it resumes (a killed run's, adopted from its staging,
+ * else a published one's) are copied into staging to be appended to. Without --resume the new run
+ * starts them over, so anything adopted is dropped.
+ */
+function carryMetrics(tx: OutTransaction, resume: boolean): void {
+  for (const name of [METRICS_JSONL, TENSORBOARD_DIR]) {
+    if (!resume) {
+      if (tx.has(name)) tx.discard(name);
+      rmSync(tx.path(name), { recursive: true, force: true });
+      continue;
+    }
+    const published = join(tx.outDir, name);
+    if (!tx.has(name) && existsSync(published)) cpSync(published, tx.path(name), { recursive: true });
+  }
 }

@@ -3,10 +3,11 @@
  * Y_split_test.npy; "test" is the validation split) and checks everything training relies on before
  * a single epoch runs, so a bad upload fails in seconds with a message naming the file and field.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { userError } from '../errors.js';
-import { chooseBase, decodeLabels, detectLayout, type LabelLayout } from './labels.js';
+import { readRegularFile } from '../util/file-kind.js';
+import { chooseBase, decodeLabels, detectLayout, MAX_CLASSES, type LabelLayout } from './labels.js';
 import { readNpyFloat32, readNpyNumbers, type NpyArray } from './npy.js';
 import { parseShapeString, readTrainInput, type TrainInput } from './train-input.js';
 
@@ -109,6 +110,10 @@ export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadO
   }
   const base = chooseBase(layout, [yt, yv], knownClasses);
   const decTrain = decodeLabels(yt, paths.yTrain, layout, base);
+  if (knownClasses === undefined && decTrain.impliedClasses > MAX_CLASSES) {
+    const what = layout === 'one-hot' ? `one-hot over ${decTrain.impliedClasses} columns` : `labels up to ${decTrain.impliedClasses - 1 + decTrain.base} imply ${decTrain.impliedClasses} classes`;
+    throw userError(paths.yTrain, 'labels', `${what}: expected at most ${MAX_CLASSES} classes (class indices 0..${MAX_CLASSES - 1})`);
+  }
   const decVal = decodeLabels(yv, paths.yVal, layout, base);
 
   const present = new Set(decTrain.labels);
@@ -204,8 +209,9 @@ function checkDirectory(dir: string, field: string): void {
 
 function readSampleIds(path: string): unknown {
   if (!existsSync(path)) return undefined;
+  const text = readRegularFile(path, 'file', 'a JSON document').toString('utf8');
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw userError(path, 'JSON', `not valid JSON (${(err as Error).message}): expected a JSON document`);
   }

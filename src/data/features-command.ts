@@ -3,11 +3,10 @@
  * (X_split_*.npy float32, Y_split_*.npy one-hot float32, sample_id_details.json, train_input.json),
  * optionally with a separate hold-out directory whose X_split_test/Y_split_test no training decision sees.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve, basename } from 'node:path';
+import { resolve } from 'node:path';
 import { userError } from '../errors.js';
 import { parseCommandLine } from '../cli/args.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { fsError, OutTransaction } from '../util/out-transaction.js';
 import { MFCC_DEFAULTS, type MfccOptions } from './mfcc.js';
 import { writeNpy } from './npy.js';
 import { computeWavFeatures, listWavFiles, sortClasses, splitFiles, type LabelSource, type WavFile } from './wav-dataset.js';
@@ -47,17 +46,25 @@ export interface FeaturesSummary {
   multiChannelFiles: number;
 }
 
-const MFCC_FLAGS: Record<string, { key: keyof MfccOptions; integer: boolean; min: number }> = {
-  '--num-cepstral': { key: 'numCepstral', integer: true, min: 1 },
-  '--frame-length': { key: 'frameLength', integer: false, min: Number.MIN_VALUE },
-  '--frame-stride': { key: 'frameStride', integer: false, min: Number.MIN_VALUE },
-  '--num-filters': { key: 'numFilters', integer: true, min: 1 },
-  '--fft-length': { key: 'fftLength', integer: true, min: 2 },
-  '--low-frequency': { key: 'lowFrequency', integer: false, min: 0 },
-  '--high-frequency': { key: 'highFrequency', integer: false, min: 0 },
-  '--pre-emphasis': { key: 'preEmphasis', integer: false, min: -Infinity },
-  '--win-size': { key: 'winSize', integer: true, min: 1 },
+/**
+ * Ranges are what MFCC front ends for keyword spotting use, with room to spare; the upper bounds keep an
+ * absurd value (an FFT of a million points per frame, a frame a minute long) from running for hours.
+ */
+const MFCC_FLAGS: Record<string, { key: keyof MfccOptions; integer: boolean; min: number; max: number }> = {
+  '--num-cepstral': { key: 'numCepstral', integer: true, min: 1, max: 128 },
+  '--frame-length': { key: 'frameLength', integer: false, min: Number.MIN_VALUE, max: 1 },
+  '--frame-stride': { key: 'frameStride', integer: false, min: 0.001, max: 1 },
+  '--num-filters': { key: 'numFilters', integer: true, min: 1, max: 512 },
+  '--fft-length': { key: 'fftLength', integer: true, min: 2, max: 16384 },
+  '--low-frequency': { key: 'lowFrequency', integer: false, min: 0, max: 192000 },
+  '--high-frequency': { key: 'highFrequency', integer: false, min: 0, max: 192000 },
+  '--pre-emphasis': { key: 'preEmphasis', integer: false, min: -1, max: 1 },
+  '--win-size': { key: 'winSize', integer: true, min: 1, max: 10000 },
 };
+/** Longest window per file, in seconds (features grow with it; keyword spotting uses about 1 s). */
+const MAX_WINDOW_SECONDS = 60;
+/** The files written into a data directory (and its hold-out directory); a previous run's extra ones are removed. */
+const FEATURES_OUTPUTS = ['X_split_train.npy', 'Y_split_train.npy', 'X_split_test.npy', 'Y_split_test.npy', 'sample_id_details.json', 'sample_names.json', 'train_input.json'];
 
 /** Parses the `features` command line (after the command name). Accepts `--flag value` and `--flag=value`. */
 export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
@@ -76,10 +83,10 @@ export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
   const opts: FeaturesOptions = {
     wavDir,
     outDir,
-    windowSeconds: numberFlag(values, '--window-seconds', FEATURES_DEFAULTS.windowSeconds, false, Number.MIN_VALUE),
+    windowSeconds: numberFlag(values, '--window-seconds', FEATURES_DEFAULTS.windowSeconds, false, Number.MIN_VALUE, MAX_WINDOW_SECONDS),
     labelFrom,
     validationFraction: numberFlag(values, '--validation-fraction', FEATURES_DEFAULTS.validationFraction, false, 0),
-    seed: numberFlag(values, '--seed', FEATURES_DEFAULTS.seed, true, 0),
+    seed: numberFlag(values, '--seed', FEATURES_DEFAULTS.seed, true, 0, 4294967295),
     mfcc: {},
   };
   if (opts.validationFraction >= 1) {
@@ -95,7 +102,7 @@ export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
     throw userError('features', holdoutMatch === undefined ? '--holdout-match' : '--holdout-dir', 'expected --holdout-match and --holdout-dir together');
   }
   for (const [flag, spec] of Object.entries(MFCC_FLAGS)) {
-    if (values.has(flag)) opts.mfcc[spec.key] = numberFlag(values, flag, MFCC_DEFAULTS[spec.key], spec.integer, spec.min);
+    if (values.has(flag)) opts.mfcc[spec.key] = numberFlag(values, flag, MFCC_DEFAULTS[spec.key], spec.integer, spec.min, spec.max);
   }
   return opts;
 }
@@ -135,14 +142,15 @@ MFCC (Edge Impulse's MFCC block parameters):
   --low-frequency HZ  --high-frequency HZ  --pre-emphasis C  --win-size N
 `;
 
-function numberFlag(values: Map<string, string>, flag: string, fallback: number, integer: boolean, min: number): number {
+function numberFlag(values: Map<string, string>, flag: string, fallback: number, integer: boolean, min: number, max = Infinity): number {
   const text = values.get(flag);
   if (text === undefined) return fallback;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
     const what = integer ? 'an integer' : 'a number';
     const bound = min === Number.MIN_VALUE ? ' > 0' : Number.isFinite(min) ? ` >= ${min}` : '';
-    throw userError('features', flag, `expected ${what}${bound}, got '${text}'`);
+    const upper = Number.isFinite(max) ? `${bound ? ' and' : ''} <= ${max}` : '';
+    throw userError('features', flag, `expected ${what}${bound}${upper}, got '${text}'`);
   }
   return v;
 }
@@ -168,6 +176,27 @@ export function buildFeaturesDirectory(opts: FeaturesOptions): FeaturesSummary {
   if (opts.holdoutDir !== undefined && resolve(opts.holdoutDir) === resolve(opts.outDir)) {
     throw userError('features', '--holdout-dir', 'must differ from --out-directory');
   }
+  // Out directories are checked and locked before the (long) feature computation.
+  const out = OutTransaction.open(opts.outDir, { command: 'features', manages: FEATURES_OUTPUTS });
+  const holdout = opts.holdoutDir !== undefined ? openOrAbort(opts.holdoutDir, out) : undefined;
+  try {
+    return computeAndWrite(opts, out, holdout);
+  } finally {
+    out.abort();
+    holdout?.abort();
+  }
+}
+
+function openOrAbort(dir: string, first: OutTransaction): OutTransaction {
+  try {
+    return OutTransaction.open(dir, { command: 'features', manages: FEATURES_OUTPUTS });
+  } catch (err) {
+    first.abort();
+    throw err;
+  }
+}
+
+function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: OutTransaction | undefined): FeaturesSummary {
   const files = listWavFiles(opts.wavDir, opts.labelFrom);
   const classes = sortClasses(files.map((f) => f.label));
   if (classes.length < 2) throw userError('--wav-dir', opts.wavDir, `only one label ('${classes[0]}') found: expected at least two classes`);
@@ -198,6 +227,8 @@ export function buildFeaturesDirectory(opts: FeaturesOptions): FeaturesSummary {
       throw userError(f.path, 'sample rate', `${r.sampleRate} Hz differs from ${sampleRate} Hz of ${files[0]!.name}: resample to one rate`);
     }
     if (r.channels > 1) multiChannelFiles++;
+    const bad = r.features.findIndex((v) => !Number.isFinite(v));
+    if (bad !== -1) throw userError(f.path, `feature ${bad}`, `the MFCC of this file is ${r.features[bad]}: expected finite features (check the recording's samples)`);
     featuresOf.push(r.features);
   }
 
@@ -216,33 +247,37 @@ export function buildFeaturesDirectory(opts: FeaturesOptions): FeaturesSummary {
     inputShapeString: `(${featureCount},)`,
     dendriticFeatures: meta,
   };
-  const writeSplit = (dir: string, name: 'train' | 'test', idx: number[]): void => {
+  const writeSplit = (tx: OutTransaction, name: 'train' | 'test', idx: number[]): void => {
     const x = new Float32Array(idx.length * featureCount);
     const y = new Float32Array(idx.length * classes.length);
     idx.forEach((fileIdx, row) => {
       x.set(featuresOf[fileIdx]!, row * featureCount);
       y[row * classes.length + classIndex.get(files[fileIdx]!.label)!] = 1;
     });
-    writeNpy(join(dir, `X_split_${name}.npy`), x, [idx.length, featureCount], 'float32');
-    writeNpy(join(dir, `Y_split_${name}.npy`), y, [idx.length, classes.length], 'float32');
+    for (const [file, data, width] of [[`X_split_${name}.npy`, x, featureCount], [`Y_split_${name}.npy`, y, classes.length]] as const) {
+      try {
+        writeNpy(tx.path(file), data, [idx.length, width], 'float32');
+      } catch (err) {
+        throw fsError(err, tx.outDir, `writing ${file}`);
+      }
+      tx.recordStaged(file);
+    }
   };
   const names = (idx: number[]): Record<number, string> => Object.fromEntries(idx.map((i) => [i, files[i]!.name]));
 
-  writeDirectoryAtomically(opts.outDir, (tmp) => {
-    writeSplit(tmp, 'train', split.train);
-    writeSplit(tmp, 'test', split.validation);
-    writeFileAtomic(join(tmp, 'sample_id_details.json'), JSON.stringify({ train: split.train, validation: split.validation }));
-    writeFileAtomic(join(tmp, 'sample_names.json'), JSON.stringify(names([...split.train, ...split.validation]), null, 1));
-    writeFileAtomic(join(tmp, 'train_input.json'), JSON.stringify(trainInput, null, 2) + '\n');
-  });
-  if (opts.holdoutDir !== undefined) {
-    writeDirectoryAtomically(opts.holdoutDir, (tmp) => {
-      writeSplit(tmp, 'test', split.holdout);
-      writeFileAtomic(join(tmp, 'sample_id_details.json'), JSON.stringify({ train: [], validation: split.holdout }));
-      writeFileAtomic(join(tmp, 'sample_names.json'), JSON.stringify(names(split.holdout), null, 1));
-      writeFileAtomic(join(tmp, 'train_input.json'), JSON.stringify(trainInput, null, 2) + '\n');
-    });
+  writeSplit(out, 'train', split.train);
+  writeSplit(out, 'test', split.validation);
+  out.writeFile('sample_id_details.json', JSON.stringify({ train: split.train, validation: split.validation }));
+  out.writeFile('sample_names.json', JSON.stringify(names([...split.train, ...split.validation]), null, 1));
+  out.writeFile('train_input.json', JSON.stringify(trainInput, null, 2) + '\n');
+  if (holdout) {
+    writeSplit(holdout, 'test', split.holdout);
+    holdout.writeFile('sample_id_details.json', JSON.stringify({ train: [], validation: split.holdout }));
+    holdout.writeFile('sample_names.json', JSON.stringify(names(split.holdout), null, 1));
+    holdout.writeFile('train_input.json', JSON.stringify(trainInput, null, 2) + '\n');
   }
+  out.publish();
+  holdout?.publish();
   return {
     outDir: opts.outDir,
     ...(opts.holdoutDir !== undefined ? { holdoutDir: opts.holdoutDir } : {}),
@@ -256,29 +291,6 @@ export function buildFeaturesDirectory(opts: FeaturesOptions): FeaturesSummary {
     holdout: split.holdout.length,
     multiChannelFiles,
   };
-}
-
-/**
- * Builds the files in a fresh temporary folder beside `dir`, then moves them in: a new `dir` is
- * renamed into place whole; an existing one gets each file renamed over the old one, so other files
- * a user keeps there survive and an interrupted run never leaves a half-written split.
- */
-function writeDirectoryAtomically(dir: string, fill: (tmp: string) => void): void {
-  const parent = dirname(resolve(dir));
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
-  chmodSync(tmp, 0o755); // mkdtemp makes it private; the data directory is an ordinary folder
-  try {
-    fill(tmp);
-    if (!existsSync(dir)) {
-      renameSync(tmp, dir);
-      return;
-    }
-    if (!statSync(dir).isDirectory()) throw userError(dir, 'output directory', 'exists and is not a directory');
-    for (const name of readdirSync(tmp)) renameSync(join(tmp, name), join(dir, name));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
 }
 
 export type { WavFile };

@@ -13,6 +13,13 @@ import { isIntegerDtype, type NpyArray } from './npy.js';
 
 export type LabelLayout = 'one-hot' | 'ei-4col' | 'index';
 
+/**
+ * Most classes a data set may have. The network's output layer, the confusion matrix (classes squared)
+ * and the per-class report all grow with it; a label of 2e9 with no class names would otherwise ask
+ * for two billion outputs. Edge Impulse classification projects have far fewer.
+ */
+export const MAX_CLASSES = 1000;
+
 export interface DecodedLabels {
   labels: Int32Array;
   layout: LabelLayout;

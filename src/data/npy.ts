@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { userError } from '../errors.js';
+import { openRegularFile } from '../util/file-kind.js';
 
 export type NpyDtype =
   | 'float32'
@@ -116,18 +117,7 @@ function readNpyInto<T extends Float32Array | Float64Array>(path: string, alloc:
 }
 
 function openForReading(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'file', `${code === 'ENOENT' ? 'not found' : `cannot be opened (${code ?? String(err)})`}: expected a readable .npy file`);
-  }
-  if (!fstatSync(fd).isFile()) {
-    closeSync(fd);
-    throw userError(path, 'file', 'is a directory or a device: expected a .npy file');
-  }
-  return fd;
+  return openRegularFile(path, 'file', 'a readable .npy file');
 }
 
 function readFully(fd: number, buf: Buffer, length: number, position: number, path: string): void {

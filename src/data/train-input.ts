@@ -2,8 +2,10 @@
  * train_input.json, the description Edge Impulse passes with --info-file. Only the fields we use are
  * type-checked; everything else is kept as given.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { userError } from '../errors.js';
+import { readRegularFile } from '../util/file-kind.js';
+import { MAX_CLASSES } from './labels.js';
 
 export interface TrainInput {
   classes?: string[];
@@ -18,13 +20,8 @@ export interface TrainInput {
 }
 
 export function readTrainInput(path: string): TrainInput {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'file', `${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`} (given by --info-file): expected Edge Impulse's train_input.json`);
-  }
+  if (!existsSync(path)) throw userError(path, 'file', "not found (given by --info-file): expected Edge Impulse's train_input.json");
+  const text = readRegularFile(path, 'file', "Edge Impulse's train_input.json (given by --info-file)").toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -47,6 +44,16 @@ export function validateTrainInput(parsed: unknown, path: string): TrainInput {
     if (info.classes.length < 2) {
       throw userError(path, 'classes', `${info.classes.length} class name(s): expected at least two (this block trains classifiers)`);
     }
+    if (info.classes.length > MAX_CLASSES) {
+      throw userError(path, 'classes', `${info.classes.length} class names: expected at most ${MAX_CLASSES}`);
+    }
+    // Two outputs with one name could never be told apart in a prediction or the report.
+    const seen = new Map<string, number>();
+    info.classes.forEach((c, i) => {
+      const first = seen.get(c);
+      if (first !== undefined) throw userError(path, `classes[${i}]`, `'${c}' repeats classes[${first}]: expected distinct class names`);
+      seen.set(c, i);
+    });
   }
   if (info.mode !== undefined && typeof info.mode !== 'string') {
     throw userError(path, 'mode', `expected a string, got ${JSON.stringify(info.mode)}`);

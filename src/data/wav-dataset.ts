@@ -2,7 +2,7 @@
  * A folder of WAV files as a labelled data set: discovery, labels, MFCC per file, and the
  * train/validation/hold-out split.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
 import { Rng } from '../engine/rng.js';
@@ -44,13 +44,25 @@ export function computeWavFeatures(path: string, windowSeconds = 1, mfccOptions:
  */
 export function findWavFiles(dir: string): string[] {
   const out: string[] = [];
+  // Real paths of the folders being walked: a link back to one of them is a loop, which would recurse forever.
+  const ancestors = new Set<string>();
   const walk = (d: string): void => {
+    const real = realpathSync(d);
+    if (ancestors.has(real)) throw userError(d, 'symbolic link', `leads back to ${real}, a folder it is inside (a loop): expected a folder tree without cycles`);
+    ancestors.add(real);
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      const target = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+      let target;
+      try {
+        target = e.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : e;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw userError(p, 'symbolic link', `${code === 'ELOOP' ? 'is a loop of links' : `cannot be followed (${code ?? String(err)})`}: expected a link to a .wav file or a folder`);
+      }
       if (target?.isDirectory()) walk(p);
       else if (target?.isFile() && e.name.toLowerCase().endsWith('.wav')) out.push(p);
     }
+    ancestors.delete(real);
   };
   walk(dir);
   const rel = (p: string): string => relative(dir, p).split('\\').join('/');

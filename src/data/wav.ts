@@ -4,8 +4,8 @@
  * scale Edge Impulse's MFCC block works in. Several channels are averaged into one: keyword spotting
  * works on mono, and averaging keeps the level of identical channels unchanged.
  */
-import { readFileSync } from 'node:fs';
 import { userError } from '../errors.js';
+import { readRegularFile } from '../util/file-kind.js';
 
 export interface WavAudio {
   sampleRate: number;
@@ -18,18 +18,13 @@ export interface WavAudio {
 }
 
 const FORMAT_PCM = 1;
+/** Largest float sample accepted, on the int16 scale the decoder uses: 1000 x full scale (60 dB over). */
+const MAX_FLOAT_SAMPLE = 1000 * 32768;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
 export function readWav(path: string): WavAudio {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, 'file', code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`);
-  }
-  return parseWav(bytes, path);
+  return parseWav(readRegularFile(path, 'file', 'a .wav file'), path);
 }
 
 /** Parses WAV bytes; `where` names the source in error messages. */
@@ -86,7 +81,15 @@ export function parseWav(bytes: Buffer, where: string): WavAudio {
   const samples = new Float32Array(frames);
   for (let f = 0; f < frames; f++) {
     let sum = 0;
-    for (let c = 0; c < fmt.channels; c++) sum += decode(bytes, data.offset + f * frameBytes + c * bytesPerSample);
+    for (let c = 0; c < fmt.channels; c++) {
+      const v = decode(bytes, data.offset + f * frameBytes + c * bytesPerSample);
+      // Integer PCM is always in range; float samples can be anything, and NaN or 3e38 would turn into
+      // NaN features that no check downstream can trace back to this file.
+      if (!(Math.abs(v) <= MAX_FLOAT_SAMPLE)) {
+        throw userError(where, `data chunk: frame ${f} channel ${c}`, `sample ${v / 32768} is ${Number.isFinite(v) ? 'far out of range' : 'not finite'}: expected float samples within +-${MAX_FLOAT_SAMPLE / 32768} (full scale is +-1)`);
+      }
+      sum += v;
+    }
     samples[f] = sum / fmt.channels;
   }
   return {

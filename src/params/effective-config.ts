@@ -48,6 +48,10 @@ export function applyTrainInput(parsed: ParsedArgs, facts: TrainInputFacts, wher
     }
     // 0 means "no limit" in Studio too.
     if (limit > 0) {
+      // Under 2 s nothing fits: training would get the whole limit and Studio would kill the export.
+      if (limit - exportMarginSeconds(limit) < 1) {
+        throw userError(where, 'maxTrainingTimeSeconds', `${limit} s leaves no time to train once ${exportMarginSeconds(limit)} s are kept for export and verification: expected at least 2 seconds`);
+      }
       const allowed = trainingSecondsWithin(limit);
       const own = config.maxTrainingSeconds;
       if (own <= 0 || allowed < own) {

@@ -1,5 +1,9 @@
 /**
- * The ONE list of Dendritic's parameters. parameters.json, the argv parser, `--help`, the README table
+ * The ONE list of Dendritic's parameters. Every number has an upper bound as well as a lower one: a
+ * value far outside what training can use (a learning rate of 1e30, 100,000 correlation candidates) is
+ * refused before any work instead of diverging or running for days.
+ *
+ * parameters.json, the argv parser, `--help`, the README table
  * and the effective-config printout are all generated from SCHEMA, so a parameter's name, flag and
  * default live here and nowhere else. (The original Python block kept names in two places and 11 of
  * its 19 parameters silently never reached its code; see docs/parameters.md.)
@@ -179,12 +183,12 @@ const DENDRITE_KNOB = {
 
 export const SCHEMA: readonly ParamSpec[] = [
   // ---- Training -------------------------------------------------------------------------------
-  int({ key: 'epochs', param: 'epochs', name: 'Number of training cycles', default: 100, min: 1, group: 'Training',
+  int({ key: 'epochs', param: 'epochs', name: 'Number of training cycles', default: 100, min: 1, max: 100000, group: 'Training',
     help: 'Total epoch budget across all dendrite cycles (neuron and dendrite phases together); training never runs longer.',
     consumer: 'train/loop' }),
-  float({ key: 'learningRate', param: 'learning-rate', name: 'Learning rate', default: 0.005, min: 0, minExclusive: true,
+  float({ key: 'learningRate', param: 'learning-rate', name: 'Learning rate', default: 0.005, min: 0, minExclusive: true, max: 10,
     group: 'Training', help: 'Initial learning rate of the optimizer.', consumer: 'engine/optim' }),
-  int({ key: 'batchSize', param: 'batch-size', name: 'Batch size', default: 32, min: 1, group: 'Training',
+  int({ key: 'batchSize', param: 'batch-size', name: 'Batch size', default: 32, min: 1, max: 65536, group: 'Training',
     help: 'Training windows per gradient step.', consumer: 'train/batches' }),
   int({ key: 'seed', param: 'seed', name: 'Random seed', default: 0, min: 0, max: 4294967295, group: 'Training',
     help: 'Seed for weight initialisation, shuffling, dropout, augmentation and dendrite candidates (same seed, same run).',
@@ -202,7 +206,7 @@ export const SCHEMA: readonly ParamSpec[] = [
   select({ key: 'lrSchedule', param: 'lr-schedule', name: 'Learning-rate schedule', default: 'plateau', valid: ['plateau', 'none'],
     group: 'Training', help: 'plateau: lower the learning rate when validation stops improving; none: constant rate.',
     consumer: 'engine/schedule' }),
-  int({ key: 'lrPatience', param: 'lr-patience', name: 'Learning-rate patience', default: 5, min: 1, group: 'Training',
+  int({ key: 'lrPatience', param: 'lr-patience', name: 'Learning-rate patience', default: 5, min: 1, max: 100000, group: 'Training',
     help: 'Epochs without validation improvement before the plateau schedule lowers the rate.', consumer: 'engine/schedule' }),
   bool({ key: 'restarts', param: 'restarts', name: 'Restart from the best weights on plateaus', default: true, group: 'Training',
     help: "When validation stalls, restore the best weights, continue at the learning rate they were found with, and stop once restarts no longer raise the best score: the dendrite cycle's schedule without adding any set (its timing comes from switch-mode, n-epochs-to-switch, max-dendrites and max-dendrite-tries; switch-mode none turns it off). Used when dendrites are off, and for the plain network dendrite-payoff-check trains. Off: plain training for the whole epoch budget.",
@@ -213,7 +217,7 @@ export const SCHEMA: readonly ParamSpec[] = [
   select({ key: 'specAugment', param: 'spec-augment', name: 'Mask time and frequency bands', default: 'none',
     valid: ['none', 'low', 'high'], group: 'Training',
     help: 'SpecAugment-style time and frequency masks on MFCC/spectrogram features.', consumer: 'data/augment' }),
-  int({ key: 'maxTrainingSeconds', param: 'max-training-seconds', name: 'Training time limit (seconds)', default: 0, min: 0,
+  int({ key: 'maxTrainingSeconds', param: 'max-training-seconds', name: 'Training time limit (seconds)', default: 0, min: 0, max: 2592000,
     group: 'Training',
     help: "Stop training after this many seconds and keep the best model (0 = no limit of its own). Edge Impulse's time limit (train_input.json's maxTrainingTimeSeconds, less a margin for export) always applies: this parameter can only lower it.",
     consumer: 'train/budget' }),
@@ -241,27 +245,27 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'What counts as a validation improvement for switching and for keeping a set: accuracy (validation loss breaks exact ties) or validation loss alone (smoother on small validation sets). The best weights that ship are still chosen by accuracy.',
     consumer: 'dendrites/controller' }),
-  int({ key: 'nEpochsToSwitch', param: 'n-epochs-to-switch', name: 'Epochs without improvement before switching', default: 10, min: 1,
+  int({ key: 'nEpochsToSwitch', param: 'n-epochs-to-switch', name: 'Epochs without improvement before switching', default: 10, min: 1, max: 100000,
     ...DENDRITE_KNOB, help: 'History mode: switch after this many epochs without validation improvement.', consumer: 'dendrites/controller' }),
-  int({ key: 'historyLookback', param: 'history-lookback', name: 'History lookback', default: 1, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'historyLookback', param: 'history-lookback', name: 'History lookback', default: 1, min: 1, max: 100000, ...DENDRITE_KNOB,
     help: 'Validation scores are judged on a running mean over this many epochs.', consumer: 'dendrites/controller' }),
   int({ key: 'initialHistoryAfterSwitches', param: 'initial-history-after-switches', name: 'Epochs ignored after a switch',
-    default: 0, min: 0, ...DENDRITE_KNOB, help: 'Epochs after each switch whose scores do not count towards the next switch.',
+    default: 0, min: 0, max: 100000, ...DENDRITE_KNOB, help: 'Epochs after each switch whose scores do not count towards the next switch.',
     consumer: 'dendrites/controller' }),
-  int({ key: 'fixedSwitchNum', param: 'fixed-switch-num', name: 'Fixed switch interval', default: 10, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'fixedSwitchNum', param: 'fixed-switch-num', name: 'Fixed switch interval', default: 10, min: 1, max: 100000, ...DENDRITE_KNOB,
     help: 'Fixed mode: epochs between switches.', consumer: 'dendrites/controller' }),
-  int({ key: 'firstFixedSwitchNum', param: 'first-fixed-switch-num', name: 'First fixed switch', default: 10, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'firstFixedSwitchNum', param: 'first-fixed-switch-num', name: 'First fixed switch', default: 10, min: 1, max: 100000, ...DENDRITE_KNOB,
     help: 'Fixed mode: epoch of the first switch.', consumer: 'dendrites/controller' }),
   decodedText({ key: 'improvementThreshold', param: 'improvement-threshold', name: 'Relative improvement thresholds',
     default: '0.001,0.0001', decode: parseNumberList, example: '0.002,0.0005', ...DENDRITE_KNOB,
     help: 'Comma-separated relative improvements a score must beat the best by to count, indexed by the number of dendrite sets added (the last applies beyond).',
     consumer: 'dendrites/controller' }),
   float({ key: 'improvementThresholdRaw', param: 'improvement-threshold-raw', name: 'Absolute improvement threshold',
-    default: 1e-5, min: 0, ...DENDRITE_KNOB, help: 'Absolute improvement a score must also beat the best by to count.',
+    default: 1e-5, min: 0, max: 1, ...DENDRITE_KNOB, help: 'Absolute improvement a score must also beat the best by to count.',
     consumer: 'dendrites/controller' }),
-  int({ key: 'maxDendriteTries', param: 'max-dendrite-tries', name: 'Tries per dendrite set', default: 2, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'maxDendriteTries', param: 'max-dendrite-tries', name: 'Tries per dendrite set', default: 2, min: 1, max: 100, ...DENDRITE_KNOB,
     help: 'Fresh initialisations tried for a set that did not improve before training ends.', consumer: 'dendrites/controller' }),
-  int({ key: 'maxDendrites', param: 'max-dendrites', name: 'Maximum dendrite sets', default: 3, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'maxDendrites', param: 'max-dendrites', name: 'Maximum dendrite sets', default: 3, min: 1, max: 100, ...DENDRITE_KNOB,
     help: 'Cap on dendrite sets. Each set adds about as many parameters as the wrapped layers, so the cap is sized for microcontrollers (the reference library allows 100).',
     consumer: 'dendrites/controller' }),
   bool({ key: 'retainAllDendrites', param: 'retain-all-dendrites', name: 'Keep dendrites that did not help', default: false,
@@ -295,7 +299,7 @@ export const SCHEMA: readonly ParamSpec[] = [
     valid: ['sigmoid', 'tanh', 'relu'], ...DENDRITE_KNOB, help: 'Non-linearity applied to each dendrite output.',
     consumer: 'dendrites/dendritic-layer' }),
   float({ key: 'candidateWeightInit', param: 'candidate-weight-init', name: 'Dendrite weight initialisation scale', default: 0.01,
-    min: 0, minExclusive: true, ...DENDRITE_KNOB, help: 'New dendrite weights are drawn N(0,1) times this factor.',
+    min: 0, minExclusive: true, max: 10, ...DENDRITE_KNOB, help: 'New dendrite weights are drawn N(0,1) times this factor.',
     consumer: 'dendrites/dendritic-layer' }),
   select({ key: 'dendriteLayers', param: 'dendrite-layers', name: 'Layers with dendrites', default: 'hidden', valid: ['all', 'output', 'hidden', 'first'],
     ...DENDRITE_KNOB, help: 'Which wrappable layers (dense/conv) get dendrites: all, only the output layer, only hidden layers, or only the first (the one reading the input features) (default: the output layer reads the flattened features, so its branches cost the most per neuron).',
@@ -303,9 +307,9 @@ export const SCHEMA: readonly ParamSpec[] = [
   int({ key: 'dendriteRank', param: 'dendrite-rank', name: 'Dendrite branch rank', default: 2, min: 0, max: 64, ...DENDRITE_KNOB,
     help: 'Size of each dendrite branch: 0 copies the wrapped layer (as the reference library; a set costs as much as the layers); r >= 1 makes a low-rank branch (the layer with r output channels, then r -> outputs), costing about r/outputs of a copy.',
     consumer: 'dendrites/dendritic-layer' }),
-  int({ key: 'correlationEpochs', param: 'correlation-epochs', name: 'Correlation epochs', default: 10, min: 1, ...DENDRITE_KNOB,
+  int({ key: 'correlationEpochs', param: 'correlation-epochs', name: 'Correlation epochs', default: 10, min: 1, max: 10000, ...DENDRITE_KNOB,
     help: 'Correlation training: epochs of candidate training in each dendrite phase.', consumer: 'dendrites/correlation' }),
-  int({ key: 'correlationCandidates', param: 'correlation-candidates', name: 'Correlation candidates', default: 4, min: 1,
+  int({ key: 'correlationCandidates', param: 'correlation-candidates', name: 'Correlation candidates', default: 4, min: 1, max: 64,
     ...DENDRITE_KNOB, help: 'Correlation training: candidate pool per neuron set; the best-correlated candidate is kept.',
     consumer: 'dendrites/correlation' }),
 

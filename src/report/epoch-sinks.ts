@@ -1,8 +1,8 @@
 /**
  * Where a training run's per-epoch metrics go while it runs: metrics.jsonl always, TensorBoard event
- * files when asked (--tensorboard or train_input.json's tensorboardLogging). Both are written straight
- * into the out directory given here, one write per epoch, so a killed run leaves what it finished
- * (the run's other files are published at its end; these exist to be read during and after any run).
+ * files when asked (--tensorboard or train_input.json's tensorboardLogging), one write per epoch into the
+ * directory given here (train's staging directory: published with the run, left for --resume by a killed
+ * one), so a killed run keeps every epoch it finished.
  */
 import { join } from 'node:path';
 import type { TrainingObserver } from '../train/loop.js';

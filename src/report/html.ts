@@ -248,19 +248,51 @@ function learningRate(r: Report): string {
   return `<section id="lr"><h2>Learning rate</h2><figure class="chart-lr">${chart}</figure></section>`;
 }
 
+/**
+ * Beyond these class counts the page summarises: a matrix of classes x classes cells and a row per class
+ * would make the page grow with the square of the classes (hundreds of MB at 1,000), while report.json
+ * keeps every number.
+ */
+export const HTML_MATRIX_MAX_CLASSES = 40;
+export const HTML_PER_CLASS_MAX_ROWS = 50;
+const TOP_CONFUSIONS = 20;
+
 function confusion(r: Report): string {
   const v = r.validation;
   if (!v) return '<section><h2>Validation</h2><p class="muted">No validation split: no confusion matrix.</p></section>';
-  const perClass = `<table class="per-class"><thead><tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">support</th></tr></thead><tbody>${v.per_class
+  const many = v.per_class.length > HTML_PER_CLASS_MAX_ROWS;
+  const rows = many ? [...v.per_class].sort((a, b) => a.f1 - b.f1 || a.class.localeCompare(b.class)).slice(0, HTML_PER_CLASS_MAX_ROWS) : v.per_class;
+  const rowsNote = many ? `<p class="muted">${int(v.per_class.length)} classes: the ${HTML_PER_CLASS_MAX_ROWS} with the lowest F1 are shown; report.json has every class.</p>` : '';
+  const perClass = `${rowsNote}<table class="per-class"><thead><tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">support</th></tr></thead><tbody>${rows
     .map(
       (c) =>
         `<tr><td>${e(c.class)}</td><td class="n">${num(c.precision)}</td><td class="n">${num(c.recall)}</td><td class="n${c.f1 < 0.5 ? ' bad' : ''}">${num(c.f1)}</td><td class="n">${int(c.support)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
+  const classes = r.data.classes;
+  const matrix = classes.length <= HTML_MATRIX_MAX_CLASSES
+    ? `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
+<div class="${classes.length > 10 ? 'stack' : 'two'}"><figure class="chart-confusion">${confusionMatrixChart(classes, v.confusion)}</figure>`
+    : `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples, ${int(classes.length)} classes: too many for a matrix; the most frequent confusions are listed (report.json has the whole matrix).</p>
+<div class="stack">${topConfusions(classes, v.confusion)}`;
   return `<section id="confusion"><h2>Where it confuses classes</h2>
-<p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
-<div class="${r.data.classes.length > 10 ? 'stack' : 'two'}"><figure class="chart-confusion">${confusionMatrixChart(r.data.classes, v.confusion)}</figure>
+${matrix}
 <div><h3>Per class</h3>${perClass}</div></div></section>`;
+}
+
+/** The largest off-diagonal cells of the confusion matrix, as a table. */
+function topConfusions(classes: readonly string[], m: readonly (readonly number[])[]): string {
+  const cells: { t: number; p: number; n: number }[] = [];
+  m.forEach((row, t) => row.forEach((n, p) => {
+    if (t !== p && n > 0) cells.push({ t, p, n });
+  }));
+  cells.sort((a, b) => b.n - a.n || a.t - b.t || a.p - b.p);
+  if (cells.length === 0) return '<p>No validation sample was confused.</p>';
+  const body = cells
+    .slice(0, TOP_CONFUSIONS)
+    .map((c) => `<tr><td>${e(classes[c.t]!)}</td><td>${e(classes[c.p]!)}</td><td class="n">${int(c.n)}</td></tr>`)
+    .join('');
+  return `<table class="confusions"><thead><tr><th>true class</th><th>predicted as</th><th class="n">samples</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function fidelity(r: Report): string {

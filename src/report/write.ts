@@ -1,38 +1,51 @@
 /**
- * Writes report.json and report.html into the out directory, each atomically (temp name, then rename)
- * so a reader never sees half a file, even when the run is killed mid-write.
+ * Renders report.json and report.html. A run stages both in its out-directory transaction
+ * (src/util/out-transaction.ts); `writeReport` writes them straight into a directory (tests, tools).
  */
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, userError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { OutTransaction } from '../util/out-transaction.js';
+import { requireRegularFile } from '../util/file-kind.js';
 import { renderReportHtml } from './html.js';
 import { validateReport, type Report } from './schema.js';
 
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
 
-function writeAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (err) {
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw err;
-  }
-}
-
-/** JSON has no NaN or Infinity; a diverged metric is written as null, which the schema documents. */
+/**
+ * JSON has no NaN or Infinity; a diverged metric is written as null, which the schema documents.
+ * Confusion-matrix rows go on one line each: indented one number per line, the matrix of 1,000 classes
+ * alone would take ten times the bytes.
+ */
 function toJson(report: Report): string {
-  return `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
+  const rows: string[] = [];
+  // A nonce no class name or warning can contain by chance.
+  const tag = `\u0000row${Math.random().toString(36).slice(2)}-`;
+  const text = JSON.stringify(
+    report,
+    (key: string, value: unknown) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) return null;
+      if (key === 'confusion' && Array.isArray(value)) {
+        return value.map((row: unknown) => {
+          rows.push(JSON.stringify(row));
+          return `${tag}${rows.length - 1}`;
+        });
+      }
+      return value;
+    },
+    2,
+  );
+  const marker = new RegExp(`"${JSON.stringify(tag).slice(1, -1).replace(/\\/g, '\\\\')}(\\d+)"`, 'g');
+  return `${text.replace(marker, (_m, i: string) => rows[Number(i)]!)}\n`;
 }
 
 /**
- * Writes OUT_DIR/report.json and OUT_DIR/report.html. The report is checked against its own schema
- * first: a failure here is a bug in the code that built it (internal error), not the user's.
- * Returns the two paths.
+ * The contents of report.json and report.html. The report is checked against its own schema first: a
+ * failure here is a bug in the code that built it (internal error), not the user's.
  */
-export function writeReport(outDir: string, report: Report): { json: string; html: string } {
+export function renderReportFiles(report: Report): { json: string; html: string } {
   const json = toJson(report);
   let checked: Report;
   try {
@@ -41,26 +54,40 @@ export function writeReport(outDir: string, report: Report): { json: string; htm
     if (err instanceof UserError) throw new Error(`writeReport: the report does not match its schema: ${err.message}`);
     throw err;
   }
+  return { json, html: renderReportHtml(checked) };
+}
+
+/** Writes OUT_DIR/report.json and OUT_DIR/report.html (each atomically). Returns the two paths. */
+export function writeReport(outDir: string, report: Report): { json: string; html: string } {
+  const files = renderReportFiles(report);
   const paths = { json: join(outDir, REPORT_JSON), html: join(outDir, REPORT_HTML) };
-  writeAtomic(paths.json, json);
-  writeAtomic(paths.html, renderReportHtml(checked));
+  writeFileAtomic(paths.json, files.json);
+  writeFileAtomic(paths.html, files.html);
   return paths;
 }
 
 /**
- * `dendritic report OUT_DIR`: reads OUT_DIR/report.json, validates it and writes OUT_DIR/report.html.
+ * `dendritic report OUT_DIR`: reads OUT_DIR/report.json, validates it and writes OUT_DIR/report.html,
+ * as a transaction (a read-only or full disk is refused before and leaves the directory as it was).
  * A missing, unreadable or malformed file is a UserError naming the file. Returns the html path.
  */
 export function rerenderReport(outDir: string): string {
   const report = readReportJson(join(outDir, REPORT_JSON));
-  const html = join(outDir, REPORT_HTML);
-  writeAtomic(html, renderReportHtml(report));
-  return html;
+  const html = renderReportHtml(report);
+  const tx = OutTransaction.open(outDir, { command: 'report', manages: [REPORT_HTML] });
+  try {
+    tx.writeFile(REPORT_HTML, html);
+    tx.publish();
+  } finally {
+    tx.abort();
+  }
+  return join(outDir, REPORT_HTML);
 }
 
 /** Reads and validates a report.json; every problem is a UserError naming the file. */
 export function readReportJson(file: string): Report {
   if (!existsSync(file)) throw userError(file, '(file)', 'not found; expected the report.json a training run writes into its out directory');
+  requireRegularFile(file, '(file)', 'the report.json a training run writes into its out directory');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { readRegularFile } from '../util/file-kind.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
@@ -69,12 +69,7 @@ export function saveCheckpoint(path: string, value: unknown): void {
 }
 
 export function loadCheckpoint(path: string): unknown {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new UserError(`${path}: file: cannot read the checkpoint to resume from: expected one written by an earlier run (run without --resume first)`);
-  }
+  const bytes = readRegularFile(path, 'file', 'the checkpoint an earlier run wrote (run without --resume first)');
   return decodeCheckpoint(bytes, path);
 }
 

@@ -6,6 +6,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { BatchIterator, type LabelledSet } from './batches.js';
 import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
 import type { StopReason, TrainingBudget } from './budget.js';
+import { UserError } from '../errors.js';
 
 /** The model surface the loop needs; the engine's Sequential provides it. */
 export interface TrainableModel {
@@ -306,6 +307,13 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
       emit({ epoch, type: interrupted === 'signal' ? 'interrupted' : 'time_limit' });
       break;
     }
+    // NaN weights would flow on into validation, best-weight choice and the int8 export (where they
+    // crash); a diverged run has nothing worth shipping, so it ends here with the likely cause.
+    if (!Number.isFinite(loss)) {
+      throw new UserError(
+        `training: epoch ${epoch}: the training loss is ${loss} (training diverged): expected a finite loss; lower --learning-rate (it was ${opts.learningRate}) or scale the features`,
+      );
+    }
     const v = evaluate(model, val);
     const record: EpochRecord = {
       epoch,
@@ -419,9 +427,10 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
 
   let best = bestUpTo(finalSets);
   if (!best) {
-    // Stopped before the first epoch finished: ship the current weights rather than nothing.
+    // Stopped before the first epoch finished (epochsRun 0): no epoch was validated, so there is no best
+    // to restore; the result describes the current weights and the caller decides (train ships nothing).
     const v = evaluate(model, val);
-    best = { ...snapshot(), epoch: 0, score: v.acc, valLoss: v.loss };
+    return { applied, history, events, best: { epoch: 0, val_acc: v.acc, val_loss: v.loss }, stoppedBy, epochsRun: 0 };
   }
   restore(best);
   emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });

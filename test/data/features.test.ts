@@ -149,10 +149,10 @@ describe('parseFeaturesArgs', () => {
     const req = ['--wav-dir', 'w', '--out-directory', 'o'];
     const cases: [string[], RegExp][] = [
       [['--out-directory', 'o'], /features: --wav-dir: missing/],
-      [[...req, '--window-seconds', '0'], /features: --window-seconds: expected a number > 0, got '0'/],
+      [[...req, '--window-seconds', '0'], /features: --window-seconds: expected a number > 0 and <= 60, got '0'/],
       [[...req, '--validation-fraction', '1'], /features: --validation-fraction: expected a number in \[0, 1\)/],
       [[...req, '--seed', '1.5'], /features: --seed: expected an integer >= 0/],
-      [[...req, '--num-cepstral', 'ten'], /features: --num-cepstral: expected an integer >= 1, got 'ten'/],
+      [[...req, '--num-cepstral', 'ten'], /features: --num-cepstral: expected an integer >= 1 and <= 128, got 'ten'/],
       [[...req, '--label-from', 'name'], /features: --label-from: expected 'prefix' or 'folder'/],
       [[...req, '--validation-match', '(['], /features: --validation-match: not a valid regular expression/],
       [[...req, '--holdout-match', 'x'], /features: --holdout-dir: expected --holdout-match and --holdout-dir together/],

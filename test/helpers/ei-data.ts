@@ -83,13 +83,13 @@ export interface CliResult {
 }
 
 /** Runs `node dist/cli.js ...args` to completion. */
-export function runCli(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   requireBuild();
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

@@ -86,7 +86,7 @@ test('malformed values are UserErrors naming the flag, the value and the expecta
   rejects(['--epochs', 'ten'], '--epochs', 'ten', 'integer');
   rejects(['--epochs', '0'], '--epochs', "'0'", '>= 1');
   rejects(['--epochs', '2.5'], '--epochs', '2.5', 'integer', 'not a whole number');
-  rejects(['--epochs', '100.5'], '--epochs', "got '100.5', expected an integer >= 1 (100.5 is not a whole number)");
+  rejects(['--epochs', '100.5'], '--epochs', "got '100.5', expected an integer >= 1 and <= 100000 (100.5 is not a whole number)");
   rejects(['--epochs', '1e-1'], '--epochs', 'not a whole number');
   rejects(['--epochs', '1e400'], '--epochs', '1e400', 'integer');
   rejects(['--seed', '1e20'], '--seed', '1e20');

@@ -163,13 +163,26 @@ test('SIGKILL mid-training: metrics.jsonl and the event file keep every epoch th
   const r = await exit;
   assert.equal(r.signal, 'SIGKILL');
   const reported = [...(seen + r.stderr).matchAll(/^epoch (\d+)\/10000 /gm)].map((m) => Number(m[1]));
-  const lines = readMetricsLog(readFileSync(join(out, METRICS_JSONL), 'utf8'));
+  // A killed run never publishes: its metrics stay in its staging directory beside the out directory
+  // (the log's `metrics:` line names it), and the out directory is not created.
+  assert.ok(!existsSync(out), 'a killed run publishes nothing');
+  const staging = readdirSync(root).filter((n) => n.startsWith('.killed.dendritic-staging-')).map((n) => join(root, n));
+  assert.equal(staging.length, 1, readdirSync(root).join(', '));
+  assert.match(seen + r.stderr, new RegExp(`metrics: ${join(staging[0]!, METRICS_JSONL).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const lines = readMetricsLog(readFileSync(join(staging[0]!, METRICS_JSONL), 'utf8'));
   assert.ok(lines.length >= 3, `${lines.length} lines`);
   // Every epoch the log printed is in the file (the line is written before the log line), in order.
   assert.deepEqual(lines.map((l) => l.epoch), Array.from({ length: lines.length }, (_, i) => i + 1));
   assert.ok(Math.max(...reported) <= lines.length, `reported ${Math.max(...reported)}, file has ${lines.length}`);
-  const files = readdirSync(join(out, TENSORBOARD_DIR));
-  const events = readEvents(join(out, TENSORBOARD_DIR, files[0]!));
+  const files = readdirSync(join(staging[0]!, TENSORBOARD_DIR));
+  const events = readEvents(join(staging[0]!, TENSORBOARD_DIR, files[0]!));
   assert.equal(events.records, 1 + lines.length);
-  assert.ok(!existsSync(join(out, 'report.json')), 'a killed run never reached its report');
+  assert.ok(!existsSync(join(staging[0]!, 'report.json')), 'a killed run never reached its report');
+  // --resume takes them over and appends; the resumed run publishes the whole history.
+  const resumed = runCli(['train', '--data-directory', big, '--out-directory', out, '--epochs', '10000', '--max-training-seconds', '3', '--dendrites', '0', '--restarts', '0', '--tensorboard', '--resume'], { timeoutMs: 120_000 });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const all = readMetricsLog(readFileSync(join(out, METRICS_JSONL), 'utf8'));
+  assert.ok(all.length >= lines.length, `${all.length} lines after resume, ${lines.length} before`);
+  assert.deepEqual(all.slice(0, lines.length), lines);
+  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')), [], 'the killed run\'s staging is gone');
 });

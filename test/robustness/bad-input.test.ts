@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeNpy } from '../../src/data/npy.js';
 import { CHECKPOINT_FILE } from '../../src/commands/train.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
@@ -44,8 +44,8 @@ function train(c: Case, extra: string[] = []): CliResult {
   return runCli(['train', '--data-directory', c.data, '--out-directory', c.out, '--epochs', '1', '--quiet', ...extra], { timeoutMs: 60_000 });
 }
 
-/** Files a failed run may leave: only the (complete) effective configuration it parsed. */
-const ALLOWED_AFTER_FAILURE = new Set(['effective-config.json']);
+/** Files a failed run may leave: none (issue 15: a run is a transaction on its out directory). */
+const ALLOWED_AFTER_FAILURE = new Set<string>();
 
 function assertUserError(r: CliResult, out: string | undefined, pattern: RegExp): void {
   const detail = `exit ${r.code}\nstderr:\n${r.stderr}\nstdout (tail):\n${r.stdout.slice(-400)}`;
@@ -59,6 +59,9 @@ function assertUserError(r: CliResult, out: string | undefined, pattern: RegExp)
   if (out !== undefined && existsSync(out)) {
     const left = readdirSync(out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f));
     assert.deepEqual(left, [], `no partial artifact in ${out}`);
+  }
+  if (out !== undefined && existsSync(dirname(out))) {
+    assert.deepEqual(readdirSync(dirname(out)).filter((f) => f.includes('.dendritic')), [], 'no staging directory or lock left beside the out directory');
   }
 }
 
@@ -93,7 +96,7 @@ test('X_split_train.npy is a directory', () => {
   const c = fresh();
   rmSync(c.file('X_split_train.npy'));
   mkdirSync(c.file('X_split_train.npy'));
-  assertUserError(train(c), c.out, /X_split_train\.npy: file: is a directory or a device: expected a \.npy file/);
+  assertUserError(train(c), c.out, /X_split_train\.npy: file: is a directory: expected a readable \.npy file/);
 });
 
 // ---------------------------------------------------------------- .npy format
@@ -447,14 +450,14 @@ test('--resume with a checkpoint written for other data or parameters', () => {
 test('out directory that is an existing file', () => {
   const c = fresh();
   writeFileSync(c.out, 'not a directory');
-  assertUserError(train(c), undefined, /out: out-directory: cannot create or write to it \(EEXIST\).*expected/);
+  assertUserError(train(c), undefined, /out: out-directory: exists and is not a directory: expected a directory/);
 });
 
 test('out directory below a file (cannot be created)', () => {
   const c = fresh();
   const file = join(c.data, '..', 'plain-file');
   writeFileSync(file, 'x');
-  assertUserError(train({ ...c, out: join(file, 'out') }), undefined, /plain-file\/out: out-directory: cannot create or write to it \(ENOTDIR\).*expected/);
+  assertUserError(train({ ...c, out: join(file, 'out') }), undefined, /plain-file\/out: out-directory: .*\(ENOTDIR\): expected a writable directory/);
 });
 
 // ---------------------------------------------------------------- WAV through `features`

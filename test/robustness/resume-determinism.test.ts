@@ -10,7 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '../../src/commands/train.js';
 import { writeNpy } from '../../src/data/npy.js';
@@ -90,10 +90,15 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
   child.kill('SIGKILL');
   const killed = await exit;
   assert.equal(killed.signal, 'SIGKILL');
-  for (const f of Object.values(MODEL_FILES)) assert.ok(!existsSync(join(out, f)), `the kill came before ${f} was written`);
-  assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
+  // Issue 15: a killed run publishes nothing; its checkpoint waits in its staging directory beside the
+  // out directory, where the next run on this out directory adopts it.
+  assert.ok(!existsSync(out), 'the killed run published nothing');
+  const staged = readdirSync(root).filter((n) => n.startsWith('.killed.dendritic-staging-'));
+  assert.equal(staged.length, 1, `one staging directory left by the kill: ${staged.join(', ')}`);
+  assert.ok(existsSync(join(root, staged[0]!, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
 
-  // what a kill in the middle of an atomic write leaves; the next run removes it
+  // what a kill in the middle of an atomic write of an earlier version left; the next run removes it
+  mkdirSync(out);
   writeFileSync(join(out, `.${MODEL_FILES.onnx}.99999.tmp`), 'half a model');
 
   const resumed = runCli([...args(out), '--resume'], { timeoutMs: 120_000 });
@@ -107,6 +112,7 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
   assert.equal(resumedReport.history.length, report.history.length, 'the history covers every epoch');
   assert.ok(!existsSync(join(out, CHECKPOINT_FILE)), 'the finished run removed its checkpoint');
   assert.deepEqual(temporaries(out), []);
+  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')), [], 'no staging directory or lock outlives the next run');
 });
 
 test('SIGTERM keeps the checkpoint: --resume then ends with the files of the uninterrupted run', async () => {

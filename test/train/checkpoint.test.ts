@@ -37,5 +37,5 @@ test('a truncated or foreign checkpoint is a clear user error; saving leaves no 
   assert.throws(() => loadCheckpoint(path), (e: unknown) => e instanceof UserError && /truncated/.test(e.message));
   writeFileSync(path, 'hello world, not a checkpoint');
   assert.throws(() => loadCheckpoint(path), (e: unknown) => e instanceof UserError && /magic/.test(e.message));
-  assert.throws(() => loadCheckpoint(join(dir, 'missing')), /cannot read/);
+  assert.throws(() => loadCheckpoint(join(dir, 'missing')), /missing: file: not found: expected the checkpoint an earlier run wrote/);
 });

@@ -1,0 +1,315 @@
+/**
+ * A run is a transaction on its out directory. Everything is written into a private staging directory
+ * beside the out directory (inside it only when its parent cannot be written, e.g. a mounted volume);
+ * `publish()` checks every staged file against what was written, then moves it in with renames and
+ * removes the files a previous run of the same command wrote that this run did not, so the out
+ * directory only ever holds one run's files. A run that fails, is refused or is killed before
+ * `publish()` leaves the out directory byte-identical.
+ *
+ * publish() itself is journalled: the files it replaces go to a backup directory first, with a list of
+ * the files it adds; the journal's removal is the commit. A run killed in between is rolled back by the
+ * next run on the same out directory (under its lock), which also removes stale staging directories.
+ */
+import { createHash } from 'node:crypto';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { pseudoFilesystem } from './file-kind.js';
+import { acquireOutLock, type OutLock } from './out-lock.js';
+
+export interface OutTransactionOptions {
+  /** The command (named in the lock and in messages). */
+  command: string;
+  /** Every file this command writes into an out directory: one a previous run left and this run did not write is removed at publish. */
+  manages: readonly string[];
+  /** Files a killed run's staging directory hands on to this run (a checkpoint for --resume). */
+  adopt?: readonly string[];
+}
+
+const JOURNAL = 'JOURNAL.json';
+/** Temporaries the atomic writers of earlier versions left in the out directory itself. */
+const LEGACY_TEMPORARY = /^(\..+\.\d+\.tmp|report\.(json|html)\.tmp-.+)$/;
+
+/** errno codes that are the machine's state, not a bug: each becomes one clear line. */
+const FS_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device (ENOSPC)',
+  EDQUOT: 'disk quota exceeded (EDQUOT)',
+  EROFS: 'read-only filesystem (EROFS)',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  ENOTDIR: 'a path component is not a directory (ENOTDIR)',
+  ENAMETOOLONG: 'path too long (ENAMETOOLONG)',
+  ELOOP: 'symbolic link loop (ELOOP)',
+  EIO: 'input/output error (EIO)',
+  EMFILE: 'too many open files (EMFILE)',
+};
+
+/**
+ * Test hook, read only here: DENDRITIC_FAULT=<errno code>:<step> makes that step fail as the disk
+ * would (steps: open, publish, write:<file name>), so the suite can check disk-full and read-only
+ * handling without a full or read-only filesystem.
+ */
+function injectFault(step: string): void {
+  const spec = process.env.DENDRITIC_FAULT;
+  if (!spec) return;
+  const cut = spec.indexOf(':');
+  if (cut < 0 || spec.slice(cut + 1) !== step) return;
+  const code = spec.slice(0, cut);
+  throw Object.assign(new Error(`${code}: injected fault at ${step}`), { code });
+}
+
+/** A file's hash, or a folder's (every entry's name and content, sorted: a TensorBoard folder). */
+function sha256(path: string): string {
+  const h = createHash('sha256');
+  const add = (p: string, name: string): void => {
+    if (lstatSync(p).isDirectory()) {
+      h.update(`dir ${name}\0`);
+      for (const n of readdirSync(p).sort()) add(join(p, n), `${name}/${n}`);
+    } else {
+      h.update(`file ${name}\0`).update(readFileSync(p));
+    }
+  };
+  add(path, '.');
+  return h.digest('hex');
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not every filesystem lets a directory be fsynced; the renames are still ordered
+  }
+}
+
+export class OutTransaction {
+  /** name -> sha256 of what this run wrote into staging. */
+  private readonly staged = new Map<string, string>();
+  private finished = false;
+
+  private constructor(
+    readonly outDir: string,
+    readonly stagingDir: string,
+    /** Path prefix of this out directory's lock, staging and backup entries. */
+    private readonly prefix: string,
+    private readonly lock: OutLock,
+    private readonly opts: OutTransactionOptions,
+  ) {}
+
+  /**
+   * Checks the out directory, takes its lock, repairs what a killed run left, and creates the staging
+   * directory. Everything that makes a run unable to publish (a pseudo filesystem, a file in the way, no
+   * permission, a read-only disk, another run) is refused here, before any work.
+   */
+  static open(outDir: string, opts: OutTransactionOptions): OutTransaction {
+    const out = resolve(outDir);
+    const explain = (err: unknown, doing: string): unknown => fsError(err, out, doing);
+    const pseudo = pseudoFilesystem(out);
+    if (pseudo !== undefined) {
+      throw new UserError(`${out}: out-directory: is on the kernel's ${pseudo} filesystem: expected a directory on a disk`);
+    }
+    let exists = false;
+    try {
+      const s = lstatSync(out);
+      const target = s.isSymbolicLink() ? statSync(out) : s;
+      if (!target.isDirectory()) throw new UserError(`${out}: out-directory: exists and is not a directory: expected a directory or a path where one can be created`);
+      exists = true;
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw explain(err, 'checking it');
+    }
+    const parent = dirname(out);
+    try {
+      injectFault('open');
+      mkdirSync(parent, { recursive: true });
+    } catch (err) {
+      throw explain(err, 'creating its parent directory');
+    }
+    // Beside the out directory, so a killed run leaves the out directory itself untouched; inside it
+    // where only the out directory may be written (a volume mounted into a read-only parent) or where
+    // it is another filesystem than its parent (a mounted volume, a link elsewhere): rename() cannot
+    // move files between filesystems.
+    const beside = writable(parent) && !(exists && statSync(out).dev !== statSync(parent).dev);
+    if (!beside && !(exists && writable(out))) {
+      throw new UserError(`${out}: out-directory: cannot be written (${exists ? 'the directory and its parent are' : 'its parent directory is'} read-only or not ours): expected a writable directory`);
+    }
+    const prefix = beside ? join(parent, `.${basename(out)}.dendritic`) : join(out, '.dendritic');
+    let lock: OutLock;
+    try {
+      lock = acquireOutLock(`${prefix}-lock`, out, opts.command);
+    } catch (err) {
+      throw explain(err, 'taking its lock');
+    }
+    try {
+      recoverInterrupted(out, prefix);
+      const staging = mkdtempSync(`${prefix}-staging-${process.pid}-`);
+      // mkdtemp makes it private; published whole, it becomes an ordinary folder
+      chmodSync(staging, 0o777 & ~process.umask());
+      const tx = new OutTransaction(out, staging, prefix, lock, opts);
+      tx.adoptFromKilledRuns();
+      return tx;
+    } catch (err) {
+      lock.release();
+      throw explain(err, 'preparing the staging directory');
+    }
+  }
+
+  /** Where `name` is staged (for writers that stream; call `recordStaged(name)` after). */
+  path(name: string): string {
+    return join(this.stagingDir, name);
+  }
+
+  /** Whether `name` is staged (written, or adopted from a killed run). */
+  has(name: string): boolean {
+    return this.staged.has(name);
+  }
+
+  writeFile(name: string, data: Uint8Array | string): void {
+    try {
+      injectFault(`write:${name}`);
+      writeFileAtomic(this.path(name), data);
+    } catch (err) {
+      throw fsError(err, this.outDir, `writing ${name}`);
+    }
+    this.recordStaged(name);
+  }
+
+  /** Notes a file (or folder) a streaming writer put at `path(name)`, so publish can check it is still what was written. */
+  recordStaged(name: string): void {
+    this.staged.set(name, sha256(this.path(name)));
+  }
+
+  /** Takes a staged file back: publish then removes a previous run's copy (e.g. a finished run's checkpoint). */
+  discard(name: string): void {
+    this.staged.delete(name);
+    rmSync(this.path(name), { force: true, recursive: true });
+  }
+
+  /**
+   * Checks every staged file, then moves them into the out directory, removes managed files this run
+   * did not write, and releases the lock. Returns the out directory's paths of the published files.
+   */
+  publish(): string[] {
+    if (this.finished) throw new Error('publish: the transaction already ended');
+    for (const [name, hash] of this.staged) {
+      if (sha256(this.path(name)) !== hash) throw new Error(`publish: staged ${name} changed after it was written`);
+    }
+    fsyncDir(this.stagingDir);
+    const incoming = [...this.staged.keys()];
+    try {
+      injectFault('publish');
+      if (!existsSync(this.outDir)) {
+        // A new out directory: one rename publishes it whole.
+        renameSync(this.stagingDir, this.outDir);
+      } else {
+        this.replaceFiles(incoming);
+      }
+      fsyncDir(dirname(this.outDir));
+    } catch (err) {
+      this.abort();
+      throw fsError(err, this.outDir, 'publishing');
+    }
+    this.finish();
+    return incoming.map((n) => join(this.outDir, n));
+  }
+
+  /** Ends the run without publishing: the out directory stays as it was. Safe to call more than once. */
+  abort(): void {
+    if (this.finished) return;
+    this.finish();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    rmSync(this.stagingDir, { recursive: true, force: true });
+    this.lock.release();
+  }
+
+  private replaceFiles(incoming: string[]): void {
+    const present = new Set(readdirSync(this.outDir));
+    const stale = this.opts.manages.filter((n) => present.has(n) && !incoming.includes(n));
+    const replaced = incoming.filter((n) => present.has(n));
+    const backup = `${this.prefix}-backup`;
+    mkdirSync(backup);
+    writeFileAtomic(join(backup, JOURNAL), JSON.stringify({ added: incoming.filter((n) => !present.has(n)) }));
+    fsyncDir(backup);
+    try {
+      for (const n of [...replaced, ...stale]) renameSync(join(this.outDir, n), join(backup, n));
+      for (const n of incoming) renameSync(this.path(n), join(this.outDir, n));
+    } catch (err) {
+      rollBack(this.outDir, backup);
+      throw err;
+    }
+    fsyncDir(this.outDir);
+    rmSync(join(backup, JOURNAL)); // the commit
+    rmSync(backup, { recursive: true, force: true });
+    for (const n of present) if (LEGACY_TEMPORARY.test(n)) rmSync(join(this.outDir, n), { force: true });
+  }
+
+  /** A killed run's checkpoint moves into this run's staging (the newest one, when several were left). */
+  private adoptFromKilledRuns(): void {
+    const dir = dirname(this.prefix);
+    const stagingPrefix = `${basename(this.prefix)}-staging-`;
+    const stale = readdirSync(dir)
+      .filter((n) => n.startsWith(stagingPrefix) && join(dir, n) !== this.stagingDir)
+      .map((n) => join(dir, n));
+    for (const name of this.opts.adopt ?? []) {
+      const candidates = stale
+        .map((d) => join(d, name))
+        .filter((p) => existsSync(p))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+      if (candidates[0] !== undefined) {
+        renameSync(candidates[0], this.path(name));
+        this.recordStaged(name);
+      }
+    }
+    for (const d of stale) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Undoes an interrupted publish (journal present) or finishes removing a committed one's backup. */
+function recoverInterrupted(out: string, prefix: string): void {
+  const backup = `${prefix}-backup`;
+  if (!existsSync(backup)) return;
+  if (existsSync(join(backup, JOURNAL))) rollBack(out, backup);
+  else rmSync(backup, { recursive: true, force: true });
+}
+
+function rollBack(out: string, backup: string): void {
+  let added: string[] = [];
+  try {
+    added = (JSON.parse(readFileSync(join(backup, JOURNAL), 'utf8')) as { added?: string[] }).added ?? [];
+  } catch {
+    // a journal cut short was written before any file moved: nothing was added
+  }
+  for (const n of added) rmSync(join(out, n), { force: true, recursive: true });
+  for (const n of readdirSync(backup)) if (n !== JOURNAL) renameSync(join(backup, n), join(out, n));
+  rmSync(backup, { recursive: true, force: true });
+}
+
+/**
+ * A filesystem error as the user's problem: one line naming the out directory, what failed and what
+ * was expected. Errors that are not the machine's state (bugs) pass through unchanged.
+ */
+export function fsError(err: unknown, outDir: string, doing: string): unknown {
+  if (err instanceof UserError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code !== undefined ? FS_PROBLEMS[code] : undefined;
+  if (reason === undefined) return err;
+  return new UserError(`${outDir}: out-directory: ${doing}: ${reason}: expected a writable directory with free space; nothing was published, the out directory is as it was`);
+}

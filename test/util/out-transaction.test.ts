@@ -1,0 +1,88 @@
+/**
+ * The out-directory transaction and lock in-process: publish replaces, adds and removes exactly the
+ * managed files; an interrupted publish (journal left by a kill) is rolled back by the next open; a
+ * second open while one is held is refused; abort leaves nothing behind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../src/errors.js';
+import { OutTransaction } from '../../src/util/out-transaction.js';
+import { processStartTime } from '../../src/util/out-lock.js';
+import { tempDir } from '../helpers/ei-data.js';
+
+const opts = { command: 'test', manages: ['a.txt', 'b.txt', 'c.txt'] };
+
+function contents(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+test('publish: a new directory appears whole; a second run replaces, adds and removes only managed files', () => {
+  const { dir, cleanup } = tempDir('tx');
+  try {
+    const out = join(dir, 'out');
+    const t1 = OutTransaction.open(out, opts);
+    t1.writeFile('a.txt', 'a1');
+    t1.writeFile('b.txt', 'b1');
+    assert.ok(!existsSync(out), 'nothing visible before publish');
+    t1.publish();
+    writeFileSync(join(out, 'user.txt'), 'kept');
+    const t2 = OutTransaction.open(out, opts);
+    t2.writeFile('a.txt', 'a2');
+    t2.writeFile('c.txt', 'c2');
+    t2.publish();
+    assert.deepEqual(contents(out), { 'a.txt': 'a2', 'c.txt': 'c2', 'user.txt': 'kept' });
+    assert.deepEqual(readdirSync(dir), ['out'], 'no lock, staging or backup left');
+  } finally {
+    cleanup();
+  }
+});
+
+test('abort and a refused second open leave the directory as it was', () => {
+  const { dir, cleanup } = tempDir('tx');
+  try {
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'a.txt'), 'old');
+    const t1 = OutTransaction.open(out, opts);
+    t1.writeFile('a.txt', 'new');
+    assert.throws(() => OutTransaction.open(out, opts), (e: unknown) => e instanceof UserError && /in use by another run \(test, pid \d+/.test(e.message));
+    t1.abort();
+    assert.deepEqual(contents(out), { 'a.txt': 'old' });
+    assert.deepEqual(readdirSync(dir), ['out']);
+    OutTransaction.open(out, opts).abort(); // the lock was released
+  } finally {
+    cleanup();
+  }
+});
+
+test('an interrupted publish (journal present) is rolled back by the next open', () => {
+  const { dir, cleanup } = tempDir('tx');
+  try {
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'a.txt'), 'old a');
+    writeFileSync(join(out, 'b.txt'), 'old b');
+    // What a kill in the middle of publish leaves: a.txt moved to the backup and replaced, c.txt added.
+    const backup = join(dir, '.out.dendritic-backup');
+    mkdirSync(backup);
+    writeFileSync(join(backup, 'JOURNAL.json'), JSON.stringify({ added: ['c.txt'] }));
+    writeFileSync(join(backup, 'a.txt'), 'old a');
+    writeFileSync(join(out, 'a.txt'), 'new a');
+    writeFileSync(join(out, 'c.txt'), 'new c');
+    OutTransaction.open(out, opts).abort();
+    assert.deepEqual(contents(out), { 'a.txt': 'old a', 'b.txt': 'old b' });
+    assert.deepEqual(readdirSync(dir), ['out']);
+  } finally {
+    cleanup();
+  }
+});
+
+test('the lock records a start time that tells a reused pid from its owner', () => {
+  const here = processStartTime(process.pid);
+  if (here === null) return; // no /proc on this system: the pid check alone applies
+  assert.match(here, /^\d+$/);
+  assert.equal(processStartTime(process.pid), here);
+  assert.equal(processStartTime(2 ** 22 + 12345), null);
+});
