@@ -159,7 +159,6 @@ export class RankSpaceBranch implements WrappableLayer {
   /** Undefined at rank 0 (the branch is f(copy(x))). */
   readonly up: WrappableLayer | undefined;
   private readonly base: WrappableLayer;
-  private readonly initScale: number;
   private baseName: string;
   private readonly views: Param[];
   /** f(down(x)) from the last forward; then dL/d(down out) during backward. */
@@ -173,7 +172,6 @@ export class RankSpaceBranch implements WrappableLayer {
     this.baseName = name;
     this.rank = rank;
     this.activation = activation;
-    this.initScale = initScale;
     this.outChannels = base.outChannels;
     if (rank === 0) {
       this.down = base.sibling(`${name}/down`, rng, initScale);
@@ -253,6 +251,6 @@ export class RankSpaceBranch implements WrappableLayer {
   }
 
   sibling(name: string, rng: Rng, initScale: number): RankSpaceBranch {
-    return new RankSpaceBranch(this.base, name, this.rank, this.activation, rng, initScale ?? this.initScale);
+    return new RankSpaceBranch(this.base, name, this.rank, this.activation, rng, initScale);
   }
 }
