@@ -104,6 +104,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       candidateWeightInit: { value: d.initScale, consumer: 'dendrites/dendritic-layer (branch init)' },
       dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
       dendriteRank: { value: d.rank ?? 0, consumer: 'dendrites/dendritic-layer (branch rank)' },
+      dendriteForm: { value: d.form ?? 'gated', consumer: 'dendrites/dendritic-layer (where f sits; merged: sets merge at export)' },
       splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
       newDendriteRate: { value: c.cycle.newDendriteRate, consumer: 'train/loop (restructure)' },
       pruneDendrites: { value: c.cycle.pruneDendrites, consumer: 'train/loop (after the final restore)' },

@@ -1,7 +1,7 @@
 import { isWrappable, type Layer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
 import { userError } from '../errors.js';
-import { DendriticLayer, type DendriteActivation } from './dendritic-layer.js';
+import { DendriticLayer, type DendriteActivation, type DendriteForm } from './dendritic-layer.js';
 import { lowRankParameterCount } from './low-rank.js';
 
 /** The model surface dendrites need: the engine's Sequential (its `layers` array is edited in place). */
@@ -19,6 +19,8 @@ export interface AddSetOptions {
   activation: DendriteActivation;
   /** Branch rank: 0 = full copy of the layer, r >= 1 = low-rank branch (see low-rank.ts). */
   rank?: number;
+  /** gated (default) or merged (dendritic-layer.ts, DendriteForm). */
+  form?: DendriteForm;
 }
 
 /**
@@ -63,7 +65,7 @@ export function addDendriteSet(model: LayeredModel, o: AddSetOptions): Dendritic
   for (const l of layers) {
     if (l.setCount !== count) throw new Error(`dendrites: layer '${l.name}' has ${l.setCount} sets, the model ${count}`);
   }
-  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation, rank: o.rank ?? 0 });
+  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation, rank: o.rank ?? 0, form: o.form ?? 'gated' });
   return layers;
 }
 
@@ -102,9 +104,10 @@ export function countParameters(model: LayeredModel): ParameterCounts {
 
 /**
  * Parameters one more set would add: per selected layer its branch (a copy of the layer, or rank r:
- * down + up stages) plus v and the cascade weights.
+ * down + up stages) plus v and (form gated) the cascade weights. These are the trained parameters; the
+ * merged form's export folds v into up (and sums the sets' up biases), so it ships fewer.
  */
-export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection, rank = 0): number {
+export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection, rank = 0, form: DendriteForm = 'gated'): number {
   const sets = dendriteSetCount(model);
   let n = 0;
   for (const i of selectDendriteLayers(model, which)) {
@@ -113,7 +116,7 @@ export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSe
     if (!isWrappable(base)) continue;
     if (rank > 0) n += lowRankParameterCount(base, rank);
     else for (const p of base.params()) n += p.value.length;
-    n += base.outChannels * (1 + sets);
+    n += base.outChannels * (1 + (form === 'merged' ? 0 : sets));
   }
   return n;
 }

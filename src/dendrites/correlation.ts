@@ -12,6 +12,7 @@ import {
   derive,
   newBranch,
   type DendriteActivation,
+  type DendriteForm,
   type DendriticLayer,
 } from './dendritic-layer.js';
 
@@ -42,6 +43,8 @@ export interface CorrelationOptions {
   layers: DendriteLayerSelection;
   /** Branch rank of the candidates (0 = full copy of the layer). */
   rank?: number;
+  /** gated (default): d = f(D(x) + cascade); merged: d = up(f(down(x))), no cascade (RankSpaceBranch). */
+  form?: DendriteForm;
   /** Polled before every batch: true ends candidate training early (time limit, signal). */
   shouldStop?: () => boolean;
 }
@@ -125,6 +128,7 @@ export function correlationObjective(d: Float32Array, e: Float32Array, C: number
 export class Candidate {
   readonly branch: WrappableLayer;
   readonly activation: DendriteActivation;
+  readonly form: DendriteForm;
   readonly cascade: Param[];
   private d: Float32Array | undefined;
   private g: Float32Array | undefined;
@@ -133,9 +137,12 @@ export class Candidate {
   epochSum = 0;
   epochBatches = 0;
 
-  constructor(branch: WrappableLayer, activation: DendriteActivation, earlierSets: number) {
+  /** earlierSets: cascade weights from the layer's existing sets (gated form; the merged form has none). */
+  constructor(branch: WrappableLayer, activation: DendriteActivation, earlierSets: number, form: DendriteForm = 'gated') {
+    if (form === 'merged' && earlierSets !== 0) throw new Error('Candidate: merged-form candidates have no cascade weights');
     this.branch = branch;
     this.activation = activation;
+    this.form = form;
     const C = branch.outChannels;
     this.cascade = Array.from({ length: earlierSets }, (_, j) => ({
       name: `w_${j}`,
@@ -160,13 +167,19 @@ export class Candidate {
     const z = this.branch.forward(x, ctx);
     const d = (this.d = this.d?.length === z.data.length ? this.d : new Float32Array(z.data.length));
     d.set(z.data);
-    for (let j = 0; j < ds.length; j++) addScaled(d, ds[j]!, this.cascade[j]!.value, C);
-    activate(this.activation, d);
+    // merged: f is inside the branch and there is no cascade, so d is the branch output as it is.
+    const gated = this.form === 'gated';
+    if (gated) {
+      for (let j = 0; j < ds.length; j++) addScaled(d, ds[j]!, this.cascade[j]!.value, C);
+      activate(this.activation, d);
+    }
     const g = (this.g = this.g?.length === d.length ? this.g : new Float32Array(d.length));
     const value = correlationObjective(d, e.data, C, g);
     for (let k = 0; k < g.length; k++) g[k] = -g[k];
-    derive(this.activation, d, g);
-    for (let j = 0; j < ds.length; j++) accumulateChannelDot(g, ds[j]!, this.cascade[j]!.grad, C);
+    if (gated) {
+      derive(this.activation, d, g);
+      for (let j = 0; j < ds.length; j++) accumulateChannelDot(g, ds[j]!, this.cascade[j]!.grad, C);
+    }
     this.branch.backward({ data: g, shape: z.shape });
     return value;
   }
@@ -199,12 +212,16 @@ export function trainCandidatesByCorrelation(
   for (const t of targets) {
     if (t.setCount !== sets) throw new Error(`dendrites: layer '${t.name}' has ${t.setCount} sets, the model ${sets}`);
   }
+  const form = o.form ?? 'gated';
   const pools = targets.map((t) =>
-    Array.from({ length: o.candidates }, (_, k) => new Candidate(newBranch(t.base, `${t.name}/candidate${k}`, o.rng, o), o.activation, sets)),
+    Array.from(
+      { length: o.candidates },
+      (_, k) => new Candidate(newBranch(t.base, `${t.name}/candidate${k}`, o.rng, { ...o, form }), o.activation, form === 'merged' ? 0 : sets, form),
+    ),
   );
   targets.forEach((t, ti) => {
     t.errorProbe = (x, dy) => {
-      const ds = Array.from({ length: sets }, (_, j) => t.dendriteOutput(j));
+      const ds = form === 'merged' ? [] : Array.from({ length: sets }, (_, j) => t.dendriteOutput(j));
       for (const c of pools[ti]!) c.step(x, dy, ds, o.lr);
     };
   });
@@ -235,6 +252,6 @@ function installBest(layer: DendriticLayer, pool: Candidate[]): number {
   const mean = (c: Candidate): number => (c.epochBatches > 0 ? c.epochSum / c.epochBatches : 0);
   for (const c of pool) if (mean(c) > mean(best)) best = c;
   for (const p of best.branch.params()) p.grad.fill(0);
-  layer.installSet({ branch: best.branch, activation: best.activation, cascade: best.cascade.map((w) => w.value) });
+  layer.installSet({ branch: best.branch, activation: best.activation, cascade: best.cascade.map((w) => w.value), form: best.form });
   return mean(best);
 }

@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { addDendriteSet, dendriteSetCount, removeLastDendriteSet, type DendriteLayerSelection } from './apply.js';
 import { DendriteController, type ControllerDecision, type DendriteControllerConfig, type EpochReport } from './controller.js';
 import { trainCandidatesByCorrelation, type CorrelationBatch } from './correlation.js';
-import type { DendriteActivation } from './dendritic-layer.js';
+import type { DendriteActivation, DendriteForm } from './dendritic-layer.js';
 
 /**
  * Glue for the training loop: the controller's decisions plus the means to change the architecture,
@@ -17,6 +17,8 @@ export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
   initScale: number;
   /** Branch rank: 0 = full copy of each wrapped layer (the reference), r >= 1 = low-rank branches. */
   rank?: number;
+  /** gated (default): f on the layer's outputs, gate after it; merged: f in rank space, sets merge at export. */
+  form?: DendriteForm;
   training: 'gd' | 'correlation';
   correlationEpochs: number;
   correlationCandidates: number;
@@ -91,7 +93,9 @@ export class DendriteCycle {
   /** Adds one set with fresh random branches (also used to rebuild the architecture of a snapshot). */
   addSet(model: CycleModel, rng: Rng): void {
     if (this.restartsOnly) throw new Error('DendriteCycle.addSet: a restarts-only cycle adds no sets');
-    addDendriteSet(model, { layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation, rank: this.c.rank ?? 0 });
+    addDendriteSet(model, {
+      layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation, rank: this.c.rank ?? 0, form: this.c.form ?? 'gated',
+    });
   }
 
   removeLastSet(model: CycleModel): void {
@@ -134,6 +138,7 @@ export class DendriteCycle {
       initScale: this.c.initScale,
       layers: this.c.layers,
       rank: this.c.rank ?? 0,
+      form: this.c.form ?? 'gated',
       ...(shouldStop ? { shouldStop } : {}),
     });
     return `correlation-trained set ${dendriteSetCount(model)}: ${r.layers.map((l, i) => `${l} |r|=${r.correlations[i]!.toFixed(3)}`).join(', ')}`;

@@ -4,10 +4,21 @@ import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../export/graph.js';
 import { userError } from '../errors.js';
 import { kernels } from '../engine/kernels.js';
-import { LowRankBranch } from './low-rank.js';
+import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low-rank.js';
 
 export type DendriteActivation = 'sigmoid' | 'tanh' | 'relu';
 export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', 'tanh', 'relu'];
+
+/**
+ * Where a set's non-linearity sits (dendrite-form).
+ * gated: on the layer's C output channels, gated after it: out += v ⊙ f(D(x) + cascade); TFLite needs
+ *   the branch, f, MUL v and ADD per set per layer (+ MUL w, ADD per earlier set).
+ * merged: in the branch's rank space: out += v ⊙ up(f(down(x))) (RankSpaceBranch), no cascade. v folds
+ *   into up's weights at export and every set of a layer merges: one down with k·r outputs, one f, one
+ *   up (k·r -> C), one ADD, whatever k is.
+ */
+export type DendriteForm = 'gated' | 'merged';
+export const DENDRITE_FORMS: readonly DendriteForm[] = ['gated', 'merged'];
 
 export interface DendriteSetOptions {
   /** New branch weights are N(0,1) x initScale (the reference's candidate-weight-init, 0.01). */
@@ -18,12 +29,25 @@ export interface DendriteSetOptions {
    * channels (LeCun-normal init; initScale does not apply), costing about r/C of a copy.
    */
   rank?: number;
+  /** gated (default) or merged: see DendriteForm. */
+  form?: DendriteForm;
 }
 
-/** A fresh branch D for `base`: a sibling (rank 0) or a low-rank branch. */
-export function newBranch(base: WrappableLayer, name: string, rng: Rng, o: { initScale: number; rank?: number }): WrappableLayer {
+/**
+ * A fresh branch D for `base`. gated: a sibling (rank 0) or a low-rank branch; merged: a RankSpaceBranch
+ * (f inside the branch; rank 0: f of a full copy).
+ */
+export function newBranch(
+  base: WrappableLayer,
+  name: string,
+  rng: Rng,
+  o: { initScale: number; rank?: number; form?: DendriteForm; activation?: DendriteActivation },
+): WrappableLayer {
   const rank = o.rank ?? 0;
   if (!(Number.isInteger(rank) && rank >= 0)) throw userError('parameters', 'dendrite-rank', `expected an integer >= 0, got ${rank}`);
+  const form = o.form ?? 'gated';
+  checkForm(form);
+  if (form === 'merged') return new RankSpaceBranch(base, name, rank, o.activation ?? 'tanh', rng, o.initScale);
   return rank === 0 ? base.sibling(name, rng, o.initScale) : new LowRankBranch(base, name, rank, rng);
 }
 
@@ -31,10 +55,11 @@ export function newBranch(base: WrappableLayer, name: string, rng: Rng, o: { ini
 interface DendriteSet {
   branch: WrappableLayer;
   activation: DendriteActivation;
+  form: DendriteForm;
   v: Param;
   /** w[j] weighs earlier dendrite j's output into this one's pre-activation. */
   w: Param[];
-  /** d_i = f(pre_i) from the last forward, [N, ..., C]. */
+  /** gated: d_i = f(pre_i); merged: d_i = D_i(x) (f inside the branch, before v). [N, ..., C], from the last forward. */
   d: Float32Array | undefined;
   /** dL/dd_i, then dL/dpre_i in place during backward. */
   g: Float32Array | undefined;
@@ -44,13 +69,16 @@ interface DendriteSet {
 export interface PreparedSet {
   branch: WrappableLayer;
   activation: DendriteActivation;
-  /** Cascade weights from each existing set, each of length outChannels (copied). */
+  /** Cascade weights from each existing set, each of length outChannels (copied); none in the merged form. */
   cascade: Float32Array[];
+  /** gated (default) or merged; a merged set's branch is a RankSpaceBranch with this activation. */
+  form?: DendriteForm;
 }
 
 /**
  * A wrappable layer L with dendrite sets:
- *   out = L(x) + sum_i v_i ⊙ d_i,   d_i = f_i(D_i(x) + sum_{j<i} w_ij ⊙ d_j)
+ *   out = L(x) + sum_i v_i ⊙ d_i,   d_i = f_i(D_i(x) + sum_{j<i} w_ij ⊙ d_j)     (form gated)
+ *   out = L(x) + sum_i v_i ⊙ up_i(f_i(down_i(x)))                             (form merged; no w)
  * v and w hold one weight per output channel, broadcast over the channels-last last axis. New v and w
  * start at zero, so adding a set leaves the function unchanged. The wrapper keeps L's name, so the base
  * parameters keep their names ("<layer>/kernel") and checkpoints stay compatible across wrapping.
@@ -79,6 +107,11 @@ export class DendriticLayer implements Layer {
 
   get setCount(): number {
     return this.sets.length;
+  }
+
+  /** Form of the layer's sets (all sets of a layer share one); gated when it has none. */
+  get form(): DendriteForm {
+    return this.sets[0]?.form ?? 'gated';
   }
 
   /** Activation of set i. */
@@ -110,23 +143,34 @@ export class DendriticLayer implements Layer {
     }
     checkActivation(o.activation);
     const i = this.sets.length;
-    const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, o);
-    this.installSet({ branch, activation: o.activation, cascade: this.sets.map(() => new Float32Array(this.outChannels)) });
+    const form = o.form ?? 'gated';
+    const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, { ...o, form });
+    const cascade = form === 'merged' ? [] : this.sets.map(() => new Float32Array(this.outChannels));
+    this.installSet({ branch, activation: o.activation, cascade, form });
   }
 
   /** Installs a prepared branch with zero output weight v (its cascade weights are taken as given). */
   installSet(p: PreparedSet): void {
     checkActivation(p.activation);
+    const form = p.form ?? 'gated';
+    checkForm(form);
     const i = this.sets.length;
     const C = this.outChannels;
     if (p.branch.outChannels !== C) throw new Error(`DendriticLayer(${this.name}): branch has ${p.branch.outChannels} channels, expected ${C}`);
-    if (p.cascade.length !== i || p.cascade.some((w) => w.length !== C)) {
+    if (i > 0 && this.form !== form) throw new Error(`DendriticLayer(${this.name}): a ${form} set cannot join ${this.form} sets`);
+    if (form === 'merged') {
+      if (!(p.branch instanceof RankSpaceBranch) || p.branch.activation !== p.activation) {
+        throw new Error(`DendriticLayer(${this.name}): a merged set needs a RankSpaceBranch with activation ${p.activation}`);
+      }
+      if (p.cascade.length !== 0) throw new Error(`DendriticLayer(${this.name}): merged sets have no cascade weights`);
+    } else if (p.cascade.length !== i || p.cascade.some((w) => w.length !== C)) {
       throw new Error(`DendriticLayer(${this.name}): set ${i} needs ${i} cascade vectors of length ${C}`);
     }
     p.branch.name = `${this.name}/dendrite${i}`;
     this.sets.push({
       branch: p.branch,
       activation: p.activation,
+      form,
       v: vectorParam(`v${i}`, new Float32Array(C)),
       w: p.cascade.map((w, j) => vectorParam(`w${i}_${j}`, w.slice())),
       d: undefined,
@@ -153,8 +197,10 @@ export class DendriticLayer implements Layer {
       const z = s.branch.forward(x, ctx).data;
       const d = (s.d = reuse(s.d, n));
       d.set(z);
-      for (let j = 0; j < i; j++) addScaled(d, this.sets[j]!.d!, s.w[j]!.value, C);
-      activate(s.activation, d);
+      if (s.form === 'gated') {
+        for (let j = 0; j < i; j++) addScaled(d, this.sets[j]!.d!, s.w[j]!.value, C);
+        activate(s.activation, d);
+      }
       addScaled(y, d, s.v.value, C);
     }
     this.x = x;
@@ -184,7 +230,8 @@ export class DendriticLayer implements Layer {
 
   /**
    * Walks the sets last to first: dL/dd_i = v_i ⊙ dy + sum_{k>i} w_ki ⊙ dL/dpre_k, then
-   * dL/dpre_i = dL/dd_i * f'(pre_i), which feeds branch i, v_i, and w_ij.
+   * dL/dpre_i = dL/dd_i * f'(pre_i), which feeds branch i, v_i, and w_ij. Merged form: dL/dD_i = v_i ⊙ dy
+   * feeds branch i (which applies f' itself), and dL/dv_i = sum dy ⊙ D_i(x).
    */
   private backwardDendrites(dy: Tensor, intoBranch: (gpre: Tensor, branch: WrappableLayer) => void): void {
     const x = this.requireInput();
@@ -202,6 +249,10 @@ export class DendriticLayer implements Layer {
       const d = s.d!;
       accumulateChannelDot(dy.data, d, s.v.grad, C);
       addScaled(g, dy.data, s.v.value, C);
+      if (s.form === 'merged') {
+        intoBranch({ data: g, shape }, s.branch);
+        continue;
+      }
       derive(s.activation, d, g);
       for (let j = 0; j < i; j++) {
         const dj = this.sets[j]!;
@@ -243,13 +294,17 @@ export class DendriticLayer implements Layer {
   macs(inputShape: Shape): number {
     const outElems = sizeOf(this.outputShape(inputShape));
     let n = this.base.macs(inputShape);
-    for (let i = 0; i < this.sets.length; i++) n += this.sets[i]!.branch.macs(inputShape) + outElems * (i + 1);
+    for (let i = 0; i < this.sets.length; i++) {
+      // merged: the ADD of the branch into the output (v is folded into up); gated: v ⊙ d and the cascade.
+      n += this.sets[i]!.branch.macs(inputShape) + (this.sets[i]!.form === 'merged' ? outElems : outElems * (i + 1));
+    }
     return n;
   }
 
   toGraph(g: GraphBuilder, input: string, inputShape: Shape): string {
     let out = this.base.toGraph(g, input, inputShape);
     const shape = [1, ...this.outputShape(inputShape)];
+    if (this.form === 'merged') return this.mergedToGraph(g, input, inputShape, out, shape);
     const ds: string[] = [];
     for (const [i, s] of this.sets.entries()) {
       let pre = s.branch.toGraph(g, input, inputShape);
@@ -261,6 +316,62 @@ export class DendriticLayer implements Layer {
       ds.push(d);
       const contribution = g.add(`${this.name}/v${i}`, [d], shape, { op: 'channel_affine', scale: s.v.value.slice() });
       out = g.add(`${this.name}/out${i}`, [out, contribution], shape, { op: 'add' });
+    }
+    return out;
+  }
+
+  /**
+   * The merged form's export: the sets that share an activation (all of them, as the cycle adds them)
+   * become one `down` with every set's down kernels side by side (k·r outputs, the layer's geometry),
+   * one activation, one per-position `up` (k·r -> C) whose rows are each set's up kernel with its column
+   * c scaled by v_i[c] (rank 0: the identity scaled by v_i) and whose bias is sum_i v_i ⊙ up_i.bias,
+   * and one ADD into the base output: 4 operators however many sets. Exact: it computes
+   * sum_i v_i ⊙ up_i(f(down_i(x))) term for term.
+   */
+  private mergedToGraph(g: GraphBuilder, input: string, inputShape: Shape, baseOut: string, shape: number[]): string {
+    const C = this.outChannels;
+    const groups = new Map<DendriteActivation, DendriteSet[]>();
+    for (const s of this.sets) groups.set(s.activation, [...(groups.get(s.activation) ?? []), s]);
+    let out = baseOut;
+    let gi = 0;
+    for (const [activation, sets] of groups) {
+      const suffix = groups.size === 1 ? '' : `_${gi++}`;
+      const branches = sets.map((s) => s.branch as RankSpaceBranch);
+      const inner = branches.map((b) => b.innerChannels);
+      const R = inner.reduce((a, b) => a + b, 0);
+      // down: concatenate along the output axis (kernel [P, r_i] row-major for every stage kind).
+      const P = branches[0]!.down.params()[0]!.value.length / inner[0]!;
+      const kernel = new Float32Array(P * R);
+      const bias = new Float32Array(R);
+      let off = 0;
+      branches.forEach((b, bi) => {
+        const r = inner[bi]!;
+        const [k, kb] = b.down.params().map((p) => p.value) as [Float32Array, Float32Array];
+        for (let p = 0; p < P; p++) for (let o = 0; o < r; o++) kernel[p * R + off + o] = k[p * r + o]!;
+        bias.set(kb, off);
+        off += r;
+      });
+      const down = stageLike(this.base, `${this.name}/dendrites${suffix}/down`, R, kernel, bias);
+      const h = down.toGraph(g, input, inputShape);
+      const hs = down.outputShape(inputShape);
+      const a = g.add(`${this.name}/dendrites${suffix}/f`, [h], [1, ...hs], { op: activation });
+      // up: stack the rows (kernel [r_i, C]), each column scaled by the set's gate.
+      const upKernel = new Float32Array(R * C);
+      const upBias = new Float32Array(C);
+      off = 0;
+      branches.forEach((b, bi) => {
+        const r = inner[bi]!;
+        const v = sets[bi]!.v.value;
+        const [u, ub] = b.up ? (b.up.params().map((p) => p.value) as [Float32Array, Float32Array]) : [undefined, undefined];
+        for (let i = 0; i < r; i++) {
+          for (let c = 0; c < C; c++) upKernel[(off + i) * C + c] = (u ? u[i * C + c]! : i === c ? 1 : 0) * v[c]!;
+        }
+        if (ub) for (let c = 0; c < C; c++) upBias[c] += v[c]! * ub[c]!;
+        off += r;
+      });
+      const up = pointwiseStage(this.base, `${this.name}/dendrites${suffix}/up`, R, C, upKernel, upBias);
+      const u = up.toGraph(g, a, hs);
+      out = g.add(`${this.name}/out${suffix}`, [out, u], shape, { op: 'add' });
     }
     return out;
   }
@@ -280,6 +391,12 @@ export class DendriticLayer implements Layer {
 function checkActivation(a: string): void {
   if (!(DENDRITE_ACTIVATIONS as readonly string[]).includes(a)) {
     throw userError('parameters', 'dendrite-activation', `expected one of ${DENDRITE_ACTIVATIONS.join(', ')}, got '${a}'`);
+  }
+}
+
+function checkForm(f: string): void {
+  if (!(DENDRITE_FORMS as readonly string[]).includes(f)) {
+    throw userError('parameters', 'dendrite-form', `expected one of ${DENDRITE_FORMS.join(', ')}, got '${f}'`);
   }
 }
 

@@ -16,9 +16,11 @@ import type { Config } from '../params/schema.js';
  * shipped: what `train` ships with dendrites on: the gd run, then the payoff check (when a set is kept,
  * the widest plain network of no more TFLM RAM and flash is trained and the better on validation ships);
  * the hold-out score and the device cost are the shipped network's.
+ * shipped-merged: `shipped` with dendrite-form merged (the other form when the shared configuration
+ * says merged already: shipped-merged always trains merged sets; shipped uses the configured form).
  */
-export type DendriteMode = Config['dendriteTraining'] | 'frozen' | 'restarts' | 'shipped';
-const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen', 'restarts', 'shipped'];
+export type DendriteMode = Config['dendriteTraining'] | 'frozen' | 'restarts' | 'shipped' | 'shipped-merged';
+const MODES: readonly DendriteMode[] = ['gd', 'correlation', 'frozen', 'restarts', 'shipped', 'shipped-merged'];
 
 export interface ExperimentArgs {
   /** The shared training configuration (width and seed are overridden per run). */

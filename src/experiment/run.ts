@@ -72,6 +72,7 @@ export function runConfig(base: Config, variant: Variant, width: number, seed: n
   if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
   if (variant === 'restarts') return { ...base, width, seed, dendrites: false, restarts: true };
   if (variant === 'shipped') return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true };
+  if (variant === 'shipped-merged') return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true, dendriteForm: 'merged' };
   return { ...base, width, seed, dendrites: true, dendriteTraining: variant === 'frozen' ? 'gd' : variant };
 }
 
@@ -98,8 +99,9 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   }
   let loop = trainLoop(model, data.train, data.validation, options);
   let shippedModel = model;
-  let shipped: RunResult['shipped'] = variant === 'shipped' ? { network: 'dendritic', width: config.width } : undefined;
-  if (variant === 'shipped' && dendriteSetCount(model) > 0) {
+  const shipsByPayoff = variant === 'shipped' || variant === 'shipped-merged';
+  let shipped: RunResult['shipped'] = shipsByPayoff ? { network: 'dendritic', width: config.width } : undefined;
+  if (shipsByPayoff && dendriteSetCount(model) > 0) {
     const payoff = runPayoffCheck({
       config,
       build: { kind: config.model, features: data.train.features, inputShape: data.inputShape, classes: data.classes, dropout: config.dropout, seed: config.seed },

@@ -48,6 +48,7 @@ export function buildCycle(config: Config): DendriteCycle | undefined {
     activation: config.dendriteActivation,
     initScale: config.candidateWeightInit,
     rank: config.dendriteRank,
+    form: config.dendriteForm,
     training: config.dendriteTraining,
     correlationEpochs: config.correlationEpochs,
     correlationCandidates: config.correlationCandidates,

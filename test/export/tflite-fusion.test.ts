@@ -244,3 +244,36 @@ test('operators per dendrite set: each set adds branch (down, up), activation, M
   }
   for (const check of checks) check();
 });
+
+test('operators per dendrite set, dendrite-form merged: 4 operators and 8 tensors per dendritic layer whatever the number of sets', () => {
+  const rows: string[] = [];
+  const checks: (() => void)[] = [];
+  for (const options of TABLE_FAMILIES) {
+    for (const rank of [2, 0]) {
+      let plain: { ops: number; tensors: number } | undefined;
+      for (const sets of [0, 1, 2, 3]) {
+        const rng = new Rng(7);
+        const model = buildModel(options);
+        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'hidden', rng, initScale: 0.01, activation: 'tanh', rank, form: 'merged' });
+        const x = Float32Array.from({ length: 32 * model.features }, () => rng.normal());
+        const bytes = exportTfliteInt8(model.toGraph(), x, 32).bytes;
+        const g = readTfliteGraph(bytes);
+        const counts = { ops: g.operators.length, tensors: g.tensors.length };
+        rows.push(`| ${options.kind} | ${rank} | ${sets} | ${counts.ops} | ${counts.tensors} | ${arena32(bytes)} | ${bytes.length} |`);
+        if (sets === 0) plain = counts;
+        else {
+          const layers = model.layers.filter((l) => l instanceof DendriticLayer).length;
+          const base = plain!;
+          // down (k·r outputs), f, up (k·r -> C, gates folded), ADD (+ the layer's relu): weights, bias, out
+          // for down and up, f's value, the sum.
+          checks.push(() => assert.equal(counts.ops - base.ops, 4 * layers, `${options.kind} rank ${rank}: operators with ${sets} merged sets`));
+          checks.push(() => assert.equal(counts.tensors - base.tensors, 8 * layers, `${options.kind} rank ${rank}: tensors with ${sets} merged sets`));
+        }
+      }
+    }
+  }
+  if (process.env.DENDRITIC_FUSION_TABLE) {
+    console.log(['merged form:', '| family | rank | sets | operators | tensors | TFLM arena B (32-bit) | file B |', '|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  }
+  for (const check of checks) check();
+});

@@ -46,7 +46,7 @@ function randomize(model: Sequential, rng: Rng): void {
   for (const p of model.params()) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.3;
 }
 
-/** Every family, with 0, 1 and 3 dendrite sets (full and rank-2 branches, sigmoid/tanh/relu). */
+/** Every family, with 0, 1 and 3 dendrite sets (full and rank-2 branches, sigmoid/tanh/relu; both dendrite forms). */
 function familyCases(): Case[] {
   const rng = new Rng(33);
   const families: BuildModelOptions[] = [
@@ -56,15 +56,24 @@ function familyCases(): Case[] {
   ];
   const cases: Case[] = [];
   for (const options of families) {
-    for (const [sets, rank] of [[0, 0], [1, 2], [3, 0], [3, 2]] as const) {
+    // dendrite-form merged: 1 and 3 tanh sets merge into one down/f/up/ADD per layer; with mixed
+    // activations (rank 0) each activation's sets merge on their own.
+    const variants = [
+      [0, 0, 'gated', false], [1, 2, 'gated', false], [3, 0, 'gated', false], [3, 2, 'gated', false],
+      [1, 2, 'merged', true], [3, 2, 'merged', true], [3, 0, 'merged', false],
+    ] as const;
+    for (const [sets, rank, form, tanhOnly] of variants) {
       const model = buildModel(options);
       randomize(model, rng);
-      for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation: (['tanh', 'sigmoid', 'relu'] as const)[s]!, rank });
+      for (let s = 0; s < sets; s++) {
+        const activation = tanhOnly ? 'tanh' : (['tanh', 'sigmoid', 'relu'] as const)[s]!;
+        addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation, rank, form });
+      }
       for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
       const x = Float32Array.from({ length: ROWS * model.features }, () => rng.normal());
       const graph = model.toGraph();
       cases.push({
-        name: `${options.kind} ${sets} sets rank ${rank}`,
+        name: `${options.kind} ${sets} sets rank ${rank}${form === 'merged' ? ' merged' : ''}`,
         float: exportTfliteFloat(graph),
         int8: exportTfliteInt8(graph, x, ROWS).bytes,
         x,

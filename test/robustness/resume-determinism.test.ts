@@ -17,6 +17,7 @@ import { writeNpy } from '../../src/data/npy.js';
 import { Rng } from '../../src/engine/rng.js';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, type CliResult } from '../helpers/ei-data.js';
 import { MODEL_FILES, temporaries, verifyOutDirectory } from './helpers.js';
+import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite-schema.js';
 
 const { dir: root, cleanup } = tempDir('resume');
 after(cleanup);
@@ -128,4 +129,33 @@ test('SIGTERM keeps the checkpoint: --resume then ends with the files of the uni
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming after epoch \d+/);
   assertSameFiles(reference.files, modelBytes(out), 'the terminated-and-resumed run');
+});
+
+test('dendrite-form merged through the CLI: SIGKILL then --resume gives the files of the uninterrupted run; the shipped sets are merged; the other form cannot resume', async () => {
+  const merged = (out: string): string[] => [...args(out), '--dendrite-form', 'merged', '--dendrite-payoff-check', '0'];
+  const refOut = join(root, 'merged-reference');
+  const ref = runCli(merged(refOut), { timeoutMs: 120_000 });
+  assert.equal(ref.code, 0, ref.stderr);
+  const report = await verifyOutDirectory(refOut, data, ['onnx', 'tflite-float', 'tflite-int8']);
+  const sets = (report as unknown as { dendrites: { added: number } }).dendrites.added;
+  assert.ok(sets >= 2, `sets kept: ${sets}`);
+  // ei-kws with dendrites on its hidden conv layers: 8 operators + 4 per dendritic layer, no MUL, whatever the sets.
+  const ops = readTfliteGraph(readFileSync(join(refOut, MODEL_FILES['tflite-int8']))).operators.map((o) => BuiltinOperator[o.code]);
+  assert.equal(ops.length, 16, ops.join(' '));
+  assert.ok(!ops.includes('MUL'), ops.join(' '));
+
+  const out = join(root, 'merged-killed');
+  const child = startCli(merged(out));
+  const exit = waitForExit(child);
+  await waitForOutput(child, /epoch 3\/12 /, 60_000);
+  child.kill('SIGKILL');
+  assert.equal((await exit).signal, 'SIGKILL');
+  assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
+  const gated = runCli([...args(out), '--dendrite-payoff-check', '0', '--resume'], { timeoutMs: 120_000 });
+  assert.equal(gated.code, 2, 'a checkpoint of merged sets does not resume as gated ones');
+  assert.match(gated.stderr, /other data or parameters/);
+  const resumed = runCli([...merged(out), '--resume'], { timeoutMs: 120_000 });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming after epoch \d+/);
+  assertSameFiles(modelBytes(refOut), modelBytes(out), 'the killed-and-resumed merged run');
 });

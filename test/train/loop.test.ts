@@ -6,6 +6,7 @@ import { ringData, ringModel } from '../helpers/ring-data.js';
 import { correctPerSample, evaluate, mcnemar, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.js';
 
 
 const model = ringModel;
@@ -71,11 +72,12 @@ test('with a dendrite cycle the loop adds sets, rebuilds the optimizer and ends 
   assert.equal(events.at(-1), 'restored_best');
 });
 
-test('prune-dendrites: sets the network validates as well without are removed, newest first; a set that earns its keep stays', () => {
+for (const form of ['gated', 'merged'] as const) {
+test(`prune-dendrites (${form} sets): sets the network validates as well without are removed, newest first; a set that earns its keep stays`, () => {
   const train = ringData(240, 5), val = ringData(60, 6);
   const makeCycle = (pruneDendrites: boolean, retainAllDendrites = false): DendriteCycle => new DendriteCycle({
     switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 0, retainAllDendrites,
-    layers: 'all', activation: 'sigmoid', initScale: 0.01, training: 'gd', pruneDendrites,
+    layers: 'all', activation: 'sigmoid', initScale: 0.01, training: 'gd', pruneDendrites, form, rank: form === 'merged' ? 2 : 0,
     correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
   });
   assert.equal(makeCycle(true, true).pruneDendrites, false, 'retain-all-dendrites keeps every set');
@@ -111,6 +113,7 @@ test('prune-dendrites: sets the network validates as well without are removed, n
     assert.ok(evaluate(pruned, val).acc < withSets.acc);
   }
 });
+}
 
 test('prune-significance: McNemar counts, per-sample correctness agrees with evaluate, a stricter test keeps no more sets', () => {
   assert.deepEqual(mcnemar(Uint8Array.from([1, 1, 0, 0, 1]), Uint8Array.from([1, 0, 1, 0, 0])), { fixed: 2, broken: 1 });
@@ -134,3 +137,27 @@ test('prune-significance: McNemar counts, per-sample correctness agrees with eva
   assert.ok(strict.sets <= lenient.sets, `z=5 kept ${strict.sets} sets, z=0 kept ${lenient.sets}`);
   for (const e of strict.r.events.filter((x) => x.type === 'pruned')) assert.match(e.detail ?? '', /fixed \d+ and broke \d+ validation samples/);
 });
+
+for (const form of ['gated', 'merged'] as const) {
+  test(`a dendrite cycle (${form} sets, rank 2) resumes from any checkpoint, through the checkpoint file format, to the same weights and sets`, () => {
+    const train = ringData(240, 5), val = ringData(60, 6);
+    const cycle = (): DendriteCycle => new DendriteCycle({
+      switchMode: 'fixed', fixedSwitchNum: 2, firstFixedSwitchNum: 2, maxDendrites: 3, maxDendriteTries: 1, retainAllDendrites: true,
+      layers: 'all', activation: 'tanh', initScale: 0.01, training: 'gd', rank: 2, form, splitLearningRate: true, newDendriteRate: 0.5,
+      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
+    });
+    const states: LoopState[] = [];
+    const a = model(9);
+    trainLoop(a, train, val, options({ epochs: 9, cycle: cycle(), onCheckpoint: (s) => states.push(decodeCheckpoint(encodeCheckpoint(s)) as LoopState) }));
+    assert.ok(dendriteSetCount(a) >= 2, `sets kept: ${dendriteSetCount(a)}`);
+    for (const l of dendriticLayers(a)) assert.equal(l.form, form);
+    const names = a.params().map((p) => p.name);
+    assert.equal(names.some((n) => /\/w\d_\d$/.test(n)), form === 'gated', 'cascade weights exist only in the gated form');
+    for (const k of [2, 5]) {
+      const b = model(9);
+      trainLoop(b, train, val, options({ epochs: 9, cycle: cycle(), resumeFrom: states[k] }));
+      assert.equal(dendriteSetCount(b), dendriteSetCount(a));
+      assert.deepEqual(b.snapshot(), a.snapshot(), `resumed after epoch ${k + 1}`);
+    }
+  });
+}
