@@ -49,13 +49,13 @@ export { predict, type PredictOptions, type PredictResult, type Prediction } fro
 // ---- Load data ----------------------------------------------------------------------------------
 export { loadEiDirectory, type EiDataset, type EiLoadOptions } from './data/ei-directory.js';
 export { readNpyFloat32, readNpyNumbers, writeNpy, type NpyArray } from './data/npy.js';
-export { buildFeaturesDirectory, type FeaturesOptions, type FeaturesSummary } from './data/features-command.js';
+export { buildFeaturesDirectory, type FeaturesOptions, type FeaturesSummary } from './commands/features.js';
 export { readReportJson } from './report/write.js';
 export type { Report, EpochRecord } from './report/schema.js';
 export { readMetricsLog, METRICS_JSONL, type MetricsLine } from './report/metrics-log.js';
 
 // ---- Build and export ---------------------------------------------------------------------------
 export { buildModel, type BuildModelOptions } from './models/select.js';
-export { exportOnnx } from './export/onnx.js';
-export { exportTfliteFloat } from './export/tflite.js';
-export { exportTfliteInt8, type Int8Export } from './export/quantize.js';
+export { exportOnnx } from './export/onnx/exporter.js';
+export { exportTfliteFloat } from './export/tflite/exporter.js';
+export { exportTfliteInt8, type Int8Export } from './export/tflite/quantize.js';

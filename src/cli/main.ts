@@ -26,9 +26,9 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'features',
     summary: 'compute Edge Impulse MFCC features from a folder of WAV files into a data directory',
-    help: async () => (await import('../data/features-command.js')).FEATURES_HELP,
+    help: async () => (await import('../commands/features.js')).FEATURES_HELP,
     run: async (argv) => {
-      const { parseFeaturesArgs, buildFeaturesDirectory } = await import('../data/features-command.js');
+      const { parseFeaturesArgs, buildFeaturesDirectory } = await import('../commands/features.js');
       const summary = buildFeaturesDirectory(parseFeaturesArgs(argv));
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return 0;
@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
     help: () => REPORT_HELP,
     run: async (argv) => {
       const { positionals } = parseCommandLine('report', argv, {}, { min: 1, max: 1, names: 'exactly one OUT_DIR holding report.json' });
-      const { rerenderReport } = await import('../report/write.js');
+      const { rerenderReport } = await import('../commands/report.js');
       process.stdout.write(`${rerenderReport(positionals[0]!)}\n`);
       return 0;
     },

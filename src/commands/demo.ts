@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userError } from '../errors.js';
-import { buildFeaturesDirectory, parseFeaturesArgs } from '../data/features-command.js';
+import { buildFeaturesDirectory, parseFeaturesArgs } from './features.js';
 import { trainCommand } from './train.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

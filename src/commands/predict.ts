@@ -17,11 +17,11 @@ import { parseCommandLine } from '../cli/args.js';
 import { computeWavFeatures, findWavFiles } from '../data/wav-dataset.js';
 import { MFCC_DEFAULTS } from '../data/mfcc.js';
 import type { AudioFeatureSettings } from '../data/audio-features.js';
-import { runOnnx } from '../export/onnx-runtime.js';
-import { decodeModel, type ValueInfoMessage } from '../export/onnx-proto.js';
-import { runTflite } from '../export/tflite-runtime.js';
-import { readTfliteIo, TensorType, TFLITE_FILE_IDENTIFIER } from '../export/tflite-schema.js';
-import { tfliteStructureProblem } from '../export/tflite-verify.js';
+import { runOnnx } from '../export/onnx/runtime.js';
+import { decodeModel, type ValueInfoMessage } from '../export/onnx/proto.js';
+import { runTflite } from '../export/tflite/runtime.js';
+import { readTfliteIo, TensorType, TFLITE_FILE_IDENTIFIER } from '../export/tflite/schema.js';
+import { tfliteStructureProblem } from '../export/tflite/verify.js';
 import { readReportJson, REPORT_JSON } from '../report/write.js';
 
 export interface PredictOptions {

@@ -18,7 +18,7 @@ import { trainLoop, type LoopResult, type LoopState, type TrainingObserver } fro
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js';
-import { appliedParameters } from './applied.js';
+import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { OutTransaction } from '../util/out-transaction.js';
 import { openEpochSinks } from '../report/epoch-sinks.js';
@@ -28,8 +28,8 @@ import { startModuleWorker } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
-import type { PayoffCandidate, PayoffOutcome } from './payoff.js';
-import type { DeviceCost } from '../export/device-cost.js';
+import type { PayoffCandidate, PayoffOutcome } from '../train/payoff.js';
+import type { DeviceCost } from '../export/tflite/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
 /**
@@ -233,7 +233,7 @@ async function trainInTransaction(
     const sets = dendriteSetCount(model);
     budget.endPhase();
     if (payoffActive && sets > 0) {
-      const { runPayoffCheck } = await import('./payoff.js');
+      const { runPayoffCheck } = await import('../train/payoff.js');
       payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: sinks.observe(payoffObserver(log), 'payoff_plain'), info: (line) => log.info(line) });
     }
   } finally {

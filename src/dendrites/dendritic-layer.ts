@@ -1,7 +1,7 @@
 import { paramView, type ForwardContext, type Layer, type Param, type WrappableLayer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
-import type { GraphBuilder } from '../export/graph.js';
+import type { GraphBuilder } from '../engine/graph.js';
 import { userError } from '../errors.js';
 import { kernels } from '../engine/kernels.js';
 import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low-rank.js';

@@ -1,7 +1,7 @@
 import { paramView, type ForwardContext, type Layer, type Param, type WrappableLayer } from '../engine/layer.js';
 import { Rng } from '../engine/rng.js';
 import { reuse, type Shape, type Tensor } from '../engine/tensor.js';
-import type { GraphBuilder } from '../export/graph.js';
+import type { GraphBuilder } from '../engine/graph.js';
 import { Dense } from '../engine/layers/dense.js';
 import { Conv1D, Conv2D } from '../engine/layers/conv.js';
 import { normal } from '../engine/init.js';

@@ -1,6 +1,6 @@
 import type { Rng } from './rng.js';
 import type { Shape, Tensor } from './tensor.js';
-import type { GraphBuilder } from '../export/graph.js';
+import type { GraphBuilder } from './graph.js';
 
 /** A trainable parameter: its values and the gradient accumulated by backward passes. */
 export interface Param {

@@ -1,7 +1,7 @@
 import { paramView, type ForwardContext, type Layer, type Param } from './layer.js';
 import { Rng } from './rng.js';
 import { sizeOf, shapeString, type Shape, type Tensor } from './tensor.js';
-import { GraphBuilder, type Graph } from '../export/graph.js';
+import { GraphBuilder, type Graph } from './graph.js';
 import { softmax } from './loss.js';
 
 /**

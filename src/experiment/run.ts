@@ -13,7 +13,7 @@ import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteS
 import type { Sequential } from '../engine/model.js';
 import { TrainingBudget } from '../train/budget.js';
 // The check lives with the train command that ships it; the experiment measures what it ships.
-import { priceInt8, runPayoffCheck } from '../commands/payoff.js';
+import { priceInt8, runPayoffCheck } from '../train/payoff.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -41,7 +41,7 @@ export interface RunResult {
   seconds: number;
   /** The configuration the run trained with (for the record and the fairness test). */
   config: Config;
-  /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/device-cost.ts). */
+  /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/tflite/device-cost.ts). */
   device: RunDeviceCost;
   /**
    * Mode 'shipped' only: the network the payoff check shipped ('plain' = the wider plain network of

@@ -5,7 +5,7 @@
  * the range of every intermediate value from it (`keepAll`). Plain loops, written from the op
  * definitions in graph.ts; no code is shared with the engine or the exporters.
  */
-import type { Graph, GraphNode, GraphOp } from './graph.js';
+import type { Graph, GraphNode, GraphOp } from '../engine/graph.js';
 
 export interface EvaluatedValue {
   /** The node's shape, batch of 1 included. */

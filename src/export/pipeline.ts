@@ -3,15 +3,15 @@
  * validation set before it is written: what ships is what was measured. Files are returned as bytes;
  * the caller writes them atomically only after the run has passed its checks.
  */
-import type { Graph } from './graph.js';
-import { graphArenaBytes } from './arena.js';
-import { tfliteDeviceCost, type DeviceCost } from './device-cost.js';
-import { exportOnnx } from './onnx.js';
-import { runOnnx } from './onnx-runtime.js';
+import type { Graph } from '../engine/graph.js';
+import { graphArenaBytes } from './onnx/arena.js';
+import { tfliteDeviceCost, type DeviceCost } from './tflite/device-cost.js';
+import { exportOnnx } from './onnx/exporter.js';
+import { runOnnx } from './onnx/runtime.js';
 import { compareProbabilities, FLOAT_MAX_PROB_DIFF, type ProbabilityComparison } from './compare.js';
-import { exportTfliteFloat, TFLITE_FLOAT_FILE, TFLITE_INT8_FILE } from './tflite.js';
-import { exportTfliteInt8, type Int8Report } from './quantize.js';
-import { runTflite } from './tflite-runtime.js';
+import { exportTfliteFloat, TFLITE_FLOAT_FILE, TFLITE_INT8_FILE } from './tflite/exporter.js';
+import { exportTfliteInt8, type Int8Report } from './tflite/quantize.js';
+import { runTflite } from './tflite/runtime.js';
 
 export { FLOAT_MAX_PROB_DIFF } from './compare.js';
 

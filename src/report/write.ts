@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, userError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { OutTransaction } from '../util/out-transaction.js';
 import { requireRegularFile } from '../util/file-kind.js';
 import { renderReportHtml } from './html.js';
 import { validateReport, type Report } from './schema.js';
@@ -64,24 +63,6 @@ export function writeReport(outDir: string, report: Report): { json: string; htm
   writeFileAtomic(paths.json, files.json);
   writeFileAtomic(paths.html, files.html);
   return paths;
-}
-
-/**
- * `dendritic report OUT_DIR`: reads OUT_DIR/report.json, validates it and writes OUT_DIR/report.html,
- * as a transaction (a read-only or full disk is refused before and leaves the directory as it was).
- * A missing, unreadable or malformed file is a UserError naming the file. Returns the html path.
- */
-export function rerenderReport(outDir: string): string {
-  const report = readReportJson(join(outDir, REPORT_JSON));
-  const html = renderReportHtml(report);
-  const tx = OutTransaction.open(outDir, { command: 'report', manages: [REPORT_HTML] });
-  try {
-    tx.writeFile(REPORT_HTML, html);
-    tx.publish();
-  } finally {
-    tx.abort();
-  }
-  return join(outDir, REPORT_HTML);
 }
 
 /** Reads and validates a report.json; every problem is a UserError naming the file. */

@@ -8,14 +8,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   PLAIN_WIDTH_STEP, fitsBudget, priceInt8, runPayoffCheck, shipsPlain, widestPlainWidth, widthGrid, type DeviceBudget,
-} from '../../src/commands/payoff.js';
+} from '../../src/train/payoff.js';
 import { buildModel } from '../../src/models/select.js';
 import { addDendriteSet, dendriteSetCount } from '../../src/dendrites/apply.js';
 import { Rng } from '../../src/engine/rng.js';
 import { defaultConfig } from '../../src/params/schema.js';
 import { TrainingBudget } from '../../src/train/budget.js';
 import type { LoopResult } from '../../src/train/loop.js';
-import { readTfliteGraph } from '../../src/export/tflite-schema.js';
+import { readTfliteGraph } from '../../src/export/tflite/schema.js';
 import { validateReport } from '../../src/report/schema.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { makeFixtureReport } from '../report/fixture.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildFeaturesDirectory, parseFeaturesArgs, type FeaturesOptions } from '../../src/data/features-command.js';
+import { buildFeaturesDirectory, parseFeaturesArgs, type FeaturesOptions } from '../../src/commands/features.js';
 import { loadEiDirectory, loadEiTestSplit } from '../../src/data/ei-directory.js';
 import { readNpyFloat32 } from '../../src/data/npy.js';
 import { computeWavFeatures, listWavFiles } from '../../src/data/wav-dataset.js';

@@ -8,8 +8,8 @@ import { Rng } from '../../src/engine/rng.js';
 import { gradCheck as checkGradients } from '../engine/gradcheck.js';
 import { sizeOf } from '../../src/engine/tensor.js';
 import type { Layer, WrappableLayer } from '../../src/engine/layer.js';
-import { exportOnnx } from '../../src/export/onnx.js';
-import { runOnnx } from '../../src/export/onnx-runtime.js';
+import { exportOnnx } from '../../src/export/onnx/exporter.js';
+import { runOnnx } from '../../src/export/onnx/runtime.js';
 
 const ctx = { training: true, rng: new Rng(99) };
 

@@ -20,10 +20,10 @@ import { gradCheck as checkGradients } from '../engine/gradcheck.js';
 import { sizeOf } from '../../src/engine/tensor.js';
 import type { Layer, WrappableLayer } from '../../src/engine/layer.js';
 import { buildModel } from '../../src/models/select.js';
-import { exportOnnx } from '../../src/export/onnx.js';
-import { runOnnx } from '../../src/export/onnx-runtime.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { runTflite } from '../../src/export/tflite-runtime.js';
+import { exportOnnx } from '../../src/export/onnx/exporter.js';
+import { runOnnx } from '../../src/export/onnx/runtime.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { runTflite } from '../../src/export/tflite/runtime.js';
 
 const ctx = { training: true, rng: new Rng(99) };
 

@@ -365,7 +365,7 @@ test('kernel selection: DENDRITIC_KERNELS picks the backend', { skip: child }, (
 });
 
 function spawnCheck(env: Record<string, string>): string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/engine/kernels.ts').then((k) => console.log(k.kernels.name, k.nativeIsa))"], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/engine/kernels.js').then((k) => console.log(k.kernels.name, k.nativeIsa))"], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...process.env, ...env },
     encoding: 'utf8',

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { graphArenaBytes, peakLiveBytes } from '../../src/export/arena.js';
-import { tflmArena } from '../../src/export/tflm-arena.js';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
-import { exportTfliteInt8 } from '../../src/export/quantize.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { readTfliteGraph } from '../../src/export/tflite-schema.js';
+import { graphArenaBytes, peakLiveBytes } from '../../src/export/onnx/arena.js';
+import { tflmArena } from '../../src/export/tflite/tflm-arena.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { readTfliteGraph } from '../../src/export/tflite/schema.js';
 import { Rng } from '../../src/engine/rng.js';
 
 const randn = (rng: Rng, n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * s);

@@ -14,10 +14,10 @@ import { Rng } from '../../src/engine/rng.js';
 import type { Sequential } from '../../src/engine/model.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { exportTfliteInt8 } from '../../src/export/quantize.js';
-import { runTflite } from '../../src/export/tflite-runtime.js';
-import { readTfliteIo } from '../../src/export/tflite-schema.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
+import { runTflite } from '../../src/export/tflite/runtime.js';
+import { readTfliteIo } from '../../src/export/tflite/schema.js';
 import { REPO_ROOT, tempDir } from '../helpers/ei-data.js';
 
 const PYTHON = '/usr/bin/python3';

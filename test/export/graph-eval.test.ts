@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evalGraph, evalGraphBatch } from '../../src/export/graph-eval.js';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-12): void {
   assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareProbabilities, argmax } from '../../src/export/compare.js';
-import { runOnnx } from '../../src/export/onnx-runtime.js';
+import { runOnnx } from '../../src/export/onnx/runtime.js';
 import { UserError } from '../../src/errors.js';
 
 test('compareProbabilities: max difference, argmax agreement and accuracies on a worked example', () => {

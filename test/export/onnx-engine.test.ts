@@ -15,8 +15,8 @@ import { AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D } from '../../src/engine/lay
 import { Dropout } from '../../src/engine/layers/dropout.js';
 import { Flatten } from '../../src/engine/layers/reshape.js';
 import { BatchNorm } from '../../src/engine/layers/batchnorm.js';
-import { exportOnnx } from '../../src/export/onnx.js';
-import { verifyOnnx } from '../../src/export/verify.js';
+import { exportOnnx } from '../../src/export/onnx/exporter.js';
+import { verifyOnnx } from '../../src/export/onnx/verify.js';
 import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';

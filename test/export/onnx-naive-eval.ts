@@ -2,7 +2,7 @@
  * Test oracle: a deliberately naive float64 evaluation of a Graph (batch 1, channels-last), written
  * from the op definitions with plain nested loops and no code shared with the exporter or the engine.
  */
-import type { Graph, GraphNode } from '../../src/export/graph.js';
+import type { Graph, GraphNode } from '../../src/engine/graph.js';
 
 interface Value {
   shape: number[];

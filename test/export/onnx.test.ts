@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
-import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from '../../src/export/onnx.js';
-import { decodeModel } from '../../src/export/onnx-proto.js';
-import { runOnnx } from '../../src/export/onnx-runtime.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from '../../src/export/onnx/exporter.js';
+import { decodeModel } from '../../src/export/onnx/proto.js';
+import { runOnnx } from '../../src/export/onnx/runtime.js';
 import { compareProbabilities } from '../../src/export/compare.js';
 import { Rng } from '../../src/engine/rng.js';
 import { naiveEvaluate } from './onnx-naive-eval.js';

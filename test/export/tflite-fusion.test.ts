@@ -15,12 +15,12 @@ import { ReLU } from '../../src/engine/layers/activation.js';
 import type { Sequential } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 import { evalGraphBatch } from '../../src/export/graph-eval.js';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
-import { exportTfliteInt8 } from '../../src/export/quantize.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { runTflite } from '../../src/export/tflite-runtime.js';
-import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite-schema.js';
-import { tflmArena } from '../../src/export/tflm-arena.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { runTflite } from '../../src/export/tflite/runtime.js';
+import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
+import { tflmArena } from '../../src/export/tflite/tflm-arena.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
 
 const N = 128;

@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evalGraphBatch } from '../../src/export/graph-eval.js';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
-import { exportTfliteInt8, quantizeWeights, rangeToParams } from '../../src/export/quantize.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { runTflite } from '../../src/export/tflite-runtime.js';
-import { readTfliteIo, TensorType } from '../../src/export/tflite-schema.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import { exportTfliteInt8, quantizeWeights, rangeToParams } from '../../src/export/tflite/quantize.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { runTflite } from '../../src/export/tflite/runtime.js';
+import { readTfliteIo, TensorType } from '../../src/export/tflite/schema.js';
 import { Rng } from '../../src/engine/rng.js';
 
 function randn(rng: Rng, n: number, scale: number): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * The code part of the flash figure (src/export/tflm-code-size.ts): the arithmetic of tflmCodeBytes, its
+ * The code part of the flash figure (src/export/tflite/tflm-code-size.ts): the arithmetic of tflmCodeBytes, its
  * coverage of every operator the exporter writes, its bound on the linked operator sets, and - where
  * Debian's arm-none-eabi toolchain is installed - that tools/tflm/measure-code-size.sh still measures the
  * recorded figures.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuiltinOperator } from '../../src/export/tflite-schema.js';
+import { BuiltinOperator } from '../../src/export/tflite/schema.js';
 import {
   TFLM_CODE_SIZE_COMPILE_FLAGS,
   TFLM_CODE_SIZE_SDK_COMMIT,
@@ -24,7 +24,7 @@ import {
   tflmCodeBytes,
   tflmLinkedCodeBytes,
   type TflmOperator,
-} from '../../src/export/tflm-code-size.js';
+} from '../../src/export/tflite/tflm-code-size.js';
 import { findSharedDir } from '../../src/util/shared-dir.js';
 import { REPO_ROOT } from '../helpers/ei-data.js';
 

@@ -2,7 +2,7 @@
  * TensorFlow Lite Micro as Edge Impulse's SDK ships it (test/helpers/tflm.ts builds it) is the runtime a
  * deployed model meets. Every exported TFLite file of every model family, plain and with dendrites
  * (low-rank and full, every activation), float and int8, must
- * - need exactly the arena our RAM model (src/export/tflm-arena.ts) says, on the 64-bit desktop build
+ * - need exactly the arena our RAM model (src/export/tflite/tflm-arena.ts) says, on the 64-bit desktop build
  *   and on a build with a Cortex-M's record layout (g++ -m32 -fshort-enums: 4-byte pointers, 1-byte
  *   enums, as arm-none-eabi-gcc lays them out);
  * - give on TFLM the class our own measurement (the TFLite interpreter the training run uses) gives,
@@ -17,12 +17,12 @@ import { Rng } from '../../src/engine/rng.js';
 import type { Sequential } from '../../src/engine/model.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
-import { GraphBuilder, type Graph } from '../../src/export/graph.js';
-import { exportTfliteFloat } from '../../src/export/tflite.js';
-import { exportTfliteInt8 } from '../../src/export/quantize.js';
-import { quantizeInto, runTflite } from '../../src/export/tflite-runtime.js';
-import { readTfliteIo } from '../../src/export/tflite-schema.js';
-import { tflmArena, type TflmTarget } from '../../src/export/tflm-arena.js';
+import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
+import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
+import { quantizeInto, runTflite } from '../../src/export/tflite/runtime.js';
+import { readTfliteIo } from '../../src/export/tflite/schema.js';
+import { tflmArena, type TflmTarget } from '../../src/export/tflite/tflm-arena.js';
 import type { Report } from '../../src/report/schema.js';
 import { quantizeWithSdk, runTflm, tflmRunner, type TflmRunner } from '../helpers/tflm.js';
 import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';

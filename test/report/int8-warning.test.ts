@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { int8DropWarning } from '../../src/export/pipeline.js';
-import type { Int8Report } from '../../src/export/quantize.js';
+import type { Int8Report } from '../../src/export/tflite/quantize.js';
 
 const report = (n: number, saturates = true): Int8Report => ({
   calibrationSamples: n,

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { validateReport } from '../../src/report/schema.js';
-import { rerenderReport, writeReport } from '../../src/report/write.js';
+import { writeReport } from '../../src/report/write.js';
+import { rerenderReport } from '../../src/commands/report.js';
 import { makeFixtureReport } from './fixture.js';
 
 const roundTrip = (): Record<string, any> => JSON.parse(JSON.stringify(makeFixtureReport()));

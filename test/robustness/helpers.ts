@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpyFloat32, readNpyNumbers } from '../../src/data/npy.js';
-import { runOnnx } from '../../src/export/onnx-runtime.js';
-import { runTflite } from '../../src/export/tflite-runtime.js';
+import { runOnnx } from '../../src/export/onnx/runtime.js';
+import { runTflite } from '../../src/export/tflite/runtime.js';
 import { validateReport, type Report } from '../../src/report/schema.js';
 
 export const MODEL_FILES = { onnx: 'model.onnx', 'tflite-float': 'model.tflite', 'tflite-int8': 'model_quantized_int8_io.tflite' } as const;

@@ -17,7 +17,7 @@ import { writeNpy } from '../../src/data/npy.js';
 import { Rng } from '../../src/engine/rng.js';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, type CliResult } from '../helpers/ei-data.js';
 import { MODEL_FILES, temporaries, verifyOutDirectory } from './helpers.js';
-import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite-schema.js';
+import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
 
 const { dir: root, cleanup } = tempDir('resume');
 after(cleanup);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the flash that TensorFlow Lite Micro's code takes on a Cortex-M4F, beyond the .tflite bytes:
 # the runtime every model needs, and each operator kernel our exporter emits. The figures behind
-# src/export/tflm-code-size.ts; rerun this script to regenerate them.
+# src/export/tflite/tflm-code-size.ts; rerun this script to regenerate them.
 #
 #   tools/tflm/measure-code-size.sh [--ops CONV_2D,RESHAPE] [--all-sources] [--jobs N] [--keep DIR]
 #                                   [--json] [--extra-flags "-DFOO=1"]

@@ -10,7 +10,7 @@
 //                                                 -> the SDK's pre_cast_quantize on every float
 //   tflm-runner --trace MODEL.tflite              -> every persistent (tail) allocation in order, as
 //                                                   "size alignment", then the sizes of the allocator's
-//                                                   own objects and the head: what src/export/tflm-arena.ts
+//                                                   own objects and the head: what src/export/tflite/tflm-arena.ts
 //                                                   models
 //
 // Built from ../shared/reference/ei-sdk-tflm by tools/tflm/build.mjs; never part of the shipped package.

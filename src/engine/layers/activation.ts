@@ -1,6 +1,6 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 import { kernels } from '../kernels.js';
 
 /** Elementwise activations. Each keeps its output, from which its derivative follows. */

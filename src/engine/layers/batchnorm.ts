@@ -1,6 +1,6 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 
 /**
  * Batch normalisation over the last (channel) axis, Keras defaults: momentum 0.99, epsilon 1e-3,

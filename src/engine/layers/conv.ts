@@ -1,7 +1,7 @@
 import type { ForwardContext, Param, WrappableLayer } from '../layer.js';
 import type { Rng } from '../rng.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 import { glorotUniform, normal, zeros } from '../init.js';
 import { kernels } from '../kernels.js';
 import { axisPadding, type Padding } from '../padding.js';

@@ -1,6 +1,6 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 import { kernels } from '../kernels.js';
 
 /** Inverted dropout: in training, zero each element with probability `rate` and scale the rest by 1/(1-rate). */

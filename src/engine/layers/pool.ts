@@ -1,6 +1,6 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 import { axisPadding, type Padding } from '../padding.js';
 import { pair } from './conv.js';
 import { kernels } from '../kernels.js';

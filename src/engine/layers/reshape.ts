@@ -1,6 +1,6 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { sizeOf, shapeString, type Shape, type Tensor } from '../tensor.js';
-import type { GraphBuilder } from '../../export/graph.js';
+import type { GraphBuilder } from '../graph.js';
 
 /** Reinterprets each sample with a new shape (same row-major data, no copy). */
 export class Reshape implements Layer {

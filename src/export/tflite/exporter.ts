@@ -4,8 +4,8 @@
  * (`model_quantized_int8_io.tflite`) is in quantize.ts; both serialise the same lowered program
  * (tflite-lower.ts) through `assembleModel`.
  */
-import type { Graph } from './graph.js';
-import { lowerGraph, type LoweredModel, type LoweredTensor } from './tflite-lower.js';
+import type { Graph } from '../../engine/graph.js';
+import { lowerGraph, type LoweredModel, type LoweredTensor } from './lower.js';
 import {
   BuiltinOperator,
   TensorType,
@@ -13,7 +13,7 @@ import {
   type OperatorCodeSpec,
   type QuantizationSpec,
   type TensorSpec,
-} from './tflite-schema.js';
+} from './schema.js';
 
 export const TFLITE_FLOAT_FILE = 'model.tflite';
 export const TFLITE_INT8_FILE = 'model_quantized_int8_io.tflite';

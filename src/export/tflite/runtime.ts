@@ -7,8 +7,8 @@
  * outputs dequantised, exactly what a device application does around the int8 model.
  */
 import { createRequire } from 'node:module';
-import { userError } from '../errors.js';
-import { readTfliteIo, TensorType, type TensorInfo } from './tflite-schema.js';
+import { userError } from '../../errors.js';
+import { readTfliteIo, TensorType, type TensorInfo } from './schema.js';
 
 type NodeTflite = typeof import('node-tflite');
 const require = createRequire(import.meta.url);

@@ -54,7 +54,7 @@ export const TFLM_CODE_SIZE_METHOD =
   `TFLM code measured by linking for Cortex-M4F (${TFLM_CODE_SIZE_TOOLCHAIN.replace(/^.*\) /, 'gcc ')} -Os, --gc-sections, newlib-nano), ` +
   `Edge Impulse SDK ${TFLM_CODE_SIZE_SDK} reference kernels (CMSIS-NN off): runtime + each operator's own code; tools/tflm/measure-code-size.sh`;
 
-/** The operators our exporter emits: the names of src/export/tflite-schema.ts's `BuiltinOperator`. */
+/** The operators our exporter emits: the names of src/export/tflite/schema.ts's `BuiltinOperator`. */
 export type TflmOperator =
   | 'CONV_2D'
   | 'FULLY_CONNECTED'
@@ -211,7 +211,7 @@ export function tflmCodeBytes(ops: Iterable<string>, options: TflmCodeBytesOptio
     if (!Object.hasOwn(table, op)) {
       throw new Error(
         `tflmCodeBytes: no measured code size for operator ${op} (measured: ${Object.keys(table).join(', ')}); ` +
-          'add it to tools/tflm/measure-code-size.sh and src/export/tflm-code-size.ts',
+          'add it to tools/tflm/measure-code-size.sh and src/export/tflite/tflm-code-size.ts',
       );
     }
     total += table[op as TflmOperator];

@@ -2,9 +2,9 @@
  * Peak activation memory of the float32 inference Graph (the ONNX export, which no microcontroller
  * runs): every value lives from the node that writes it to the last node that reads it, each aligned to
  * 16 bytes; the peak of the sum over values alive at once. An estimate for desktop runtimes only: the
- * RAM of a TFLite file on the device is TFLM's exact arena (./tflm-arena.ts).
+ * RAM of a TFLite file on the device is TFLM's exact arena (../tflite/tflm-arena.ts).
  */
-import type { Graph } from './graph.js';
+import type { Graph } from '../../engine/graph.js';
 
 const ALIGN = 16;
 

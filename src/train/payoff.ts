@@ -8,14 +8,14 @@
  * same accuracy, no more cost, fewer operators).
  */
 import type { Sequential } from '../engine/model.js';
-import { exportTfliteInt8 } from '../export/quantize.js';
-import { tfliteDeviceCost } from '../export/device-cost.js';
+import { exportTfliteInt8 } from '../export/tflite/quantize.js';
+import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
-import type { LabelledSet } from '../train/batches.js';
-import type { TrainingBudget } from '../train/budget.js';
-import { evaluate, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from '../train/loop.js';
-import { loopOptions } from '../train/setup.js';
+import type { LabelledSet } from './batches.js';
+import type { TrainingBudget } from './budget.js';
+import { evaluate, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
+import { loopOptions } from './setup.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;

@@ -9,7 +9,7 @@
  * which layouts it already exists in and is transposed lazily, only when a consumer needs the other one,
  * so a chain conv -> relu -> pool -> conv stays channels-first without transpose pairs in between.
  */
-import type { Graph, GraphNode, GraphOp } from './graph.js';
+import type { Graph, GraphNode, GraphOp } from '../../engine/graph.js';
 import {
   encodeModel,
   OnnxAttributeType,
@@ -18,7 +18,7 @@ import {
   type NodeMessage,
   type TensorMessage,
   type ValueInfoMessage,
-} from './onnx-proto.js';
+} from './proto.js';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;

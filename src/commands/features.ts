@@ -7,9 +7,9 @@ import { resolve } from 'node:path';
 import { userError } from '../errors.js';
 import { parseCommandLine } from '../cli/args.js';
 import { fsError, OutTransaction } from '../util/out-transaction.js';
-import { MFCC_DEFAULTS, type MfccOptions } from './mfcc.js';
-import { writeNpy } from './npy.js';
-import { computeWavFeatures, listWavFiles, sortClasses, splitFiles, type LabelSource, type WavFile } from './wav-dataset.js';
+import { MFCC_DEFAULTS, type MfccOptions } from '../data/mfcc.js';
+import { writeNpy } from '../data/npy.js';
+import { computeWavFeatures, listWavFiles, sortClasses, splitFiles, type LabelSource, type WavFile } from '../data/wav-dataset.js';
 
 export interface FeaturesOptions {
   wavDir: string;

@@ -11,13 +11,13 @@
  * fraction of calibration values that fall outside the int8 grid (clipped): when the int8 model loses
  * accuracy, this says which tensor's range saturates.
  */
-import { userError } from '../errors.js';
-import { roundHalfAway } from './tflite-runtime.js';
-import { evalGraph } from './graph-eval.js';
-import type { Graph } from './graph.js';
-import { assembleModel, int32Bytes, type StoredTensor } from './tflite.js';
-import { lowerGraph, type LoweredModel, type LoweredTensor } from './tflite-lower.js';
-import { BuiltinOperator, TensorType, type QuantizationSpec } from './tflite-schema.js';
+import { userError } from '../../errors.js';
+import { roundHalfAway } from './runtime.js';
+import { evalGraph } from '../graph-eval.js';
+import type { Graph } from '../../engine/graph.js';
+import { assembleModel, int32Bytes, type StoredTensor } from './exporter.js';
+import { lowerGraph, type LoweredModel, type LoweredTensor } from './lower.js';
+import { BuiltinOperator, TensorType, type QuantizationSpec } from './schema.js';
 
 export interface QuantizeOptions {
   /**

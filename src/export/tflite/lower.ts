@@ -12,9 +12,9 @@
  * carries the network's following relu, and no RELU operator or tensor is left for it. The fused
  * tensor carries the relu's graph value, so int8 calibration takes the relu's (non-negative) range.
  */
-import type { EvaluatedValue } from './graph-eval.js';
-import type { Graph, GraphNode, GraphOp } from './graph.js';
-import { ActivationFunctionType, BuiltinOperator, BuiltinOptions, Padding, type OptionsSpec } from './tflite-schema.js';
+import type { EvaluatedValue } from '../graph-eval.js';
+import type { Graph, GraphNode, GraphOp } from '../../engine/graph.js';
+import { ActivationFunctionType, BuiltinOperator, BuiltinOptions, Padding, type OptionsSpec } from './schema.js';
 
 /** How an int8 activation tensor gets its quantization parameters. */
 export type QuantRule =

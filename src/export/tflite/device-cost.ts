@@ -8,7 +8,7 @@
  * - latency: an estimate for a Cortex-M4F at 80 MHz from the file's MACs, element-wise work and operator
  *   count (constants below); not measured on hardware.
  */
-import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './tflite-schema.js';
+import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './schema.js';
 import { TFLM_REFERENCE, tflmArena } from './tflm-arena.js';
 import { tflmCodeBytes, TFLM_CODE_SIZE_METHOD } from './tflm-code-size.js';
 

@@ -3,8 +3,8 @@
  * time, float32 `input` [1, F] in, `output` [1, classes] out.
  */
 import * as ort from 'onnxruntime-node';
-import { userError } from '../errors.js';
-import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx.js';
+import { userError } from '../../errors.js';
+import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './exporter.js';
 
 /** Returns the model's outputs for the n samples of x ([n, features] row-major) as [n, classes]. */
 export async function runOnnx(modelBytes: Uint8Array, x: Float32Array, n: number, features: number): Promise<Float32Array> {

@@ -17,7 +17,7 @@
  * Record sizes were read from TFLM's structs on both pointer widths (tools/tflm/runner.cc --trace
  * prints every tail allocation, which is how each figure below is checked).
  */
-import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './tflite-schema.js';
+import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './schema.js';
 
 /** The TFLM these figures equal (kept in step with tools/tflm and the tests). */
 export const TFLM_REFERENCE =
