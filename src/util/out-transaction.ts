@@ -100,6 +100,8 @@ export class OutTransaction {
   /** name -> sha256 of what this run wrote into staging. */
   private readonly staged = new Map<string, string>();
   private finished = false;
+  /** What this run took over from a killed run's staging (a checkpoint for --resume, its metrics). */
+  private readonly adopted = new Set<string>();
 
   private constructor(
     readonly outDir: string,
@@ -228,10 +230,22 @@ export class OutTransaction {
     return incoming.map((n) => join(this.outDir, n));
   }
 
-  /** Ends the run without publishing: the out directory stays as it was. Safe to call more than once. */
+  /**
+   * Ends the run without publishing: the out directory stays as it was. What was adopted from a killed
+   * run (and is still staged) stays in this staging directory for the next run to adopt, so a refused
+   * or failed run (say, `--resume` with a mistyped parameter) does not cost the killed run's checkpoint.
+   * Safe to call more than once.
+   */
   abort(): void {
     if (this.finished) return;
-    this.finish();
+    const keep = [...this.adopted].filter((n) => this.staged.has(n) && existsSync(this.path(n)));
+    if (keep.length === 0) {
+      this.finish();
+      return;
+    }
+    this.finished = true;
+    for (const n of readdirSync(this.stagingDir)) if (!keep.includes(n)) rmSync(join(this.stagingDir, n), { recursive: true, force: true });
+    this.lock.release();
   }
 
   private finish(): void {
@@ -276,6 +290,7 @@ export class OutTransaction {
       if (candidates[0] !== undefined) {
         renameSync(candidates[0], this.path(name));
         this.recordStaged(name);
+        this.adopted.add(name);
       }
     }
     for (const d of stale) rmSync(d, { recursive: true, force: true });

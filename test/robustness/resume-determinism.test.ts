@@ -150,12 +150,18 @@ test('dendrite-form merged through the CLI: SIGKILL then --resume gives the file
   await waitForOutput(child, /epoch 3\/12 /, 60_000);
   child.kill('SIGKILL');
   assert.equal((await exit).signal, 'SIGKILL');
-  assert.ok(existsSync(join(out, CHECKPOINT_FILE)), 'a checkpoint survived the kill');
+  const stagedCheckpoint = (): string[] =>
+    readdirSync(root).filter((n) => n.startsWith('.merged-killed.dendritic-staging-') && existsSync(join(root, n, CHECKPOINT_FILE)));
+  assert.equal(stagedCheckpoint().length, 1, 'a checkpoint survived the kill, in the staging directory');
   const gated = runCli([...args(out), '--dendrite-payoff-check', '0', '--resume'], { timeoutMs: 120_000 });
   assert.equal(gated.code, 2, 'a checkpoint of merged sets does not resume as gated ones');
   assert.match(gated.stderr, /other data or parameters/);
+  // The refused run leaves the killed run's checkpoint for the next try, and publishes nothing.
+  assert.equal(stagedCheckpoint().length, 1, 'the refused resume kept the checkpoint it adopted');
+  assert.ok(!existsSync(out));
   const resumed = runCli([...merged(out), '--resume'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stdout, /resuming after epoch \d+/);
+  assert.match(resumed.stderr, /resuming after epoch \d+/);
+  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.merged-killed.dendritic')), [], 'nothing is left beside the out directory');
   assertSameFiles(modelBytes(refOut), modelBytes(out), 'the killed-and-resumed merged run');
 });

@@ -86,3 +86,35 @@ test('the lock records a start time that tells a reused pid from its owner', () 
   assert.equal(processStartTime(process.pid), here);
   assert.equal(processStartTime(2 ** 22 + 12345), null);
 });
+
+test('a killed run\'s adopted file survives a run that aborts, and is adopted by the next one', () => {
+  const { dir, cleanup } = tempDir('tx');
+  try {
+    const out = join(dir, 'out');
+    const adoptOpts = { ...opts, adopt: ['ckpt'] };
+    // A "killed" run: staged a checkpoint, never published or released (its lock is stale: our pid, but
+    // the test releases it the way a dead process would, by abandoning the transaction's lock file).
+    const killed = OutTransaction.open(out, adoptOpts);
+    killed.writeFile('ckpt', 'state-1');
+    killed.writeFile('a.txt', 'half');
+    const killedStaging = killed.stagingDir;
+    (killed as unknown as { lock: { release(): void } }).lock.release();
+    const refused = OutTransaction.open(out, adoptOpts);
+    assert.ok(refused.has('ckpt'), 'adopted');
+    assert.ok(!existsSync(killedStaging), 'the killed run\'s staging is taken over');
+    refused.writeFile('b.txt', 'never published');
+    refused.abort();
+    assert.ok(!existsSync(out), 'nothing published');
+    const left = readdirSync(dir).filter((n) => n.includes('staging'));
+    assert.equal(left.length, 1);
+    assert.deepEqual(readdirSync(join(dir, left[0]!)), ['ckpt'], 'only the adopted file is kept');
+    const next = OutTransaction.open(out, adoptOpts);
+    assert.equal(readFileSync(next.path('ckpt'), 'utf8'), 'state-1');
+    next.discard('ckpt');
+    next.writeFile('a.txt', 'a');
+    next.publish();
+    assert.deepEqual(readdirSync(dir), ['out'], 'no lock, staging or backup left');
+  } finally {
+    cleanup();
+  }
+});
