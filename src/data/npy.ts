@@ -4,9 +4,9 @@
  * Large arrays are read through a fixed-size buffer straight into the one output array, so a
  * multi-gigabyte float64 X never needs two full copies in memory.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { userError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { openRegularFile } from '../util/file-kind.js';
 
 export type NpyDtype =
@@ -336,22 +336,5 @@ export function writeNpy(
   header.write(dict, 10, 'latin1');
   const body = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
 
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, header);
-    writeAll(fd, body);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+  writeFileAtomic(path, [header, body]);
 }
