@@ -197,6 +197,37 @@ function openOrAbort(dir: string, first: OutTransaction): OutTransaction {
 }
 
 function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: OutTransaction | undefined): FeaturesSummary {
+  const { files, classes, split } = listAndSplit(opts);
+  const computed = computeAllFeatures(files, opts);
+  const { featureCount, frames, coeffs, sampleRate } = computed;
+  const trainInput = {
+    classes,
+    mode: 'classification',
+    inputShapeString: `(${featureCount},)`,
+    dendriticFeatures: { windowSeconds: opts.windowSeconds, sampleRate, frames, coeffs, mfcc: { ...MFCC_DEFAULTS, ...opts.mfcc }, labelFrom: opts.labelFrom },
+  };
+  const writer = new FeatureFileWriter(files, classes, computed.featuresOf, featureCount, JSON.stringify(trainInput, null, 2) + '\n');
+  writer.write(out, { train: split.train, validation: split.validation });
+  if (holdout) writer.write(holdout, { train: [], validation: split.holdout });
+  out.publish();
+  holdout?.publish();
+  return {
+    outDir: opts.outDir,
+    ...(opts.holdoutDir !== undefined ? { holdoutDir: opts.holdoutDir } : {}),
+    classes,
+    features: featureCount,
+    frames,
+    coeffs,
+    sampleRate,
+    train: split.train.length,
+    validation: split.validation.length,
+    holdout: split.holdout.length,
+    multiChannelFiles: computed.multiChannelFiles,
+  };
+}
+
+/** The WAV files, their classes (at least two) and the train/validation/hold-out split (none empty that is asked for). */
+function listAndSplit(opts: FeaturesOptions): { files: WavFile[]; classes: string[]; split: ReturnType<typeof splitFiles> } {
   const files = listWavFiles(opts.wavDir, opts.labelFrom);
   const classes = sortClasses(files.map((f) => f.label));
   if (classes.length < 2) throw userError('--wav-dir', opts.wavDir, `only one label ('${classes[0]}') found: expected at least two classes`);
@@ -208,8 +239,11 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
   if (opts.holdoutMatch !== undefined && split.holdout.length === 0) {
     throw userError('features', '--holdout-match', `matches none of the ${files.length} file names`);
   }
+  return { files, classes, split };
+}
 
-  // Compute every file once, in file order, so all splits share one check of the feature length.
+/** Computes every file once, in file order, so all splits share one check of the feature length and sample rate. */
+function computeAllFeatures(files: readonly WavFile[], opts: FeaturesOptions) {
   let featureCount = -1;
   let frames = 0;
   let coeffs = 0;
@@ -231,28 +265,40 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
     if (bad !== -1) throw userError(f.path, `feature ${bad}`, `the MFCC of this file is ${r.features[bad]}: expected finite features (check the recording's samples)`);
     featuresOf.push(r.features);
   }
+  return { featuresOf, featureCount, frames, coeffs, sampleRate, multiChannelFiles };
+}
 
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const meta = {
-    windowSeconds: opts.windowSeconds,
-    sampleRate,
-    frames,
-    coeffs,
-    mfcc: { ...MFCC_DEFAULTS, ...opts.mfcc },
-    labelFrom: opts.labelFrom,
-  };
-  const trainInput = {
-    classes,
-    mode: 'classification',
-    inputShapeString: `(${featureCount},)`,
-    dendriticFeatures: meta,
-  };
-  const writeSplit = (tx: OutTransaction, name: 'train' | 'test', idx: number[]): void => {
+/** Writes the files of one out directory: the splits as .npy (one-hot labels), sample ids and names, train_input.json. */
+class FeatureFileWriter {
+  private readonly classIndex: Map<string, number>;
+
+  constructor(
+    private readonly files: readonly WavFile[],
+    private readonly classes: string[],
+    private readonly featuresOf: readonly Float32Array[],
+    private readonly featureCount: number,
+    private readonly trainInputJson: string,
+  ) {
+    this.classIndex = new Map(classes.map((c, i) => [c, i]));
+  }
+
+  /** `ids.train` (none in a hold-out directory) becomes the train split, `ids.validation` the test split. */
+  write(tx: OutTransaction, ids: { train: number[]; validation: number[] }): void {
+    if (ids.train.length > 0) this.writeSplit(tx, 'train', ids.train);
+    this.writeSplit(tx, 'test', ids.validation);
+    tx.writeFile('sample_id_details.json', JSON.stringify(ids));
+    const named = [...ids.train, ...ids.validation];
+    tx.writeFile('sample_names.json', JSON.stringify(Object.fromEntries(named.map((i) => [i, this.files[i]!.name])), null, 1));
+    tx.writeFile('train_input.json', this.trainInputJson);
+  }
+
+  private writeSplit(tx: OutTransaction, name: 'train' | 'test', idx: number[]): void {
+    const { featureCount, classes } = this;
     const x = new Float32Array(idx.length * featureCount);
     const y = new Float32Array(idx.length * classes.length);
     idx.forEach((fileIdx, row) => {
-      x.set(featuresOf[fileIdx]!, row * featureCount);
-      y[row * classes.length + classIndex.get(files[fileIdx]!.label)!] = 1;
+      x.set(this.featuresOf[fileIdx]!, row * featureCount);
+      y[row * classes.length + this.classIndex.get(this.files[fileIdx]!.label)!] = 1;
     });
     for (const [file, data, width] of [[`X_split_${name}.npy`, x, featureCount], [`Y_split_${name}.npy`, y, classes.length]] as const) {
       try {
@@ -262,35 +308,7 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
       }
       tx.recordStaged(file);
     }
-  };
-  const names = (idx: number[]): Record<number, string> => Object.fromEntries(idx.map((i) => [i, files[i]!.name]));
-
-  writeSplit(out, 'train', split.train);
-  writeSplit(out, 'test', split.validation);
-  out.writeFile('sample_id_details.json', JSON.stringify({ train: split.train, validation: split.validation }));
-  out.writeFile('sample_names.json', JSON.stringify(names([...split.train, ...split.validation]), null, 1));
-  out.writeFile('train_input.json', JSON.stringify(trainInput, null, 2) + '\n');
-  if (holdout) {
-    writeSplit(holdout, 'test', split.holdout);
-    holdout.writeFile('sample_id_details.json', JSON.stringify({ train: [], validation: split.holdout }));
-    holdout.writeFile('sample_names.json', JSON.stringify(names(split.holdout), null, 1));
-    holdout.writeFile('train_input.json', JSON.stringify(trainInput, null, 2) + '\n');
   }
-  out.publish();
-  holdout?.publish();
-  return {
-    outDir: opts.outDir,
-    ...(opts.holdoutDir !== undefined ? { holdoutDir: opts.holdoutDir } : {}),
-    classes,
-    features: featureCount,
-    frames,
-    coeffs,
-    sampleRate,
-    train: split.train.length,
-    validation: split.validation.length,
-    holdout: split.holdout.length,
-    multiChannelFiles,
-  };
 }
 
 export type { WavFile };

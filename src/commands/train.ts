@@ -24,7 +24,7 @@ import { OutTransaction } from '../util/out-transaction.js';
 import { openEpochSinks } from '../report/epoch-sinks.js';
 import { METRICS_JSONL } from '../report/metrics-log.js';
 import { TENSORBOARD_DIR } from '../report/tensorboard.js';
-import { startModuleWorker } from '../util/worker.js';
+import { errorFromReply, replyFromError, startModuleWorker, type WorkerReply } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
@@ -67,8 +67,6 @@ interface WorkerInput {
   isTTY: boolean;
 }
 
-type WorkerReply = { ok: true; outcome: TrainOutcome } | { ok: false; user: boolean; message: string; stack?: string };
-
 /**
  * Runs the whole command in a worker thread while this thread stays idle to receive SIGTERM/SIGINT
  * (training is synchronous, so a handler in the training thread would only run after training). The
@@ -81,17 +79,14 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
   try {
     const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(2) };
     const worker = startModuleWorker(import.meta.url, input);
-    const reply = await new Promise<WorkerReply>((resolveReply, reject) => {
-      let got: WorkerReply | undefined;
-      worker.on('message', (m: WorkerReply) => (got = m));
+    const reply = await new Promise<WorkerReply<TrainOutcome>>((resolveReply, reject) => {
+      let got: WorkerReply<TrainOutcome> | undefined;
+      worker.on('message', (m: WorkerReply<TrainOutcome>) => (got = m));
       worker.on('error', reject);
       worker.on('exit', (code) => (got ? resolveReply(got) : reject(new Error(`the training worker exited with code ${code} and no result`))));
     });
-    if (reply.ok) return reply.outcome;
-    if (reply.user) throw new UserError(reply.message);
-    const err = new Error(reply.message);
-    if (reply.stack !== undefined) err.stack = reply.stack;
-    throw err;
+    if (reply.ok) return reply.value;
+    throw errorFromReply(reply);
   } finally {
     undo();
   }
@@ -100,14 +95,8 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
 if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {
   const input = workerData as WorkerInput;
   trainInThisThread(input.argv, { stopFlag: input.stopFlag, isTTY: input.isTTY, stdout: fdSink(1), stderr: fdSink(2) }).then(
-    (outcome) => parentPort!.postMessage({ ok: true, outcome } satisfies WorkerReply),
-    (err: unknown) =>
-      parentPort!.postMessage({
-        ok: false,
-        user: err instanceof UserError,
-        message: err instanceof Error ? err.message : String(err),
-        ...(err instanceof Error && err.stack !== undefined ? { stack: err.stack } : {}),
-      } satisfies WorkerReply),
+    (value) => parentPort!.postMessage({ ok: true, value } satisfies WorkerReply<TrainOutcome>),
+    (err: unknown) => parentPort!.postMessage(replyFromError(err)),
   );
 }
 

@@ -46,7 +46,46 @@ export interface EiLoadOptions {
   inputShape?: string;
 }
 
+type EiPaths = Record<'xTrain' | 'yTrain' | 'xVal' | 'yVal', string>;
+type SplitRows = ReturnType<typeof flattenX>;
+
 export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadOptions = {}): EiDataset {
+  const paths = eiPaths(dir);
+  const info = infoFile !== undefined ? readTrainInput(infoFile) : undefined;
+  const infoWhere = infoFile ?? 'train_input.json';
+  const { xt, xv, train, val } = readSplitsX(paths);
+  const { inputShape, inputShapeNote } = resolveInputShape(train, info, infoWhere, options.inputShape);
+  checkFinite(xt.data, train.features, paths.xTrain);
+  checkFinite(xv.data, val.features, paths.xVal);
+  const labels = decodeSplitLabels(paths, train.rows, val.rows, info?.classes?.length, infoWhere);
+  const { layout, decTrain } = labels;
+
+  const classes = info?.classes ?? Array.from({ length: labels.classCount }, (_, i) => String(i));
+  const sampleIdDetails = readSampleIds(join(dir, EI_FILES.sampleIds));
+  const baseNote = layout === 'one-hot' ? '' : `, ${decTrain.base}-based`;
+  return {
+    xTrain: xt.data,
+    yTrain: decTrain.labels,
+    xVal: xv.data,
+    yVal: labels.decVal.labels,
+    features: train.features,
+    classes,
+    ...(inputShape !== undefined ? { inputShape } : {}),
+    labelLayout: layout,
+    labelBase: decTrain.base,
+    ...(info !== undefined ? { info } : {}),
+    ...(info?.maxTrainingTimeSeconds !== undefined ? { maxTrainingSeconds: info.maxTrainingTimeSeconds } : {}),
+    ...(sampleIdDetails !== undefined ? { sampleIdDetails } : {}),
+    ...(inputShapeNote !== undefined ? { inputShapeNote } : {}),
+    summary:
+      `${train.rows} training and ${val.rows} validation samples, ${train.features} features` +
+      `${inputShape !== undefined ? ` (shape ${inputShape.join('x')})` : ''}, ${classes.length} classes, ` +
+      `labels ${layout}${baseNote}`,
+  };
+}
+
+/** The four split files of `dir`, after checking that the directory and each file exist. */
+function eiPaths(dir: string): EiPaths {
   const paths = {
     xTrain: join(dir, EI_FILES.xTrain),
     yTrain: join(dir, EI_FILES.yTrain),
@@ -59,10 +98,11 @@ export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadO
       throw userError(p, 'file', `missing: expected an Edge Impulse data directory holding ${Object.values(EI_FILES).slice(0, 4).join(', ')}`);
     }
   }
-  const info = infoFile !== undefined ? readTrainInput(infoFile) : undefined;
-  const infoWhere = infoFile ?? 'train_input.json';
-  const knownClasses = info?.classes?.length;
+  return paths;
+}
 
+/** Both X splits, non-empty and with the same feature count. */
+function readSplitsX(paths: EiPaths): { xt: NpyArray<Float32Array>; xv: NpyArray<Float32Array>; train: SplitRows; val: SplitRows } {
   const xt = readNpyFloat32(paths.xTrain);
   const xv = readNpyFloat32(paths.xVal);
   const train = flattenX(xt, paths.xTrain);
@@ -72,6 +112,19 @@ export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadO
   if (val.features !== train.features) {
     throw userError(paths.xVal, 'shape', `${val.features} features per row but ${EI_FILES.xTrain} has ${train.features}: expected the same feature count in both splits`);
   }
+  return { xt, xv, train, val };
+}
+
+/**
+ * The per-sample shape: X's own dimensions, else train_input.json's inputShapeString (which must hold a
+ * row's features either way), else --input-shape; a note when --input-shape disagrees and is not used.
+ */
+function resolveInputShape(
+  train: SplitRows,
+  info: TrainInput | undefined,
+  infoWhere: string,
+  cliShape: string | undefined,
+): { inputShape?: number[]; inputShapeNote?: string } {
   let inputShape = train.inputShape;
   if (info?.inputShape !== undefined) {
     const product = info.inputShape.reduce((a, b) => a * b, 1);
@@ -84,26 +137,29 @@ export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadO
     }
     inputShape ??= info.inputShape;
   }
-  let inputShapeNote: string | undefined;
-  if (options.inputShape !== undefined) {
-    const cli = parseShapeString(options.inputShape, '--input-shape');
-    const product = cli.reduce((a, b) => a * b, 1);
-    if (inputShape !== undefined) {
-      const from = train.inputShape !== undefined ? `${EI_FILES.xTrain}'s shape` : `${infoWhere}'s inputShapeString`;
-      if (cli.join(',') !== inputShape.join(',')) inputShapeNote = `--input-shape ${options.inputShape} not used: ${from} (${inputShape.join(', ')}) is preferred`;
-    } else if (product !== train.features) {
-      throw userError('--input-shape', 'shape', `${options.inputShape} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}: expected the shape to hold one row's features`);
-    } else {
-      inputShape = cli;
-    }
+  if (cliShape === undefined) return inputShape !== undefined ? { inputShape } : {};
+  const cli = parseShapeString(cliShape, '--input-shape');
+  const product = cli.reduce((a, b) => a * b, 1);
+  if (inputShape !== undefined) {
+    const from = train.inputShape !== undefined ? `${EI_FILES.xTrain}'s shape` : `${infoWhere}'s inputShapeString`;
+    if (cli.join(',') === inputShape.join(',')) return { inputShape };
+    return { inputShape, inputShapeNote: `--input-shape ${cliShape} not used: ${from} (${inputShape.join(', ')}) is preferred` };
   }
-  checkFinite(xt.data, train.features, paths.xTrain);
-  checkFinite(xv.data, val.features, paths.xVal);
+  if (product !== train.features) {
+    throw userError('--input-shape', 'shape', `${cliShape} has ${product} features but ${EI_FILES.xTrain} rows have ${train.features}: expected the shape to hold one row's features`);
+  }
+  return { inputShape: cli };
+}
 
+/**
+ * Reads both Y splits, checks them against the X row counts and each other, detects the label layout
+ * and base, decodes them and fixes the class count (train_input.json's names, else the training split's).
+ */
+function decodeSplitLabels(paths: EiPaths, trainRows: number, valRows: number, knownClasses: number | undefined, infoWhere: string) {
   const yt = readNpyNumbers(paths.yTrain);
   const yv = readNpyNumbers(paths.yVal);
-  checkRows(yt, train.rows, paths.yTrain, EI_FILES.xTrain);
-  checkRows(yv, val.rows, paths.yVal, EI_FILES.xVal);
+  checkRows(yt, trainRows, paths.yTrain, EI_FILES.xTrain);
+  checkRows(yv, valRows, paths.yVal, EI_FILES.xVal);
   const layout = detectLayout(yt, knownClasses);
   if (labelColumns(yv) !== labelColumns(yt)) {
     throw userError(paths.yVal, 'shape', `(${yv.shape.join(', ')}) does not match ${EI_FILES.yTrain}'s (${yt.shape.join(', ')}): expected the same label layout`);
@@ -120,44 +176,16 @@ export function loadEiDirectory(dir: string, infoFile?: string, options: EiLoadO
   if (present.size < 2) {
     throw userError(paths.yTrain, 'labels', `only one class (${[...present].join('')}) in the training split: expected at least two`);
   }
-
-  let classCount: number;
-  if (knownClasses !== undefined) {
-    classCount = knownClasses;
-    if (layout === 'one-hot' && decTrain.impliedClasses !== knownClasses) {
-      throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}: expected one name per one-hot column`);
-    }
-  } else {
-    // Without class names the training split defines the classes: a class seen only in validation
-    // could never be learned, so it is out of range below rather than an extra, untrainable output.
-    classCount = decTrain.impliedClasses;
+  if (knownClasses !== undefined && layout === 'one-hot' && decTrain.impliedClasses !== knownClasses) {
+    throw userError(infoWhere, 'classes', `${knownClasses} classes named but ${EI_FILES.yTrain} is one-hot over ${decTrain.impliedClasses}: expected one name per one-hot column`);
   }
+  // Without class names the training split defines the classes: a class seen only in validation
+  // could never be learned, so it is out of range below rather than an extra, untrainable output.
+  const classCount = knownClasses ?? decTrain.impliedClasses;
   const rangeWhere = knownClasses !== undefined ? ` (${infoWhere} names ${knownClasses} classes)` : ` (the classes of ${EI_FILES.yTrain})`;
   checkRange(decTrain.labels, classCount, paths.yTrain, decTrain.base, rangeWhere);
   checkRange(decVal.labels, classCount, paths.yVal, decTrain.base, rangeWhere);
-
-  const classes = info?.classes ?? Array.from({ length: classCount }, (_, i) => String(i));
-  const sampleIdDetails = readSampleIds(join(dir, EI_FILES.sampleIds));
-  const baseNote = layout === 'one-hot' ? '' : `, ${decTrain.base}-based`;
-  return {
-    xTrain: xt.data,
-    yTrain: decTrain.labels,
-    xVal: xv.data,
-    yVal: decVal.labels,
-    features: train.features,
-    classes,
-    ...(inputShape !== undefined ? { inputShape } : {}),
-    labelLayout: layout,
-    labelBase: decTrain.base,
-    ...(info !== undefined ? { info } : {}),
-    ...(info?.maxTrainingTimeSeconds !== undefined ? { maxTrainingSeconds: info.maxTrainingTimeSeconds } : {}),
-    ...(sampleIdDetails !== undefined ? { sampleIdDetails } : {}),
-    ...(inputShapeNote !== undefined ? { inputShapeNote } : {}),
-    summary:
-      `${train.rows} training and ${val.rows} validation samples, ${train.features} features` +
-      `${inputShape !== undefined ? ` (shape ${inputShape.join('x')})` : ''}, ${classes.length} classes, ` +
-      `labels ${layout}${baseNote}`,
-  };
+  return { layout, decTrain, decVal, classCount };
 }
 
 function flattenX(x: NpyArray<Float32Array>, path: string): { rows: number; features: number; inputShape?: number[] } {

@@ -4,9 +4,9 @@
  * Large arrays are read through a fixed-size buffer straight into the one output array, so a
  * multi-gigabyte float64 X never needs two full copies in memory.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { userError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { openRegularFile } from '../util/file-kind.js';
 
 export type NpyDtype =
@@ -214,90 +214,74 @@ function parseHeaderDict(text: string, path: string): Omit<NpyHeader, 'version' 
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function convertChunk(
-  buf: Buffer,
-  items: number,
-  h: NpyHeader,
-  out: Float32Array | Float64Array,
-  at: number,
-  path: string,
-): void {
+type NativeView = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number>;
+
+/** Typed-array views over native-order bytes, copied with one `set`; 64-bit integers are not here (they need a range check). */
+const NATIVE_VIEWS: Partial<Record<NpyDtype, NativeView>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+};
+
+type Out = Float32Array | Float64Array;
+/** Converts `items` elements of `dv` into out[at...]; le: the file's byte order. */
+type ChunkConverter = (dv: DataView, le: boolean, out: Out, at: number, items: number, path: string) => void;
+
+/**
+ * Element by element through a DataView: multi-byte dtypes in the other byte order, and 64-bit integers.
+ * One loop per dtype on purpose: each stays monomorphic (this is the hot path of a big-endian file).
+ * Single-byte dtypes are always native.
+ */
+const DATAVIEW_CONVERTERS: Record<Exclude<NpyDtype, 'int8' | 'uint8' | 'bool'>, ChunkConverter> = {
+  float32: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getFloat32(i * 4, le);
+  },
+  float64: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getFloat64(i * 8, le);
+  },
+  int16: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getInt16(i * 2, le);
+  },
+  int32: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getInt32(i * 4, le);
+  },
+  uint16: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getUint16(i * 2, le);
+  },
+  uint32: (dv, le, out, at, items) => {
+    for (let i = 0; i < items; i++) out[at + i] = dv.getUint32(i * 4, le);
+  },
+  int64: (dv, le, out, at, items, path) => {
+    for (let i = 0; i < items; i++) out[at + i] = safeInteger(dv.getBigInt64(i * 8, le), 'int64', at + i, path);
+  },
+  uint64: (dv, le, out, at, items, path) => {
+    for (let i = 0; i < items; i++) out[at + i] = safeInteger(dv.getBigUint64(i * 8, le), 'uint64', at + i, path);
+  },
+};
+
+function safeInteger(big: bigint, dtype: NpyDtype, element: number, path: string): number {
+  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw userError(path, 'data', `element ${element} = ${big} is outside the exactly representable range +-2^53 of ${dtype}: expected values within +-2^53`);
+  }
+  return Number(big);
+}
+
+function convertChunk(buf: Buffer, items: number, h: NpyHeader, out: Out, at: number, path: string): void {
   // buf comes from allocUnsafeSlow, so its byteOffset is 0 and typed views are aligned.
-  const ab = buf.buffer;
   const native = h.littleEndian === HOST_LITTLE_ENDIAN || h.itemSize === 1;
-  if (native) {
-    switch (h.dtype) {
-      case 'float32':
-        out.set(new Float32Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'float64':
-        out.set(new Float64Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'int8':
-        out.set(new Int8Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'int16':
-        out.set(new Int16Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'int32':
-        out.set(new Int32Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'uint8':
-      case 'bool':
-        out.set(new Uint8Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'uint16':
-        out.set(new Uint16Array(ab, buf.byteOffset, items), at);
-        return;
-      case 'uint32':
-        out.set(new Uint32Array(ab, buf.byteOffset, items), at);
-        return;
-      default:
-        break; // 64-bit integers need a range check
-    }
+  const View = native ? NATIVE_VIEWS[h.dtype] : undefined;
+  if (View !== undefined) {
+    out.set(new View(buf.buffer, buf.byteOffset, items), at);
+    return;
   }
-  const dv = new DataView(ab, buf.byteOffset, items * h.itemSize);
-  const le = h.littleEndian;
-  for (let i = 0; i < items; i++) {
-    const o = i * h.itemSize;
-    let v: number;
-    switch (h.dtype) {
-      case 'float32':
-        v = dv.getFloat32(o, le);
-        break;
-      case 'float64':
-        v = dv.getFloat64(o, le);
-        break;
-      case 'int16':
-        v = dv.getInt16(o, le);
-        break;
-      case 'int32':
-        v = dv.getInt32(o, le);
-        break;
-      case 'uint16':
-        v = dv.getUint16(o, le);
-        break;
-      case 'uint32':
-        v = dv.getUint32(o, le);
-        break;
-      case 'int64':
-      case 'uint64': {
-        const big = h.dtype === 'int64' ? dv.getBigInt64(o, le) : dv.getBigUint64(o, le);
-        if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
-          throw userError(
-            path,
-            'data',
-            `element ${at + i} = ${big} is outside the exactly representable range +-2^53 of ${h.dtype}: expected values within +-2^53`,
-          );
-        }
-        v = Number(big);
-        break;
-      }
-      default:
-        v = dv.getUint8(o);
-    }
-    out[at + i] = v;
-  }
+  const dv = new DataView(buf.buffer, buf.byteOffset, items * h.itemSize);
+  DATAVIEW_CONVERTERS[h.dtype as keyof typeof DATAVIEW_CONVERTERS](dv, h.littleEndian, out, at, items, path);
 }
 
 /**
@@ -336,22 +320,5 @@ export function writeNpy(
   header.write(dict, 10, 'latin1');
   const body = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
 
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, header);
-    writeAll(fd, body);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+  writeFileAtomic(path, [header, body]);
 }

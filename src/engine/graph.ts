@@ -1,3 +1,6 @@
+import type { Activation } from './kernels.js';
+import type { Padding } from './padding.js';
+
 /**
  * One description of the trained inference network, written by the layers and read by every exporter
  * (ONNX, TFLite float, TFLite int8). Values are named; nodes form a DAG in topological order.
@@ -19,17 +22,39 @@ export type GraphOp =
       kernelShape: number[];
       bias: Float32Array;
       strides: number[];
-      padding: 'same' | 'valid';
+      padding: Padding;
     }
   /** kernel [Fin, Fout] (x @ kernel + bias), bias [Fout]. */
   | { op: 'dense'; kernel: Float32Array; inFeatures: number; outFeatures: number; bias: Float32Array }
-  | { op: 'maxpool' | 'avgpool'; dims: 1 | 2; pool: number[]; strides: number[]; padding: 'same' | 'valid' }
-  | { op: 'relu' | 'sigmoid' | 'tanh' | 'softmax' }
+  | { op: 'maxpool' | 'avgpool'; dims: 1 | 2; pool: number[]; strides: number[]; padding: Padding }
+  | { op: Activation | 'softmax' }
   /** Elementwise with numpy broadcasting against the second input or a constant over the last axis. */
   | { op: 'add' | 'mul' }
   /** x * scale[c] (+ shift[c]) over the last (channel) axis; batch-norm at inference, per-neuron dendrite weights. */
   | { op: 'channel_affine'; scale: Float32Array; shift?: Float32Array }
   | { op: 'flatten' };
+
+export type GraphOpName = GraphOp['op'];
+
+/** The spec of one op name (a grouped member such as maxpool/avgpool narrowed to that name). */
+export type GraphOpSpec<K extends GraphOpName> = GraphOp & { op: K };
+
+/** One handler per op name: the compiler checks that a lowering handles every op. */
+export type GraphOpHandlers<R = void> = { [K in GraphOpName]: (node: GraphNode, spec: GraphOpSpec<K>) => R };
+
+/** Calls the handler of `node`'s op; `who` names the caller in the error for an op outside the union. */
+export function visitOp<R>(node: GraphNode, handlers: GraphOpHandlers<R>, who: string): R {
+  const handler = handlers[node.spec.op] as ((node: GraphNode, spec: GraphOp) => R) | undefined;
+  if (handler === undefined) throw new Error(`${who}: node '${node.name}': unsupported op ${JSON.stringify(node.spec.op)}`);
+  return handler(node, node.spec);
+}
+
+/** Visits the graph's nodes in order (topological), skipping those `skip` names at the time they are reached. */
+export function forEachOp(graph: Graph, handlers: GraphOpHandlers, who: string, skip?: (node: GraphNode) => boolean): void {
+  for (const node of graph.nodes) {
+    if (!skip?.(node)) visitOp(node, handlers, who);
+  }
+}
 
 export interface GraphNode {
   /** Output value name (unique). */

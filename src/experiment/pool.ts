@@ -4,8 +4,7 @@
  * only the wall time and the order of the progress lines change. Results come back in plan order.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../errors.js';
-import { startModuleWorker } from '../util/worker.js';
+import { errorFromReply, replyFromError, startModuleWorker, type WorkerReply } from '../util/worker.js';
 import { runExperiment, runOne, type ExperimentData, type PlanEntry, type RunResult } from './run.js';
 
 const POOL_TAG = 'dendritic-experiment-worker';
@@ -16,7 +15,7 @@ interface PoolInput {
 }
 
 type Task = { index: number; entry: PlanEntry };
-type Reply = { index: number; ok: true; result: RunResult } | { index: number; ok: false; user: boolean; message: string; stack?: string };
+type Reply = WorkerReply<RunResult> & { index: number };
 
 export async function runExperimentOnWorkers(
   data: ExperimentData,
@@ -40,13 +39,9 @@ export async function runExperimentOnWorkers(
         worker.postMessage({ index, entry: plan[index]! } satisfies Task);
       };
       worker.on('message', (m: Reply) => {
-        if (!m.ok) {
-          const err = m.user ? new UserError(m.message) : new Error(m.message);
-          if (!m.user && m.stack !== undefined) err.stack = m.stack;
-          return reject(err);
-        }
-        results[m.index] = m.result;
-        onRun?.(m.result, m.index, ++done);
+        if (!m.ok) return reject(errorFromReply(m));
+        results[m.index] = m.value;
+        onRun?.(m.value, m.index, ++done);
         feed();
       });
       worker.on('error', reject);
@@ -65,15 +60,9 @@ if (!isMainThread && (workerData as Partial<PoolInput> | null)?.tag === POOL_TAG
   const { data } = workerData as PoolInput;
   parentPort!.on('message', ({ index, entry }: Task) => {
     try {
-      parentPort!.postMessage({ index, ok: true, result: runOne(data, entry.config, entry.variant) } satisfies Reply);
+      parentPort!.postMessage({ index, ok: true, value: runOne(data, entry.config, entry.variant) } satisfies Reply);
     } catch (err) {
-      parentPort!.postMessage({
-        index,
-        ok: false,
-        user: err instanceof UserError,
-        message: err instanceof Error ? err.message : String(err),
-        ...(err instanceof Error && err.stack !== undefined ? { stack: err.stack } : {}),
-      } satisfies Reply);
+      parentPort!.postMessage({ index, ...replyFromError(err) } satisfies Reply);
     }
   });
 }

@@ -161,32 +161,74 @@ function assignLanes(items: Array<{ x: number; width: number }>, maxLanes: numbe
   return lanes;
 }
 
+/** Where everything of one line chart goes: shared by the functions that draw its parts. */
+interface ChartLayout {
+  width: number;
+  height: number;
+  box: Box;
+  /** The x domain. */
+  x0: number;
+  x1: number;
+  yTicks: { ticks: number[]; lo: number; hi: number };
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+  markers: Marker[];
+  /** Per marker: its label's lane (row above the plot), and whether the label sits left of its line. */
+  lanes: number[];
+  flip: boolean[];
+  legendY: number;
+  laneHeight: number;
+  labelFont: number;
+}
+
+/** Whether a y value is drawn: not a gap, finite, and positive on a log axis. */
+function plotted(y: number | null, yLog: boolean | undefined): y is number {
+  return y !== null && Number.isFinite(y) && (!yLog || y > 0);
+}
+
 export function lineChart(o: LineChartOptions): string {
+  const L = chartLayout(o);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart line-chart" width="${L.width}" height="${L.height}" ` +
+      `viewBox="0 0 ${L.width} ${L.height}" role="img" ${FONT} font-size="11">`,
+    `<title>${escapeXml(o.title)}</title>`,
+    ...svgBands(o, L),
+    ...svgAxes(o, L),
+    ...svgMarkers(L),
+    ...svgSeries(o, L),
+    svgLegend(o, L),
+    '</svg>',
+  ].join('\n');
+}
+
+/** The y ticks and domain: [0, 1] without data, decades on a log axis, else nice ticks within `yClamp`. */
+function yAxisTicks(ys: number[], o: LineChartOptions): { ticks: number[]; lo: number; hi: number } {
+  if (ys.length === 0) return { ticks: [0, 1], lo: 0, hi: 1 };
+  if (o.yLog) return logTicks(Math.min(...ys), Math.max(...ys));
+  const yTicks = niceTicks(Math.min(...ys), Math.max(...ys), 5);
+  if (o.yClamp) {
+    yTicks.lo = Math.max(yTicks.lo, o.yClamp[0]);
+    yTicks.hi = Math.min(yTicks.hi, o.yClamp[1]);
+    yTicks.ticks = yTicks.ticks.filter((t) => t >= yTicks.lo - 1e-12 && t <= yTicks.hi + 1e-12);
+  }
+  return yTicks;
+}
+
+/** Ranges, y ticks, the plot box (legend row, then marker label lanes, then the plot) and the scales. */
+function chartLayout(o: LineChartOptions): ChartLayout {
   const width = o.width ?? 640;
   const height = o.height ?? 300;
   const markers = o.markers ?? [];
   const all = o.series.flatMap((s) => s.points);
   const xs = all.map((p) => p[0]);
-  const ys = all.map((p) => p[1]).filter((y): y is number => y !== null && Number.isFinite(y) && (!o.yLog || y > 0));
+  const ys = all.map((p) => p[1]).filter((y): y is number => plotted(y, o.yLog));
 
   const xMin = Math.min(...xs, ...markers.map((m) => m.x));
   const xMax = Math.max(...xs, ...markers.map((m) => m.x));
   const x0 = Number.isFinite(xMin) ? xMin : 0;
   const x1 = Number.isFinite(xMax) && xMax > x0 ? xMax : x0 + 1;
+  const yTicks = yAxisTicks(ys, o);
 
-  let yTicks: { ticks: number[]; lo: number; hi: number };
-  if (ys.length === 0) yTicks = { ticks: [0, 1], lo: 0, hi: 1 };
-  else if (o.yLog) yTicks = logTicks(Math.min(...ys), Math.max(...ys));
-  else {
-    yTicks = niceTicks(Math.min(...ys), Math.max(...ys), 5);
-    if (o.yClamp) {
-      yTicks.lo = Math.max(yTicks.lo, o.yClamp[0]);
-      yTicks.hi = Math.min(yTicks.hi, o.yClamp[1]);
-      yTicks.ticks = yTicks.ticks.filter((t) => t >= yTicks.lo - 1e-12 && t <= yTicks.hi + 1e-12);
-    }
-  }
-
-  // Legend row, then marker label lanes, then the plot.
   const legendY = 16;
   const laneHeight = 14;
   const labelFont = 10.5;
@@ -207,24 +249,23 @@ export function lineChart(o: LineChartOptions): string {
   const ly = (v: number): number => (o.yLog ? Math.log10(v) : v);
   const sy = (y: number): number =>
     box.bottom - ((ly(y) - ly(yTicks.lo)) / (ly(yTicks.hi) - ly(yTicks.lo) || 1)) * (box.bottom - box.top);
+  return { width, height, box, x0, x1, yTicks, sx, sy, markers, lanes, flip, legendY, laneHeight, labelFont };
+}
 
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart line-chart" width="${width}" height="${height}" ` +
-      `viewBox="0 0 ${width} ${height}" role="img" ${FONT} font-size="11">`,
-    `<title>${escapeXml(o.title)}</title>`,
-  );
-
-  for (const band of o.bands ?? []) {
+/** Shaded x ranges behind the plot. */
+function svgBands(o: LineChartOptions, { box, x0, x1, sx }: ChartLayout): string[] {
+  return (o.bands ?? []).map((band) => {
     const a = sx(Math.max(band.from, x0)), b = sx(Math.min(band.to, x1));
-    parts.push(
+    return (
       `<rect class="band" x="${r1(a)}" y="${r1(box.top)}" width="${r1(Math.max(b - a, 1))}" ` +
-        `height="${r1(box.bottom - box.top)}" fill="#eef3f8"><title>${escapeXml(band.label)}</title></rect>`,
+      `height="${r1(box.bottom - box.top)}" fill="#eef3f8"><title>${escapeXml(band.label)}</title></rect>`
     );
-  }
+  });
+}
 
-  // Grid and axes.
-  parts.push('<g class="axis y-axis">');
+/** Grid and axes. */
+function svgAxes(o: LineChartOptions, { box, x0, x1, sx, sy, yTicks, height }: ChartLayout): string[] {
+  const parts: string[] = ['<g class="axis y-axis">'];
   for (const t of yTicks.ticks) {
     const y = r1(sy(t));
     parts.push(
@@ -254,13 +295,16 @@ export function lineChart(o: LineChartOptions): string {
     `<text class="axis-label" x="${r1((box.left + box.right) / 2)}" y="${height - 8}" text-anchor="middle" fill="#222">${escapeXml(o.xLabel)}</text>`,
     '</g>',
   );
+  return parts;
+}
 
-  // Event markers: a vertical line through the plot, its label in a lane above.
-  markers.forEach((m, i) => {
+/** Event markers: a vertical line through the plot, its label in a lane above. */
+function svgMarkers({ markers, box, sx, lanes, flip, legendY, laneHeight, labelFont }: ChartLayout): string[] {
+  return markers.flatMap((m, i) => {
     const style = MARKER_STYLE[m.kind];
     const x = r1(sx(m.x));
     const labelY = legendY + 14 + lanes[i]! * laneHeight + 10;
-    parts.push(
+    return [
       `<g class="marker marker-${m.kind}" data-kind="${m.kind}" data-x="${m.x}">`,
       `<title>${escapeXml(m.title ?? m.label)}</title>`,
       `<line x1="${x}" x2="${x}" y1="${labelY - 9}" y2="${box.bottom}" stroke="${style.color}" stroke-width="1.5"` +
@@ -268,16 +312,18 @@ export function lineChart(o: LineChartOptions): string {
       `<text x="${r1(flip[i] ? sx(m.x) - 3 : sx(m.x) + 3)}" y="${labelY}"${flip[i] ? ' text-anchor="end"' : ''} ` +
         `font-size="${labelFont}" fill="${style.color}">${escapeXml(m.label)}</text>`,
       '</g>',
-    );
+    ];
   });
+}
 
-  // Series: one path (split at gaps) plus one circle per point (smaller when there are many, so the line stays readable).
-  for (const s of o.series) {
-    const valid = s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]) && (!o.yLog || p[1] > 0));
+/** Series: one path (split at gaps) plus one circle per point (smaller when there are many, so the line stays readable). */
+function svgSeries(o: LineChartOptions, { sx, sy }: ChartLayout): string[] {
+  return o.series.flatMap((s) => {
+    const valid = s.points.filter((p): p is [number, number] => plotted(p[1], o.yLog));
     let d = '';
     let pen = false;
     for (const [x, y] of s.points) {
-      if (y === null || !Number.isFinite(y) || (o.yLog && y <= 0)) {
+      if (!plotted(y, o.yLog)) {
         pen = false;
         continue;
       }
@@ -288,22 +334,23 @@ export function lineChart(o: LineChartOptions): string {
       pen = true;
     }
     const name = escapeXml(s.name);
-    parts.push(
+    const radius = valid.length > 120 ? 1.2 : valid.length > 60 ? 1.7 : 2.2;
+    return [
       `<g class="series" data-series="${name}">`,
       `<path class="line" data-series="${name}" data-points="${valid.length}" d="${d}" fill="none" stroke="${s.color}" ` +
         `stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
-    );
-    const radius = valid.length > 120 ? 1.2 : valid.length > 60 ? 1.7 : 2.2;
-    for (const [x, y] of valid) {
-      parts.push(
-        `<circle class="pt" data-series="${name}" cx="${r1(sx(x))}" cy="${r1(sy(y))}" r="${radius}" fill="${s.color}">` +
+      ...valid.map(
+        ([x, y]) =>
+          `<circle class="pt" data-series="${name}" cx="${r1(sx(x))}" cy="${r1(sy(y))}" r="${radius}" fill="${s.color}">` +
           `<title>${name} @ ${escapeXml(fmt(x))}: ${escapeXml(fmt(y))}</title></circle>`,
-      );
-    }
-    parts.push('</g>');
-  }
+      ),
+      '</g>',
+    ];
+  });
+}
 
-  // Legend: series, then the marker kinds that occur.
+/** Legend: series, then the marker kinds that occur. */
+function svgLegend(o: LineChartOptions, { box, markers, legendY }: ChartLayout): string {
   const legend: string[] = [];
   let lx = box.left;
   const item = (swatch: string, label: string): void => {
@@ -323,8 +370,7 @@ export function lineChart(o: LineChartOptions): string {
       st.legend,
     );
   }
-  parts.push(`<g class="legend">${legend.join('')}</g>`, '</svg>');
-  return parts.join('\n');
+  return `<g class="legend">${legend.join('')}</g>`;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -385,23 +385,43 @@ class Checker {
 export function validateReport(obj: unknown, where = 'report.json'): Report {
   const c = new Checker(where);
   const r = c.object(obj, '(top level)');
+  checkHeader(c, r);
+  checkEffectiveConfig(c, r.effective_config);
+  const classes = checkData(c, r.data);
+  checkModel(c, r.model);
+  checkDendrites(c, r.dendrites);
+  checkHistory(c, r.history, 'history');
+  if (r.best !== null) checkBest(c, r.best);
+  if (r.validation !== null) checkValidation(c, r.validation, classes);
+  c.array(r.exports, 'exports').forEach((x, i) => checkExport(c, x, `exports[${i}]`));
+  c.array(r.deployment, 'deployment').forEach((x, i) => checkDeployment(c, x, `deployment[${i}]`));
+  c.strings(r.warnings, 'warnings');
+  checkTiming(c, r.timing);
+  return r as unknown as Report;
+}
 
+function checkHeader(c: Checker, r: Record<string, Json>): void {
   if (!(READABLE_SCHEMA_VERSIONS as readonly unknown[]).includes(r.schema_version)) {
     c.fail('schema_version', `expected one of ${READABLE_SCHEMA_VERSIONS.join(', ')}, got ${c.describe(r.schema_version)}`);
   }
   const created = c.string(r.created, 'created');
   if (Number.isNaN(Date.parse(created))) c.fail('created', `expected an ISO 8601 timestamp, got ${c.describe(created)}`);
   c.string(r.dendritic_version, 'dendritic_version');
+}
 
-  const config = c.object(r.effective_config, 'effective_config');
+function checkEffectiveConfig(c: Checker, v: Json): void {
+  const config = c.object(v, 'effective_config');
   for (const [key, entry] of Object.entries(config)) {
     const e = c.object(entry, `effective_config.${key}`);
     if (!('value' in e)) c.fail(`effective_config.${key}.value`, 'missing');
     c.configValue(e.value, `effective_config.${key}.value`);
     c.oneOf(e.source, `effective_config.${key}.source`, VALUE_SOURCES);
   }
+}
 
-  const data = c.object(r.data, 'data');
+/** The data section; returns the class names (the confusion matrix is checked against them). */
+function checkData(c: Checker, v: Json): string[] {
+  const data = c.object(v, 'data');
   c.count(data.train_samples, 'data.train_samples');
   c.count(data.validation_samples, 'data.validation_samples');
   c.count(data.features, 'data.features');
@@ -414,8 +434,11 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     for (const key of ['windowSeconds', 'sampleRate', 'frames', 'coeffs'] as const) c.number(a[key], `data.audio_features.${key}`, { min: 0 });
     c.object(a.mfcc, 'data.audio_features.mfcc');
   }
+  return classes;
+}
 
-  const model = c.object(r.model, 'model');
+function checkModel(c: Checker, v: Json): void {
+  const model = c.object(v, 'model');
   c.string(model.family, 'model.family');
   c.number(model.width, 'model.width', { min: 0 });
   c.count(model.parameters, 'model.parameters');
@@ -428,8 +451,10 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
     c.shape(layer.output_shape, `${p}.output_shape`);
     c.count(layer.parameters, `${p}.parameters`);
   });
+}
 
-  const dendrites = c.object(r.dendrites, 'dendrites');
+function checkDendrites(c: Checker, v: Json): void {
+  const dendrites = c.object(v, 'dendrites');
   c.boolean(dendrites.enabled, 'dendrites.enabled');
   c.oneOf(dendrites.mode, 'dendrites.mode', DENDRITE_MODES);
   c.count(dendrites.added, 'dendrites.added');
@@ -437,90 +462,78 @@ export function validateReport(obj: unknown, where = 'report.json'): Report {
   c.count(dendrites.discarded, 'dendrites.discarded');
   // reports written before the field existed stay readable (same schema version: fields are only added)
   if (dendrites.pruned !== undefined) c.count(dendrites.pruned, 'dendrites.pruned');
-  c.array(dendrites.events, 'dendrites.events').forEach((ev, i) => {
-    const p = `dendrites.events[${i}]`;
-    const e = c.object(ev, p);
-    c.count(e.epoch, `${p}.epoch`);
-    c.oneOf(e.type, `${p}.type`, DENDRITE_EVENT_TYPES);
-    if (e.detail !== undefined) c.string(e.detail, `${p}.detail`);
-  });
+  c.array(dendrites.events, 'dendrites.events').forEach((ev, i) => checkEvent(c, ev, `dendrites.events[${i}]`));
   if (dendrites.payoff !== undefined) checkPayoff(c, dendrites.payoff);
+}
 
-  checkHistory(c, r.history, 'history');
+function checkBest(c: Checker, v: Json): void {
+  const best = c.object(v, 'best');
+  c.number(best.epoch, 'best.epoch', { min: 1, integer: true });
+  c.fraction(best.val_acc, 'best.val_acc');
+  c.nullableNumber(best.val_loss, 'best.val_loss');
+}
 
-  if (r.best !== null) {
-    const best = c.object(r.best, 'best');
-    c.number(best.epoch, 'best.epoch', { min: 1, integer: true });
-    c.fraction(best.val_acc, 'best.val_acc');
-    c.nullableNumber(best.val_loss, 'best.val_loss');
+function checkValidation(c: Checker, value: Json, classes: string[]): void {
+  const v = c.object(value, 'validation');
+  c.number(v.accuracy, 'validation.accuracy', { min: 0, max: 1 });
+  c.nullableNumber(v.loss, 'validation.loss');
+  const rows = c.array(v.confusion, 'validation.confusion');
+  if (rows.length !== classes.length) {
+    c.fail('validation.confusion', `expected ${classes.length} rows (one per class in data.classes), got ${rows.length}`);
   }
-
-  if (r.validation !== null) {
-    const v = c.object(r.validation, 'validation');
-    c.number(v.accuracy, 'validation.accuracy', { min: 0, max: 1 });
-    c.nullableNumber(v.loss, 'validation.loss');
-    const rows = c.array(v.confusion, 'validation.confusion');
-    if (rows.length !== classes.length) {
-      c.fail('validation.confusion', `expected ${classes.length} rows (one per class in data.classes), got ${rows.length}`);
+  rows.forEach((row, t) => {
+    const cells = c.array(row, `validation.confusion[${t}]`);
+    if (cells.length !== classes.length) {
+      c.fail(`validation.confusion[${t}]`, `expected ${classes.length} columns, got ${cells.length}`);
     }
-    rows.forEach((row, t) => {
-      const cells = c.array(row, `validation.confusion[${t}]`);
-      if (cells.length !== classes.length) {
-        c.fail(`validation.confusion[${t}]`, `expected ${classes.length} columns, got ${cells.length}`);
-      }
-      cells.forEach((n, p) => c.count(n, `validation.confusion[${t}][${p}]`));
-    });
-    c.array(v.per_class, 'validation.per_class').forEach((pc, i) => {
-      const p = `validation.per_class[${i}]`;
-      const e = c.object(pc, p);
-      c.string(e.class, `${p}.class`);
-      c.number(e.precision, `${p}.precision`, { min: 0, max: 1 });
-      c.number(e.recall, `${p}.recall`, { min: 0, max: 1 });
-      c.number(e.f1, `${p}.f1`, { min: 0, max: 1 });
-      c.count(e.support, `${p}.support`);
-    });
+    cells.forEach((n, p) => c.count(n, `validation.confusion[${t}][${p}]`));
+  });
+  c.array(v.per_class, 'validation.per_class').forEach((pc, i) => {
+    const p = `validation.per_class[${i}]`;
+    const e = c.object(pc, p);
+    c.string(e.class, `${p}.class`);
+    c.number(e.precision, `${p}.precision`, { min: 0, max: 1 });
+    c.number(e.recall, `${p}.recall`, { min: 0, max: 1 });
+    c.number(e.f1, `${p}.f1`, { min: 0, max: 1 });
+    c.count(e.support, `${p}.support`);
+  });
+}
+
+function checkExport(c: Checker, x: Json, p: string): void {
+  const e = c.object(x, p);
+  c.oneOf(e.format, `${p}.format`, EXPORT_FORMATS);
+  if (e.file !== undefined) c.string(e.file, `${p}.file`);
+  if (e.bytes !== undefined) c.count(e.bytes, `${p}.bytes`);
+  if (e.written !== undefined) {
+    if (c.boolean(e.written, `${p}.written`) && e.file === undefined) c.fail(`${p}.file`, 'missing: a written file needs its name');
   }
+  c.fraction(e.accuracy, `${p}.accuracy`);
+  c.nullableNumber(e.max_prob_diff, `${p}.max_prob_diff`, { min: 0 });
+  c.fraction(e.argmax_agreement, `${p}.argmax_agreement`);
+  c.string(e.verified_with, `${p}.verified_with`);
+}
 
-  c.array(r.exports, 'exports').forEach((x, i) => {
-    const p = `exports[${i}]`;
-    const e = c.object(x, p);
-    c.oneOf(e.format, `${p}.format`, EXPORT_FORMATS);
-    if (e.file !== undefined) c.string(e.file, `${p}.file`);
-    if (e.bytes !== undefined) c.count(e.bytes, `${p}.bytes`);
-    if (e.written !== undefined) {
-      if (c.boolean(e.written, `${p}.written`) && e.file === undefined) c.fail(`${p}.file`, 'missing: a written file needs its name');
-    }
-    c.fraction(e.accuracy, `${p}.accuracy`);
-    c.nullableNumber(e.max_prob_diff, `${p}.max_prob_diff`, { min: 0 });
-    c.fraction(e.argmax_agreement, `${p}.argmax_agreement`);
-    c.string(e.verified_with, `${p}.verified_with`);
-  });
+function checkDeployment(c: Checker, x: Json, p: string): void {
+  const e = c.object(x, p);
+  c.string(e.variant, `${p}.variant`);
+  c.count(e.parameters, `${p}.parameters`);
+  c.count(e.macs, `${p}.macs`);
+  c.count(e.flash_bytes, `${p}.flash_bytes`);
+  c.count(e.ram_bytes, `${p}.ram_bytes`);
+  // Added in schema 2; a version-1 report has none of them.
+  if (e.runtime !== undefined) c.oneOf(e.runtime, `${p}.runtime`, ['tflm', 'onnxruntime'] as const);
+  for (const key of ['ram_bytes_64bit', 'ram_planned_bytes', 'ram_persistent_bytes', 'code_bytes', 'latency_ms'] as const) {
+    if (e[key] !== undefined) c.nullableNumber(e[key], `${p}.${key}`, { min: 0 });
+  }
+  for (const key of ['operators', 'tensors', 'model_bytes'] as const) if (e[key] !== undefined) c.count(e[key], `${p}.${key}`);
+  for (const key of ['ram_checked_against', 'flash_method', 'latency_reference'] as const) if (e[key] !== undefined) c.string(e[key], `${p}.${key}`);
+}
 
-  c.array(r.deployment, 'deployment').forEach((x, i) => {
-    const p = `deployment[${i}]`;
-    const e = c.object(x, p);
-    c.string(e.variant, `${p}.variant`);
-    c.count(e.parameters, `${p}.parameters`);
-    c.count(e.macs, `${p}.macs`);
-    c.count(e.flash_bytes, `${p}.flash_bytes`);
-    c.count(e.ram_bytes, `${p}.ram_bytes`);
-    // Added in schema 2; a version-1 report has none of them.
-    if (e.runtime !== undefined) c.oneOf(e.runtime, `${p}.runtime`, ['tflm', 'onnxruntime'] as const);
-    for (const key of ['ram_bytes_64bit', 'ram_planned_bytes', 'ram_persistent_bytes', 'code_bytes', 'latency_ms'] as const) {
-      if (e[key] !== undefined) c.nullableNumber(e[key], `${p}.${key}`, { min: 0 });
-    }
-    for (const key of ['operators', 'tensors', 'model_bytes'] as const) if (e[key] !== undefined) c.count(e[key], `${p}.${key}`);
-    for (const key of ['ram_checked_against', 'flash_method', 'latency_reference'] as const) if (e[key] !== undefined) c.string(e[key], `${p}.${key}`);
-  });
-
-  c.strings(r.warnings, 'warnings');
-
-  const timing = c.object(r.timing, 'timing');
+function checkTiming(c: Checker, v: Json): void {
+  const timing = c.object(v, 'timing');
   c.number(timing.training_seconds, 'timing.training_seconds', { min: 0 });
   c.number(timing.total_seconds, 'timing.total_seconds', { min: 0 });
   c.oneOf(timing.stopped_by, 'timing.stopped_by', STOP_REASONS);
-
-  return r as unknown as Report;
 }
 
 function checkEvent(c: Checker, ev: Json, p: string): void {

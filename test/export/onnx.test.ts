@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphBuilder, type Graph } from '../../src/engine/graph.js';
+import type { Activation } from '../../src/engine/kernels.js';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from '../../src/export/onnx/exporter.js';
 import { decodeModel } from '../../src/export/onnx/proto.js';
 import { runOnnx } from '../../src/export/onnx/runtime.js';
@@ -75,7 +76,7 @@ class TestGraph {
     });
   }
 
-  unary(x: string, op: 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'flatten'): string {
+  unary(x: string, op: Activation | 'softmax' | 'flatten'): string {
     const shape = this.g.shapeOf(x);
     const outShape = op === 'flatten' ? [1, shape.slice(1).reduce((a, b) => a * b, 1)] : shape;
     return this.g.add(op, [x], outShape, { op });

@@ -4,7 +4,7 @@ import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../graph.js';
 import { glorotUniform, normal, zeros } from '../init.js';
 import { kernels } from '../kernels.js';
-import { axisPadding, type Padding } from '../padding.js';
+import { spatialOf, windowGeometry, type Padding, type WindowGeometry } from '../padding.js';
 
 /**
  * Convolution as im2col + one GEMM over the whole batch. A 1-D convolution is the 2-D one with
@@ -58,23 +58,22 @@ abstract class ConvCore implements WrappableLayer {
     this.bias = { name: 'bias', shape: [filters], value: zeros(filters), grad: zeros(filters), trainable: true };
   }
 
-  /** [H, W, C] of a per-sample input shape (1-D inputs get H = 1). */
-  protected abstract spatial(inputShape: Shape): [number, number, number];
+  /** 1 for [L, C] inputs (run as 2-D with H = 1; kernel [K, Cin, Cout]), 2 for [H, W, C] (kernel [KH, KW, Cin, Cout]). */
+  protected get dims(): 1 | 2 {
+    return this.kernel.shape.length === 3 ? 1 : 2;
+  }
   protected abstract shapeOut(ho: number, wo: number): number[];
 
   abstract sibling(name: string, rng: Rng, initScale: number): WrappableLayer;
 
   private geometry(inputShape: Shape): Geometry {
-    const [h, w, c] = this.spatial(inputShape);
-    if (c !== this.inChannels) {
-      throw new Error(`${this.kind}(${this.name}): expected ${this.inChannels} input channels, got [${inputShape.join(', ')}]`);
+    const where = `${this.kind}(${this.name})`;
+    const hwc = spatialOf(where, inputShape, this.dims);
+    if (hwc[2] !== this.inChannels) {
+      throw new Error(`${where}: expected ${this.inChannels} input channels, got [${inputShape.join(', ')}]`);
     }
-    const ph = axisPadding(h, this.kernelH, this.strideH, this.padding);
-    const pw = axisPadding(w, this.kernelW, this.strideW, this.padding);
-    if (ph.out < 1 || pw.out < 1) {
-      throw new Error(`${this.kind}(${this.name}): input [${inputShape.join(', ')}] is smaller than the kernel`);
-    }
-    return { h, w, c, ho: ph.out, wo: pw.out, padTop: ph.before, padLeft: pw.before };
+    const size: [number, number] = [this.kernelH, this.kernelW];
+    return windowGeometry(where, inputShape, hwc, size, [this.strideH, this.strideW], this.padding, 'kernel');
   }
 
   outputShape(inputShape: Shape): number[] {
@@ -136,10 +135,10 @@ abstract class ConvCore implements WrappableLayer {
   }
 
   toGraph(gb: GraphBuilder, input: string, inputShape: Shape): string {
-    const twoD = this.kind === 'conv2d';
+    const twoD = this.dims === 2;
     return gb.add(this.name, [input], [1, ...this.outputShape(inputShape)], {
       op: 'conv',
-      dims: twoD ? 2 : 1,
+      dims: this.dims,
       kernel: this.kernel.value.slice(),
       kernelShape: [...this.kernel.shape],
       bias: this.bias.value.slice(),
@@ -151,15 +150,7 @@ abstract class ConvCore implements WrappableLayer {
 
 type Windows = [number, number, number, number, number, number, number, number, number, number, number, number];
 
-interface Geometry {
-  h: number;
-  w: number;
-  c: number;
-  ho: number;
-  wo: number;
-  padTop: number;
-  padLeft: number;
-}
+type Geometry = WindowGeometry;
 
 export interface Conv1DOptions {
   name: string;
@@ -187,11 +178,6 @@ export class Conv1D extends ConvCore {
 
   get stride(): number {
     return this.strideW;
-  }
-
-  protected spatial(s: Shape): [number, number, number] {
-    if (s.length !== 2) throw new Error(`conv1d(${this.name}): expected input [L, C], got [${s.join(', ')}]`);
-    return [1, s[0]!, s[1]!];
   }
 
   protected shapeOut(_ho: number, wo: number): number[] {
@@ -231,11 +217,6 @@ export class Conv2D extends ConvCore {
     const k = pair(o.kernelSize);
     const s = pair(o.stride ?? 1);
     super(o.name, o.inChannels, o.filters, k, s, o.padding ?? 'same', [k[0], k[1], o.inChannels, o.filters], o.rng, o.kernel);
-  }
-
-  protected spatial(s: Shape): [number, number, number] {
-    if (s.length !== 3) throw new Error(`conv2d(${this.name}): expected input [H, W, C], got [${s.join(', ')}]`);
-    return [s[0]!, s[1]!, s[2]!];
   }
 
   protected shapeOut(ho: number, wo: number): number[] {

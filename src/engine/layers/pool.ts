@@ -1,7 +1,7 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../graph.js';
-import { axisPadding, type Padding } from '../padding.js';
+import { spatialOf, windowGeometry, type Padding, type WindowGeometry } from '../padding.js';
 import { pair } from './conv.js';
 import { kernels } from '../kernels.js';
 
@@ -35,20 +35,9 @@ abstract class PoolCore implements Layer {
   protected abstract readonly dims: 1 | 2;
 
   protected geometry(s: Shape): PoolGeometry {
-    let h: number, w: number, c: number;
-    if (this.dims === 1) {
-      if (s.length !== 2) throw new Error(`${this.kind}(${this.name}): expected input [L, C], got [${s.join(', ')}]`);
-      [h, w, c] = [1, s[0]!, s[1]!];
-    } else {
-      if (s.length !== 3) throw new Error(`${this.kind}(${this.name}): expected input [H, W, C], got [${s.join(', ')}]`);
-      [h, w, c] = [s[0]!, s[1]!, s[2]!];
-    }
-    const ph = axisPadding(h, this.poolH, this.strideH, this.padding);
-    const pw = axisPadding(w, this.poolW, this.strideW, this.padding);
-    if (ph.out < 1 || pw.out < 1) {
-      throw new Error(`${this.kind}(${this.name}): input [${s.join(', ')}] is smaller than the pool`);
-    }
-    return { h, w, c, ho: ph.out, wo: pw.out, padTop: ph.before, padLeft: pw.before };
+    const where = `${this.kind}(${this.name})`;
+    const size: [number, number] = [this.poolH, this.poolW];
+    return windowGeometry(where, s, spatialOf(where, s, this.dims), size, [this.strideH, this.strideW], this.padding, 'pool');
   }
 
   outputShape(inputShape: Shape): number[] {
@@ -106,15 +95,7 @@ abstract class PoolCore implements Layer {
   }
 }
 
-interface PoolGeometry {
-  h: number;
-  w: number;
-  c: number;
-  ho: number;
-  wo: number;
-  padTop: number;
-  padLeft: number;
-}
+type PoolGeometry = WindowGeometry;
 
 /** Max pooling; remembers the winning input index of every output for backward (first max wins ties). */
 abstract class MaxPoolCore extends PoolCore {
@@ -188,11 +169,17 @@ export interface Pool2DOptions {
   padding?: Padding;
 }
 
+/** The PoolCore constructor arguments with the Keras defaults (stride = pool size, 'valid'); 1-D runs as H = 1. */
+function windowArgs(o: Pool1DOptions | Pool2DOptions, dims: 1 | 2): [string, [number, number], [number, number], Padding] {
+  const axes = (v: number | [number, number]): [number, number] => (dims === 1 ? [1, v as number] : pair(v));
+  return [o.name, axes(o.poolSize), axes(o.stride ?? o.poolSize), o.padding ?? 'valid'];
+}
+
 export class MaxPool1D extends MaxPoolCore {
   readonly kind = 'maxpool1d';
   protected readonly dims = 1;
   constructor(o: Pool1DOptions) {
-    super(o.name, [1, o.poolSize], [1, o.stride ?? o.poolSize], o.padding ?? 'valid');
+    super(...windowArgs(o, 1));
   }
 }
 
@@ -200,7 +187,7 @@ export class MaxPool2D extends MaxPoolCore {
   readonly kind = 'maxpool2d';
   protected readonly dims = 2;
   constructor(o: Pool2DOptions) {
-    super(o.name, pair(o.poolSize), pair(o.stride ?? o.poolSize), o.padding ?? 'valid');
+    super(...windowArgs(o, 2));
   }
 }
 
@@ -208,7 +195,7 @@ export class AvgPool1D extends AvgPoolCore {
   readonly kind = 'avgpool1d';
   protected readonly dims = 1;
   constructor(o: Pool1DOptions) {
-    super(o.name, [1, o.poolSize], [1, o.stride ?? o.poolSize], o.padding ?? 'valid');
+    super(...windowArgs(o, 1));
   }
 }
 
@@ -216,6 +203,6 @@ export class AvgPool2D extends AvgPoolCore {
   readonly kind = 'avgpool2d';
   protected readonly dims = 2;
   constructor(o: Pool2DOptions) {
-    super(o.name, pair(o.poolSize), pair(o.stride ?? o.poolSize), o.padding ?? 'valid');
+    super(...windowArgs(o, 2));
   }
 }

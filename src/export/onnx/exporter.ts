@@ -9,7 +9,8 @@
  * which layouts it already exists in and is transposed lazily, only when a consumer needs the other one,
  * so a chain conv -> relu -> pool -> conv stays channels-first without transpose pairs in between.
  */
-import type { Graph, GraphNode, GraphOp } from '../../engine/graph.js';
+import { forEachOp, type Graph, type GraphNode, type GraphOp, type GraphOpHandlers } from '../../engine/graph.js';
+import type { Activation } from '../../engine/kernels.js';
 import {
   encodeModel,
   OnnxAttributeType,
@@ -43,7 +44,7 @@ export interface OnnxExportOptions {
 export function exportOnnx(graph: Graph, opts: OnnxExportOptions = {}): Uint8Array {
   const writer = new OnnxGraphWriter(graph);
   const outputNode = checkGraph(graph, opts.requireProbabilities ?? true);
-  for (const node of graph.nodes) writer.emit(node);
+  forEachOp(graph, writer.handlers, 'exportOnnx');
   writer.finishOutput(outputNode);
 
   const features = inputFeatures(graph);
@@ -104,6 +105,8 @@ interface Placed {
 
 type Layout = 'cl' | 'cf';
 
+const ONNX_ACTIVATION: Record<Activation, string> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
+
 class OnnxGraphWriter {
   readonly nodes: NodeMessage[] = [];
   readonly initializers: TensorMessage[] = [];
@@ -112,56 +115,23 @@ class OnnxGraphWriter {
 
   constructor(private readonly graph: Graph) {}
 
-  emit(node: GraphNode): void {
-    const spec = node.spec;
-    switch (spec.op) {
-      case 'input':
-        this.emitInput(node, spec.features);
-        return;
-      case 'reshape':
-      case 'flatten':
-        this.emitReshape(node, spec.op);
-        return;
-      case 'conv':
-        this.emitConv(node, spec);
-        return;
-      case 'maxpool':
-      case 'avgpool':
-        this.emitPool(node, spec);
-        return;
-      case 'dense':
-        this.emitDense(node, spec);
-        return;
-      case 'relu':
-      case 'sigmoid':
-      case 'tanh': {
-        // Elementwise: run in whichever layout the input already has, preferring channels-first so a
-        // conv -> activation -> conv chain needs no transposes.
-        const input = this.placed(node, 0);
-        const layout: Layout = input.cf !== undefined ? 'cf' : 'cl';
-        const opType = spec.op === 'relu' ? 'Relu' : spec.op === 'sigmoid' ? 'Sigmoid' : 'Tanh';
-        this.setLayout(node, layout, this.op(opType, node, [this.inLayout(node, 0, layout)]));
-        return;
-      }
-      case 'softmax': {
-        // Opset 13 Softmax normalises along `axis` only, which is the engine's softmax over channels.
-        const x = this.channelsLast(node, 0);
-        this.setLayout(node, 'cl', this.op('Softmax', node, [x], [intAttr('axis', -1)]));
-        return;
-      }
-      case 'add':
-      case 'mul':
-        this.emitBinary(node, spec.op);
-        return;
-      case 'channel_affine':
-        this.emitChannelAffine(node, spec);
-        return;
-      default: {
-        const unknown: never = spec;
-        throw new Error(`exportOnnx: node '${node.name}': unsupported op ${JSON.stringify((unknown as GraphOp).op)}`);
-      }
-    }
-  }
+  /** One handler per graph op (engine/graph.ts checks that every op has one). */
+  readonly handlers: GraphOpHandlers = {
+    input: (node, spec) => this.emitInput(node, spec.features),
+    reshape: (node) => this.emitReshape(node, 'reshape'),
+    flatten: (node) => this.emitReshape(node, 'flatten'),
+    conv: (node, spec) => this.emitConv(node, spec),
+    maxpool: (node, spec) => this.emitPool(node, spec),
+    avgpool: (node, spec) => this.emitPool(node, spec),
+    dense: (node, spec) => this.emitDense(node, spec),
+    relu: (node, spec) => this.emitActivation(node, spec.op),
+    sigmoid: (node, spec) => this.emitActivation(node, spec.op),
+    tanh: (node, spec) => this.emitActivation(node, spec.op),
+    softmax: (node) => this.emitSoftmax(node),
+    add: (node, spec) => this.emitBinary(node, spec.op),
+    mul: (node, spec) => this.emitBinary(node, spec.op),
+    channel_affine: (node, spec) => this.emitChannelAffine(node, spec),
+  };
 
   /** Makes sure the graph output exists, channels-last, under the name `output`. */
   finishOutput(outNode: GraphNode): void {
@@ -276,6 +246,22 @@ class OnnxGraphWriter {
     }
     this.checkShape(node, [1, fout]);
     this.setLayout(node, 'cl', this.op('Gemm', node, [x, weight, bias]));
+  }
+
+  /**
+   * Elementwise: runs in whichever layout the input already has, preferring channels-first so a
+   * conv -> activation -> conv chain needs no transposes.
+   */
+  private emitActivation(node: GraphNode, f: Activation): void {
+    const input = this.placed(node, 0);
+    const layout: Layout = input.cf !== undefined ? 'cf' : 'cl';
+    this.setLayout(node, layout, this.op(ONNX_ACTIVATION[f], node, [this.inLayout(node, 0, layout)]));
+  }
+
+  /** Opset 13 Softmax normalises along `axis` only, which is the engine's softmax over channels. */
+  private emitSoftmax(node: GraphNode): void {
+    const x = this.channelsLast(node, 0);
+    this.setLayout(node, 'cl', this.op('Softmax', node, [x], [intAttr('axis', -1)]));
   }
 
   private emitBinary(node: GraphNode, op: 'add' | 'mul'): void {

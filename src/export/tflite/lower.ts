@@ -13,7 +13,8 @@
  * tensor carries the relu's graph value, so int8 calibration takes the relu's (non-negative) range.
  */
 import type { EvaluatedValue } from '../graph-eval.js';
-import type { Graph, GraphNode, GraphOp } from '../../engine/graph.js';
+import { forEachOp, type Graph, type GraphNode, type GraphOp, type GraphOpHandlers } from '../../engine/graph.js';
+import type { Activation } from '../../engine/kernels.js';
 import { ActivationFunctionType, BuiltinOperator, BuiltinOptions, Padding, type OptionsSpec } from './schema.js';
 
 /** How an int8 activation tensor gets its quantization parameters. */
@@ -78,6 +79,13 @@ const FIXED_OUTPUT: Partial<Record<GraphOp['op'], QuantRule>> = {
   tanh: { kind: 'fixed', scale: 1 / 128, zeroPoint: 0 },
 };
 
+const TFLITE_ACTIVATION: Record<Activation | 'softmax', BuiltinOperator> = {
+  relu: BuiltinOperator.RELU,
+  sigmoid: BuiltinOperator.LOGISTIC,
+  tanh: BuiltinOperator.TANH,
+  softmax: BuiltinOperator.SOFTMAX,
+};
+
 class Lowerer {
   private readonly tensors: LoweredTensor[] = [];
   private readonly operators: LoweredOperator[] = [];
@@ -108,9 +116,7 @@ class Lowerer {
     if (outNode.shape.length !== 2 || outNode.shape[0] !== 1 || outNode.shape[1] !== this.graph.classes) {
       throw new Error(`exportTflite: output '${outNode.name}' has shape [${outNode.shape.join(', ')}], expected [1, ${this.graph.classes}]`);
     }
-    for (const node of this.graph.nodes) {
-      if (!this.absorbed.has(node.name)) this.emit(node);
-    }
+    forEachOp(this.graph, this.handlers, 'exportTflite', (node) => this.absorbed.has(node.name));
     return {
       tensors: this.tensors,
       operators: this.operators,
@@ -121,63 +127,42 @@ class Lowerer {
     };
   }
 
-  private emit(node: GraphNode): void {
-    const spec = node.spec;
-    switch (spec.op) {
-      case 'input':
-        this.tensorOf.set(node.name, this.activation(node.name, node.shape, node.name, { kind: 'range' }));
-        return;
-      case 'reshape':
-      case 'flatten':
-        this.emitReshape(node);
-        return;
-      case 'conv':
-        this.emitConv(node, spec);
-        return;
-      case 'dense':
-        this.emitDense(node, spec);
-        return;
-      case 'maxpool':
-      case 'avgpool':
-        this.emitPool(node, spec);
-        return;
-      case 'relu':
-      case 'sigmoid':
-      case 'tanh':
-      case 'softmax': {
-        const code = {
-          relu: BuiltinOperator.RELU,
-          sigmoid: BuiltinOperator.LOGISTIC,
-          tanh: BuiltinOperator.TANH,
-          softmax: BuiltinOperator.SOFTMAX,
-        }[spec.op];
-        const options: OptionsSpec =
-          spec.op === 'softmax' ? { type: BuiltinOptions.SoftmaxOptions, beta: 1 } : { type: BuiltinOptions.NONE };
-        const out = this.activation(node.name, physicalShape(node.shape), node.name, FIXED_OUTPUT[spec.op] ?? { kind: 'range' });
-        this.op(code, [this.tensorIndex(node.inputs[0])], out, options, node);
-        return;
-      }
-      case 'add':
-      case 'mul': {
-        if (node.inputs.length !== 2) throw new Error(`exportTflite: ${spec.op} '${node.name}' needs 2 inputs, got ${node.inputs.length}`);
-        const inputs = [this.tensorIndex(node.inputs[0]), this.tensorIndex(node.inputs[1])];
-        const relu = this.takeRelu(node);
-        const last = relu ?? node;
-        const out = this.activation(last.name, physicalShape(last.shape), last.name, { kind: 'range' });
-        const code = spec.op === 'add' ? BuiltinOperator.ADD : BuiltinOperator.MUL;
-        const type = spec.op === 'add' ? BuiltinOptions.AddOptions : BuiltinOptions.MulOptions;
-        this.op(code, inputs, out, { type, activation: relu ? ActivationFunctionType.RELU : ActivationFunctionType.NONE }, node);
-        this.aliasAbsorbed(node, last, out);
-        return;
-      }
-      case 'channel_affine':
-        this.emitChannelAffine(node, spec);
-        return;
-      default: {
-        const unknown: never = spec;
-        throw new Error(`exportTflite: node '${node.name}': unsupported op ${JSON.stringify((unknown as GraphOp).op)}`);
-      }
-    }
+  /** One handler per graph op (engine/graph.ts checks that every op has one). */
+  private readonly handlers: GraphOpHandlers = {
+    input: (node) => {
+      this.tensorOf.set(node.name, this.activation(node.name, node.shape, node.name, { kind: 'range' }));
+    },
+    reshape: (node) => this.emitReshape(node),
+    flatten: (node) => this.emitReshape(node),
+    conv: (node, spec) => this.emitConv(node, spec),
+    dense: (node, spec) => this.emitDense(node, spec),
+    maxpool: (node, spec) => this.emitPool(node, spec),
+    avgpool: (node, spec) => this.emitPool(node, spec),
+    relu: (node, spec) => this.emitActivation(node, spec.op),
+    sigmoid: (node, spec) => this.emitActivation(node, spec.op),
+    tanh: (node, spec) => this.emitActivation(node, spec.op),
+    softmax: (node, spec) => this.emitActivation(node, spec.op),
+    add: (node, spec) => this.emitBinary(node, spec.op),
+    mul: (node, spec) => this.emitBinary(node, spec.op),
+    channel_affine: (node, spec) => this.emitChannelAffine(node, spec),
+  };
+
+  private emitActivation(node: GraphNode, f: Activation | 'softmax'): void {
+    const options: OptionsSpec = f === 'softmax' ? { type: BuiltinOptions.SoftmaxOptions, beta: 1 } : { type: BuiltinOptions.NONE };
+    const out = this.activation(node.name, physicalShape(node.shape), node.name, FIXED_OUTPUT[f] ?? { kind: 'range' });
+    this.op(TFLITE_ACTIVATION[f], [this.tensorIndex(node.inputs[0])], out, options, node);
+  }
+
+  private emitBinary(node: GraphNode, f: 'add' | 'mul'): void {
+    if (node.inputs.length !== 2) throw new Error(`exportTflite: ${f} '${node.name}' needs 2 inputs, got ${node.inputs.length}`);
+    const inputs = [this.tensorIndex(node.inputs[0]), this.tensorIndex(node.inputs[1])];
+    const relu = this.takeRelu(node);
+    const last = relu ?? node;
+    const out = this.activation(last.name, physicalShape(last.shape), last.name, { kind: 'range' });
+    const code = f === 'add' ? BuiltinOperator.ADD : BuiltinOperator.MUL;
+    const type = f === 'add' ? BuiltinOptions.AddOptions : BuiltinOptions.MulOptions;
+    this.op(code, inputs, out, { type, activation: relu ? ActivationFunctionType.RELU : ActivationFunctionType.NONE }, node);
+    this.aliasAbsorbed(node, last, out);
   }
 
   private emitReshape(node: GraphNode): void {

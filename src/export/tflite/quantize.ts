@@ -81,22 +81,39 @@ const INT8_OP_VERSION: Record<BuiltinOperator, number> = {
 /** Quantizes `graph` with the n calibration samples of calibX ([n, F]) into an int8-I/O .tflite file. */
 export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, opts: QuantizeOptions = {}): Int8Export {
   const lowered = lowerGraph(graph);
-  const features = lowered.features;
+  const range = checkCalibration(lowered.features, calibX, n, opts.range ?? 'minmax');
+  const stats = calibrate(graph, lowered, calibX, n, range);
+  const params = activationParams(lowered, stats);
+  const weightErrors: Int8Report['weights'] = [];
+  const bytes = assembleModel(lowered, {
+    description:
+      opts.description ??
+      'Dendritic network, full-integer int8: int8 input [1, F] and int8 output [1, classes] (softmax probabilities, scale 1/256, zero point -128).',
+    tensor: int8TensorRule(params, weightErrors),
+    opVersion: (code) => INT8_OP_VERSION[code],
+  });
+  return { bytes, report: int8Report(lowered, stats, params, n, weightErrors) };
+}
+
+/** Checks the calibration set's size and the range option; returns the range. */
+function checkCalibration(features: number, calibX: Float32Array, n: number, range: 'minmax' | number): 'minmax' | number {
   if (!(Number.isInteger(n) && n > 0)) throw userError('exportTfliteInt8', 'n', `expected at least one calibration sample, got ${n}`);
   if (calibX.length !== n * features) {
     throw userError('exportTfliteInt8', 'calibX', `expected ${n} x ${features} = ${n * features} values, got ${calibX.length}`);
   }
-  const range = opts.range ?? 'minmax';
   if (range !== 'minmax' && !(range > 50 && range < 100)) {
     throw userError('exportTfliteInt8', 'range', `expected 'minmax' or a percentile in (50, 100), got ${String(range)}`);
   }
+  return range;
+}
 
-  const stats = calibrate(graph, lowered, calibX, n, range);
-  const params = activationParams(lowered, stats);
-  const weightErrors: Int8Report['weights'] = [];
+/**
+ * How each lowered tensor is stored in the int8 model. assembleModel calls it in tensor order, so a
+ * bias (after its weights) finds the weight scales; each weight tensor's error goes to `weightErrors`.
+ */
+function int8TensorRule(params: Map<number, QuantParams>, weightErrors: Int8Report['weights']): (t: LoweredTensor, i: number) => StoredTensor {
   const weightScales = new Map<number, number[]>();
-
-  const tensorRule = (t: LoweredTensor, i: number): StoredTensor => {
+  return (t, i) => {
     switch (t.kind) {
       case 'activation': {
         const p = params.get(i)!;
@@ -110,20 +127,9 @@ export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, 
         return { type: TensorType.INT8, quantization, data: new Uint8Array(q.values.buffer) };
       }
       case 'bias': {
-        const inputScale = params.get(t.input)!.scale;
         const wScales = weightScales.get(t.weights);
         if (!wScales) throw new Error(`exportTfliteInt8: bias '${t.name}' comes before its weights`);
-        // TFLite checks bias_scale == input_scale * weight_scale in float32 arithmetic: compute it the same way.
-        const scales = Array.from(t.data, (_, c) => Math.fround(Math.fround(inputScale) * Math.fround(wScales[wScales.length === 1 ? 0 : c]!)));
-        const values = Int32Array.from(t.data, (b, c) => clampInt32(roundHalfAway(b / scales[c]!)));
-        // A per-tensor bias must carry exactly one scale: TFLite reads the legacy single-scale field,
-        // which it fills only when the scale vector has length 1.
-        const stored = wScales.length === 1 ? [scales[0]!] : scales;
-        return {
-          type: TensorType.INT32,
-          quantization: { scale: stored, zeroPoint: stored.map(() => 0), quantizedDimension: 0 },
-          data: int32Bytes(values),
-        };
+        return int32Bias(t.data, params.get(t.input)!.scale, wScales);
       }
       case 'constant': {
         const q = quantizeWeights(t.data, [t.data.length], false);
@@ -133,15 +139,31 @@ export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, 
         return { type: TensorType.INT32, data: int32Bytes(Int32Array.from(t.data)) };
     }
   };
+}
 
-  const bytes = assembleModel(lowered, {
-    description:
-      opts.description ??
-      'Dendritic network, full-integer int8: int8 input [1, F] and int8 output [1, classes] (softmax probabilities, scale 1/256, zero point -128).',
-    tensor: tensorRule,
-    opVersion: (code) => INT8_OP_VERSION[code],
-  });
+/** An int32 bias with scale input_scale * weight_scale[c] (one scale when the weights are per-tensor). */
+function int32Bias(data: Float32Array, inputScale: number, wScales: number[]): StoredTensor {
+  // TFLite checks bias_scale == input_scale * weight_scale in float32 arithmetic: compute it the same way.
+  const scales = Array.from(data, (_, c) => Math.fround(Math.fround(inputScale) * Math.fround(wScales[wScales.length === 1 ? 0 : c]!)));
+  const values = Int32Array.from(data, (b, c) => clampInt32(roundHalfAway(b / scales[c]!)));
+  // A per-tensor bias must carry exactly one scale: TFLite reads the legacy single-scale field,
+  // which it fills only when the scale vector has length 1.
+  const stored = wScales.length === 1 ? [scales[0]!] : scales;
+  return {
+    type: TensorType.INT32,
+    quantization: { scale: stored, zeroPoint: stored.map(() => 0), quantizedDimension: 0 },
+    data: int32Bytes(values),
+  };
+}
 
+/** Per activation tensor its range, int8 parameters and clipped fraction; the weights' errors; the worst saturation. */
+function int8Report(
+  lowered: LoweredModel,
+  stats: Map<number, TensorStats>,
+  params: Map<number, QuantParams>,
+  n: number,
+  weightErrors: Int8Report['weights'],
+): Int8Report {
   const tensors: TensorQuantReport[] = [];
   lowered.tensors.forEach((t, i) => {
     if (t.kind !== 'activation') return;
@@ -160,13 +182,10 @@ export function exportTfliteInt8(graph: Graph, calibX: Float32Array, n: number, 
   });
   const worst = tensors.reduce<TensorQuantReport | undefined>((w, t) => (t.clippedFraction > (w?.clippedFraction ?? 0) ? t : w), undefined);
   return {
-    bytes,
-    report: {
-      calibrationSamples: n,
-      tensors,
-      weights: weightErrors,
-      ...(worst ? { worstSaturation: { tensor: worst.tensor, graphValue: worst.graphValue, clippedFraction: worst.clippedFraction } } : {}),
-    },
+    calibrationSamples: n,
+    tensors,
+    weights: weightErrors,
+    ...(worst ? { worstSaturation: { tensor: worst.tensor, graphValue: worst.graphValue, clippedFraction: worst.clippedFraction } } : {}),
   };
 }
 
