@@ -14,10 +14,10 @@ import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
 import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { buildModel, describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
-import { trainLoop, type LoopResult, type LoopState, type TrainingObserver } from '../train/loop.js';
+import { loopParts, trainLoop, type LoopResult, type LoopState, type TrainingObserver } from '../train/loop.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
-import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js';
+import { cycleFor, cycleMode } from '../dendrites/cycle.js';
 import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { OutTransaction } from '../util/out-transaction.js';
@@ -204,11 +204,11 @@ async function trainInTransaction(
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
-  const options = loopOptions(config, data.features);
+  const options = { ...config, ...loopParts(config, data.features), cycle: cycleFor(config) };
 
   let loop: LoopResult;
   let payoff: PayoffOutcome | undefined;
-  const payoffActive = dendritesActive(config) && config.dendritePayoffCheck;
+  const payoffActive = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck;
   if (payoffActive && config.maxTrainingSeconds > 0) {
     // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
     // while no set is installed there is nothing to check, so the run keeps the whole limit.
@@ -289,7 +289,7 @@ async function trainInTransaction(
     int8DropLimit: outcome.int8DropLimit,
     augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
-    payoffCheck: dendritesActive(config) ? { enabled: config.dendritePayoffCheck, restarts: restartsActive({ ...config, dendrites: false }) } : null,
+    payoffCheck: cycleMode(config) === 'dendrites' ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' } : null,
     tensorboard: sinks.tensorboardPath !== undefined,
     inputShape: data.inputShape,
   });
@@ -314,7 +314,7 @@ async function trainInTransaction(
     },
     model: modelSummary(shipped, family, shippedWidth),
     dendrites: {
-      enabled: dendritesActive(config),
+      enabled: cycleMode(config) === 'dendrites',
       mode: config.dendriteTraining,
       added: dendriteSetCount(shipped),
       ...(payoff ? { payoff: payoffSummary(payoff, loop) } : {}),

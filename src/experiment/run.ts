@@ -1,14 +1,14 @@
 /**
- * One experiment run = one `train`-equivalent training (same buildModel, loopOptions, trainLoop) with
+ * One experiment run = one `train`-equivalent training (same buildModel, loopParts, cycleFor, trainLoop) with
  * the best-validation weights restored, then scored on a hold-out split no training decision saw.
  * Baseline and dendritic runs differ only in the dendrite knobs (`runConfig` is the one place that
  * says how), so any difference in the score is the dendrites'.
  */
 import type { Config } from '../params/schema.js';
 import { buildModel } from '../models/select.js';
-import { evaluate, trainLoop } from '../train/loop.js';
+import { evaluate, loopParts, trainLoop } from '../train/loop.js';
 import type { LabelledSet } from '../train/batches.js';
-import { loopOptions } from '../train/setup.js';
+import { cycleFor } from '../dendrites/cycle.js';
 import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
 import type { Sequential } from '../engine/model.js';
 import { TrainingBudget } from '../train/budget.js';
@@ -87,7 +87,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     dropout: config.dropout,
     seed: config.seed,
   });
-  const options = loopOptions(config, data.train.features);
+  const options = { ...config, ...loopParts(config, data.train.features), cycle: cycleFor(config) };
   if (variant === 'frozen' && options.cycle) {
     // The control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
     const cycle = options.cycle;

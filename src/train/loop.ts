@@ -1,7 +1,10 @@
 import type { Layer, Param } from '../engine/layer.js';
 import { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
-import type { Optimizer, OptimizerState } from '../engine/optim.js';
+import { Adam, SGD, type Optimizer, type OptimizerState } from '../engine/optim.js';
+import { ReduceLROnPlateau } from '../engine/schedule.js';
+import { makeAugmenter } from '../data/augment.js';
+import type { Config } from '../params/schema.js';
 import type { Tensor } from '../engine/tensor.js';
 import { BatchIterator, type LabelledSet } from './batches.js';
 import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
@@ -92,21 +95,45 @@ export interface TrainingObserver {
   event?(event: CycleEvent): void;
 }
 
-export interface LoopOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
+/** The loop's collaborators, built from the configuration (loopParts) or by a test. */
+export interface LoopParts {
   makeOptimizer(params: Param[], lr: number): Optimizer;
   makeScheduler(optimizer: Optimizer): LrScheduler | null;
   /** Builds the training-time augmentation from the loop's own seeded stream (saved in checkpoints). */
   makeAugmenter?: (rng: Rng) => (x: Float32Array, n: number, features: number) => void;
-  cycle?: DendriteCycle;
+}
+
+/** What a caller hooks into a run: time limit, progress, checkpoints, resume. */
+export interface LoopHooks {
   budget?: TrainingBudget;
   observer?: TrainingObserver;
   /** Called after every completed epoch with the full resumable state (see checkpoint.ts). */
   onCheckpoint?: (state: LoopState) => void;
   resumeFrom?: LoopState;
+}
+
+/** The loop's slice of the configuration (callers pass the whole Config), its parts, its cycle and hooks. */
+export type LoopOptions = Pick<Config, 'epochs' | 'batchSize' | 'learningRate' | 'seed'> & LoopParts & LoopHooks & { cycle?: DendriteCycle | undefined };
+
+/** Coefficients per MFCC frame in Edge Impulse's audio features; SpecAugment needs the frame layout. */
+const MFCC_COEFFS = 13;
+
+/** Optimizer, learning-rate schedule and augmentation as the configuration asks for them. */
+export function loopParts(
+  config: Pick<Config, 'optimizer' | 'learningRate' | 'lrSchedule' | 'lrPatience' | 'noise' | 'specAugment'>,
+  features: number,
+): LoopParts {
+  const mfccLike = features % MFCC_COEFFS === 0;
+  const augmenting = config.noise !== 'none' || (config.specAugment !== 'none' && mfccLike);
+  const specAugment = mfccLike ? config.specAugment : 'none';
+  return {
+    makeOptimizer: (params, lr) => (config.optimizer === 'sgd' ? new SGD(params, { lr, momentum: 0.9 }) : new Adam(params, { lr })),
+    makeScheduler: () =>
+      config.lrSchedule === 'plateau' ? new ReduceLROnPlateau({ patience: config.lrPatience, factor: 0.5, minLr: config.learningRate / 64 }) : null,
+    makeAugmenter: augmenting
+      ? (rng) => makeAugmenter({ noise: config.noise, specAugment, coeffs: MFCC_COEFFS, frames: features / MFCC_COEFFS }, rng)
+      : undefined,
+  };
 }
 
 interface Snapshot {

@@ -14,8 +14,8 @@ import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
 import type { LabelledSet } from './batches.js';
 import type { TrainingBudget } from './budget.js';
-import { evaluate, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
-import { loopOptions } from './setup.js';
+import { cycleFor } from '../dendrites/cycle.js';
+import { evaluate, loopParts, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;
@@ -203,7 +203,7 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     );
   }
   const cfg = plainConfig(found.width);
-  const options = loopOptions(cfg, i.train.features);
+  const options = { ...cfg, ...loopParts(cfg, i.train.features), cycle: cycleFor(cfg) };
   i.info?.(`payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${options.cycle ? 'restarts' : 'plain schedule'})`);
   const loop = trainLoop(model, i.train, val, { ...options, budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) });
   const plain: PlainRun = {
