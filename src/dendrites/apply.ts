@@ -1,14 +1,13 @@
-import { isWrappable, type Layer } from '../engine/layer.js';
+import { isWrappable } from '../engine/layer.js';
+import type { TrainableModel } from '../engine/model.js';
 import type { Rng } from '../engine/rng.js';
 import { userError } from '../errors.js';
 import type { Config } from '../params/schema.js';
 import { DendriticLayer, type DendriteSetConfig } from './dendritic-layer.js';
 import { lowRankParameterCount } from './low-rank.js';
 
-/** The model surface dendrites need: the engine's Sequential (its `layers` array is edited in place). */
-export interface LayeredModel {
-  layers: Layer[];
-}
+/** The model surface adding and removing sets needs (the engine's Sequential; `layers` is edited in place). */
+export type LayeredModel = Pick<TrainableModel, 'layers'>;
 
 export type DendriteLayerSelection = Config['dendriteLayers'];
 

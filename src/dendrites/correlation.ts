@@ -1,4 +1,5 @@
-import type { Layer, Param, WrappableLayer } from '../engine/layer.js';
+import type { Param, WrappableLayer } from '../engine/layer.js';
+import type { TrainableModel } from '../engine/model.js';
 import { Adam } from '../engine/optim.js';
 import type { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
@@ -55,14 +56,6 @@ export interface CorrelationResult {
 export interface CorrelationBatch {
   x: Tensor;
   labels: ArrayLike<number>;
-}
-
-/** The model surface correlation training needs (the engine's Sequential). */
-export interface CorrelationModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
 }
 
 const EPS = 1e-8;
@@ -196,7 +189,7 @@ export class Candidate {
  * leaves every parameter trainable with zero grads. The model gains exactly one set.
  */
 export function trainCandidatesByCorrelation(
-  model: CorrelationModel,
+  model: TrainableModel,
   batches: () => Iterable<CorrelationBatch>,
   c: CorrelationPhaseConfig,
   o: CorrelationRun,

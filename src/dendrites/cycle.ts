@@ -1,6 +1,6 @@
-import type { Layer, Param } from '../engine/layer.js';
-import { Rng } from '../engine/rng.js';
-import type { Tensor } from '../engine/tensor.js';
+import type { TrainableModel } from '../engine/model.js';
+import type { Rng } from '../engine/rng.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import type { Config, ConfigKey } from '../params/schema.js';
 import { addDendriteSet, dendriteSetCount, removeLastDendriteSet } from './apply.js';
 import { DendriteController, type ControllerConfig, type ControllerDecision, type EpochReport } from './controller.js';
@@ -31,20 +31,6 @@ export function cycleMode(c: Pick<Config, 'dendrites' | 'restarts' | 'switchMode
 /** The cycle a configuration trains with, or undefined for plain training. */
 export function cycleFor(config: CycleConfig): DendriteCycle | undefined {
   return cycleMode(config) === 'none' ? undefined : new DendriteCycle(config);
-}
-
-interface CycleModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
-}
-
-interface LabelledRows {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-  features: number;
 }
 
 export class DendriteCycle {
@@ -88,16 +74,16 @@ export class DendriteCycle {
   }
 
   /** Adds one set with fresh random branches (also used to rebuild the architecture of a snapshot). */
-  addSet(model: CycleModel, rng: Rng): void {
+  addSet(model: TrainableModel, rng: Rng): void {
     if (this.restartsOnly) throw new Error('DendriteCycle.addSet: a restarts-only cycle adds no sets');
     addDendriteSet(model, this.config, rng);
   }
 
-  removeLastSet(model: CycleModel): void {
+  removeLastSet(model: TrainableModel): void {
     removeLastDendriteSet(model);
   }
 
-  setCount(model: CycleModel): number {
+  setCount(model: TrainableModel): number {
     return dendriteSetCount(model);
   }
 
@@ -105,7 +91,7 @@ export class DendriteCycle {
    * Correlation mode: replaces the set addSet just added by the best of a pool of candidates trained on
    * the frozen network to correlate with each neuron's error. Returns a line for the event log.
    */
-  prepareSet(model: CycleModel, train: LabelledRows, rng: Rng, shouldStop?: () => boolean): string | void {
+  prepareSet(model: TrainableModel, train: LabelledSet, rng: Rng, shouldStop?: () => boolean): string | void {
     if (this.config.dendriteTraining !== 'correlation') return;
     removeLastDendriteSet(model);
     const bs = this.config.batchSize;

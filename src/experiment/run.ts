@@ -7,7 +7,7 @@
 import type { Config } from '../params/schema.js';
 import { buildModel } from '../models/select.js';
 import { evaluate, loopParts, trainLoop } from '../train/loop.js';
-import type { LabelledSet } from '../train/batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { cycleFor } from '../dendrites/cycle.js';
 import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
 import type { Sequential } from '../engine/model.js';

@@ -1,23 +1,18 @@
-import type { Layer, Param } from '../engine/layer.js';
+import type { Param } from '../engine/layer.js';
 import { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
 import { Adam, SGD, type Optimizer, type OptimizerState } from '../engine/optim.js';
 import { ReduceLROnPlateau } from '../engine/schedule.js';
 import { makeAugmenter } from '../data/augment.js';
 import type { Config } from '../params/schema.js';
-import type { Tensor } from '../engine/tensor.js';
-import { BatchIterator, type LabelledSet } from './batches.js';
+import type { TrainableModel } from '../engine/model.js';
+import { BatchIterator } from './batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
 import type { StopReason, TrainingBudget } from './budget.js';
 import { UserError } from '../errors.js';
 
-/** The model surface the loop needs; the engine's Sequential provides it. */
-export interface TrainableModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
-}
+export type { TrainableModel };
 
 export interface LrScheduler {
   /** Called once per epoch with the validation score (higher is better); returns true when it lowered the rate. */

@@ -12,7 +12,7 @@ import { exportTfliteInt8 } from '../export/tflite/quantize.js';
 import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
-import type { LabelledSet } from './batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import type { TrainingBudget } from './budget.js';
 import { cycleFor } from '../dendrites/cycle.js';
 import { evaluate, loopParts, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
