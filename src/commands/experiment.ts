@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadEiDirectory, loadEiTestSplit } from '../data/ei-directory.js';
 import { Rng } from '../engine/rng.js';
-import type { LabelledSet } from '../train/batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { OutTransaction } from '../util/out-transaction.js';
 import { parseExperimentArgs } from '../experiment/args.js';
 import { planRuns, type ExperimentData, type RunResult } from '../experiment/run.js';

@@ -12,12 +12,13 @@ import { applyTrainInput, effectiveConfigJson, renderEffectiveConfig } from '../
 import { SCHEMA, type Config, type ConfigKey } from '../params/schema.js';
 import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
 import { parseAudioFeatureSettings } from '../data/audio-features.js';
-import { buildModel, describeModel, autoKind } from '../models/select.js';
+import { describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
-import { trainLoop, type LoopResult, type LoopState, type TrainingObserver } from '../train/loop.js';
+import type { LoopResult, LoopState, TrainingObserver } from '../train/loop.js';
+import { buildNetwork, buildOptions, trainNetwork, type TrainData } from '../train/run.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
-import { dendritesActive, loopOptions, restartsActive } from '../train/setup.js';
+import { cycleMode, type DendriteCycle } from '../dendrites/cycle.js';
 import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { OutTransaction } from '../util/out-transaction.js';
@@ -170,20 +171,14 @@ async function trainInTransaction(
   log.info(`data: ${data.summary}`);
   if (data.inputShapeNote) log.info(data.inputShapeNote);
 
-  const build = {
-    kind: config.model,
-    features: data.features,
-    inputShape: data.inputShape,
-    classes: data.classes.length,
-    dropout: config.dropout,
-    seed: config.seed,
-  };
-  const model = buildModel({ ...build, width: config.width });
+  const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
+  const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
+  const trainData: TrainData = { train, val, classes: data.classes.length, inputShape: data.inputShape };
+  const build = buildOptions(config, trainData);
+  const model = buildNetwork(config, trainData);
   const family = config.model === 'auto' ? autoKind({ features: data.features, inputShape: data.inputShape }) : config.model;
   log.info(`model: ${family} width ${config.width}, ${model.parameterCount()} parameters, ${model.macs()} MACs per inference`);
 
-  const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
-  const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
   const budget = new TrainingBudget(config.maxTrainingSeconds);
   const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
   if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);
@@ -193,11 +188,11 @@ async function trainInTransaction(
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
-  const options = loopOptions(config, data.features);
 
   let loop: LoopResult;
+  let cycle: DendriteCycle | undefined;
   let payoff: PayoffOutcome | undefined;
-  const payoffActive = dendritesActive(config) && config.dendritePayoffCheck;
+  const payoffActive = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck;
   if (payoffActive && config.maxTrainingSeconds > 0) {
     // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
     // while no set is installed there is nothing to check, so the run keeps the whole limit.
@@ -212,13 +207,12 @@ async function trainInTransaction(
   log.info(`metrics: ${sinks.metricsPath} while the run goes on, published as ${join(outDir, METRICS_JSONL)} with the run`);
   if (sinks.tensorboardPath) log.info(`tensorboard: ${sinks.tensorboardPath}`);
   try {
-    loop = trainLoop(model, train, val, {
-      ...options,
+    ({ loop, cycle } = trainNetwork(config, trainData, {
       budget,
       observer: sinks.observe(log, 'train'),
       resumeFrom,
       onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
-    });
+    }, model));
     const sets = dendriteSetCount(model);
     budget.endPhase();
     if (payoffActive && sets > 0) {
@@ -267,7 +261,7 @@ async function trainInTransaction(
     model,
     family,
     loop: loop.applied,
-    cycle: options.cycle,
+    cycle,
     budget,
     logMode: log.mode,
     dataDirectory: resolve(config.dataDirectory!),
@@ -278,7 +272,7 @@ async function trainInTransaction(
     int8DropLimit: outcome.int8DropLimit,
     augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
-    payoffCheck: dendritesActive(config) ? { enabled: config.dendritePayoffCheck, restarts: restartsActive({ ...config, dendrites: false }) } : null,
+    payoffCheck: cycleMode(config) === 'dendrites' ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' } : null,
     tensorboard: sinks.tensorboardPath !== undefined,
     inputShape: data.inputShape,
   });
@@ -303,7 +297,7 @@ async function trainInTransaction(
     },
     model: modelSummary(shipped, family, shippedWidth),
     dendrites: {
-      enabled: dendritesActive(config),
+      enabled: cycleMode(config) === 'dendrites',
       mode: config.dendriteTraining,
       added: dendriteSetCount(shipped),
       ...(payoff ? { payoff: payoffSummary(payoff, loop) } : {}),

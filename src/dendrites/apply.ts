@@ -1,27 +1,18 @@
-import { isWrappable, type Layer } from '../engine/layer.js';
+import { isWrappable } from '../engine/layer.js';
+import type { TrainableModel } from '../engine/model.js';
 import type { Rng } from '../engine/rng.js';
 import { userError } from '../errors.js';
-import { DendriticLayer, type DendriteActivation, type DendriteForm } from './dendritic-layer.js';
+import type { Config } from '../params/schema.js';
+import { DendriticLayer, type DendriteSetConfig } from './dendritic-layer.js';
 import { lowRankParameterCount } from './low-rank.js';
 
-/** The model surface dendrites need: the engine's Sequential (its `layers` array is edited in place). */
-export interface LayeredModel {
-  layers: Layer[];
-}
+/** The model surface adding and removing sets needs (the engine's Sequential; `layers` is edited in place). */
+export type LayeredModel = Pick<TrainableModel, 'layers'>;
 
-export type DendriteLayerSelection = 'all' | 'output' | 'hidden' | 'first';
-export const DENDRITE_LAYER_SELECTIONS: readonly DendriteLayerSelection[] = ['all', 'output', 'hidden', 'first'];
+export type DendriteLayerSelection = Config['dendriteLayers'];
 
-export interface AddSetOptions {
-  layers: DendriteLayerSelection;
-  rng: Rng;
-  initScale: number;
-  activation: DendriteActivation;
-  /** Branch rank: 0 = full copy of the layer, r >= 1 = low-rank branch (see low-rank.ts). */
-  rank?: number;
-  /** gated (default) or merged (dendritic-layer.ts, DendriteForm). */
-  form?: DendriteForm;
-}
+/** What adding a set reads: the set's slice plus which layers carry it. */
+export type AddSetConfig = DendriteSetConfig & Pick<Config, 'dendriteLayers'>;
 
 /**
  * Indexes in model.layers of the layers that carry (or would carry) dendrites: wrappable layers (dense,
@@ -29,9 +20,6 @@ export interface AddSetOptions {
  * (the one reading the input features; in a one-layer model that is the output layer).
  */
 export function selectDendriteLayers(model: LayeredModel, which: DendriteLayerSelection): number[] {
-  if (!DENDRITE_LAYER_SELECTIONS.includes(which)) {
-    throw userError('parameters', 'dendrite-layers', `expected one of ${DENDRITE_LAYER_SELECTIONS.join(', ')}, got '${which}'`);
-  }
   const all: number[] = [];
   model.layers.forEach((l, i) => {
     if (l instanceof DendriticLayer || isWrappable(l)) all.push(i);
@@ -59,13 +47,13 @@ export function wrapDendriteLayers(model: LayeredModel, which: DendriteLayerSele
 }
 
 /** Adds one dendrite set to every selected layer; the model's outputs do not change. */
-export function addDendriteSet(model: LayeredModel, o: AddSetOptions): DendriticLayer[] {
-  const layers = wrapDendriteLayers(model, o.layers);
+export function addDendriteSet(model: LayeredModel, c: AddSetConfig, rng: Rng): DendriticLayer[] {
+  const layers = wrapDendriteLayers(model, c.dendriteLayers);
   const count = dendriteSetCount(model);
   for (const l of layers) {
     if (l.setCount !== count) throw new Error(`dendrites: layer '${l.name}' has ${l.setCount} sets, the model ${count}`);
   }
-  for (const l of layers) l.addSet(o.rng, { initScale: o.initScale, activation: o.activation, rank: o.rank ?? 0, form: o.form ?? 'gated' });
+  for (const l of layers) l.addSet(rng, c);
   return layers;
 }
 
@@ -107,16 +95,17 @@ export function countParameters(model: LayeredModel): ParameterCounts {
  * down + up stages) plus v and (form gated) the cascade weights. These are the trained parameters; the
  * merged form's export folds v into up (and sums the sets' up biases), so it ships fewer.
  */
-export function parametersPerNextSet(model: LayeredModel, which: DendriteLayerSelection, rank = 0, form: DendriteForm = 'gated'): number {
+export function parametersPerNextSet(model: LayeredModel, c: Pick<Config, 'dendriteLayers' | 'dendriteRank' | 'dendriteForm'>): number {
   const sets = dendriteSetCount(model);
+  const rank = c.dendriteRank;
   let n = 0;
-  for (const i of selectDendriteLayers(model, which)) {
+  for (const i of selectDendriteLayers(model, c.dendriteLayers)) {
     const l = model.layers[i]!;
     const base = l instanceof DendriticLayer ? l.base : l;
     if (!isWrappable(base)) continue;
     if (rank > 0) n += lowRankParameterCount(base, rank);
     else for (const p of base.params()) n += p.value.length;
-    n += base.outChannels * (1 + (form === 'merged' ? 0 : sets));
+    n += base.outChannels * (1 + (c.dendriteForm === 'merged' ? 0 : sets));
   }
   return n;
 }

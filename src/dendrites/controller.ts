@@ -1,4 +1,5 @@
 import { userError } from '../errors.js';
+import type { Config, ConfigKey } from '../params/schema.js';
 
 /**
  * The dendrite cycle as a state machine over validation scores. It knows nothing of tensors: the training
@@ -7,61 +8,28 @@ import { userError } from '../errors.js';
  * (docs/dendrites.md, "The cycle"); deviations are documented where they occur.
  */
 
-export type SwitchMode = 'history' | 'fixed' | 'every-epoch' | 'none';
+export type SwitchMode = Config['switchMode'];
 /** What counts as an improvement: the validation accuracy (loss breaks exact ties) or the validation loss. */
-export type SwitchScore = 'accuracy' | 'loss';
+export type SwitchScore = Config['switchScore'];
 
-export interface DendriteControllerConfig {
-  switchMode: SwitchMode;
-  /** History mode: epochs without improvement before a switch. */
-  nEpochsToSwitch: number;
-  /** Scores are judged on an exponential running mean with weight 1/historyLookback (1 = raw score). */
-  historyLookback: number;
-  /** Epochs after each switch whose scores cannot count as an improvement. */
-  initialHistoryAfterSwitches: number;
-  /** Fixed mode: epochs between switches after the first. */
-  fixedSwitchNum: number;
-  /** Fixed mode: the epoch (1-based count) of the first switch. */
-  firstFixedSwitchNum: number;
-  /** Relative margins indexed by the number of sets in the model; the last one repeats. */
-  improvementThreshold: number[];
-  /** Absolute margin a score must also beat the best by. */
-  improvementThresholdRaw: number;
-  /** Fresh re-initialisations of a set that did not help before training is complete (reference semantics: retries). */
-  maxDendriteTries: number;
-  maxDendrites: number;
-  /** Keep every set even when it did not raise the best score. */
-  retainAllDendrites: boolean;
-  /** Expose the learning rates of the last neuron cycle with each restructure (decision.lrCandidates). */
-  findBestLr: boolean;
-  /** History mode: a cycle cannot end before the scheduler lowered the rate once (only when hasScheduler). */
-  dontGiveUpUnlessLrLowered: boolean;
-  /** Whether a scheduler can lower the rate at all; without one dontGiveUpUnlessLrLowered has no effect. */
-  hasScheduler: boolean;
-  /**
-   * 'accuracy' (default): the running score decides, the running loss breaks exact ties. 'loss': the running
-   * validation loss decides alone (lower by both margins), so switch and keep decisions use the smoother signal.
-   */
-  switchScore: SwitchScore;
+/**
+ * The controller's slice of the configuration (named, defaulted and validated once, in params/schema.ts).
+ * The runtime list lets report/applied.ts record the values the controller ran with.
+ */
+export const CONTROLLER_KEYS = [
+  'switchMode', 'switchScore', 'nEpochsToSwitch', 'historyLookback', 'initialHistoryAfterSwitches', 'fixedSwitchNum',
+  'firstFixedSwitchNum', 'improvementThreshold', 'improvementThresholdRaw', 'maxDendriteTries', 'maxDendrites',
+  'retainAllDendrites', 'findBestLr', 'dontGiveUpUnlessLrLowered', 'lrSchedule',
+] as const satisfies readonly ConfigKey[];
+export type ControllerConfig = Pick<Config, (typeof CONTROLLER_KEYS)[number]>;
+
+/**
+ * restartsOnly: the schedule without sets (`restarts` with dendrites off); find-best-lr is then off, since no
+ * set is added whose rate could be searched.
+ */
+export interface ControllerMode {
+  restartsOnly: boolean;
 }
-
-export const DEFAULT_CONTROLLER_CONFIG: DendriteControllerConfig = {
-  switchMode: 'history',
-  nEpochsToSwitch: 10,
-  historyLookback: 1,
-  initialHistoryAfterSwitches: 0,
-  fixedSwitchNum: 10,
-  firstFixedSwitchNum: 10,
-  improvementThreshold: [0.001, 0.0001],
-  improvementThresholdRaw: 1e-5,
-  maxDendriteTries: 2,
-  maxDendrites: 3,
-  retainAllDendrites: false,
-  findBestLr: true,
-  dontGiveUpUnlessLrLowered: true,
-  hasScheduler: false,
-  switchScore: 'accuracy',
-};
 
 export interface EpochReport {
   /** The loop's epoch number, used only for events and bestEpoch. */
@@ -122,15 +90,18 @@ export interface ControllerState {
   complete: boolean;
 }
 
-const WHERE = 'dendrite controller';
-
 export class DendriteController {
-  readonly config: DendriteControllerConfig;
+  readonly config: ControllerConfig;
+  /** find-best-lr as applied: off in a restarts-only cycle. */
+  readonly findBestLr: boolean;
+  /** Whether a scheduler can lower the rate at all; without one dontGiveUpUnlessLrLowered has no effect. */
+  readonly hasScheduler: boolean;
   private s: ControllerState;
 
-  constructor(config: Partial<DendriteControllerConfig> = {}) {
-    this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...config };
-    validateConfig(this.config);
+  constructor(config: ControllerConfig, mode: ControllerMode = { restartsOnly: false }) {
+    this.config = config;
+    this.findBestLr = config.findBestLr && !mode.restartsOnly;
+    this.hasScheduler = config.lrSchedule !== 'none';
     this.s = {
       version: 1,
       epochsRun: 0,
@@ -261,7 +232,7 @@ export class DendriteController {
         const cycleLength = s.epochsRun - s.lastSwitchAt;
         if (stalled < c.nEpochsToSwitch || cycleLength < c.initialHistoryAfterSwitches + c.nEpochsToSwitch) return false;
         // Waived after 3x the patience: a scheduler at its floor never lowers again, and we must not stall forever.
-        const waitForLr = c.dontGiveUpUnlessLrLowered && c.hasScheduler && !s.lrLoweredThisCycle;
+        const waitForLr = c.dontGiveUpUnlessLrLowered && this.hasScheduler && !s.lrLoweredThisCycle;
         return !waitForLr || stalled >= 3 * c.nEpochsToSwitch;
       }
     }
@@ -307,7 +278,7 @@ export class DendriteController {
       s.setsAddedTotal++;
     }
     if (decision.action !== 'complete') {
-      if (c.findBestLr) decision.lrCandidates = [...s.cycleLrs].sort((a, b) => b - a);
+      if (this.findBestLr) decision.lrCandidates = [...s.cycleLrs].sort((a, b) => b - a);
       this.startCycle();
     }
     return decision;
@@ -344,32 +315,4 @@ export class DendriteController {
 
 function fmt(x: number): string {
   return x.toFixed(4);
-}
-
-function validateConfig(c: DendriteControllerConfig): void {
-  const modes: SwitchMode[] = ['history', 'fixed', 'every-epoch', 'none'];
-  if (!modes.includes(c.switchMode)) throw userError(WHERE, 'switch-mode', `expected one of ${modes.join(', ')}, got '${c.switchMode}'`);
-  const positiveInt = (field: string, v: number): void => {
-    if (!Number.isInteger(v) || v < 1) throw userError(WHERE, field, `expected an integer >= 1, got ${v}`);
-  };
-  if (c.switchScore !== 'accuracy' && c.switchScore !== 'loss') {
-    throw userError(WHERE, 'switch-score', `expected one of accuracy, loss, got '${String(c.switchScore)}'`);
-  }
-  positiveInt('n-epochs-to-switch', c.nEpochsToSwitch);
-  positiveInt('history-lookback', c.historyLookback);
-  positiveInt('fixed-switch-num', c.fixedSwitchNum);
-  positiveInt('first-fixed-switch-num', c.firstFixedSwitchNum);
-  positiveInt('max-dendrites', c.maxDendrites);
-  if (!Number.isInteger(c.maxDendriteTries) || c.maxDendriteTries < 0) {
-    throw userError(WHERE, 'max-dendrite-tries', `expected an integer >= 0, got ${c.maxDendriteTries}`);
-  }
-  if (!Number.isInteger(c.initialHistoryAfterSwitches) || c.initialHistoryAfterSwitches < 0) {
-    throw userError(WHERE, 'initial-history-after-switches', `expected an integer >= 0, got ${c.initialHistoryAfterSwitches}`);
-  }
-  if (c.improvementThreshold.length === 0 || c.improvementThreshold.some((t) => !(t >= 0 && t < 1))) {
-    throw userError(WHERE, 'improvement-threshold', `expected a non-empty list of numbers in [0, 1), got [${c.improvementThreshold.join(', ')}]`);
-  }
-  if (!(c.improvementThresholdRaw >= 0)) {
-    throw userError(WHERE, 'improvement-threshold-raw', `expected a number >= 0, got ${c.improvementThresholdRaw}`);
-  }
 }

@@ -1,10 +1,11 @@
-import type { Layer, Param, WrappableLayer } from '../engine/layer.js';
+import type { Param, WrappableLayer } from '../engine/layer.js';
+import type { TrainableModel } from '../engine/model.js';
 import { Adam } from '../engine/optim.js';
 import type { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
 import type { Tensor } from '../engine/tensor.js';
-import { userError } from '../errors.js';
-import { wrapDendriteLayers, dendriteSetCount, type DendriteLayerSelection } from './apply.js';
+import type { Config, ConfigKey } from '../params/schema.js';
+import { wrapDendriteLayers, dendriteSetCount, type AddSetConfig } from './apply.js';
 import {
   accumulateChannelDot,
   activate,
@@ -30,21 +31,18 @@ import {
  * the loss scale or batch size.
  */
 
-export interface CorrelationOptions {
-  /** Passes over the batches. */
-  epochs: number;
-  /** Candidates per layer; the best is kept. */
-  candidates: number;
-  /** Adam learning rate for the candidates. */
-  lr: number;
+/**
+ * The correlation phase's slice of the configuration: passes over the batches, candidates per layer (the
+ * best is kept), the Adam rate of the candidates (the run's initial learning rate) and the batch size.
+ */
+export const CORRELATION_KEYS = ['correlationEpochs', 'correlationCandidates', 'learningRate', 'batchSize'] as const satisfies readonly ConfigKey[];
+export type CorrelationConfig = Pick<Config, (typeof CORRELATION_KEYS)[number]>;
+
+/** What a dendrite phase reads: its own slice, the new set's and which layers carry it. */
+export type CorrelationPhaseConfig = CorrelationConfig & AddSetConfig;
+
+export interface CorrelationRun {
   rng: Rng;
-  activation: DendriteActivation;
-  initScale: number;
-  layers: DendriteLayerSelection;
-  /** Branch rank of the candidates (0 = full copy of the layer). */
-  rank?: number;
-  /** gated (default): d = f(D(x) + cascade); merged: d = up(f(down(x))), no cascade (RankSpaceBranch). */
-  form?: DendriteForm;
   /** Polled before every batch: true ends candidate training early (time limit, signal). */
   shouldStop?: () => boolean;
 }
@@ -58,14 +56,6 @@ export interface CorrelationResult {
 export interface CorrelationBatch {
   x: Tensor;
   labels: ArrayLike<number>;
-}
-
-/** The model surface correlation training needs (the engine's Sequential). */
-export interface CorrelationModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
 }
 
 const EPS = 1e-8;
@@ -199,37 +189,34 @@ export class Candidate {
  * leaves every parameter trainable with zero grads. The model gains exactly one set.
  */
 export function trainCandidatesByCorrelation(
-  model: CorrelationModel,
+  model: TrainableModel,
   batches: () => Iterable<CorrelationBatch>,
-  o: CorrelationOptions,
+  c: CorrelationPhaseConfig,
+  o: CorrelationRun,
 ): CorrelationResult {
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw userError('parameters', 'correlation-epochs', `expected an integer >= 1, got ${o.epochs}`);
-  if (!(Number.isInteger(o.candidates) && o.candidates >= 1)) {
-    throw userError('parameters', 'correlation-candidates', `expected an integer >= 1, got ${o.candidates}`);
-  }
-  const targets = wrapDendriteLayers(model, o.layers);
+  const targets = wrapDendriteLayers(model, c.dendriteLayers);
   const sets = dendriteSetCount(model);
   for (const t of targets) {
     if (t.setCount !== sets) throw new Error(`dendrites: layer '${t.name}' has ${t.setCount} sets, the model ${sets}`);
   }
-  const form = o.form ?? 'gated';
+  const form = c.dendriteForm;
   const pools = targets.map((t) =>
     Array.from(
-      { length: o.candidates },
-      (_, k) => new Candidate(newBranch(t.base, `${t.name}/candidate${k}`, o.rng, { ...o, form }), o.activation, form === 'merged' ? 0 : sets, form),
+      { length: c.correlationCandidates },
+      (_, k) => new Candidate(newBranch(t.base, `${t.name}/candidate${k}`, o.rng, c), c.dendriteActivation, form === 'merged' ? 0 : sets, form),
     ),
   );
   targets.forEach((t, ti) => {
     t.errorProbe = (x, dy) => {
       const ds = form === 'merged' ? [] : Array.from({ length: sets }, (_, j) => t.dendriteOutput(j));
-      for (const c of pools[ti]!) c.step(x, dy, ds, o.lr);
+      for (const k of pools[ti]!) k.step(x, dy, ds, c.learningRate);
     };
   });
   const ctx = { training: false, rng: o.rng };
   try {
-    training: for (let epoch = 0; epoch < o.epochs; epoch++) {
+    training: for (let epoch = 0; epoch < c.correlationEpochs; epoch++) {
       if (o.shouldStop?.()) break;
-      for (const pool of pools) for (const c of pool) c.epochSum = c.epochBatches = 0;
+      for (const pool of pools) for (const k of pool) k.epochSum = k.epochBatches = 0;
       for (const b of batches()) {
         // A time limit or a signal ends the phase at once: the candidates trained so far are installed
         // with v = 0 as usual, so the network's function is unchanged and can be exported.

@@ -1,89 +1,72 @@
-import type { Layer, Param } from '../engine/layer.js';
-import { Rng } from '../engine/rng.js';
-import type { Tensor } from '../engine/tensor.js';
-import { addDendriteSet, dendriteSetCount, removeLastDendriteSet, type DendriteLayerSelection } from './apply.js';
-import { DendriteController, type ControllerDecision, type DendriteControllerConfig, type EpochReport } from './controller.js';
-import { trainCandidatesByCorrelation, type CorrelationBatch } from './correlation.js';
-import type { DendriteActivation, DendriteForm } from './dendritic-layer.js';
+import type { TrainableModel } from '../engine/model.js';
+import type { Rng } from '../engine/rng.js';
+import type { LabelledSet } from '../engine/tensor.js';
+import type { Config, ConfigKey } from '../params/schema.js';
+import { addDendriteSet, dendriteSetCount, removeLastDendriteSet } from './apply.js';
+import { DendriteController, type ControllerConfig, type ControllerDecision, type EpochReport } from './controller.js';
+import { trainCandidatesByCorrelation, type CorrelationBatch, type CorrelationPhaseConfig } from './correlation.js';
 
 /**
- * Glue for the training loop: the controller's decisions plus the means to change the architecture,
- * shaped like train/loop.ts's DendriteCycle (structurally; dendrites does not import the loop).
+ * Glue for the training loop: the controller's decisions plus the means to change the architecture.
  */
 
-export interface DendriteCycleConfig extends Partial<DendriteControllerConfig> {
-  layers: DendriteLayerSelection;
-  activation: DendriteActivation;
-  initScale: number;
-  /** Branch rank: 0 = full copy of each wrapped layer (the reference), r >= 1 = low-rank branches. */
-  rank?: number;
-  /** gated (default): f on the layer's outputs, gate after it; merged: f in rank space, sets merge at export. */
-  form?: DendriteForm;
-  training: 'gd' | 'correlation';
-  correlationEpochs: number;
-  correlationCandidates: number;
-  /** Adam rate of the correlation phase. */
-  correlationLr: number;
-  /** Batch size of the correlation phase. */
-  correlationBatchSize: number;
-  /** After a switch: newest set at the initial rate, the rest at its best-weights rate (dendrites/split-rate.ts). */
-  splitLearningRate?: boolean;
-  /** Split rate: the newest set's rate on a log scale from the network's restored rate (0) to the initial rate (1). */
-  newDendriteRate?: number;
-  /** After training, remove the newest sets while validation is not worse without them. */
-  pruneDendrites?: boolean;
-  /** z of the one-sided McNemar test a set must pass on validation to stay (0: any net gain). */
-  pruneSignificance?: number;
+/** The cycle's own knobs (besides its controller's, its sets' and its correlation phase's). */
+export const CYCLE_KEYS = [
+  'dendrites', 'restarts', 'dendriteLayers', 'dendriteTraining', 'splitLearningRate', 'newDendriteRate', 'pruneDendrites', 'pruneSignificance',
+] as const satisfies readonly ConfigKey[];
+export type CycleConfig = ControllerConfig & CorrelationPhaseConfig & Pick<Config, (typeof CYCLE_KEYS)[number]>;
+
+/**
+ * 'dendrites': sets are added at switches. 'restarts' (`restarts` with dendrites off): the dendrite cycle's
+ * schedule (switch decisions, restore the best weights, continue at their rate, stop when the controller
+ * gives up) without any set. `switch-mode none` means no switches, so no restarts either: the experiment's
+ * baselines (switch-mode none) stay plain ('none').
+ */
+export function cycleMode(c: Pick<Config, 'dendrites' | 'restarts' | 'switchMode'>): 'dendrites' | 'restarts' | 'none' {
+  if (c.switchMode === 'none') return 'none';
+  if (c.dendrites) return 'dendrites';
+  return c.restarts ? 'restarts' : 'none';
+}
+
+/** The cycle a configuration trains with, or undefined for plain training. */
+export function cycleFor(config: CycleConfig): DendriteCycle | undefined {
+  return cycleMode(config) === 'none' ? undefined : new DendriteCycle(config);
+}
+
+export class DendriteCycle {
+  readonly controller: DendriteController;
+  readonly config: CycleConfig;
   /**
    * The schedule without sets (`restarts` with dendrites off): the controller decides when to switch and
    * when to stop, the loop restores the best weights at a switch and continues at their rate, and no set
    * is ever added (addSet refuses).
    */
-  restartsOnly?: boolean;
-}
+  readonly restartsOnly: boolean;
 
-interface CycleModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
-}
-
-interface LabelledRows {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-  features: number;
-}
-
-export class DendriteCycle {
-  readonly controller: DendriteController;
-  readonly c: DendriteCycleConfig;
-
+  /** After a switch: newest set at the initial rate, the rest at its best-weights rate (dendrites/split-rate.ts). */
   get splitLearningRate(): boolean {
-    return this.c.splitLearningRate ?? false;
+    return this.config.splitLearningRate && !this.restartsOnly;
   }
 
-  /** retain-all-dendrites asks for every set to stay, so it switches pruning off. */
+  /** After training, remove the newest sets while validation is not worse without them; retain-all-dendrites switches it off. */
   get pruneDendrites(): boolean {
-    return (this.c.pruneDendrites ?? false) && !this.controller.config.retainAllDendrites && !this.restartsOnly;
+    return this.config.pruneDendrites && !this.config.retainAllDendrites && !this.restartsOnly;
   }
 
+  /** z of the one-sided McNemar test a set must pass on validation to stay (0: any net gain). */
   get pruneSignificance(): number {
-    return this.c.pruneSignificance ?? 0;
+    return this.config.pruneSignificance;
   }
 
-  get restartsOnly(): boolean {
-    return this.c.restartsOnly ?? false;
-  }
-
+  /** Split rate: the newest set's rate on a log scale from the network's restored rate (0) to the initial rate (1). */
   get newDendriteRate(): number {
-    return this.c.newDendriteRate ?? 1;
+    return this.config.newDendriteRate;
   }
 
-  constructor(config: DendriteCycleConfig) {
-    this.c = config;
-    this.controller = new DendriteController(config);
+  constructor(config: CycleConfig) {
+    this.config = config;
+    this.restartsOnly = cycleMode(config) === 'restarts';
+    this.controller = new DendriteController(config, { restartsOnly: this.restartsOnly });
   }
 
   onEpochEnd(info: EpochReport): ControllerDecision {
@@ -91,18 +74,16 @@ export class DendriteCycle {
   }
 
   /** Adds one set with fresh random branches (also used to rebuild the architecture of a snapshot). */
-  addSet(model: CycleModel, rng: Rng): void {
+  addSet(model: TrainableModel, rng: Rng): void {
     if (this.restartsOnly) throw new Error('DendriteCycle.addSet: a restarts-only cycle adds no sets');
-    addDendriteSet(model, {
-      layers: this.c.layers, rng, initScale: this.c.initScale, activation: this.c.activation, rank: this.c.rank ?? 0, form: this.c.form ?? 'gated',
-    });
+    addDendriteSet(model, this.config, rng);
   }
 
-  removeLastSet(model: CycleModel): void {
+  removeLastSet(model: TrainableModel): void {
     removeLastDendriteSet(model);
   }
 
-  setCount(model: CycleModel): number {
+  setCount(model: TrainableModel): number {
     return dendriteSetCount(model);
   }
 
@@ -110,10 +91,10 @@ export class DendriteCycle {
    * Correlation mode: replaces the set addSet just added by the best of a pool of candidates trained on
    * the frozen network to correlate with each neuron's error. Returns a line for the event log.
    */
-  prepareSet(model: CycleModel, train: LabelledRows, rng: Rng, shouldStop?: () => boolean): string | void {
-    if (this.c.training !== 'correlation') return;
+  prepareSet(model: TrainableModel, train: LabelledSet, rng: Rng, shouldStop?: () => boolean): string | void {
+    if (this.config.dendriteTraining !== 'correlation') return;
     removeLastDendriteSet(model);
-    const bs = this.c.correlationBatchSize;
+    const bs = this.config.batchSize;
     const order = new Int32Array(train.n).map((_, i) => i);
     const batches = function* (): Iterable<CorrelationBatch> {
       rng.shuffle(order);
@@ -129,18 +110,7 @@ export class DendriteCycle {
         yield { x: { data: x, shape: [m, train.features] }, labels };
       }
     };
-    const r = trainCandidatesByCorrelation(model, batches, {
-      epochs: this.c.correlationEpochs,
-      candidates: this.c.correlationCandidates,
-      lr: this.c.correlationLr,
-      rng,
-      activation: this.c.activation,
-      initScale: this.c.initScale,
-      layers: this.c.layers,
-      rank: this.c.rank ?? 0,
-      form: this.c.form ?? 'gated',
-      ...(shouldStop ? { shouldStop } : {}),
-    });
+    const r = trainCandidatesByCorrelation(model, batches, this.config, { rng, ...(shouldStop ? { shouldStop } : {}) });
     return `correlation-trained set ${dendriteSetCount(model)}: ${r.layers.map((l, i) => `${l} |r|=${r.correlations[i]!.toFixed(3)}`).join(', ')}`;
   }
 

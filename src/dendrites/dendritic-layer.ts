@@ -3,10 +3,11 @@ import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../engine/graph.js';
 import { userError } from '../errors.js';
+import type { Config, ConfigKey } from '../params/schema.js';
 import { kernels } from '../engine/kernels.js';
 import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low-rank.js';
 
-export type DendriteActivation = 'sigmoid' | 'tanh' | 'relu';
+export type DendriteActivation = Config['dendriteActivation'];
 export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', 'tanh', 'relu'];
 
 /**
@@ -17,38 +18,26 @@ export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', '
  *   into up's weights at export and every set of a layer merges: one down with k·r outputs, one f, one
  *   up (k·r -> C), one ADD, whatever k is.
  */
-export type DendriteForm = 'gated' | 'merged';
+export type DendriteForm = Config['dendriteForm'];
 export const DENDRITE_FORMS: readonly DendriteForm[] = ['gated', 'merged'];
 
-export interface DendriteSetOptions {
-  /** New branch weights are N(0,1) x initScale (the reference's candidate-weight-init, 0.01). */
-  initScale: number;
-  activation: DendriteActivation;
-  /**
-   * 0 (default): the branch is a full copy of the layer (the reference). r >= 1: a LowRankBranch with r
-   * channels (LeCun-normal init; initScale does not apply), costing about r/C of a copy.
-   */
-  rank?: number;
-  /** gated (default) or merged: see DendriteForm. */
-  form?: DendriteForm;
-}
+/**
+ * A new set's slice of the configuration (named, defaulted and validated in params/schema.ts):
+ * - candidateWeightInit: new branch weights are N(0,1) x this (the reference's 0.01);
+ * - dendriteRank: 0: the branch is a full copy of the layer (the reference); r >= 1: a LowRankBranch with r
+ *   channels (LeCun-normal init; candidateWeightInit does not apply), costing about r/C of a copy;
+ * - dendriteForm: gated or merged, see DendriteForm.
+ */
+export const DENDRITE_SET_KEYS = ['dendriteActivation', 'candidateWeightInit', 'dendriteRank', 'dendriteForm'] as const satisfies readonly ConfigKey[];
+export type DendriteSetConfig = Pick<Config, (typeof DENDRITE_SET_KEYS)[number]>;
 
 /**
  * A fresh branch D for `base`. gated: a sibling (rank 0) or a low-rank branch; merged: a RankSpaceBranch
  * (f inside the branch; rank 0: f of a full copy).
  */
-export function newBranch(
-  base: WrappableLayer,
-  name: string,
-  rng: Rng,
-  o: { initScale: number; rank?: number; form?: DendriteForm; activation?: DendriteActivation },
-): WrappableLayer {
-  const rank = o.rank ?? 0;
-  if (!(Number.isInteger(rank) && rank >= 0)) throw userError('parameters', 'dendrite-rank', `expected an integer >= 0, got ${rank}`);
-  const form = o.form ?? 'gated';
-  checkForm(form);
-  if (form === 'merged') return new RankSpaceBranch(base, name, rank, o.activation ?? 'tanh', rng, o.initScale);
-  return rank === 0 ? base.sibling(name, rng, o.initScale) : new LowRankBranch(base, name, rank, rng);
+export function newBranch(base: WrappableLayer, name: string, rng: Rng, c: DendriteSetConfig): WrappableLayer {
+  if (c.dendriteForm === 'merged') return new RankSpaceBranch(base, name, c.dendriteRank, c.dendriteActivation, rng, c.candidateWeightInit);
+  return c.dendriteRank === 0 ? base.sibling(name, rng, c.candidateWeightInit) : new LowRankBranch(base, name, c.dendriteRank, rng);
 }
 
 /** One dendrite set on one layer: its branch D_i, output weight v_i and cascade weights w_ij (j < i). */
@@ -137,16 +126,12 @@ export class DendriticLayer implements Layer {
   }
 
   /** Adds a set with a fresh branch (see newBranch) and zero v, w: the outputs do not change. */
-  addSet(rng: Rng, o: DendriteSetOptions): void {
-    if (!(o.initScale > 0 && Number.isFinite(o.initScale))) {
-      throw userError('parameters', 'candidate-weight-init', `expected a positive number, got ${o.initScale}`);
-    }
-    checkActivation(o.activation);
+  addSet(rng: Rng, c: DendriteSetConfig): void {
     const i = this.sets.length;
-    const form = o.form ?? 'gated';
-    const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, { ...o, form });
+    const form = c.dendriteForm;
+    const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, c);
     const cascade = form === 'merged' ? [] : this.sets.map(() => new Float32Array(this.outChannels));
-    this.installSet({ branch, activation: o.activation, cascade, form });
+    this.installSet({ branch, activation: c.dendriteActivation, cascade, form });
   }
 
   /** Installs a prepared branch with zero output weight v (its cascade weights are taken as given). */

@@ -5,11 +5,22 @@ import { GraphBuilder, type Graph } from './graph.js';
 import { softmax } from './loss.js';
 
 /**
+ * The model surface training, the dendrite cycle and correlation training need (one interface for all of
+ * them); Sequential provides it. Code that only edits the layer list takes Pick<TrainableModel, 'layers'>.
+ */
+export interface TrainableModel {
+  layers: Layer[];
+  forward(x: Tensor, ctx: ForwardContext): Tensor;
+  backward(dlogits: Tensor): unknown;
+  params(): Param[];
+}
+
+/**
  * A chain of layers. Its input is the flat feature vector [N, F]; the first step reinterprets each
  * sample as `inputShape` (F = product of inputShape). `layers` is public and mutable: dendrites
  * replace a layer in place with a wrapper.
  */
-export class Sequential {
+export class Sequential implements TrainableModel {
   layers: Layer[];
   readonly inputShape: number[];
   readonly features: number;

@@ -9,6 +9,14 @@ export interface Tensor {
 
 export type Shape = readonly number[];
 
+/** A labelled set of flat feature rows (train, validation, hold-out). */
+export interface LabelledSet {
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+  features: number;
+}
+
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

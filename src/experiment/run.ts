@@ -1,14 +1,13 @@
 /**
- * One experiment run = one `train`-equivalent training (same buildModel, loopOptions, trainLoop) with
+ * One experiment run = one `train`-equivalent training (same buildModel, loopParts, cycleFor, trainLoop) with
  * the best-validation weights restored, then scored on a hold-out split no training decision saw.
  * Baseline and dendritic runs differ only in the dendrite knobs (`runConfig` is the one place that
  * says how), so any difference in the score is the dendrites'.
  */
 import type { Config } from '../params/schema.js';
-import { buildModel } from '../models/select.js';
-import { evaluate, trainLoop } from '../train/loop.js';
-import type { LabelledSet } from '../train/batches.js';
-import { loopOptions } from '../train/setup.js';
+import { evaluate, type TrainableModel } from '../train/loop.js';
+import { buildOptions, trainNetwork, type TrainData } from '../train/run.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
 import type { Sequential } from '../engine/model.js';
 import { TrainingBudget } from '../train/budget.js';
@@ -78,33 +77,19 @@ export function runConfig(base: Config, variant: Variant, width: number, seed: n
 
 export function runOne(data: ExperimentData, config: Config, variant: Variant): RunResult {
   const started = performance.now();
-  const model = buildModel({
-    kind: config.model,
-    features: data.train.features,
-    inputShape: data.inputShape,
-    classes: data.classes,
-    width: config.width,
-    dropout: config.dropout,
-    seed: config.seed,
-  });
-  const options = loopOptions(config, data.train.features);
-  if (variant === 'frozen' && options.cycle) {
-    // The control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
-    const cycle = options.cycle;
-    const addSet = cycle.addSet.bind(cycle);
-    cycle.addSet = (m, rng) => {
-      addSet(m, rng);
-      for (const l of dendriticLayers(m)) l.freezeDendrites(true);
-    };
-  }
-  let loop = trainLoop(model, data.train, data.validation, options);
+  const trainData: TrainData = { train: data.train, val: data.validation, classes: data.classes, inputShape: data.inputShape };
+  // The frozen control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
+  const frozen = { onSetAdded: (m: TrainableModel) => dendriticLayers(m).forEach((l) => l.freezeDendrites(true)) };
+  const trained = trainNetwork(config, trainData, variant === 'frozen' ? frozen : {});
+  const model = trained.model;
+  let loop = trained.loop;
   let shippedModel = model;
   const shipsByPayoff = variant === 'shipped' || variant === 'shipped-merged';
   let shipped: RunResult['shipped'] = shipsByPayoff ? { network: 'dendritic', width: config.width } : undefined;
   if (shipsByPayoff && dendriteSetCount(model) > 0) {
     const payoff = runPayoffCheck({
       config,
-      build: { kind: config.model, features: data.train.features, inputShape: data.inputShape, classes: data.classes, dropout: config.dropout, seed: config.seed },
+      build: buildOptions(config, trainData),
       model,
       sets: dendriteSetCount(model),
       loop,

@@ -159,8 +159,8 @@ const decodedText = <K extends ConfigKey>(
   spec: Omit<StringSpec<K>, 'type' | 'decode' | 'default'> & { default: string; decode: (raw: string) => Config[K] },
 ): StringSpec<K> => ({ type: 'string', ...spec });
 
-/** "0.001,0.0001" -> [0.001, 0.0001]; every entry a finite number >= 0. */
-export function parseNumberList(raw: string): number[] {
+/** "0.001,0.0001" -> [0.001, 0.0001]; every entry a finite number >= 0 (and below `below` when given). */
+export function parseNumberList(raw: string, below = Infinity): number[] {
   const parts = raw.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
     throw new Error('expected comma-separated numbers such as "0.001,0.0001"');
@@ -169,6 +169,7 @@ export function parseNumberList(raw: string): number[] {
     if (!FLOAT_PATTERN.test(part)) throw new Error(`"${part}" is not a number`);
     const value = Number(part);
     if (!(value >= 0)) throw new Error(`"${part}" must be >= 0`);
+    if (!(value < below)) throw new Error(`"${part}" must be below ${below}`);
     return value;
   });
 }
@@ -258,7 +259,7 @@ export const SCHEMA: readonly ParamSpec[] = [
   int({ key: 'firstFixedSwitchNum', param: 'first-fixed-switch-num', name: 'First fixed switch', default: 10, min: 1, max: 100000, ...DENDRITE_KNOB,
     help: 'Fixed mode: epoch of the first switch.', consumer: 'dendrites/controller' }),
   decodedText({ key: 'improvementThreshold', param: 'improvement-threshold', name: 'Relative improvement thresholds',
-    default: '0.001,0.0001', decode: parseNumberList, example: '0.002,0.0005', ...DENDRITE_KNOB,
+    default: '0.001,0.0001', decode: (raw) => parseNumberList(raw, 1), example: '0.002,0.0005', ...DENDRITE_KNOB,
     help: 'Comma-separated relative improvements a score must beat the best by to count, indexed by the number of dendrite sets added (the last applies beyond).',
     consumer: 'dendrites/controller' }),
   float({ key: 'improvementThresholdRaw', param: 'improvement-threshold-raw', name: 'Absolute improvement threshold',

@@ -9,6 +9,8 @@ import type { Config, ConfigKey } from '../params/schema.js';
 import type { LoopApplied } from '../train/loop.js';
 import type { TrainingBudget } from '../train/budget.js';
 import type { DendriteCycle } from '../dendrites/cycle.js';
+import { CONTROLLER_KEYS } from '../dendrites/controller.js';
+import { DENDRITE_SET_KEYS } from '../dendrites/dendritic-layer.js';
 
 export interface AppliedValue {
   value: unknown;
@@ -57,7 +59,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     maxTrainingSeconds: { value: c.budget.maxSeconds, consumer: 'train/budget' },
     exportFormat: { value: c.exportFiles, consumer: 'export/pipeline (files written)' },
     maxInt8Drop: { value: c.int8DropLimit, consumer: 'export/pipeline (int8 accuracy check)' },
-    dendrites: { value: c.cycle !== undefined && !c.cycle.restartsOnly, consumer: 'train/setup (dendrite cycle built)' },
+    dendrites: { value: c.cycle !== undefined && !c.cycle.restartsOnly, consumer: 'dendrites/cycle (cycleFor)' },
     restarts: c.payoffCheck
       ? { value: c.payoffCheck.restarts, consumer: "commands/payoff (the plain network's schedule)" }
       : { value: c.cycle?.restartsOnly ?? false, consumer: 'train/loop (restarts-only cycle)' },
@@ -73,46 +75,37 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       consumer: 'data/ei-directory (input shape used)',
     },
   };
-  if (c.cycle) {
-    const k = c.cycle.controller.config;
-    const from = 'dendrites/controller';
-    // A restarts-only cycle uses the controller's schedule knobs and nothing of the sets.
-    Object.assign(out, {
-      switchMode: { value: k.switchMode, consumer: from },
-      switchScore: { value: k.switchScore, consumer: from },
-      nEpochsToSwitch: { value: k.nEpochsToSwitch, consumer: from },
-      historyLookback: { value: k.historyLookback, consumer: from },
-      initialHistoryAfterSwitches: { value: k.initialHistoryAfterSwitches, consumer: from },
-      fixedSwitchNum: { value: k.fixedSwitchNum, consumer: from },
-      firstFixedSwitchNum: { value: k.firstFixedSwitchNum, consumer: from },
-      improvementThreshold: { value: k.improvementThreshold, consumer: from },
-      improvementThresholdRaw: { value: k.improvementThresholdRaw, consumer: from },
-      maxDendriteTries: { value: k.maxDendriteTries, consumer: from },
-      maxDendrites: { value: k.maxDendrites, consumer: from },
-      retainAllDendrites: { value: k.retainAllDendrites, consumer: from },
-      dontGiveUpUnlessLrLowered: { value: k.dontGiveUpUnlessLrLowered, consumer: from },
-    } satisfies Partial<Record<ConfigKey, AppliedValue>>);
-  }
-  if (c.cycle && !c.cycle.restartsOnly) {
-    const k = c.cycle.controller.config;
-    const d = c.cycle.c;
-    const from = 'dendrites/controller';
-    Object.assign(out, {
-      dendriteTraining: { value: d.training, consumer: 'dendrites/cycle' },
-      findBestLr: { value: k.findBestLr, consumer: from },
-      dendriteActivation: { value: d.activation, consumer: 'dendrites/dendritic-layer' },
-      candidateWeightInit: { value: d.initScale, consumer: 'dendrites/dendritic-layer (branch init)' },
-      dendriteLayers: { value: d.layers, consumer: 'dendrites/apply' },
-      dendriteRank: { value: d.rank ?? 0, consumer: 'dendrites/dendritic-layer (branch rank)' },
-      dendriteForm: { value: d.form ?? 'gated', consumer: 'dendrites/dendritic-layer (where f sits; merged: sets merge at export)' },
-      splitLearningRate: { value: c.cycle.splitLearningRate, consumer: 'train/loop (restructure)' },
-      newDendriteRate: { value: c.cycle.newDendriteRate, consumer: 'train/loop (restructure)' },
-      pruneDendrites: { value: c.cycle.pruneDendrites, consumer: 'train/loop (after the final restore)' },
-      pruneSignificance: { value: c.cycle.pruneSignificance, consumer: 'train/loop (after the final restore)' },
-      correlationEpochs: { value: d.correlationEpochs, consumer: 'dendrites/correlation' },
-      correlationCandidates: { value: d.correlationCandidates, consumer: 'dendrites/correlation' },
-    } satisfies Partial<Record<ConfigKey, AppliedValue>>);
-  }
+  if (c.cycle) Object.assign(out, cycleApplied(c.cycle));
   if (c.payoffCheck) out.dendritePayoffCheck = { value: c.payoffCheck.enabled, consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)' };
+  return out;
+}
+
+/**
+ * What the dendrite cycle ran with, read back from it and its controller. A restarts-only cycle uses the
+ * controller's schedule knobs and nothing of the sets. The learning rate, batch size and schedule the
+ * controller and correlation phase also read are recorded from the loop's own components above.
+ */
+function cycleApplied(cycle: DendriteCycle): Partial<Record<ConfigKey, AppliedValue>> {
+  const out: Partial<Record<ConfigKey, AppliedValue>> = {};
+  const record = (keys: readonly ConfigKey[], from: Record<string, unknown>, consumer: string): void => {
+    for (const k of keys) out[k] = { value: from[k], consumer };
+  };
+  const scheduleKeys = CONTROLLER_KEYS.filter((k) => k !== 'lrSchedule' && k !== 'findBestLr');
+  record(scheduleKeys, cycle.controller.config, 'dendrites/controller');
+  if (cycle.restartsOnly) return out;
+  const applied = {
+    findBestLr: cycle.controller.findBestLr,
+    splitLearningRate: cycle.splitLearningRate,
+    newDendriteRate: cycle.newDendriteRate,
+    pruneDendrites: cycle.pruneDendrites,
+    pruneSignificance: cycle.pruneSignificance,
+  };
+  record(['findBestLr'], applied, 'dendrites/controller');
+  record(['dendriteTraining'], cycle.config, 'dendrites/cycle');
+  record(DENDRITE_SET_KEYS, cycle.config, 'dendrites/dendritic-layer (a new set)');
+  record(['dendriteLayers'], cycle.config, 'dendrites/apply');
+  record(['splitLearningRate', 'newDendriteRate'], applied, 'train/loop (restructure)');
+  record(['pruneDendrites', 'pruneSignificance'], applied, 'train/loop (after the final restore)');
+  record(['correlationEpochs', 'correlationCandidates'], cycle.config, 'dendrites/correlation');
   return out;
 }

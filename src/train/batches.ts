@@ -1,12 +1,7 @@
 import type { Rng } from '../engine/rng.js';
+import type { LabelledSet } from '../engine/tensor.js';
 
-/** A labelled set of flat feature rows. */
-export interface LabelledSet {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-  features: number;
-}
+export type { LabelledSet };
 
 /**
  * Iterates a set in mini-batches, copying rows into one reused buffer (augmentation then works on the

@@ -1,20 +1,20 @@
-import type { Layer, Param } from '../engine/layer.js';
+import type { Param } from '../engine/layer.js';
 import { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
-import type { Optimizer, OptimizerState } from '../engine/optim.js';
-import type { Tensor } from '../engine/tensor.js';
-import { BatchIterator, type LabelledSet } from './batches.js';
+import { Adam, SGD, type Optimizer, type OptimizerState } from '../engine/optim.js';
+import { ReduceLROnPlateau } from '../engine/schedule.js';
+import { makeAugmenter } from '../data/augment.js';
+import type { Config } from '../params/schema.js';
+import type { TrainableModel } from '../engine/model.js';
+import { BatchIterator } from './batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
 import type { StopReason, TrainingBudget } from './budget.js';
+import type { DendriteCycle } from '../dendrites/cycle.js';
+import type { ControllerDecision } from '../dendrites/controller.js';
 import { UserError } from '../errors.js';
 
-/** The model surface the loop needs; the engine's Sequential provides it. */
-export interface TrainableModel {
-  layers: Layer[];
-  forward(x: Tensor, ctx: { training: boolean; rng: Rng }): Tensor;
-  backward(dlogits: Tensor): unknown;
-  params(): Param[];
-}
+export type { TrainableModel };
 
 export interface LrScheduler {
   /** Called once per epoch with the validation score (higher is better); returns true when it lowered the rate. */
@@ -41,50 +41,6 @@ export interface CycleEvent {
   detail?: string;
 }
 
-export interface CycleDecision {
-  action: 'continue' | 'add-set' | 'discard-and-retry' | 'complete';
-  /** Restore the best weights (and the architecture they belong to) before acting. */
-  restoreBest: boolean;
-  event?: CycleEvent;
-  /** Number of dendrite sets the best weights belong to (the loop restores that architecture). */
-  bestSets?: number;
-  /** find-best-lr: rates to try after a restructure (one trial epoch each); else the initial rate. */
-  lrCandidates?: number[];
-  /** With 'complete': the cap on sets was reached, or the last set(s) did not raise the best score. */
-  completeReason?: 'max-dendrites' | 'no-improvement';
-}
-
-/**
- * The dendrite cycle as the loop sees it: a decision per epoch and the means to change the architecture.
- * `prepareSet` runs an optional dendrite phase (correlation training) after the new set is added.
- */
-export interface DendriteCycle {
-  onEpochEnd(info: { epoch: number; score: number; valLoss: number; lr: number; lrWasLowered: boolean }): CycleDecision;
-  addSet(model: TrainableModel, rng: Rng): void;
-  removeLastSet(model: TrainableModel): void;
-  setCount(model: TrainableModel): number;
-  prepareSet?(model: TrainableModel, train: LabelledSet, rng: Rng, shouldStop?: () => boolean): string | void;
-  /**
-   * After a switch the newest set trains at the initial rate while the rest of the network continues at
-   * the rate its restored best weights were found with (see dendrites/split-rate.ts); find-best-lr is
-   * then not used.
-   */
-  readonly splitLearningRate?: boolean;
-  /** The newest set's rate on a log scale between the restored network rate (0) and the initial rate (1); default 1. */
-  readonly newDendriteRate?: number;
-  /** After the best weights are restored, remove the newest sets while validation does not get worse without them. */
-  readonly pruneDendrites?: boolean;
-  /** A set stays only if (fixed - broken) > z * sqrt(fixed + broken) on validation (McNemar); 0 = any net gain. */
-  readonly pruneSignificance?: number;
-  /**
-   * The cycle's schedule without sets (`restarts`): at a switch the loop restores the best weights and
-   * continues at the rate they were found with (one optimizer, a fresh schedule); addSet is never called.
-   */
-  readonly restartsOnly?: boolean;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
 export interface TrainingObserver {
   epochStart?(epoch: number, totalEpochs: number, batches: number): void;
   batchDone?(done: number, samples: number): void;
@@ -92,21 +48,45 @@ export interface TrainingObserver {
   event?(event: CycleEvent): void;
 }
 
-export interface LoopOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
+/** The loop's collaborators, built from the configuration (loopParts) or by a test. */
+export interface LoopParts {
   makeOptimizer(params: Param[], lr: number): Optimizer;
   makeScheduler(optimizer: Optimizer): LrScheduler | null;
   /** Builds the training-time augmentation from the loop's own seeded stream (saved in checkpoints). */
   makeAugmenter?: (rng: Rng) => (x: Float32Array, n: number, features: number) => void;
-  cycle?: DendriteCycle;
+}
+
+/** What a caller hooks into a run: time limit, progress, checkpoints, resume. */
+export interface LoopHooks {
   budget?: TrainingBudget;
   observer?: TrainingObserver;
   /** Called after every completed epoch with the full resumable state (see checkpoint.ts). */
   onCheckpoint?: (state: LoopState) => void;
   resumeFrom?: LoopState;
+}
+
+/** The loop's slice of the configuration (callers pass the whole Config), its parts, its cycle and hooks. */
+export type LoopOptions = Pick<Config, 'epochs' | 'batchSize' | 'learningRate' | 'seed'> & LoopParts & LoopHooks & { cycle?: DendriteCycle | undefined };
+
+/** Coefficients per MFCC frame in Edge Impulse's audio features; SpecAugment needs the frame layout. */
+const MFCC_COEFFS = 13;
+
+/** Optimizer, learning-rate schedule and augmentation as the configuration asks for them. */
+export function loopParts(
+  config: Pick<Config, 'optimizer' | 'learningRate' | 'lrSchedule' | 'lrPatience' | 'noise' | 'specAugment'>,
+  features: number,
+): LoopParts {
+  const mfccLike = features % MFCC_COEFFS === 0;
+  const augmenting = config.noise !== 'none' || (config.specAugment !== 'none' && mfccLike);
+  const specAugment = mfccLike ? config.specAugment : 'none';
+  return {
+    makeOptimizer: (params, lr) => (config.optimizer === 'sgd' ? new SGD(params, { lr, momentum: 0.9 }) : new Adam(params, { lr })),
+    makeScheduler: () =>
+      config.lrSchedule === 'plateau' ? new ReduceLROnPlateau({ patience: config.lrPatience, factor: 0.5, minLr: config.learningRate / 64 }) : null,
+    makeAugmenter: augmenting
+      ? (rng) => makeAugmenter({ noise: config.noise, specAugment, coeffs: MFCC_COEFFS, frames: features / MFCC_COEFFS }, rng)
+      : undefined,
+  };
 }
 
 interface Snapshot {
@@ -179,88 +159,143 @@ export function evaluate(
  * at every restructure because the parameter list changed.
  */
 export function trainLoop(model: TrainableModel, train: LabelledSet, val: LabelledSet, opts: LoopOptions): LoopResult {
-  const seedRng = new Rng(opts.seed);
-  const rng = { shuffle: seedRng.fork(), dropout: seedRng.fork(), augment: seedRng.fork(), dendrites: seedRng.fork() };
-  const iterator = new BatchIterator(train, opts.batchSize);
-  const augment = opts.makeAugmenter?.(rng.augment);
-  const cycle = opts.cycle;
-  const sets = (): number => (cycle ? cycle.setCount(model) : 0);
+  return new Trainer(model, train, val, opts).run();
+}
 
-  const snapshot = (): Snapshot => ({ sets: sets(), values: model.params().map((p) => p.value.slice()) });
-  const restore = (s: Snapshot): void => {
-    if (!cycle && s.sets !== 0) throw new Error('trainLoop: snapshot has dendrite sets but no cycle is configured');
-    while (cycle && cycle.setCount(model) > s.sets) cycle.removeLastSet(model);
-    while (cycle && cycle.setCount(model) < s.sets) cycle.addSet(model, new Rng(0));
-    const params = model.params();
-    if (params.length !== s.values.length) {
-      throw new Error(`trainLoop: snapshot holds ${s.values.length} parameters, model has ${params.length}`);
-    }
-    params.forEach((p, i) => p.value.set(s.values[i]!));
-  };
+/** The loop's random streams. The key ORDER is part of the checkpoint (and of resume). */
+interface LoopRngs {
+  shuffle: Rng;
+  dropout: Rng;
+  augment: Rng;
+  dendrites: Rng;
+}
 
-  let lr = opts.learningRate;
-  let optimizer = opts.makeOptimizer(model.params(), lr);
-  let scheduler = opts.makeScheduler(optimizer);
-  const applied: LoopApplied = {
-    epochs: opts.epochs,
-    batchSize: iterator.batchSize,
-    seed: opts.seed,
-    initialLr: optimizer.lr,
-    optimizer: optimizer.getState().kind,
-    scheduler: scheduler && 'patience' in scheduler ? { patience: Number(scheduler.patience), factor: Number((scheduler as { factor?: number }).factor) } : null,
-    augmenting: augment !== undefined,
-  };
-  let history: EpochRecord[] = [];
-  let events: CycleEvent[] = [];
-  let bests: Array<BestSnapshot | null> = [];
-  /** Best over every architecture with at most `maxSets` sets (all when undefined). */
-  const bestUpTo = (maxSets = Infinity): BestSnapshot | null => {
-    let found: BestSnapshot | null = null;
-    bests.forEach((b, sets) => {
-      if (b && sets <= maxSets && (!found || isBetter(b.score, b.valLoss, found))) found = b;
-    });
-    return found;
-  };
-  let finalSets: number | undefined;
-  let startEpoch = 1;
+type Restructure = ControllerDecision & { action: 'add-set' | 'discard-and-retry' | 'complete' };
 
-  if (opts.resumeFrom) {
-    const s = opts.resumeFrom;
-    restore(s.current);
-    lr = s.lr;
-    optimizer = isSplitState(s.optimizer)
-      ? makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, lr, lr)
-      : opts.makeOptimizer(model.params(), lr);
-    optimizer.setState(s.optimizer);
-    scheduler = opts.makeScheduler(optimizer);
-    if (scheduler && s.scheduler !== null) scheduler.setState(s.scheduler as never);
-    if (cycle) cycle.setState(s.cycle);
-    (Object.keys(rng) as Array<keyof typeof rng>).forEach((k) => rng[k].setState(s.rng[k] as never));
-    history = s.history;
-    events = s.events;
-    bests = s.bests;
-    startEpoch = s.epoch + 1;
+/**
+ * One training run as explicit state and small steps. The call order inside each step is part of the
+ * model bytes (random draws, restores, optimizer rebuilds) and of the checkpoint: keep it when editing.
+ */
+export class Trainer {
+  readonly applied: LoopApplied;
+  private readonly rng: LoopRngs;
+  private readonly iterator: BatchIterator;
+  private readonly augment: ((x: Float32Array, n: number, features: number) => void) | undefined;
+  private readonly cycle: DendriteCycle | undefined;
+  private lr: number;
+  private optimizer: Optimizer;
+  private scheduler: LrScheduler | null;
+  private history: EpochRecord[] = [];
+  private events: CycleEvent[] = [];
+  /** Best-validation snapshot per dendrite-set count (index = sets). */
+  private bests: Array<BestSnapshot | null> = [];
+  private finalSets: number | undefined;
+  private stoppedBy: LoopResult['stoppedBy'] = 'epochs';
+  private startEpoch = 1;
+
+  constructor(
+    private readonly model: TrainableModel,
+    private readonly train: LabelledSet,
+    private readonly val: LabelledSet,
+    private readonly opts: LoopOptions,
+  ) {
+    const seedRng = new Rng(opts.seed);
+    this.rng = { shuffle: seedRng.fork(), dropout: seedRng.fork(), augment: seedRng.fork(), dendrites: seedRng.fork() };
+    this.iterator = new BatchIterator(train, opts.batchSize);
+    this.augment = opts.makeAugmenter?.(this.rng.augment);
+    this.cycle = opts.cycle;
+    this.lr = opts.learningRate;
+    this.optimizer = opts.makeOptimizer(model.params(), this.lr);
+    this.scheduler = opts.makeScheduler(this.optimizer);
+    const scheduler = this.scheduler;
+    this.applied = {
+      epochs: opts.epochs,
+      batchSize: this.iterator.batchSize,
+      seed: opts.seed,
+      initialLr: this.optimizer.lr,
+      optimizer: this.optimizer.getState().kind,
+      scheduler: scheduler && 'patience' in scheduler ? { patience: Number(scheduler.patience), factor: Number((scheduler as { factor?: number }).factor) } : null,
+      augmenting: this.augment !== undefined,
+    };
+    if (opts.resumeFrom) this.resume(opts.resumeFrom);
   }
 
-  const emit = (e: CycleEvent): void => {
-    events.push(e);
-    opts.observer?.event?.(e);
-  };
-  let stoppedBy: LoopResult['stoppedBy'] = 'epochs';
-  let epoch = startEpoch;
+  run(): LoopResult {
+    for (let epoch = this.startEpoch; epoch <= this.opts.epochs; epoch++) {
+      if (this.epoch(epoch) === 'stop') break;
+    }
+    return this.finish();
+  }
+
+  private resume(s: LoopState): void {
+    const { model, opts } = this;
+    this.restore(s.current);
+    this.lr = s.lr;
+    this.optimizer = isSplitState(s.optimizer)
+      ? makeSplitOptimizer(model.params(), this.sets() - 1, opts.makeOptimizer, this.lr, this.lr)
+      : opts.makeOptimizer(model.params(), this.lr);
+    this.optimizer.setState(s.optimizer);
+    this.scheduler = opts.makeScheduler(this.optimizer);
+    if (this.scheduler && s.scheduler !== null) this.scheduler.setState(s.scheduler as never);
+    if (this.cycle) this.cycle.setState(s.cycle);
+    (Object.keys(this.rng) as Array<keyof LoopRngs>).forEach((k) => this.rng[k].setState(s.rng[k] as never));
+    this.history = s.history;
+    this.events = s.events;
+    this.bests = s.bests;
+    this.startEpoch = s.epoch + 1;
+  }
+
+  /** One epoch: train, validate, keep the best, let the cycle decide, checkpoint. */
+  private epoch(epoch: number): 'go' | 'stop' {
+    const { opts, model } = this;
+    const t0 = performance.now();
+    opts.observer?.epochStart?.(epoch, opts.epochs, this.iterator.batchCount);
+    const { loss, acc, interrupted } = this.trainPass(this.optimizer, true);
+    if (interrupted) {
+      // A partial epoch is not validated: the best complete epoch is what ships.
+      this.stoppedBy = interrupted;
+      this.emit({ epoch, type: interrupted === 'signal' ? 'interrupted' : 'time_limit' });
+      return 'stop';
+    }
+    // NaN weights would flow on into validation, best-weight choice and the int8 export (where they
+    // crash); a diverged run has nothing worth shipping, so it ends here with the likely cause.
+    if (!Number.isFinite(loss)) {
+      throw new UserError(
+        `training: epoch ${epoch}: the training loss is ${loss} (training diverged): expected a finite loss; lower --learning-rate (it was ${opts.learningRate}) or scale the features`,
+      );
+    }
+    const v = evaluate(model, this.val);
+    const record: EpochRecord = {
+      epoch, phase: 'neuron', loss, acc, val_loss: v.loss, val_acc: v.acc, lr: this.optimizer.lr,
+      seconds: (performance.now() - t0) / 1000, dendrite_sets: this.sets(),
+    };
+    this.history.push(record);
+    opts.observer?.epochEnd?.(record);
+    const setsNow = this.sets();
+    const bestHere = this.bests[setsNow];
+    if (!bestHere || isBetter(v.acc, v.loss, bestHere)) this.bests[setsNow] = { ...this.snapshot(), epoch, score: v.acc, valLoss: v.loss };
+    const lrWasLowered = this.scheduler ? this.scheduler.step(v.acc, this.optimizer) : false;
+    if (this.cycle) {
+      const decision = this.cycle.onEpochEnd({ epoch, score: v.acc, valLoss: v.loss, lr: this.optimizer.lr, lrWasLowered });
+      if (decision.action !== 'continue' && this.restructure(decision as Restructure, epoch) === 'stop') return 'stop';
+    }
+    this.checkpoint(epoch);
+    return 'go';
+  }
 
   /** One pass over the training set; stops between batches when the budget says so. */
-  const runEpoch = (opt: Optimizer, observe: boolean) => {
+  private trainPass(opt: Optimizer, observe: boolean): { loss: number; acc: number; interrupted: StopReason | null } {
+    const { model, train, opts } = this;
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
     let done = 0;
     let interrupted: StopReason | null = null;
-    for (const b of iterator.batches(rng.shuffle)) {
+    for (const b of this.iterator.batches(this.rng.shuffle)) {
       interrupted = opts.budget?.stopReason() ?? null;
       if (interrupted) break;
-      augment?.(b.x, b.n, train.features);
-      const logits = model.forward({ data: b.x, shape: [b.n, train.features] }, { training: true, rng: rng.dropout });
+      this.augment?.(b.x, b.n, train.features);
+      const logits = model.forward({ data: b.x, shape: [b.n, train.features] }, { training: true, rng: this.rng.dropout });
       const r = softmaxCrossEntropy(logits, b.y);
       opt.zeroGrad();
       model.backward(r.dlogits);
@@ -271,129 +306,138 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
       if (observe) opts.observer?.batchDone?.(++done, seen);
     }
     return { loss: lossSum / Math.max(seen, 1), acc: correct / Math.max(seen, 1), interrupted };
-  };
+  }
+
+  /**
+   * The controller judges with thresholds and running means, so its notion of which sets helped rules:
+   * restore the best weights among architectures it kept, dropping sets it discarded, then act.
+   */
+  private restructure(decision: Restructure, epoch: number): 'go' | 'stop' {
+    this.bests.length = Math.min(this.bests.length, decision.bestSets + 1);
+    const keep = this.bestUpTo(decision.bestSets);
+    if (decision.restoreBest && keep) this.restore(keep);
+    if (decision.action === 'complete') {
+      this.complete(decision, epoch, keep);
+      return 'stop';
+    }
+    if (this.cycle!.restartsOnly) this.restart(keep, decision, epoch);
+    else this.growSet(keep, decision, epoch);
+    return 'go';
+  }
+
+  private restartsSoFar(): number {
+    return this.events.filter((e) => e.type === 'restored_best').length;
+  }
+
+  private complete(decision: Restructure, epoch: number, keep: BestSnapshot | null): void {
+    if (this.cycle!.restartsOnly) {
+      const why = decision.completeReason === 'max-dendrites' ? 'the cap (max-dendrites) was reached' : 'the last restarts did not raise the best score';
+      const best = keep ? `; best val_acc ${keep.score.toFixed(4)} at epoch ${keep.epoch}` : '';
+      this.emit({ epoch, type: 'training_complete', detail: `no further restart after ${this.restartsSoFar()}: ${why}${best}` });
+    } else if (decision.event) this.emit(decision.event);
+    this.finalSets = decision.bestSets;
+    this.stoppedBy = 'completed';
+  }
+
+  /** The rate the restored best weights were found with (the current rate when nothing was restored). */
+  private restoredRate(keep: BestSnapshot | null, decision: Restructure): number {
+    const restoredAt = keep && decision.restoreBest ? this.history.find((h) => h.epoch === keep.epoch) : undefined;
+    return restoredAt?.lr ?? this.optimizer.lr;
+  }
+
+  /** A restart: the best weights are back; train on from them at the rate they were found with. */
+  private restart(keep: BestSnapshot | null, decision: Restructure, epoch: number): void {
+    const restarts = this.restartsSoFar();
+    this.lr = this.restoredRate(keep, decision);
+    this.optimizer = this.opts.makeOptimizer(this.model.params(), this.lr);
+    this.scheduler = this.opts.makeScheduler(this.optimizer);
+    const from = keep && decision.restoreBest ? `epoch ${keep.epoch}'s weights (val_acc ${keep.score.toFixed(4)})` : 'the current weights';
+    const note = decision.action === 'discard-and-retry' ? '; the last restart did not raise the best score' : '';
+    this.emit({ epoch, type: 'restored_best', detail: `restart ${restarts + 1}: validation stalled; continuing from ${from} at lr ${this.lr.toPrecision(3)}${note}` });
+  }
+
+  /** Adds a set (and runs its dendrite phase), then picks the rates it trains on with. */
+  private growSet(keep: BestSnapshot | null, decision: Restructure, epoch: number): void {
+    const { cycle, model, opts } = this;
+    if (decision.action === 'discard-and-retry' && decision.event) this.emit(decision.event);
+    cycle!.addSet(model, this.rng.dendrites);
+    const prepared = cycle!.prepareSet(model, this.train, this.rng.dendrites, () => (opts.budget?.stopReason() ?? null) !== null);
+    const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
+    this.emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
+    this.chooseLearningRate(keep, decision);
+    this.scheduler = opts.makeScheduler(this.optimizer);
+  }
+
+  /** Split rate (new set fast, network at its restored rate), else find-best-lr's choice, else the initial rate. */
+  private chooseLearningRate(keep: BestSnapshot | null, decision: Restructure): void {
+    const { cycle, model, opts } = this;
+    if (cycle!.splitLearningRate) {
+      const baseLr = this.restoredRate(keep, decision);
+      const freshLr = logInterpolate(baseLr, opts.learningRate, cycle!.newDendriteRate);
+      this.optimizer = makeSplitOptimizer(model.params(), this.sets() - 1, opts.makeOptimizer, baseLr, freshLr);
+      this.lr = this.optimizer.lr;
+      return;
+    }
+    this.lr = decision.lrCandidates && decision.lrCandidates.length > 1
+      ? this.pickLearningRate(decision.lrCandidates)
+      : decision.lrCandidates?.[0] ?? opts.learningRate;
+    this.optimizer = opts.makeOptimizer(model.params(), this.lr);
+  }
 
   /**
    * find-best-lr: one trial epoch per candidate rate from the same weights and random streams; the rate
    * whose trial validates best is kept and the trial is undone, so the choice does not leak into training.
    */
-  const pickLearningRate = (candidates: number[]): number => {
-    const start = snapshot();
-    const rngStates = (Object.keys(rng) as Array<keyof typeof rng>).map((k) => rng[k].getState());
+  private pickLearningRate(candidates: number[]): number {
+    const rng = this.rng;
+    const start = this.snapshot();
+    const rngStates = (Object.keys(rng) as Array<keyof LoopRngs>).map((k) => rng[k].getState());
     let chosen = candidates[0]!;
     let bestTrial = { score: -Infinity, valLoss: Infinity };
     for (const candidate of candidates) {
-      const trial = runEpoch(opts.makeOptimizer(model.params(), candidate), false);
+      const trial = this.trainPass(this.opts.makeOptimizer(this.model.params(), candidate), false);
       if (trial.interrupted) break;
-      const v = evaluate(model, val);
+      const v = evaluate(this.model, this.val);
       if (isBetter(v.acc, v.loss, bestTrial)) {
         bestTrial = { score: v.acc, valLoss: v.loss };
         chosen = candidate;
       }
-      restore(start);
-      (Object.keys(rng) as Array<keyof typeof rng>).forEach((k, i) => rng[k].setState(rngStates[i]!));
+      this.restore(start);
+      (Object.keys(rng) as Array<keyof LoopRngs>).forEach((k, i) => rng[k].setState(rngStates[i]!));
     }
-    restore(start);
+    this.restore(start);
     return chosen;
-  };
+  }
 
-  for (; epoch <= opts.epochs; epoch++) {
-    const t0 = performance.now();
-    opts.observer?.epochStart?.(epoch, opts.epochs, iterator.batchCount);
-    const { loss, acc, interrupted } = runEpoch(optimizer, true);
-    if (interrupted) {
-      // A partial epoch is not validated: the best complete epoch is what ships.
-      stoppedBy = interrupted;
-      emit({ epoch, type: interrupted === 'signal' ? 'interrupted' : 'time_limit' });
-      break;
-    }
-    // NaN weights would flow on into validation, best-weight choice and the int8 export (where they
-    // crash); a diverged run has nothing worth shipping, so it ends here with the likely cause.
-    if (!Number.isFinite(loss)) {
-      throw new UserError(
-        `training: epoch ${epoch}: the training loss is ${loss} (training diverged): expected a finite loss; lower --learning-rate (it was ${opts.learningRate}) or scale the features`,
-      );
-    }
-    const v = evaluate(model, val);
-    const record: EpochRecord = {
+  private checkpoint(epoch: number): void {
+    const { rng, cycle } = this;
+    this.opts.onCheckpoint?.({
       epoch,
-      phase: 'neuron',
-      loss,
-      acc,
-      val_loss: v.loss,
-      val_acc: v.acc,
-      lr: optimizer.lr,
-      seconds: (performance.now() - t0) / 1000,
-      dendrite_sets: sets(),
-    };
-    history.push(record);
-    opts.observer?.epochEnd?.(record);
-    const setsNow = sets();
-    const bestHere = bests[setsNow];
-    if (!bestHere || isBetter(v.acc, v.loss, bestHere)) bests[setsNow] = { ...snapshot(), epoch, score: v.acc, valLoss: v.loss };
-    const lrWasLowered = scheduler ? scheduler.step(v.acc, optimizer) : false;
-
-    if (cycle) {
-      const decision = cycle.onEpochEnd({ epoch, score: v.acc, valLoss: v.loss, lr: optimizer.lr, lrWasLowered });
-      if (decision.action !== 'continue') {
-        // The controller judges with thresholds and running means, so its notion of which sets helped
-        // rules: restore the best weights among architectures it kept, dropping sets it discarded.
-        if (decision.bestSets !== undefined) bests.length = Math.min(bests.length, decision.bestSets + 1);
-        const keep = bestUpTo(decision.bestSets);
-        if (decision.restoreBest && keep) restore(keep);
-        const restarts = events.filter((e) => e.type === 'restored_best').length;
-        if (decision.action === 'complete') {
-          if (cycle.restartsOnly) {
-            const why = decision.completeReason === 'max-dendrites' ? 'the cap (max-dendrites) was reached' : 'the last restarts did not raise the best score';
-            emit({ epoch, type: 'training_complete', detail: `no further restart after ${restarts}: ${why}${keep ? `; best val_acc ${keep.score.toFixed(4)} at epoch ${keep.epoch}` : ''}` });
-          } else if (decision.event) emit(decision.event);
-          finalSets = decision.bestSets;
-          stoppedBy = 'completed';
-          break;
-        }
-        if (cycle.restartsOnly) {
-          // A restart: the best weights are back; train on from them at the rate they were found with.
-          const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
-          lr = restoredAt?.lr ?? optimizer.lr;
-          optimizer = opts.makeOptimizer(model.params(), lr);
-          scheduler = opts.makeScheduler(optimizer);
-          const from = keep && decision.restoreBest ? `epoch ${keep.epoch}'s weights (val_acc ${keep.score.toFixed(4)})` : 'the current weights';
-          const note = decision.action === 'discard-and-retry' ? '; the last restart did not raise the best score' : '';
-          emit({ epoch, type: 'restored_best', detail: `restart ${restarts + 1}: validation stalled; continuing from ${from} at lr ${lr.toPrecision(3)}${note}` });
-        } else {
-          if (decision.action === 'discard-and-retry' && decision.event) emit(decision.event);
-          cycle.addSet(model, rng.dendrites);
-          const prepared = cycle.prepareSet?.(model, train, rng.dendrites, () => (opts.budget?.stopReason() ?? null) !== null);
-          const detail = [decision.action === 'add-set' ? decision.event?.detail : undefined, prepared].filter(Boolean).join('; ');
-          emit({ epoch, type: 'added', ...(detail ? { detail } : {}) });
-          if (cycle.splitLearningRate) {
-            const restoredAt = keep && decision.restoreBest ? history.find((h) => h.epoch === keep.epoch) : undefined;
-            const baseLr = restoredAt?.lr ?? optimizer.lr;
-            const freshLr = logInterpolate(baseLr, opts.learningRate, cycle.newDendriteRate ?? 1);
-            optimizer = makeSplitOptimizer(model.params(), sets() - 1, opts.makeOptimizer, baseLr, freshLr);
-            lr = optimizer.lr;
-          } else {
-            lr = decision.lrCandidates && decision.lrCandidates.length > 1
-              ? pickLearningRate(decision.lrCandidates)
-              : decision.lrCandidates?.[0] ?? opts.learningRate;
-            optimizer = opts.makeOptimizer(model.params(), lr);
-          }
-          scheduler = opts.makeScheduler(optimizer);
-        }
-      }
-    }
-    opts.onCheckpoint?.({
-      epoch,
-      current: snapshot(),
-      bests,
-      optimizer: optimizer.getState(),
-      scheduler: scheduler ? scheduler.getState() : null,
+      current: this.snapshot(),
+      bests: this.bests,
+      optimizer: this.optimizer.getState(),
+      scheduler: this.scheduler ? this.scheduler.getState() : null,
       cycle: cycle ? cycle.getState() : null,
       rng: { shuffle: rng.shuffle.getState(), dropout: rng.dropout.getState(), augment: rng.augment.getState(), dendrites: rng.dendrites.getState() },
-      history,
-      events,
-      lr,
+      history: this.history,
+      events: this.events,
+      lr: this.lr,
     });
+  }
+
+  private finish(): LoopResult {
+    const { applied, history, events, stoppedBy } = this;
+    let best = this.bestUpTo(this.finalSets);
+    if (!best) {
+      // Stopped before the first epoch finished (epochsRun 0): no epoch was validated, so there is no best
+      // to restore; the result describes the current weights and the caller decides (train ships nothing).
+      const v = evaluate(this.model, this.val);
+      return { applied, history, events, best: { epoch: 0, val_acc: v.acc, val_loss: v.loss }, stoppedBy, epochsRun: 0 };
+    }
+    this.restore(best);
+    this.emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });
+    if (this.cycle?.pruneDendrites === true) best = this.prune(best);
+    return { applied, history, events, best: { epoch: best.epoch, val_acc: best.score, val_loss: best.valLoss }, stoppedBy, epochsRun: history.length };
   }
 
   /**
@@ -401,48 +445,65 @@ export function trainLoop(model: TrainableModel, train: LabelledSet, val: Labell
    * validates at least as well without it (the weights it was trained with stay). Sets are nested through
    * their cascade weights, so only the newest can go without changing the ones before it.
    */
-  const pruneSets = (kept: BestSnapshot): BestSnapshot => {
+  private prune(kept: BestSnapshot): BestSnapshot {
+    const { cycle, model, val } = this;
     const z = cycle?.pruneSignificance ?? 0;
     let withSets = correctPerSample(model, val);
-    while (cycle && sets() > 0) {
-      const withSet = snapshot();
+    while (cycle && this.sets() > 0) {
+      const withSet = this.snapshot();
       cycle.removeLastSet(model);
       const without = correctPerSample(model, val);
       const test = mcnemar(withSets, without);
       if (test.fixed - test.broken > z * Math.sqrt(test.fixed + test.broken)) {
-        restore(withSet);
+        this.restore(withSet);
         break;
       }
       const v = evaluate(model, val);
-      emit({
+      this.emit({
         epoch: kept.epoch,
         type: 'pruned',
         detail: `set ${withSet.sets} removed: val_acc ${v.acc.toFixed(4)} without it, ${kept.score.toFixed(4)} with it (it fixed ${test.fixed} and broke ${test.broken} validation samples)`,
       });
-      kept = { ...snapshot(), epoch: kept.epoch, score: v.acc, valLoss: v.loss };
+      kept = { ...this.snapshot(), epoch: kept.epoch, score: v.acc, valLoss: v.loss };
       withSets = without;
     }
     return kept;
-  };
-
-  let best = bestUpTo(finalSets);
-  if (!best) {
-    // Stopped before the first epoch finished (epochsRun 0): no epoch was validated, so there is no best
-    // to restore; the result describes the current weights and the caller decides (train ships nothing).
-    const v = evaluate(model, val);
-    return { applied, history, events, best: { epoch: 0, val_acc: v.acc, val_loss: v.loss }, stoppedBy, epochsRun: 0 };
   }
-  restore(best);
-  emit({ epoch: best.epoch, type: 'restored_best', detail: `val_acc ${best.score.toFixed(4)}` });
-  if (cycle?.pruneDendrites === true) best = pruneSets(best);
-  return {
-    applied,
-    history,
-    events,
-    best: { epoch: best.epoch, val_acc: best.score, val_loss: best.valLoss },
-    stoppedBy,
-    epochsRun: history.length,
-  };
+
+  private sets(): number {
+    return this.cycle ? this.cycle.setCount(this.model) : 0;
+  }
+
+  private snapshot(): Snapshot {
+    return { sets: this.sets(), values: this.model.params().map((p) => p.value.slice()) };
+  }
+
+  /** Rebuilds the snapshot's architecture (sets re-added with new Rng(0), then overwritten) and its values. */
+  private restore(s: Snapshot): void {
+    const { cycle, model } = this;
+    if (!cycle && s.sets !== 0) throw new Error('trainLoop: snapshot has dendrite sets but no cycle is configured');
+    while (cycle && cycle.setCount(model) > s.sets) cycle.removeLastSet(model);
+    while (cycle && cycle.setCount(model) < s.sets) cycle.addSet(model, new Rng(0));
+    const params = model.params();
+    if (params.length !== s.values.length) {
+      throw new Error(`trainLoop: snapshot holds ${s.values.length} parameters, model has ${params.length}`);
+    }
+    params.forEach((p, i) => p.value.set(s.values[i]!));
+  }
+
+  /** Best over every architecture with at most `maxSets` sets (all when undefined). */
+  private bestUpTo(maxSets = Infinity): BestSnapshot | null {
+    let found: BestSnapshot | null = null;
+    this.bests.forEach((b, sets) => {
+      if (b && sets <= maxSets && (!found || isBetter(b.score, b.valLoss, found))) found = b;
+    });
+    return found;
+  }
+
+  private emit(e: CycleEvent): void {
+    this.events.push(e);
+    this.opts.observer?.event?.(e);
+  }
 }
 
 /** 1 where the model's argmax (first maximum, as softmaxCrossEntropy counts it) is the label. */

@@ -12,10 +12,11 @@ import { exportTfliteInt8 } from '../export/tflite/quantize.js';
 import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
-import type { LabelledSet } from './batches.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import type { TrainingBudget } from './budget.js';
-import { evaluate, trainLoop, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
-import { loopOptions } from './setup.js';
+import { cycleMode } from '../dendrites/cycle.js';
+import { evaluate, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
+import { trainNetwork } from './run.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;
@@ -203,9 +204,9 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     );
   }
   const cfg = plainConfig(found.width);
-  const options = loopOptions(cfg, i.train.features);
-  i.info?.(`payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${options.cycle ? 'restarts' : 'plain schedule'})`);
-  const loop = trainLoop(model, i.train, val, { ...options, budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) });
+  i.info?.(`payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${cycleMode(cfg) === 'restarts' ? 'restarts' : 'plain schedule'})`);
+  const data = { train: i.train, val, classes: i.build.classes, inputShape: i.build.inputShape };
+  const { loop } = trainNetwork(cfg, data, { budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) }, model);
   const plain: PlainRun = {
     model,
     config: cfg,

@@ -20,6 +20,7 @@ import { validateReport } from '../../src/report/schema.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { makeFixtureReport } from '../report/fixture.js';
 import { runCli, syntheticSplit, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+import { testConfig } from '../helpers/config.js';
 
 /** Costs that grow with the channel counts a width rounds to, as real networks' do. */
 const stepPrice = (w: number): DeviceBudget => {
@@ -77,7 +78,7 @@ test('with real int8 prices: the plain width found fits the dendritic model, the
   const val = { ...syntheticSplit(30, features, classes, new Rng(2)), n: 30, features };
   const build = (width: number) => buildModel({ kind: 'dense', features, classes, width, dropout: 0.25, seed: 1 });
   const dendritic = build(1);
-  addDendriteSet(dendritic, { layers: 'hidden', rng: new Rng(3), initScale: 0.01, activation: 'tanh', rank: 2 });
+  addDendriteSet(dendritic, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 2 }), new Rng(3));
   const budget = priceInt8(dendritic, val);
   const plainSameWidth = priceInt8(build(1), val);
   assert.ok(plainSameWidth.operators < budget.operators, 'a set adds operators');
@@ -101,7 +102,7 @@ function dendriticFixture() {
   const val = { ...syntheticSplit(24, features, classes, rng), n: 24, features };
   const build = { kind: 'dense' as const, features, classes, dropout: 0.25, seed: 1 };
   const model = buildModel({ ...build, width: 1 });
-  addDendriteSet(model, { layers: 'hidden', rng: new Rng(3), initScale: 0.01, activation: 'tanh', rank: 2 });
+  addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 2 }), new Rng(3));
   const loop = { history: [], events: [], best: { epoch: 0, val_acc: 0, val_loss: 0 }, stoppedBy: 'completed', epochsRun: 0 } as unknown as LoopResult;
   return { train, val, build, model, loop };
 }

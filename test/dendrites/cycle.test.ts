@@ -7,6 +7,7 @@ import { Sequential } from '../../src/engine/model.js';
 import { Adam } from '../../src/engine/optim.js';
 import { Rng } from '../../src/engine/rng.js';
 import { trainLoop } from '../../src/train/loop.js';
+import { testConfig } from '../helpers/config.js';
 
 function xor(n: number, rng: Rng): { x: Float32Array; y: Int32Array; n: number; features: number } {
   const x = new Float32Array(n * 2);
@@ -27,11 +28,7 @@ for (const training of ['gd', 'correlation'] as const) {
     const train = xor(64, rng);
     const val = xor(32, rng);
     const model = new Sequential([2], [new Dense({ name: 'out', inFeatures: 2, units: 2, rng })]);
-    const cycle = new DendriteCycle({
-      switchMode: 'history', nEpochsToSwitch: 15, maxDendrites: 2, dontGiveUpUnlessLrLowered: false,
-      layers: 'all', activation: 'sigmoid', initScale: training === 'gd' ? 0.5 : 0.01, training,
-      correlationEpochs: 30, correlationCandidates: 4, correlationLr: 0.05, correlationBatchSize: 16,
-    });
+    const cycle = new DendriteCycle(testConfig({ switchMode: 'history', nEpochsToSwitch: 15, maxDendrites: 2, dontGiveUpUnlessLrLowered: false, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: training === 'gd' ? 0.5 : 0.01, dendriteTraining: training, correlationEpochs: 30, correlationCandidates: 4, learningRate: 0.05, batchSize: 16 }));
     const result = trainLoop(model, train, val, {
       epochs: 300, batchSize: 16, learningRate: 0.05, seed: 1,
       makeOptimizer: (params, lr) => new Adam(params, { lr }),

@@ -10,6 +10,7 @@ import { sizeOf } from '../../src/engine/tensor.js';
 import type { Layer, WrappableLayer } from '../../src/engine/layer.js';
 import { exportOnnx } from '../../src/export/onnx/exporter.js';
 import { runOnnx } from '../../src/export/onnx/runtime.js';
+import { testConfig } from '../helpers/config.js';
 
 const ctx = { training: true, rng: new Rng(99) };
 
@@ -23,7 +24,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 function wrapped(base: WrappableLayer, sets: number, activation: DendriteActivation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
-  for (let i = 0; i < sets; i++) layer.addSet(rng, { initScale: 0.5, activation });
+  for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation }));
   for (const p of layer.params()) if (/^(v\d|w\d)/.test(p.name)) p.value.set(randn(rng, p.value.length, 0.7));
   for (const p of layer.params()) if (p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.3));
   return layer;
@@ -71,7 +72,7 @@ test('adding a set leaves the outputs bit-for-bit unchanged; removing it restore
   const layer = wrapped(new Conv2D({ name: 'c', inChannels: 2, filters: 3, kernelSize: 3, rng: new Rng(6) }), 1, 'sigmoid');
   const x = { data: randn(rng, 2 * 5 * 5 * 2), shape: [2, 5, 5, 2] };
   const before = layer.forward(x, ctx).data.slice();
-  layer.addSet(rng, { initScale: 0.01, activation: 'tanh' });
+  layer.addSet(rng, testConfig({ candidateWeightInit: 0.01, dendriteActivation: 'tanh' }));
   assert.equal(layer.setCount, 2);
   assert.deepEqual(layer.forward(x, ctx).data, before);
   // make the new set matter, then remove it
@@ -100,10 +101,9 @@ test('parameter names are stable and freezing flips only the intended params', (
   assert.equal(layer.macs([3]), 6 + (6 + 2) + (6 + 4));
 });
 
-test('bad activation or init scale throws a UserError naming the parameter', () => {
+test('a bad activation throws a UserError naming the parameter', () => {
   const layer = new DendriticLayer(new Dense({ name: 'fc', inFeatures: 3, units: 2, rng: new Rng(1) }));
-  assert.throws(() => layer.addSet(new Rng(1), { initScale: 0.01, activation: 'gelu' as never }), /dendrite-activation/);
-  assert.throws(() => layer.addSet(new Rng(1), { initScale: 0, activation: 'relu' }), /candidate-weight-init/);
+  assert.throws(() => layer.addSet(new Rng(1), testConfig({ candidateWeightInit: 0.01, dendriteActivation: 'gelu' as never })), /dendrite-activation/);
 });
 
 test('toGraph run by onnxruntime equals the engine forward (dense and conv2d, cascades, every activation)', async () => {

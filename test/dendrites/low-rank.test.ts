@@ -24,6 +24,7 @@ import { exportOnnx } from '../../src/export/onnx/exporter.js';
 import { runOnnx } from '../../src/export/onnx/runtime.js';
 import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
 import { runTflite } from '../../src/export/tflite/runtime.js';
+import { testConfig } from '../helpers/config.js';
 
 const ctx = { training: true, rng: new Rng(99) };
 
@@ -37,7 +38,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 function wrapped(base: WrappableLayer, sets: number, rank: number, activation: DendriteActivation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
-  for (let i = 0; i < sets; i++) layer.addSet(rng, { initScale: 0.01, activation, rank });
+  for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.01, dendriteActivation: activation, dendriteRank: rank }));
   for (const p of layer.params()) if (/^(v\d|w\d)/.test(p.name)) p.value.set(randn(rng, p.value.length, 0.7));
   for (const p of layer.params()) if (p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.3));
   return layer;
@@ -91,7 +92,7 @@ test('adding a low-rank set leaves the outputs bit-for-bit unchanged; the branch
   const layer = wrapped(new Conv2D({ name: 'c', inChannels: 2, filters: 3, kernelSize: 3, rng: new Rng(6) }), 1, 1, 'sigmoid');
   const x = { data: randn(rng, 2 * 5 * 5 * 2), shape: [2, 5, 5, 2] };
   const before = layer.forward(x, ctx).data.slice();
-  layer.addSet(rng, { initScale: 0.01, activation: 'tanh', rank: 2 });
+  layer.addSet(rng, testConfig({ candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 2 }));
   assert.equal(layer.setCount, 2);
   assert.deepEqual(layer.forward(x, ctx).data, before);
   // LeCun-initialised stages: the new dendrite varies with the input (v's first gradient is informative).
@@ -115,8 +116,8 @@ test('parameter accounting: names, countParameters and parametersPerNextSet agre
     const rng = new Rng(1);
     for (let s = 0; s < 2; s++) {
       const before = countParameters(m).total;
-      const predicted = parametersPerNextSet(m, which, 2);
-      addDendriteSet(m, { layers: which, rng, initScale: 0.01, activation: 'sigmoid', rank: 2 });
+      const predicted = parametersPerNextSet(m, testConfig({ dendriteLayers: which, dendriteRank: 2 }));
+      addDendriteSet(m, testConfig({ dendriteLayers: which, candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 2 }), rng);
       assert.equal(countParameters(m).total - before, predicted, `${which}, set ${s + 1}`);
     }
     assert.equal(countParameters(m).total - countParameters(m).dendrite, plain);
@@ -141,9 +142,7 @@ test('correlation training installs low-rank candidates: one set, function uncha
   const x = randn(rng, n * 8);
   const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
-  const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], {
-    epochs: 5, candidates: 2, lr: 0.01, rng, activation: 'sigmoid', initScale: 0.01, layers: 'all', rank: 2,
-  });
+  const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], testConfig({ correlationEpochs: 5, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteLayers: 'all', dendriteRank: 2 }), { rng });
   assert.equal(r.correlations.length, 2);
   for (const c of r.correlations) assert.ok(c > 0, `|r| ${c}`);
   const layers = model.layers.filter((l): l is DendriticLayer => l instanceof DendriticLayer);
@@ -193,8 +192,8 @@ test('export parity: low-rank sets on conv1d, conv2d and dense layers (onnxrunti
   for (const kind of ['ei-kws', 'dense', 'conv2d'] as const) {
     const features = kind === 'conv2d' ? 16 * 16 : kind === 'dense' ? 33 : 650;
     const model = buildModel({ kind, features, ...(kind === 'conv2d' ? { inputShape: [16, 16, 1] } : {}), classes: 4, width: 1, dropout: 0.25, seed: 2 });
-    addDendriteSet(model, { layers: 'all', rng, initScale: 0.01, activation: 'sigmoid', rank: 2 });
-    addDendriteSet(model, { layers: 'all', rng, initScale: 0.01, activation: 'sigmoid', rank: 2 });
+    addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 2 }), rng);
+    addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 2 }), rng);
     await exportParity(`${kind} + 2 low-rank sets`, model, rng);
   }
 });

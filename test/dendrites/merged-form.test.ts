@@ -27,6 +27,7 @@ import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
 import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
 import { runTflite } from '../../src/export/tflite/runtime.js';
 import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
+import { testConfig } from '../helpers/config.js';
 
 const ctx = { training: true, rng: new Rng(99) };
 
@@ -40,7 +41,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 function wrapped(base: WrappableLayer, sets: number, rank: number, activation: DendriteActivation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
-  for (let i = 0; i < sets; i++) layer.addSet(rng, { initScale: 0.5, activation, rank, form: 'merged' });
+  for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: 'merged' }));
   for (const p of layer.params()) if (/^v\d/.test(p.name)) p.value.set(randn(rng, p.value.length, 0.7));
   for (const p of layer.params()) if (p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.3));
   return layer;
@@ -107,7 +108,7 @@ test('adding a merged set leaves the outputs bit-for-bit unchanged; v gets a gra
   const layer = wrapped(new Conv2D({ name: 'c', inChannels: 2, filters: 3, kernelSize: 3, rng: new Rng(6) }), 1, 2, 'tanh');
   const x = { data: randn(rng, 2 * 5 * 5 * 2), shape: [2, 5, 5, 2] };
   const before = layer.forward(x, ctx).data.slice();
-  layer.addSet(rng, { initScale: 0.01, activation: 'tanh', rank: 2, form: 'merged' });
+  layer.addSet(rng, testConfig({ candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 2, dendriteForm: 'merged' }));
   assert.equal(layer.setCount, 2);
   assert.equal(layer.form, 'merged');
   const y = layer.forward(x, ctx);
@@ -124,8 +125,8 @@ test('adding a merged set leaves the outputs bit-for-bit unchanged; v gets a gra
 
 test('forms do not mix within a layer; an unknown form is a user error naming dendrite-form', () => {
   const layer = wrapped(new Dense({ name: 'fc', inFeatures: 3, units: 2, rng: new Rng(1) }), 1, 1, 'tanh');
-  assert.throws(() => layer.addSet(new Rng(2), { initScale: 0.5, activation: 'tanh', rank: 1, form: 'gated' }), /cannot join merged sets/);
-  assert.throws(() => layer.addSet(new Rng(2), { initScale: 0.5, activation: 'tanh', rank: 1, form: 'folded' as never }), /dendrite-form/);
+  assert.throws(() => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'gated' })), /cannot join merged sets/);
+  assert.throws(() => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'folded' as never })), /dendrite-form/);
 });
 
 test('parameter accounting: names, no cascade weights, parametersPerNextSet agrees with the built sets', () => {
@@ -136,8 +137,8 @@ test('parameter accounting: names, no cascade weights, parametersPerNextSet agre
       const rng = new Rng(1);
       for (let s = 0; s < 3; s++) {
         const before = countParameters(m).total;
-        const predicted = parametersPerNextSet(m, which, rank, 'merged');
-        addDendriteSet(m, { layers: which, rng, initScale: 0.01, activation: 'tanh', rank, form: 'merged' });
+        const predicted = parametersPerNextSet(m, testConfig({ dendriteLayers: which, dendriteRank: rank, dendriteForm: 'merged' }));
+        addDendriteSet(m, testConfig({ dendriteLayers: which, candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
         assert.equal(countParameters(m).total - before, predicted, `rank ${rank} ${which}, set ${s + 1}`);
       }
       assert.equal(countParameters(m).total - countParameters(m).dendrite, plain);
@@ -161,9 +162,7 @@ test('correlation training with merged candidates: one merged set per layer, fun
   const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
   for (let round = 0; round < 2; round++) {
-    const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], {
-      epochs: 5, candidates: 2, lr: 0.01, rng, activation: 'tanh', initScale: 0.01, layers: 'all', rank: 2, form: 'merged',
-    });
+    const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], testConfig({ correlationEpochs: 5, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteLayers: 'all', dendriteRank: 2, dendriteForm: 'merged' }), { rng });
     for (const c of r.correlations) assert.ok(c > 0, `|r| ${c}`);
   }
   const layers = model.layers.filter((l): l is DendriticLayer => l instanceof DendriticLayer);
@@ -191,7 +190,7 @@ for (const kind of ['ei-kws', 'dense', 'conv2d'] as const) {
       for (const sets of [0, 1, 3]) {
         const model = buildModel({ kind, features, ...(kind === 'conv2d' ? { inputShape: [12, 12, 1] } : {}), classes: 4, width: 1, dropout: 0.25, seed: 2 });
         for (const p of model.params()) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.3;
-        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation: 'tanh', rank, form: 'merged' });
+        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
         for (const p of model.params()) if (/\/v\d/.test(p.name) || p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.5));
         const n = 32;
         const x = randn(rng, n * model.features);

@@ -16,6 +16,7 @@ import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { makeSplitOptimizer, partitionNewestSet, SplitRateOptimizer, isSplitState } from '../../src/dendrites/split-rate.js';
 import { logInterpolate, trainLoop, type LoopOptions, type LoopState } from '../../src/train/loop.js';
+import { testConfig } from '../helpers/config.js';
 
 function net(seed: number): Sequential {
   const rng = new Rng(seed);
@@ -29,8 +30,8 @@ function net(seed: number): Sequential {
 test('partitionNewestSet picks exactly the newest set (branch stages, v, cascade) on every wrapped layer', () => {
   const m = net(1);
   const rng = new Rng(2);
-  addDendriteSet(m, { layers: 'all', rng, initScale: 0.01, activation: 'sigmoid', rank: 2 });
-  addDendriteSet(m, { layers: 'all', rng, initScale: 0.01, activation: 'sigmoid', rank: 0 });
+  addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 2 }), rng);
+  addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 0 }), rng);
   const { fresh, rest } = partitionNewestSet(m.params(), 1);
   assert.deepEqual(fresh.map((p) => p.name), [
     'hidden/dendrite1/kernel', 'hidden/dendrite1/bias', 'hidden/v1', 'hidden/w1_0',
@@ -42,7 +43,7 @@ test('partitionNewestSet picks exactly the newest set (branch stages, v, cascade
 
 test('SplitRateOptimizer: each group steps at its own rate; setting lr scales both; state round-trips', () => {
   const m = net(3);
-  addDendriteSet(m, { layers: 'output', rng: new Rng(4), initScale: 0.01, activation: 'tanh', rank: 1 });
+  addDendriteSet(m, testConfig({ dendriteLayers: 'output', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 1 }), new Rng(4));
   const params = m.params();
   for (const p of params) p.grad.fill(1);
   const before = params.map((p) => p.value.slice());
@@ -69,11 +70,7 @@ test('SplitRateOptimizer: each group steps at its own rate; setting lr scales bo
 
 test('trainLoop with split-learning-rate: fresh set at the initial rate, base at its best-epoch rate; resume is exact', () => {
   const train = ringData(240, 5), val = ringData(60, 6);
-  const cycle = (): DendriteCycle => new DendriteCycle({
-    switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 2, maxDendriteTries: 1, retainAllDendrites: true,
-    layers: 'all', activation: 'sigmoid', initScale: 0.01, rank: 2, training: 'gd', splitLearningRate: true,
-    correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-  });
+  const cycle = (): DendriteCycle => new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 2, maxDendriteTries: 1, retainAllDendrites: true, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteRank: 2, dendriteTraining: 'gd', splitLearningRate: true, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
   const opts = (extra: Partial<LoopOptions>): LoopOptions => ({
     epochs: 10, batchSize: 16, learningRate: 0.01, seed: 5,
     makeOptimizer: (params, lr) => new Adam(params, { lr }),
@@ -101,11 +98,7 @@ test('new-dendrite-rate: the fresh set starts on a log scale between the restore
   assert.ok(Math.abs(logInterpolate(0.001, 0.01, 0.5) - Math.sqrt(0.001 * 0.01)) < 1e-15);
   const train = ringData(240, 5), val = ringData(60, 6);
   for (const t of [0, 0.5]) {
-    const cycle = new DendriteCycle({
-      switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 1, maxDendriteTries: 0, retainAllDendrites: true,
-      layers: 'all', activation: 'tanh', initScale: 0.01, rank: 2, training: 'gd', splitLearningRate: true, newDendriteRate: t,
-      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-    });
+    const cycle = new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 1, maxDendriteTries: 0, retainAllDendrites: true, dendriteLayers: 'all', dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteRank: 2, dendriteTraining: 'gd', splitLearningRate: true, newDendriteRate: t, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
     const states: LoopState[] = [];
     const r = trainLoop(net(3), train, val, {
       epochs: 6, batchSize: 16, learningRate: 0.01, seed: 5,

@@ -19,6 +19,7 @@ import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
 import { runTflite } from '../../src/export/tflite/runtime.js';
 import { readTfliteIo } from '../../src/export/tflite/schema.js';
 import { REPO_ROOT, tempDir } from '../helpers/ei-data.js';
+import { testConfig } from '../helpers/config.js';
 
 const PYTHON = '/usr/bin/python3';
 const RUNNER = join(REPO_ROOT, 'test/export/armnn_run.py');
@@ -73,7 +74,7 @@ test('Arm NN runs every exported TFLite file like the TFLite interpreter (float 
       for (const sets of [0, 2]) {
         const model = buildModel(options);
         randomize(model, rng);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation: s === 0 ? 'sigmoid' : 'tanh' });
+        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: s === 0 ? 'sigmoid' : 'tanh' }), rng);
         // Non-zero dendrite output weights, so the branches matter.
         for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
         const name = `${options.kind}-${sets}sets`;

@@ -20,6 +20,7 @@ import { verifyOnnx } from '../../src/export/onnx/verify.js';
 import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
+import { testConfig } from '../helpers/config.js';
 
 const SAMPLES = 24;
 
@@ -106,7 +107,7 @@ test('engine parity: dendritic conv1d, conv2d and dense layers with two cascaded
   const rng = new Rng(15);
   const wrap = (layer: Conv1D | Conv2D | Dense, activations: DendriteActivation[]): DendriticLayer => {
     const wrapped = new DendriticLayer(layer);
-    for (const activation of activations) wrapped.addSet(rng, { initScale: 0.5, activation });
+    for (const activation of activations) wrapped.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation }));
     return wrapped;
   };
   const conv1d: Layer[] = [
@@ -141,8 +142,8 @@ test('engine parity: the shipped model families (buildModel ei-kws, dense, conv2
   for (const options of families) {
     await assertParity(options.kind, buildModel(options), rng);
     const dendritic = buildModel(options);
-    addDendriteSet(dendritic, { layers: 'all', rng, initScale: 0.5, activation: 'sigmoid' });
-    addDendriteSet(dendritic, { layers: 'all', rng, initScale: 0.5, activation: 'tanh' });
+    addDendriteSet(dendritic, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: 'sigmoid' }), rng);
+    addDendriteSet(dendritic, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: 'tanh' }), rng);
     await assertParity(`${options.kind} + 2 dendrite sets`, dendritic, rng);
   }
 });

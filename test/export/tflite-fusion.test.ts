@@ -22,6 +22,7 @@ import { runTflite } from '../../src/export/tflite/runtime.js';
 import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
 import { tflmArena } from '../../src/export/tflite/tflm-arena.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
+import { testConfig } from '../helpers/config.js';
 
 const N = 128;
 
@@ -99,7 +100,7 @@ for (const options of FAMILIES) {
         const model = buildModel(options);
         randomize(model, rng);
         const activations: DendriteActivation[] = ['tanh', 'relu', 'sigmoid'];
-        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation: activations[s]!, rank });
+        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activations[s]!, dendriteRank: rank }), rng);
         // Non-zero dendrite weights, so the branches (and the fused relu's clamp) matter.
         for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
         const graph = model.toGraph();
@@ -175,7 +176,7 @@ test('int8: the fused ADD is quantized with the relu output range (zero point -1
   const model = buildModel(FAMILIES[1]!);
   const rng = new Rng(4);
   randomize(model, rng);
-  addDendriteSet(model, { layers: 'hidden', rng, initScale: 0.5, activation: 'tanh', rank: 2 });
+  addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 2 }), rng);
   for (const p of model.params()) if (/\/v\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
   const graph = model.toGraph();
   const x = Float32Array.from({ length: N * model.features }, () => rng.normal());
@@ -219,7 +220,7 @@ test('operators per dendrite set: each set adds branch (down, up), activation, M
         const rng = new Rng(7);
         const model = buildModel(o);
         const previous = counts.at(-1);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'hidden', rng, initScale: 0.01, activation: 'tanh', rank });
+        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank }), rng);
         const x = Float32Array.from({ length: 32 * model.features }, () => rng.normal());
         const bytes = exportTfliteInt8(model.toGraph(), x, 32).bytes;
         const g = readTfliteGraph(bytes);
@@ -254,7 +255,7 @@ test('operators per dendrite set, dendrite-form merged: 4 operators and 8 tensor
       for (const sets of [0, 1, 2, 3]) {
         const rng = new Rng(7);
         const model = buildModel(options);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, { layers: 'hidden', rng, initScale: 0.01, activation: 'tanh', rank, form: 'merged' });
+        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
         const x = Float32Array.from({ length: 32 * model.features }, () => rng.normal());
         const bytes = exportTfliteInt8(model.toGraph(), x, 32).bytes;
         const g = readTfliteGraph(bytes);

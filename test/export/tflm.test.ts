@@ -26,6 +26,7 @@ import { tflmArena, type TflmTarget } from '../../src/export/tflite/tflm-arena.j
 import type { Report } from '../../src/report/schema.js';
 import { quantizeWithSdk, runTflm, tflmRunner, type TflmRunner } from '../helpers/tflm.js';
 import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+import { testConfig } from '../helpers/config.js';
 
 const ROWS = 96;
 const runner64 = tflmRunner('64');
@@ -67,7 +68,7 @@ function familyCases(): Case[] {
       randomize(model, rng);
       for (let s = 0; s < sets; s++) {
         const activation = tanhOnly ? 'tanh' : (['tanh', 'sigmoid', 'relu'] as const)[s]!;
-        addDendriteSet(model, { layers: 'all', rng, initScale: 0.5, activation, rank, form });
+        addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: form }), rng);
       }
       for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
       const x = Float32Array.from({ length: ROWS * model.features }, () => rng.normal());

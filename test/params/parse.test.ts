@@ -104,6 +104,10 @@ test('malformed values are UserErrors naming the flag, the value and the expecta
   rejects(['--quiet=maybe'], '--quiet', 'maybe');
   rejects(['--improvement-threshold', '0.1,abc'], '--improvement-threshold', '0.1,abc', 'abc');
   rejects(['--improvement-threshold', '0.1,-1'], '--improvement-threshold', '-1');
+  rejects(['--improvement-threshold', '0.1,1'], '--improvement-threshold', 'below 1');
+  rejects(['--n-epochs-to-switch', '0'], '--n-epochs-to-switch', "'0'");
+  rejects(['--switch-mode', 'sometimes'], '--switch-mode', 'sometimes');
+  rejects(['--switch-score', 'f1'], '--switch-score', 'f1');
   rejects(['--seed', '4294967296'], '--seed', '4294967296');
   rejects(['--epochs='], '--epochs', 'integer');
 });

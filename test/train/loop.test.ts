@@ -7,6 +7,7 @@ import { correctPerSample, evaluate, mcnemar, trainLoop, type LoopOptions, type 
 import { DendriteCycle } from '../../src/dendrites/cycle.js';
 import { dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../../src/dendrites/apply.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.js';
+import { testConfig } from '../helpers/config.js';
 
 
 const model = ringModel;
@@ -60,11 +61,7 @@ test('with a dendrite cycle the loop adds sets, rebuilds the optimizer and ends 
   const train = ringData(240, 5), val = ringData(60, 6);
   const m = model(3);
   const events: string[] = [];
-  const cycle = new DendriteCycle({
-    switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 1,
-    layers: 'all', activation: 'sigmoid', initScale: 0.01, training: 'gd',
-    correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-  });
+  const cycle = new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 1, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteTraining: 'gd', correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
   const r = trainLoop(m, train, val, options({ epochs: 40, cycle, observer: { event: (e) => events.push(e.type) } }));
   assert.ok(events.includes('added'), `events: ${events.join(',')}`);
   assert.ok(r.stoppedBy === 'completed', `stopped by ${r.stoppedBy}`);
@@ -75,11 +72,7 @@ test('with a dendrite cycle the loop adds sets, rebuilds the optimizer and ends 
 for (const form of ['gated', 'merged'] as const) {
 test(`prune-dendrites (${form} sets): sets the network validates as well without are removed, newest first; a set that earns its keep stays`, () => {
   const train = ringData(240, 5), val = ringData(60, 6);
-  const makeCycle = (pruneDendrites: boolean, retainAllDendrites = false): DendriteCycle => new DendriteCycle({
-    switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 0, retainAllDendrites,
-    layers: 'all', activation: 'sigmoid', initScale: 0.01, training: 'gd', pruneDendrites, form, rank: form === 'merged' ? 2 : 0,
-    correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-  });
+  const makeCycle = (pruneDendrites: boolean, retainAllDendrites = false): DendriteCycle => new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 2, maxDendriteTries: 0, retainAllDendrites, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteTraining: 'gd', pruneDendrites, dendriteForm: form, dendriteRank: form === 'merged' ? 2 : 0, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
   assert.equal(makeCycle(true, true).pruneDendrites, false, 'retain-all-dendrites keeps every set');
   // Frozen sets (v = 0, never trained) change nothing, so pruning must remove every set the cycle kept.
   const frozenRun = (prune: boolean) => {
@@ -123,11 +116,7 @@ test('prune-significance: McNemar counts, per-sample correctness agrees with eva
   const correct = correctPerSample(m, val);
   assert.equal(correct.reduce((a, b) => a + b, 0) / val.n, evaluate(m, val).acc);
   const run = (pruneSignificance: number) => {
-    const cycle = new DendriteCycle({
-      switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 3, maxDendriteTries: 0,
-      layers: 'all', activation: 'tanh', initScale: 0.01, training: 'gd', pruneDendrites: true, pruneSignificance,
-      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-    });
+    const cycle = new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 3, firstFixedSwitchNum: 3, maxDendrites: 3, maxDendriteTries: 0, dendriteLayers: 'all', dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteTraining: 'gd', pruneDendrites: true, pruneSignificance, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
     const net = model(3);
     const r = trainLoop(net, train, val, options({ epochs: 12, cycle }));
     return { sets: dendriteSetCount(net), r };
@@ -141,11 +130,7 @@ test('prune-significance: McNemar counts, per-sample correctness agrees with eva
 for (const form of ['gated', 'merged'] as const) {
   test(`a dendrite cycle (${form} sets, rank 2) resumes from any checkpoint, through the checkpoint file format, to the same weights and sets`, () => {
     const train = ringData(240, 5), val = ringData(60, 6);
-    const cycle = (): DendriteCycle => new DendriteCycle({
-      switchMode: 'fixed', fixedSwitchNum: 2, firstFixedSwitchNum: 2, maxDendrites: 3, maxDendriteTries: 1, retainAllDendrites: true,
-      layers: 'all', activation: 'tanh', initScale: 0.01, training: 'gd', rank: 2, form, splitLearningRate: true, newDendriteRate: 0.5,
-      correlationEpochs: 1, correlationCandidates: 1, correlationLr: 0.01, correlationBatchSize: 32,
-    });
+    const cycle = (): DendriteCycle => new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 2, firstFixedSwitchNum: 2, maxDendrites: 3, maxDendriteTries: 1, retainAllDendrites: true, dendriteLayers: 'all', dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteTraining: 'gd', dendriteRank: 2, dendriteForm: form, splitLearningRate: true, newDendriteRate: 0.5, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
     const states: LoopState[] = [];
     const a = model(9);
     trainLoop(a, train, val, options({ epochs: 9, cycle: cycle(), onCheckpoint: (s) => states.push(decodeCheckpoint(encodeCheckpoint(s)) as LoopState) }));

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.js';
 import { defaultConfig, type Config } from '../../src/params/schema.js';
-import { buildCycle, loopOptions, restartsActive } from '../../src/train/setup.js';
-import { evaluate, trainLoop, type EpochRecord } from '../../src/train/loop.js';
+import { cycleFor, cycleMode } from '../../src/dendrites/cycle.js';
+import { evaluate, loopParts, trainLoop, type EpochRecord } from '../../src/train/loop.js';
 import { dendriteSetCount } from '../../src/dendrites/apply.js';
 import { ringData, ringModel } from '../helpers/ring-data.js';
 import { parseExperimentArgs } from '../../src/experiment/args.js';
@@ -19,7 +19,7 @@ test('restarts with dendrites off: at each switch the best weights come back at 
     dendrites: false, restarts: true, epochs: 60, switchMode: 'fixed', firstFixedSwitchNum: 6, fixedSwitchNum: 6,
     maxDendrites: 2, maxDendriteTries: 1, lrPatience: 2,
   });
-  const options = loopOptions(cfg, 4);
+  const options = { ...cfg, ...loopParts(cfg, 4), cycle: cycleFor(cfg) };
   assert.ok(options.cycle?.restartsOnly, 'a restarts-only cycle');
   const m = model(3);
   const parameters = m.parameterCount();
@@ -66,13 +66,13 @@ test('restarts with dendrites off: at each switch the best weights come back at 
 });
 
 test('restarts is off for switch-mode none (the baseline), for restarts 0, and never replaces a dendritic cycle', () => {
-  assert.equal(buildCycle(config({ dendrites: false, restarts: false })), undefined);
-  assert.equal(buildCycle(config({ dendrites: false, restarts: true, switchMode: 'none' })), undefined);
-  assert.equal(buildCycle(config({ dendrites: true, restarts: true, switchMode: 'none' })), undefined, 'the experiment baseline stays plain');
-  assert.equal(restartsActive(config({ dendrites: true, restarts: true })), false);
-  const dendritic = buildCycle(config({ dendrites: true, restarts: true }));
+  assert.equal(cycleFor(config({ dendrites: false, restarts: false })), undefined);
+  assert.equal(cycleFor(config({ dendrites: false, restarts: true, switchMode: 'none' })), undefined);
+  assert.equal(cycleFor(config({ dendrites: true, restarts: true, switchMode: 'none' })), undefined, 'the experiment baseline stays plain');
+  assert.equal(cycleMode(config({ dendrites: true, restarts: true })), 'dendrites');
+  const dendritic = cycleFor(config({ dendrites: true, restarts: true }));
   assert.ok(dendritic && !dendritic.restartsOnly);
-  const restarts = buildCycle(config({ dendrites: false }));
+  const restarts = cycleFor(config({ dendrites: false }));
   assert.ok(restarts?.restartsOnly, 'on by default with dendrites off');
   assert.equal(restarts.splitLearningRate, false);
   assert.equal(restarts.pruneDendrites, false);
@@ -84,8 +84,8 @@ test("experiment: the 'restarts' mode is the plain network with restarts; the ba
   assert.deepEqual(base.modes, ['restarts', 'frozen']);
   const restarts = runConfig(base.config, 'restarts', 1, 5);
   assert.deepEqual([restarts.dendrites, restarts.restarts, restarts.width, restarts.seed], [false, true, 1, 5]);
-  assert.ok(buildCycle(restarts)?.restartsOnly);
-  assert.equal(buildCycle(runConfig(base.config, 'baseline', 1, 5)), undefined);
+  assert.ok(cycleFor(restarts)?.restartsOnly);
+  assert.equal(cycleFor(runConfig(base.config, 'baseline', 1, 5)), undefined);
   const differing = (Object.keys(restarts) as Array<keyof Config>).filter((k) => JSON.stringify(restarts[k]) !== JSON.stringify(runConfig(base.config, 'baseline', 1, 5)[k]));
   assert.deepEqual(differing.sort(), ['dendrites', 'switchMode']);
 });
