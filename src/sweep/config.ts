@@ -207,7 +207,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const doc = parseDocument(text, { lineCounter: r.lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? r.lines.linePos(e.pos[0]).line : undefined);
     throw new UserError(`${file}${line ? `:${line}` : ''}: YAML: ${e.message.split('\n')[0]}`);
   }
   const root = doc.contents as YamlNode | null;

@@ -191,7 +191,9 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
         }
         const base = { id: spec.id, params: spec.params, seconds: (Date.now() - started) / 1000, worker, out: rel };
         const report = readReport(join(spec.outDirectory, 'report.json'));
-        const ok = code === 0 || (prunedAt !== undefined && code === 143);
+        // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
+        const pruned = prunedAt !== undefined && code === 143;
+        const ok = code === 0 || pruned;
         if (!ok || !report) {
           const why = errorLine ?? `train exited with ${signal ? `signal ${signal}` : `code ${code}`}${report ? '' : ' without a report.json'}`;
           resolve({ ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: why });
@@ -199,9 +201,9 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
         }
         resolve({
           ...base,
-          status: prunedAt !== undefined ? 'pruned' : 'completed',
+          status: pruned ? 'pruned' : 'completed',
           ...report,
-          ...(prunedAt !== undefined ? { pruned_at_epoch: prunedAt } : {}),
+          ...(pruned ? { pruned_at_epoch: prunedAt } : {}),
         });
       });
     });
