@@ -67,18 +67,10 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   const window = positiveInt(values.workers, '--workers', queueUrl ? 8 : 1);
   let makeBackend = async (_sweepId: string) => new LocalBackend(window) as import('../sweep/backend.js').Backend;
   if (queueUrl) {
-    const { parseQueueUrl, QueueBackend } = await import('../sweep/queue.js');
+    const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
     const addr = parseQueueUrl(queueUrl);
-    makeBackend = async (sweepId) => {
-      const backend = new QueueBackend(addr, sweepId);
-      try {
-        await backend.check(queueUrl);
-      } catch (err) {
-        await backend.close().catch(() => undefined);
-        throw err;
-      }
-      return backend;
-    };
+    await pingRedis(addr, queueUrl);
+    makeBackend = async (sweepId) => new QueueBackend(addr, sweepId);
   }
   log(`sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`);
   const outcome = await runSweep({ config, dataDirectory, outDirectory: values['out-directory']!, window, queueUrl, makeBackend, log });

@@ -48,6 +48,22 @@ function connection(addr: RedisAddress) {
   return { host: addr.host, port: addr.port, db: addr.db, maxRetriesPerRequest: null };
 }
 
+/** Fails at once with a clear error when Redis does not answer at `addr` (a client that does not retry). */
+export async function pingRedis(addr: RedisAddress, url: string): Promise<void> {
+  const probe = new Redis({ host: addr.host, port: addr.port, db: addr.db, lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  // The first socket error (ECONNREFUSED, ...) says more than the "Connection is closed" that follows it.
+  const failed = new Promise<never>((_, reject) => probe.once('error', reject));
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([probe.connect().then(() => probe.ping()), failed]);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`command line: --queue: cannot reach Redis at ${url} (${e.code ?? e.message}): expected a running redis-server`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export function jobId(sweepId: string, trial: string): string {
   return `${sweepId}-${trial}`;
 }
@@ -58,18 +74,6 @@ export class QueueBackend implements Backend {
 
   constructor(addr: RedisAddress, private readonly sweepId: string) {
     this.queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
-  }
-
-  /** Fails with a clear error when Redis cannot be reached. */
-  async check(url: string): Promise<void> {
-    try {
-      await Promise.race([
-        this.queue.getJobCounts('wait'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
-      ]);
-    } catch (err) {
-      throw new UserError(`command line: --queue: cannot reach Redis at ${url} (${(err as Error).message}): expected a running redis-server`);
-    }
   }
 
   async submit(spec: TrialSpec): Promise<void> {
@@ -146,13 +150,8 @@ export interface WorkerHandle {
 
 /** A `dendritic worker`: takes trials from the queue, one at a time, until stopped. */
 export async function startWorker(addr: RedisAddress, url: string, log: (line: string) => void, label = `${hostname()}:${process.pid}`): Promise<WorkerHandle> {
+  await pingRedis(addr, url);
   const redis = new Redis(connection(addr));
-  try {
-    await Promise.race([redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())]);
-  } catch (err) {
-    redis.disconnect();
-    throw new UserError(`command line: --queue: cannot reach Redis at ${url} (${(err as Error).message}): expected a running redis-server`);
-  }
   let current: RunningTrial | undefined;
   const worker = new Worker(
     QUEUE_NAME,
