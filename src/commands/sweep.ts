@@ -56,6 +56,8 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   for (const required of ['config', 'data-directory', 'out-directory'] as const) {
     if (values[required] === undefined) throw usageError('sweep', `--${required}: missing`);
   }
+  const queueUrl = values.queue ?? null;
+  const window = positiveInt(values.workers, '--workers', queueUrl ? 8 : 1);
   const dataDirectory = values['data-directory']!;
   if (!existsSync(join(dataDirectory, 'X_split_train.npy'))) {
     throw new UserError(`${dataDirectory}: data-directory: no X_split_train.npy: expected an Edge Impulse data directory`);
@@ -63,8 +65,6 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   const config = readSweepConfig(values.config!);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (config.ignored.length) log(`note: ${config.ignored.join(', ')} in ${config.file} ignored: a trial is always 'dendritic train'`);
-  const queueUrl = values.queue ?? null;
-  const window = positiveInt(values.workers, '--workers', queueUrl ? 8 : 1);
   let makeBackend = async (_sweepId: string) => new LocalBackend(window) as import('../sweep/backend.js').Backend;
   if (queueUrl) {
     const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
@@ -85,7 +85,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     best: file.best ? { id: file.best.id, [file.metric.name]: file.best.value } : null,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  if (outcome.interrupted) return 130;
+  if (outcome.interrupted) return outcome.interrupted === 'SIGINT' ? 130 : 143;
   return 0;
 }
 

@@ -29,7 +29,8 @@ export interface SweepOptions {
 export interface SweepOutcome {
   state: SweepState;
   recorded: number;
-  interrupted: boolean;
+  /** The signal that stopped the sweep, or null. */
+  interrupted: NodeJS.Signals | null;
 }
 
 export function describeResult(t: TrialResult): string {
@@ -48,12 +49,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   mkdirSync(join(out, 'trials'), { recursive: true });
   const lock = acquireOutLock(join(out, '.sweep-lock'), out, 'sweep');
   let backend: Backend | undefined;
-  let interrupted = false;
+  let interrupted: NodeJS.Signals | null = null;
   let wake!: () => void;
   const interruption = new Promise<null>((r) => (wake = () => r(null)));
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
-    interrupted = true;
+    interrupted = signal;
     wake();
     opts.log(`${signal}: stopping the sweep; rerun the same command to continue it`);
     backend?.abort();

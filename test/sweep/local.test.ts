@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { paretoFront } from '../../src/sweep/html.js';
 import { readSweep, writeSweepFixture } from './helpers.js';
 
@@ -131,6 +131,30 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
     assert.equal(byId['t0001']!.epochs, 60);
     assert.ok(existsSync(join(out, 'sweep.html')));
     assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /stroke-dasharray/); // pruned trials are dashed
+  } finally {
+    cleanup();
+  }
+});
+
+test('one coordinator per out directory; SIGTERM stops the sweep (exit 143), its trials pending for the rerun', async () => {
+  const { dir, cleanup } = tempDir('sweep-lock');
+  try {
+    const { data, config } = writeSweepFixture(dir);
+    const out = join(dir, 'out');
+    const args = ['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--workers', '2'];
+    const first = startCli(args);
+    const exit = waitForExit(first);
+    await waitForOutput(first, /trial t\d+ completed/, 60_000);
+    const second = runCli(args);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, /out-directory: in use by another run \(sweep, pid \d+/);
+    first.kill('SIGTERM');
+    const r = await exit;
+    assert.equal(r.code, 143, r.stderr);
+    assert.match(r.stderr, /SIGTERM: stopping the sweep; rerun the same command to continue it/);
+    const s = readSweep(out);
+    assert.ok(s.trials.length >= 1 && s.trials.length < 20);
+    assert.ok(s.pending.length >= 1, 'the trials it stopped are pending');
   } finally {
     cleanup();
   }
