@@ -232,7 +232,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
     if (!isMap(m)) throw r.fail(m, 'metric', 'expected a mapping with name and goal');
     const mf = new Map(entries(m).map((e) => [e.key, e]));
     for (const e of mf.values()) {
-      if (!['name', 'goal', 'target'].includes(e.key)) throw r.fail(e.keyNode, `metric.${e.key}`, 'unknown key: expected name, goal');
+      if (!['name', 'goal'].includes(e.key)) throw r.fail(e.keyNode, `metric.${e.key}`, 'unknown key: expected name, goal');
     }
     const nameNode = mf.get('name')?.value ?? null;
     const name = METRIC_ALIASES[String(scalarValue(nameNode))];
@@ -268,7 +268,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
     if (!isMap(et)) throw r.fail(et, 'early_terminate', 'expected a mapping: {type: hyperband, min_iter, eta, s}');
     const ef = new Map(entries(et).map((e) => [e.key, e]));
     for (const e of ef.values()) {
-      if (!['type', 'min_iter', 'max_iter', 'eta', 's', 'strict'].includes(e.key)) {
+      if (!['type', 'min_iter', 'max_iter', 'eta', 's'].includes(e.key)) {
         throw r.fail(e.keyNode, `early_terminate.${e.key}`, 'unknown key: expected type, min_iter, max_iter, eta, s');
       }
     }
