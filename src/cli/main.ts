@@ -53,6 +53,18 @@ export const COMMANDS: readonly Command[] = [
     run: async (argv) => (await (await import('../commands/experiment.js')).experimentCommand(argv)).exitCode,
   },
   {
+    name: 'sweep',
+    summary: 'hyperparameter sweep (grid, random, bayes; hyperband) of train runs, local or on a Redis queue; sweep best O',
+    help: async () => (await import('../commands/sweep.js')).SWEEP_HELP,
+    run: async (argv) => (await import('../commands/sweep.js')).sweepCommand(argv),
+  },
+  {
+    name: 'worker',
+    summary: 'run sweep trials from a Redis queue (dendritic sweep --queue) until stopped',
+    help: async () => (await import('../commands/worker.js')).WORKER_HELP,
+    run: async (argv) => (await import('../commands/worker.js')).workerCommand(argv),
+  },
+  {
     name: 'report',
     summary: 're-render report.html from OUT_DIR/report.json',
     help: () => REPORT_HELP,

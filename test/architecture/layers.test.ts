@@ -42,6 +42,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   dendrites: ['engine', 'errors.ts', 'util', 'params'],
   util: ['errors.ts'],
   params: ['errors.ts', 'util'],
+  // A sweep runs the block through its CLI (a child process per trial), never the training code.
+  sweep: ['errors.ts', 'util', 'params'],
 };
 
 test('each lower layer imports only what is below it (engine imports nothing above it)', () => {

@@ -25,7 +25,7 @@ const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 
 test('every command answers --help and -h on stdout, exit 0, and does nothing else (demo --help does not run the demo)', () => {
   const names = COMMANDS.map((c) => c.name);
-  assert.deepEqual(names, ['train', 'features', 'demo', 'predict', 'experiment', 'report']);
+  assert.deepEqual(names, ['train', 'features', 'demo', 'predict', 'experiment', 'sweep', 'worker', 'report']);
   const cwd = join(root, 'help-cwd');
   mkdirSync(cwd);
   for (const name of names) {
@@ -76,6 +76,10 @@ test('usage mistakes: one line (or the usage for no command) on stderr, nothing 
     [['demo', '--out-directory'], /--out-directory: expected a value/],
     [['train', '--data-directory', data], /--out-directory: is required/],
     [['experiment', '--seeds'], /experiment: --seeds: expected a value/],
+    [['sweep', '--data-directory', data, '--out-directory', 'o'], /^error: dendritic sweep: --config: missing; see 'dendritic sweep --help'/],
+    [['sweep', '--config', 'c.yaml', '--data-directory', data, '--out-directory', 'o', '--workers', '0'], /dendritic sweep: --workers: got '0', expected an integer >= 1/],
+    [['sweep', 'best'], /^error: dendritic sweep best: expected exactly one sweep out directory O/],
+    [['worker'], /^error: dendritic worker: --queue: missing/],
   ];
   for (const [args, pattern] of cases) {
     const r = runCli(args);

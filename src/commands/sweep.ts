@@ -1,0 +1,103 @@
+/**
+ * `dendritic sweep --config sweep.yaml --data-directory D --out-directory O [--workers N] [--queue URL]`
+ * and `dendritic sweep best O`. The sweep itself is src/sweep/ (docs/sweeps.md).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCommandLine, usageError } from '../cli/args.js';
+import { UserError } from '../errors.js';
+import { buildParametersJson } from '../params/parameters-json.js';
+import { readSweepConfig } from '../sweep/config.js';
+import { renderBest, runSweep } from '../sweep/coordinator.js';
+import { LocalBackend } from '../sweep/local.js';
+import { SweepState, type SweepFile } from '../sweep/state.js';
+import { paramFlags } from '../sweep/trial.js';
+
+export const SWEEP_HELP = `Usage: dendritic sweep --config sweep.yaml --data-directory D --out-directory O [--workers N] [--queue redis://HOST:PORT]
+       dendritic sweep best O
+
+Runs a hyperparameter sweep: each trial is one 'dendritic train' run of the block with the trial's
+parameters as its flags, into O/trials/<id>/ (its report.json, report.html and models). The config is
+W&B's sweep format (YAML): method grid | random | bayes, metric {name: accuracy|loss, goal}, parameters
+(any block parameter, with value, values, or distribution + min/max), run_cap, early_terminate
+{type: hyperband, min_iter, eta, s}. Results as they happen: O/sweep.json and O/sweep.html.
+Rerunning the same command continues an interrupted sweep. See docs/sweeps.md.
+
+Options:
+  --config PATH          the sweep configuration (YAML)
+  --data-directory D     Edge Impulse data directory, passed to every trial by path
+  --out-directory O      sweep.json, sweep.html, trials/<id>/
+  --workers N            trials at once (default 1): local train processes; with --queue, the trials
+                         kept queued and running for the workers (default 8)
+  --queue URL            redis://HOST:PORT: put the trials on a BullMQ queue in that Redis for
+                         'dendritic worker --queue URL' processes (on any machine that sees D and O
+                         at the same paths) instead of running them here
+
+dendritic sweep best O   prints the best trial's parameters as block flags and as a parameters.json
+                         fragment
+`;
+
+function positiveInt(raw: string | undefined, option: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > 1024) throw usageError('sweep', `${option}: got '${raw}', expected an integer >= 1 and <= 1024`);
+  return n;
+}
+
+export async function sweepCommand(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'best') return bestCommand(argv.slice(1));
+  const { values } = parseCommandLine('sweep', argv, {
+    config: { type: 'string' },
+    'data-directory': { type: 'string' },
+    'out-directory': { type: 'string' },
+    workers: { type: 'string' },
+    queue: { type: 'string' },
+  });
+  for (const required of ['config', 'data-directory', 'out-directory'] as const) {
+    if (values[required] === undefined) throw usageError('sweep', `--${required}: missing`);
+  }
+  const queueUrl = values.queue ?? null;
+  const window = positiveInt(values.workers, '--workers', queueUrl ? 8 : 1);
+  const dataDirectory = values['data-directory']!;
+  if (!existsSync(join(dataDirectory, 'X_split_train.npy'))) {
+    throw new UserError(`${dataDirectory}: data-directory: no X_split_train.npy: expected an Edge Impulse data directory`);
+  }
+  const config = readSweepConfig(values.config!);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (config.ignored.length) log(`note: ${config.ignored.join(', ')} in ${config.file} ignored: a trial is always 'dendritic train'`);
+  let makeBackend = async (_sweepId: string) => new LocalBackend(window) as import('../sweep/backend.js').Backend;
+  if (queueUrl) {
+    const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
+    const addr = parseQueueUrl(queueUrl);
+    await pingRedis(addr, queueUrl);
+    makeBackend = async (sweepId) => new QueueBackend(addr, sweepId);
+  }
+  log(`sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`);
+  const outcome = await runSweep({ config, dataDirectory, outDirectory: values['out-directory']!, window, queueUrl, makeBackend, log });
+  const file = outcome.state.file;
+  const summary = {
+    sweep: SweepState.path(outcome.state.dir),
+    html: join(outcome.state.dir, 'sweep.html'),
+    trials: file.trials.length,
+    completed: file.trials.filter((t) => t.status === 'completed').length,
+    pruned: file.trials.filter((t) => t.status === 'pruned').length,
+    failed: file.trials.filter((t) => t.status === 'failed').length,
+    best: file.best ? { id: file.best.id, [file.metric.name]: file.best.value } : null,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (outcome.interrupted) return outcome.interrupted === 'SIGINT' ? 130 : 143;
+  return 0;
+}
+
+function bestCommand(argv: readonly string[]): number {
+  const { positionals } = parseCommandLine('sweep best', argv, {}, { min: 1, max: 1, names: 'exactly one sweep out directory O' });
+  const path = SweepState.path(positionals[0]!);
+  let file: SweepFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
+  } catch (err) {
+    throw new UserError(`${path}: sweep.json: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected the out directory of a sweep`);
+  }
+  process.stdout.write(renderBest(file, buildParametersJson(), paramFlags));
+  return 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * The sweep loop: propose trials (search.ts), keep up to `window` of them running on the backend,
+ * record each result in O/sweep.json (atomically, once per trial id) and re-render O/sweep.html.
+ * One coordinator per out directory (the out-directory lock); rerunning the same command resumes.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { acquireOutLock } from '../util/out-lock.js';
+import type { Backend } from './backend.js';
+import type { Params, SweepConfig } from './config.js';
+import { renderSweepHtml } from './html.js';
+import { createSearch, score, type Observation } from './search.js';
+import { SweepState, trialId } from './state.js';
+import type { TrialResult, TrialSpec } from './trial.js';
+
+export interface SweepOptions {
+  config: SweepConfig;
+  dataDirectory: string;
+  outDirectory: string;
+  /** Trials running at once: local slots, or with a queue the trials kept queued and running. */
+  window: number;
+  queueUrl: string | null;
+  makeBackend(sweepId: string): Promise<Backend>;
+  log(line: string): void;
+}
+
+export interface SweepOutcome {
+  state: SweepState;
+  recorded: number;
+  /** The signal that stopped the sweep, or null. */
+  interrupted: NodeJS.Signals | null;
+}
+
+export function describeResult(t: TrialResult): string {
+  const parts: string[] = [t.status];
+  if (t.metrics?.accuracy != null) parts.push(`accuracy ${t.metrics.accuracy.toFixed(4)}`);
+  if (t.metrics?.loss != null) parts.push(`loss ${t.metrics.loss.toFixed(4)}`);
+  if (t.deployment) parts.push(`RAM ${t.deployment.ram_bytes} B, flash ${t.deployment.flash_bytes} B`);
+  if (t.pruned_at_epoch !== undefined) parts.push(`pruned at epoch ${t.pruned_at_epoch}`);
+  if (t.error) parts.push(t.error);
+  return `${parts.join(', ')} (${t.seconds.toFixed(1)} s, ${t.worker})`;
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
+  const out = resolve(opts.outDirectory);
+  const data = resolve(opts.dataDirectory);
+  mkdirSync(join(out, 'trials'), { recursive: true });
+  const lock = acquireOutLock(join(out, '.sweep-lock'), out, 'sweep');
+  let backend: Backend | undefined;
+  let interrupted: NodeJS.Signals | null = null;
+  let wake!: () => void;
+  const interruption = new Promise<null>((r) => (wake = () => r(null)));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = signal;
+    wake();
+    opts.log(`${signal}: stopping the sweep; rerun the same command to continue it`);
+    backend?.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { config } = opts;
+    const state = SweepState.open(out, config, data, opts.queueUrl);
+    const search = createSearch(config);
+    backend = await opts.makeBackend(state.file.sweep_id);
+    const spec = (id: string, params: Params): TrialSpec => ({
+      id, params, dataDirectory: data, outDirectory: join(out, 'trials', id), sweepDirectory: out,
+      pruning: config.earlyTerminate
+        ? { milestones: config.earlyTerminate.milestones, eta: config.earlyTerminate.eta, goal: config.metric.goal, metric: config.metric.name }
+        : null,
+    });
+    const publish = () => {
+      state.write();
+      writeFileAtomic(join(out, 'sweep.html'), renderSweepHtml(state.file));
+    };
+    if (state.file.trials.length > 0 || state.file.pending.length > 0) {
+      opts.log(`resuming sweep ${state.file.sweep_id}: ${state.file.trials.length} trials finished, ${state.file.pending.length} pending`);
+    }
+    for (const p of state.file.pending) await backend.submit(spec(p.id, p.params));
+    publish();
+    let recorded = 0;
+    while (!interrupted) {
+      while (!interrupted && backend.inFlight() < opts.window && state.proposed < config.trials) {
+        const index = state.proposed;
+        const observations: Observation[] = [...state.file.trials]
+          .sort((a, b) => a.id.localeCompare(b.id))
+          .flatMap((t) => {
+            const s = t.status === 'failed' ? null : score(config, t.metrics);
+            return s === null ? [] : [{ params: t.params, score: s }];
+          });
+        const id = trialId(index);
+        const params = search.propose(index, observations);
+        state.addPending(id, params);
+        state.write(); // the proposal is durable before the trial starts
+        await backend.submit(spec(id, params));
+      }
+      if (backend.inFlight() === 0) break;
+      const result = await Promise.race([backend.next(), interruption]);
+      if (interrupted || result === null) break;
+      if (state.record(result)) {
+        recorded++;
+        publish();
+        opts.log(`trial ${result.id} ${describeResult(result)} [${state.file.trials.length}/${config.trials}]`);
+      }
+      await backend.acknowledge(result.id);
+    }
+    return { state, recorded, interrupted };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await backend?.close();
+    lock.release();
+  }
+}
+
+/** `dendritic sweep best O`: the winning settings as block flags and as a parameters.json fragment. */
+export function renderBest(file: SweepState['file'], parametersJson: { parameters: Array<{ param: string; value: unknown; type: string }> }, flags: (p: Params) => string[]): string {
+  const best = file.best;
+  if (!best) throw new UserError(`sweep.json: best: no completed trial yet: expected at least one trial to have completed`);
+  const items = parametersJson.parameters
+    .filter((item) => item.param in best.params)
+    .map((item) => ({ ...item, value: item.type === 'string' ? String(best.params[item.param]) : best.params[item.param] }));
+  const argv = flags(best.params).map((a) => (/^[\w.,:/@+=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return [
+    `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}`,
+    '# block parameters (dendritic train ... or the block\'s arguments):',
+    argv.join(' '),
+    '# parameters.json fragment (these parameters with the best values as their defaults):',
+    JSON.stringify(items, null, 2),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,157 @@
+/**
+ * O/sweep.html: one self-contained page (inline SVG and CSS, no script, nothing fetched) with the
+ * trials' parallel-coordinates plot (one axis per swept parameter, then accuracy, loss, RAM and flash;
+ * one line per trial, coloured by validation accuracy) and the accuracy-vs-RAM and accuracy-vs-flash
+ * Pareto fronts (a trial is on a front when no other has higher-or-equal accuracy with less-or-equal
+ * bytes, one of them strictly), and the trial table.
+ */
+import type { ParamValue } from './config.js';
+import type { SweepFile } from './state.js';
+import type { TrialResult } from './trial.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+interface Axis {
+  label: string;
+  /** Position 0 (bottom) .. 1 (top) of a trial on this axis, or null when it has no value. */
+  pos(t: TrialResult): number | null;
+  ticks: Array<{ at: number; text: string }>;
+}
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toFixed(3).replace(/0+$/, '') : v.toExponential(2);
+}
+
+function numericAxis(label: string, get: (t: TrialResult) => number | null, trials: readonly TrialResult[]): Axis {
+  const values = trials.map(get).filter((v): v is number => v !== null && Number.isFinite(v));
+  const lo = values.length ? Math.min(...values) : 0;
+  const hi = values.length ? Math.max(...values) : 1;
+  const log = lo > 0 && hi / lo > 20;
+  const f = (v: number) => (log ? Math.log(v) : v);
+  const span = f(hi) - f(lo);
+  const pos = (v: number) => (span === 0 ? 0.5 : (f(v) - f(lo)) / span);
+  return {
+    label,
+    pos: (t) => {
+      const v = get(t);
+      return v === null || !Number.isFinite(v) ? null : pos(v);
+    },
+    ticks: lo === hi ? [{ at: 0.5, text: fmt(lo) }] : [{ at: 0, text: fmt(lo) }, { at: 1, text: fmt(hi) }],
+  };
+}
+
+function categoricalAxis(label: string, get: (t: TrialResult) => ParamValue | undefined, trials: readonly TrialResult[]): Axis {
+  const cats = [...new Set(trials.map((t) => String(get(t))))].sort();
+  const at = (c: string) => (cats.length === 1 ? 0.5 : cats.indexOf(c) / (cats.length - 1));
+  return { label, pos: (t) => at(String(get(t))), ticks: cats.map((c) => ({ at: at(c), text: c })) };
+}
+
+export function paretoFront(trials: readonly TrialResult[], bytes: (t: TrialResult) => number | undefined): TrialResult[] {
+  const pts = trials.filter((t) => t.metrics?.accuracy != null && bytes(t) !== undefined);
+  return pts
+    .filter((a) => !pts.some((b) => b !== a && b.metrics!.accuracy! >= a.metrics!.accuracy! && bytes(b)! <= bytes(a)! && (b.metrics!.accuracy! > a.metrics!.accuracy! || bytes(b)! < bytes(a)!)))
+    .sort((a, b) => bytes(a)! - bytes(b)!);
+}
+
+function colour(acc: number | null | undefined, lo: number, hi: number): string {
+  if (acc == null) return '#999';
+  const x = hi > lo ? (acc - lo) / (hi - lo) : 1;
+  return `hsl(${Math.round(10 + 110 * x)}, 70%, 42%)`;
+}
+
+function parallelCoordinates(trials: readonly TrialResult[], swept: readonly string[], accLo: number, accHi: number, bestId: string | undefined): string {
+  const axes: Axis[] = swept.map((p) => {
+    const vals = trials.map((t) => t.params[p]);
+    return vals.every((v) => typeof v === 'number')
+      ? numericAxis(p, (t) => t.params[p] as number, trials)
+      : categoricalAxis(p, (t) => t.params[p], trials);
+  });
+  axes.push(numericAxis('accuracy', (t) => t.metrics?.accuracy ?? null, trials));
+  axes.push(numericAxis('loss', (t) => t.metrics?.loss ?? null, trials));
+  axes.push(numericAxis('RAM bytes', (t) => t.deployment?.ram_bytes ?? null, trials));
+  axes.push(numericAxis('flash bytes', (t) => t.deployment?.flash_bytes ?? null, trials));
+  const W = Math.max(640, 130 * axes.length);
+  const H = 360;
+  const top = 40;
+  const bottom = 300;
+  const x = (i: number) => 60 + (i * (W - 120)) / Math.max(1, axes.length - 1);
+  const y = (p: number) => bottom - p * (bottom - top);
+  const parts: string[] = [];
+  for (const t of trials) {
+    const pts = axes.map((a, i) => {
+      const p = a.pos(t);
+      return p === null ? null : `${x(i).toFixed(1)},${y(p).toFixed(1)}`;
+    });
+    if (pts.some((p) => p === null)) continue;
+    const isBest = t.id === bestId;
+    parts.push(`<polyline class="trial" data-trial="${esc(t.id)}" points="${pts.join(' ')}" fill="none" stroke="${colour(t.metrics?.accuracy, accLo, accHi)}" stroke-width="${isBest ? 3 : 1.2}" opacity="${isBest ? 1 : 0.7}"${t.status === 'pruned' ? ' stroke-dasharray="4 3"' : ''}><title>${esc(t.id)} ${esc(t.status)}</title></polyline>`);
+  }
+  axes.forEach((a, i) => {
+    parts.push(`<line x1="${x(i)}" y1="${top}" x2="${x(i)}" y2="${bottom}" stroke="#333"/>`);
+    parts.push(`<text x="${x(i)}" y="${bottom + 30}" text-anchor="middle" class="axis">${esc(a.label)}</text>`);
+    for (const tk of a.ticks) parts.push(`<text x="${x(i) + 4}" y="${y(tk.at) - 3}" class="tick">${esc(tk.text)}</text>`);
+  });
+  return `<svg id="parallel-coordinates" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>Parallel coordinates of the trials</title>${parts.join('')}</svg>`;
+}
+
+function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: string, bytes: (t: TrialResult) => number | undefined): string {
+  const pts = trials.filter((t) => t.metrics?.accuracy != null && bytes(t) !== undefined);
+  const W = 480;
+  const H = 320;
+  const [l, r, tp, b] = [70, W - 20, 20, H - 50];
+  const bx = pts.map((t) => bytes(t)!);
+  const ay = pts.map((t) => t.metrics!.accuracy!);
+  const [x0, x1] = bx.length ? [Math.min(...bx), Math.max(...bx)] : [0, 1];
+  const [y0, y1] = ay.length ? [Math.min(...ay), Math.max(...ay)] : [0, 1];
+  const sx = (v: number) => (x1 === x0 ? (l + r) / 2 : l + ((v - x0) / (x1 - x0)) * (r - l));
+  const sy = (v: number) => (y1 === y0 ? (tp + b) / 2 : b - ((v - y0) / (y1 - y0)) * (b - tp));
+  const front = paretoFront(pts, bytes);
+  const onFront = new Set(front.map((t) => t.id));
+  const parts: string[] = [
+    `<line x1="${l}" y1="${b}" x2="${r}" y2="${b}" stroke="#333"/><line x1="${l}" y1="${tp}" x2="${l}" y2="${b}" stroke="#333"/>`,
+    `<text x="${(l + r) / 2}" y="${H - 10}" text-anchor="middle" class="axis">${esc(bytesLabel)} (${fmt(x0)} .. ${fmt(x1)})</text>`,
+    `<text x="14" y="${(tp + b) / 2}" transform="rotate(-90 14 ${(tp + b) / 2})" text-anchor="middle" class="axis">accuracy (${fmt(y0)} .. ${fmt(y1)})</text>`,
+  ];
+  if (front.length > 1) {
+    parts.push(`<polyline class="front" points="${front.map((t) => `${sx(bytes(t)!).toFixed(1)},${sy(t.metrics!.accuracy!).toFixed(1)}`).join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`);
+  }
+  for (const t of pts) {
+    const f = onFront.has(t.id);
+    parts.push(`<circle class="${f ? 'point on-front' : 'point'}" data-trial="${esc(t.id)}" cx="${sx(bytes(t)!).toFixed(1)}" cy="${sy(t.metrics!.accuracy!).toFixed(1)}" r="${f ? 5 : 3.5}" fill="${f ? '#c33' : '#69c'}"><title>${esc(t.id)}: ${fmt(t.metrics!.accuracy!)} at ${bytes(t)} bytes</title></circle>`);
+  }
+  return `<svg id="${id}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>Accuracy vs ${esc(bytesLabel)}</title>${parts.join('')}</svg>`;
+}
+
+export function renderSweepHtml(file: SweepFile): string {
+  const trials = file.trials.filter((t) => t.status !== 'failed');
+  const all = [...file.trials].sort((a, b) => a.id.localeCompare(b.id));
+  const swept = [...new Set(file.trials.flatMap((t) => Object.keys(t.params)))].filter(
+    (p) => new Set(file.trials.map((t) => JSON.stringify(t.params[p]))).size > 1,
+  );
+  const accs = trials.map((t) => t.metrics?.accuracy).filter((a): a is number => a != null);
+  const accLo = accs.length ? Math.min(...accs) : 0;
+  const accHi = accs.length ? Math.max(...accs) : 1;
+  const counts = ['completed', 'pruned', 'failed'].map((s) => `${file.trials.filter((t) => t.status === s).length} ${s}`).join(', ');
+  const best = file.best;
+  const rows = all.map((t) => `<tr${t.id === best?.id ? ' class="best"' : ''}><td>${esc(t.id)}</td><td>${esc(t.status)}</td>${swept.map((p) => `<td>${esc(String(t.params[p]))}</td>`).join('')}<td>${t.metrics?.accuracy != null ? fmt(t.metrics.accuracy) : ''}</td><td>${t.metrics?.loss != null ? fmt(t.metrics.loss) : ''}</td><td>${t.deployment?.ram_bytes ?? ''}</td><td>${t.deployment?.flash_bytes ?? ''}</td><td>${t.deployment?.macs ?? ''}</td><td>${t.seconds.toFixed(1)}</td><td>${esc(t.worker)}</td></tr>`);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sweep ${esc(file.name ?? file.sweep_id)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}svg{background:#fafafa;border:1px solid #ddd;margin:0.5em 0}
+.axis{font-size:12px}.tick{font-size:10px;fill:#555}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
+tr.best{background:#efe}.plots{display:flex;flex-wrap:wrap;gap:1em}</style></head><body>
+<h1>Sweep ${esc(file.name ?? file.sweep_id)}</h1>
+<p>${esc(file.method)} search, metric ${esc(file.metric.name)} (${esc(file.metric.goal)}); ${file.trials.length} of ${file.trials_planned} trials finished (${counts})${file.pending.length ? `, ${file.pending.length} pending` : ''}; updated ${esc(file.updated)}.</p>
+<p id="best">${best ? `Best: <b>${esc(best.id)}</b>, ${esc(file.metric.name)} ${fmt(best.value)}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}: ${esc(Object.entries(best.params).map(([k, v]) => `--${k} ${String(v)}`).join(' '))}` : 'No completed trial yet.'}</p>
+<h2>Parallel coordinates</h2>
+<p>One line per trial (dashed: pruned), coloured from the lowest (red) to the highest (green) validation accuracy; the best trial is drawn thick. Failed trials are left out.</p>
+${parallelCoordinates(trials, swept, accLo, accHi, best?.id)}
+<h2>Accuracy against device cost (int8 TFLite, TFLM on a Cortex-M)</h2>
+<p>Red: the Pareto front, the trials no other beats on both accuracy and bytes.</p>
+<div class="plots">${paretoPlot('pareto-ram', trials, 'RAM bytes', (t) => t.deployment?.ram_bytes)}${paretoPlot('pareto-flash', trials, 'flash bytes', (t) => t.deployment?.flash_bytes)}</div>
+<h2>Trials</h2>
+<table><thead><tr><th>id</th><th>status</th>${swept.map((p) => `<th>${esc(p)}</th>`).join('')}<th>accuracy</th><th>loss</th><th>RAM</th><th>flash</th><th>MACs</th><th>seconds</th><th>worker</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,185 @@
+/**
+ * Distributed trials on BullMQ + Redis. The coordinator adds one job per trial to the queue
+ * `dendritic-trials` (job id `<sweep id>-<trial id>`, so adding it again is a no-op); any number of
+ * `dendritic worker` processes, on any machine that sees the same paths (data and out directory are
+ * passed by path, never copied through the queue), take jobs one at a time and run the trial as a
+ * `train` child process. A worker renews its job's lock every LOCK_MS/2; a worker killed mid-trial
+ * stops renewing, its trial (the watchdog kills it) and the job, found stalled by another worker's
+ * check within LOCK_MS + STALLED_CHECK_MS, goes back to the queue and runs elsewhere. The job's return
+ * value is the trial result; the coordinator records it in sweep.json by trial id (once) and only
+ * then removes the job, so a coordinator killed in between finds the result again when rerun.
+ */
+import { hostname } from 'node:os';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { UserError } from '../errors.js';
+import type { Backend } from './backend.js';
+import type { MilestoneStore } from './hyperband.js';
+import { startTrial, type RunningTrial, type TrialResult, type TrialSpec } from './trial.js';
+
+export const QUEUE_NAME = 'dendritic-trials';
+/** How long a job's lock lasts without renewal: a dead worker's trial is retried after about this long. */
+export const LOCK_MS = 4000;
+export const STALLED_CHECK_MS = 2000;
+/** A trial may lose its worker this many times before it is recorded as failed. */
+export const MAX_STALLS = 5;
+const POLL_MS = 200;
+
+export interface JobData {
+  sweepId: string;
+  spec: TrialSpec;
+}
+
+export interface RedisAddress {
+  host: string;
+  port: number;
+  db: number;
+}
+
+/** `redis://HOST:PORT[/DB]` -> the connection options; anything else is a usage error. */
+export function parseQueueUrl(url: string, option = '--queue'): RedisAddress {
+  const m = /^redis:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\])(?::(\d+))?(?:\/(\d+))?\/?$/.exec(url);
+  const port = m?.[2] === undefined ? 6379 : Number(m[2]);
+  if (!m || port < 1 || port > 65535) throw new UserError(`command line: ${option}: got '${url}', expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379)`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port, db: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
+function connection(addr: RedisAddress) {
+  return { host: addr.host, port: addr.port, db: addr.db, maxRetriesPerRequest: null };
+}
+
+/** Fails at once with a clear error when Redis does not answer at `addr` (a client that does not retry). */
+export async function pingRedis(addr: RedisAddress, url: string): Promise<void> {
+  const probe = new Redis({ host: addr.host, port: addr.port, db: addr.db, lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  // The first socket error (ECONNREFUSED, ...) says more than the "Connection is closed" that follows it.
+  const failed = new Promise<never>((_, reject) => probe.once('error', reject));
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([probe.connect().then(() => probe.ping()), failed]);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`command line: --queue: cannot reach Redis at ${url} (${e.code ?? e.message}): expected a running redis-server`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function jobId(sweepId: string, trial: string): string {
+  return `${sweepId}-${trial}`;
+}
+
+export class QueueBackend implements Backend {
+  private readonly queue: Queue;
+  private readonly waiting = new Set<string>();
+
+  constructor(addr: RedisAddress, private readonly sweepId: string) {
+    this.queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
+  }
+
+  async submit(spec: TrialSpec): Promise<void> {
+    const id = jobId(this.sweepId, spec.id);
+    this.waiting.add(spec.id);
+    const existing = await this.queue.getJob(id);
+    if (existing) return; // queued, running or finished: await it
+    const data: JobData = { sweepId: this.sweepId, spec };
+    await this.queue.add('trial', data, { jobId: id, attempts: 2, removeOnComplete: false, removeOnFail: false });
+  }
+
+  inFlight(): number {
+    return this.waiting.size;
+  }
+
+  async next(): Promise<TrialResult> {
+    for (;;) {
+      for (const trial of this.waiting) {
+        const job = await this.queue.getJob(jobId(this.sweepId, trial));
+        if (!job) {
+          this.waiting.delete(trial);
+          throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
+        }
+        const state = await job.getState();
+        if (state === 'completed') {
+          this.waiting.delete(trial);
+          return job.returnvalue as TrialResult;
+        }
+        if (state === 'failed') {
+          this.waiting.delete(trial);
+          const spec = (job.data as JobData).spec;
+          return {
+            id: trial, params: spec.params, status: 'failed', metrics: null, deployment: null, epochs: null,
+            seconds: job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0,
+            worker: 'queue', out: spec.outDirectory, error: job.failedReason,
+          };
+        }
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  async acknowledge(id: string): Promise<void> {
+    const job = await this.queue.getJob(jobId(this.sweepId, id));
+    await job?.remove().catch(() => undefined);
+  }
+
+  abort(): void {}
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Hyperband's milestone values in Redis (one hash per sweep and milestone), shared by all workers. */
+export class RedisMilestones implements MilestoneStore {
+  constructor(private readonly redis: Redis, private readonly sweepId: string) {}
+  async record(milestone: number, trial: string, value: number): Promise<number[]> {
+    const key = `dendritic:${this.sweepId}:hyperband:${milestone}`;
+    await this.redis.hset(key, trial, String(value));
+    return (await this.redis.hvals(key)).map(Number);
+  }
+}
+
+export interface WorkerHandle {
+  label: string;
+  /** Resolves when the worker has stopped. */
+  closed: Promise<void>;
+  /** Takes no further trial; the running one finishes first. */
+  stop(): Promise<void>;
+  /** Kills the running trial (before the process exits: its job then stalls and is retried elsewhere). */
+  killTrial(): void;
+}
+
+/** A `dendritic worker`: takes trials from the queue, one at a time, until stopped. */
+export async function startWorker(addr: RedisAddress, url: string, log: (line: string) => void, label = `${hostname()}:${process.pid}`): Promise<WorkerHandle> {
+  await pingRedis(addr, url);
+  const redis = new Redis(connection(addr));
+  let current: RunningTrial | undefined;
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job: Job) => {
+      const { sweepId, spec } = job.data as JobData;
+      const running = startTrial(spec, label, spec.pruning ? new RedisMilestones(redis, sweepId) : null);
+      current = running;
+      log(`trial ${spec.id} of sweep ${sweepId} started (train pid ${running.pid}, attempt ${job.attemptsStarted})`);
+      const result = await running.result;
+      current = undefined;
+      log(`trial ${spec.id} ${result.status}${result.metrics?.accuracy != null ? `: accuracy ${result.metrics.accuracy.toFixed(4)}` : ''} (${result.seconds.toFixed(1)} s)`);
+      return result;
+    },
+    { connection: connection(addr), concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: MAX_STALLS },
+  );
+  worker.on('error', (err) => log(`queue error: ${err.message}`));
+  await worker.waitUntilReady();
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  log(`worker ${label} waiting for trials on ${url}`);
+  return {
+    label,
+    closed,
+    stop: async () => {
+      await worker.close();
+      redis.disconnect();
+      resolveClosed();
+    },
+    killTrial: () => current?.kill(),
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * One trial: one `dendritic train` run of the block as a child process, with the trial's parameters as
+ * its flags, into its own out directory. Its results come from that run's report.json; its per-epoch
+ * metrics, for early termination, from the metrics.jsonl the run writes while it goes on (the log line
+ * `metrics: PATH` names it). A pruned trial is stopped with SIGTERM: `train` then keeps its best
+ * weights, publishes, and exits 143. The child is preloaded with watchdog.js, so it dies with its worker.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SCHEMA } from '../params/schema.js';
+import { edgeImpulseArgv } from '../params/values.js';
+import type { Goal, MetricName, Params } from './config.js';
+import { hyperbandStops, type MilestoneStore } from './hyperband.js';
+
+export type TrialStatus = 'completed' | 'failed' | 'pruned';
+
+export interface TrialDeployment {
+  variant: string;
+  ram_bytes: number;
+  flash_bytes: number;
+  macs: number;
+}
+
+export interface TrialResult {
+  id: string;
+  params: Params;
+  status: TrialStatus;
+  /** Validation accuracy (0..1) and loss of the trial's final model (report.json `validation`). */
+  metrics: { accuracy: number | null; loss: number | null } | null;
+  /** The int8 TFLite deployment's device figures (report.json `deployment[]`), else the first listed. */
+  deployment: TrialDeployment | null;
+  /** Epochs the run trained (report.json `history`). */
+  epochs: number | null;
+  /** The milestone epoch at which hyperband stopped it (pruned trials). */
+  pruned_at_epoch?: number;
+  seconds: number;
+  worker: string;
+  /** The trial's out directory, relative to the sweep's out directory when inside it. */
+  out: string;
+  /** Why a failed trial failed (its last error line). */
+  error?: string;
+}
+
+export interface TrialSpec {
+  id: string;
+  params: Params;
+  dataDirectory: string;
+  /** The trial's own out directory (absolute). */
+  outDirectory: string;
+  /** Where the out directory is reported relative to. */
+  sweepDirectory: string;
+  pruning: { milestones: number[]; eta: number; goal: Goal; metric: MetricName } | null;
+}
+
+/** The block flags of a trial's parameters, as Edge Impulse passes them (`--p value`, booleans 1/0). */
+export function paramFlags(params: Params): string[] {
+  return Object.entries(params).flatMap(([param, value]) => {
+    const spec = SCHEMA.find((s) => s.param === param);
+    if (!spec) throw new Error(`no block parameter ${param}`);
+    return edgeImpulseArgv(spec, value);
+  });
+}
+
+function cliPath(): string {
+  return fileURLToPath(new URL('../cli.js', import.meta.url));
+}
+
+function watchdogPath(): string {
+  return fileURLToPath(new URL('./watchdog.js', import.meta.url));
+}
+
+interface MetricsLine {
+  run?: string;
+  epoch?: number;
+  val_acc?: number | null;
+  val_loss?: number | null;
+}
+
+/** Reads the complete lines appended to a file since the last call. */
+class Tail {
+  private offset = 0;
+  private partial = '';
+  constructor(private readonly path: string) {}
+  read(): string[] {
+    if (!existsSync(this.path)) return [];
+    const fd = openSync(this.path, 'r');
+    try {
+      const buf = Buffer.alloc(65536);
+      let text = '';
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        text += buf.subarray(0, n).toString('utf8');
+      }
+      const lines = (this.partial + text).split('\n');
+      this.partial = lines.pop() ?? '';
+      return lines.filter((l) => l.trim() !== '');
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export interface RunningTrial {
+  result: Promise<TrialResult>;
+  /** Stops the trial's process at once (SIGKILL): used when the sweep itself is interrupted. */
+  kill(): void;
+  pid: number | undefined;
+}
+
+/** Starts a trial; `store` keeps the milestone values when the sweep prunes. */
+export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStore | null): RunningTrial {
+  const started = Date.now();
+  mkdirSync(dirname(spec.outDirectory), { recursive: true });
+  const argv = [
+    '--import', watchdogPath(), cliPath(), 'train',
+    '--data-directory', spec.dataDirectory, '--out-directory', spec.outDirectory,
+    ...paramFlags(spec.params), '--json-logs',
+  ];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  let errorLine: string | undefined;
+  let tail: Tail | undefined;
+  let prunedAt: number | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const judged = new Set<number>();
+
+  const checkMetrics = () => {
+    if (!tail || !spec.pruning || !store || prunedAt !== undefined) return;
+    for (const line of tail.read()) {
+      let m: MetricsLine;
+      try {
+        m = JSON.parse(line) as MetricsLine;
+      } catch {
+        continue;
+      }
+      if (m.run !== 'train' || typeof m.epoch !== 'number' || !spec.pruning.milestones.includes(m.epoch) || judged.has(m.epoch)) continue;
+      const value = spec.pruning.metric === 'accuracy' ? m.val_acc : m.val_loss;
+      if (typeof value !== 'number') continue;
+      judged.add(m.epoch);
+      const epoch = m.epoch;
+      const pruning = spec.pruning;
+      chain = chain.then(async () => {
+        const all = await store.record(epoch, spec.id, value);
+        if (prunedAt === undefined && hyperbandStops(value, all, pruning.eta, pruning.goal) && child.exitCode === null) {
+          prunedAt = epoch;
+          child.kill('SIGTERM');
+        }
+      });
+    }
+  };
+
+  let stdoutRest = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (stdoutRest + chunk).split('\n');
+    stdoutRest = lines.pop() ?? '';
+    for (const line of lines) {
+      log.push(line);
+      let event: { type?: string; message?: string };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        continue;
+      }
+      const metricsPath = event.type === 'info' && typeof event.message === 'string' ? /^metrics: (\S+)/.exec(event.message)?.[1] : undefined;
+      if (metricsPath) tail = new Tail(metricsPath);
+      if (event.type === 'epoch') checkMetrics();
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) {
+      if (line.trim() === '') continue;
+      log.push(line);
+      if (/^(error|internal error):/.test(line)) errorLine = line;
+    }
+  });
+  const poll = setInterval(checkMetrics, 250);
+
+  const result = new Promise<TrialResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      void chain.then(() => {
+        const rel = spec.outDirectory.startsWith(`${spec.sweepDirectory}/`) ? spec.outDirectory.slice(spec.sweepDirectory.length + 1) : spec.outDirectory;
+        try {
+          writeFileSync(`${spec.outDirectory}.log`, `${log.join('\n')}\n`);
+        } catch {
+          // the log is a convenience; the result does not depend on it
+        }
+        const base = { id: spec.id, params: spec.params, seconds: (Date.now() - started) / 1000, worker, out: rel };
+        const report = readReport(join(spec.outDirectory, 'report.json'));
+        // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
+        const pruned = prunedAt !== undefined && code === 143;
+        const ok = code === 0 || pruned;
+        if (!ok || !report) {
+          const why = errorLine ?? `train exited with ${signal ? `signal ${signal}` : `code ${code}`}${report ? '' : ' without a report.json'}`;
+          resolve({ ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: why });
+          return;
+        }
+        resolve({
+          ...base,
+          status: pruned ? 'pruned' : 'completed',
+          ...report,
+          ...(pruned ? { pruned_at_epoch: prunedAt } : {}),
+        });
+      });
+    });
+    child.on('error', (err) => {
+      clearInterval(poll);
+      resolve({ id: spec.id, params: spec.params, status: 'failed', metrics: null, deployment: null, epochs: null, seconds: (Date.now() - started) / 1000, worker, out: spec.outDirectory, error: err.message });
+    });
+  });
+  return { result, kill: () => child.kill('SIGKILL'), pid: child.pid };
+}
+
+interface ReportJson {
+  validation?: { accuracy?: number; loss?: number | null };
+  deployment?: Array<{ variant?: string; ram_bytes?: number; flash_bytes?: number; macs?: number }>;
+  history?: unknown[];
+}
+
+/** The figures a sweep keeps from a trial's report.json; undefined when there is none. */
+export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deployment' | 'epochs'> | undefined {
+  let r: ReportJson;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as ReportJson;
+  } catch {
+    return undefined;
+  }
+  const deployments = r.deployment ?? [];
+  const d = deployments.find((x) => x.variant === 'tflite-int8') ?? deployments[0];
+  return {
+    metrics: { accuracy: r.validation?.accuracy ?? null, loss: r.validation?.loss ?? null },
+    deployment: d && typeof d.ram_bytes === 'number' && typeof d.flash_bytes === 'number' && typeof d.macs === 'number'
+      ? { variant: d.variant ?? '?', ram_bytes: d.ram_bytes, flash_bytes: d.flash_bytes, macs: d.macs }
+      : null,
+    epochs: Array.isArray(r.history) ? r.history.length : null,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Issue 17's done-when, distributed: a Redis started here, two `dendritic worker` processes, the
+ * 20-trial sweep on `--queue`. One worker is SIGKILLed mid-trial (its train process dies with it and
+ * the trial runs again on the other worker); the coordinator is SIGKILLed too and rerun, and resumes.
+ * All 20 trials end completed, each exactly once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { runCli, startCli, tempDir, waitForExit, waitForOutput } from '../helpers/ei-data.js';
+import { RedisMilestones, parseQueueUrl } from '../../src/sweep/queue.js';
+import { processGone, readSweep, startRedis, writeSweepFixture } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('20 trials on two workers, one killed mid-trial, the coordinator killed and rerun: each trial completes exactly once', async () => {
+  const { dir, cleanup } = tempDir('sweep-queue');
+  const redis = await startRedis(join(dir, 'redis'));
+  const workers: ReturnType<typeof startCli>[] = [];
+  try {
+    const { data, config } = writeSweepFixture(dir);
+    const out = join(dir, 'out');
+    const a = startCli(['worker', '--queue', redis.url, '--name', 'worker-a']);
+    const b = startCli(['worker', '--queue', redis.url, '--name', 'worker-b']);
+    workers.push(a, b);
+    const aExit = waitForExit(a);
+    const bExit = waitForExit(b);
+    await Promise.all([waitForOutput(a, /waiting for trials/), waitForOutput(b, /waiting for trials/)]);
+    const sweepArgs = ['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--queue', redis.url];
+    const first = startCli(sweepArgs);
+    const firstExit = waitForExit(first);
+
+    // Worker a: kill it while it runs its second trial.
+    const seen = await waitForOutput(a, /(?:started[^\n]*\n[\s\S]*)trial (t\d+) of sweep \S+ started \(train pid (\d+)/, 60_000);
+    const [, killedTrial, trainPid] = [...seen.matchAll(/trial (t\d+) of sweep \S+ started \(train pid (\d+)/g)].at(-1)!;
+    await sleep(150);
+    a.kill('SIGKILL');
+    await aExit;
+    // its train run dies with it (the watchdog), instead of finishing as an orphan
+    const t0 = Date.now();
+    while (!processGone(Number(trainPid)) && Date.now() - t0 < 3000) await sleep(50);
+    assert.ok(processGone(Number(trainPid)), `train pid ${trainPid} of the killed worker still runs`);
+
+    // The coordinator: kill it once a few trials are recorded, then rerun the same command.
+    const t1 = Date.now();
+    while ((!existsSync(join(out, 'sweep.json')) || readSweep(out).trials.length < 6) && Date.now() - t1 < 60_000) await sleep(100);
+    first.kill('SIGKILL');
+    await firstExit;
+    const recordedBefore = readSweep(out).trials.length;
+    assert.ok(recordedBefore >= 6 && recordedBefore < 20, `${recordedBefore} trials recorded before the coordinator was killed`);
+    const second = runCli(sweepArgs, { timeoutMs: 120_000 });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /resuming sweep s[0-9a-f]+: \d+ trials finished, \d+ pending/);
+
+    const s = readSweep(out);
+    assert.equal(s.trials.length, 20);
+    assert.deepEqual(s.trials.map((t) => t.id).sort(), Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`));
+    assert.ok(s.trials.every((t) => t.status === 'completed'), JSON.stringify(s.trials.map((t) => [t.id, t.status, t.error])));
+    assert.deepEqual(s.pending, []);
+    const killed = s.trials.find((t) => t.id === killedTrial)!;
+    assert.equal(killed.worker, 'worker-b', `${killedTrial} was retried on worker-b`);
+    assert.ok(existsSync(join(out, killed.out, 'report.json')));
+
+    // Worker b stops on SIGTERM; each trial completed once in the workers' own logs.
+    b.kill('SIGTERM');
+    const bResult = await bExit;
+    assert.equal(bResult.code, 143);
+    const aLog = (await aExit).stderr;
+    const completions = [...`${aLog}\n${bResult.stderr}`.matchAll(/trial (t\d+) completed/g)].map((m) => m[1]!);
+    assert.equal(completions.length, 20, completions.join(' '));
+    assert.equal(new Set(completions).size, 20);
+    assert.match(bResult.stderr, new RegExp(`trial ${killedTrial} of sweep \\S+ started \\(train pid \\d+, attempt 2\\)`));
+    assert.doesNotMatch(aLog, new RegExp(`trial ${killedTrial} completed`));
+
+    // sweep best: trained with its printed settings, the best trial's accuracy again
+    const best = runCli(['sweep', 'best', out]);
+    assert.equal(best.code, 0, best.stderr);
+    const again = join(dir, 'again');
+    const t = runCli(['train', '--data-directory', data, '--out-directory', again, ...best.stdout.split('\n')[2]!.split(' '), '--quiet'], { timeoutMs: 60_000 });
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(JSON.parse(readFileSync(join(again, 'report.json'), 'utf8')).validation.accuracy, s.best!.metrics!.accuracy);
+    assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /20 of 20 trials finished \(20 completed, 0 pruned, 0 failed\)/);
+  } finally {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await redis.stop();
+    cleanup();
+  }
+});
+
+test('hyperband milestones in Redis: shared by all workers of a sweep, a retried trial replaces its value', async () => {
+  const { dir, cleanup } = tempDir('sweep-redis');
+  const redis = await startRedis(join(dir, 'redis'));
+  const client = new Redis({ ...parseQueueUrl(redis.url), maxRetriesPerRequest: null });
+  try {
+    const m1 = new RedisMilestones(client, 'sA');
+    const m2 = new RedisMilestones(client, 'sA');
+    assert.deepEqual(await m1.record(2, 't0001', 0.5), [0.5]);
+    assert.deepEqual((await m2.record(2, 't0002', 0.75)).sort(), [0.5, 0.75]);
+    assert.deepEqual((await m2.record(2, 't0001', 0.25)).sort(), [0.25, 0.75]);
+    assert.deepEqual(await new RedisMilestones(client, 'sB').record(2, 't0001', 1), [1]);
+  } finally {
+    client.disconnect();
+    await redis.stop();
+    cleanup();
+  }
+});
+
+test('worker and sweep --queue: a Redis that does not answer, or a bad URL, is a clear usage error', async () => {
+  const r = runCli(['worker', '--queue', 'http://localhost:6379']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/HOST:PORT/);
+  const { dir, cleanup } = tempDir('sweep-noredis');
+  const { data, config } = writeSweepFixture(dir);
+  for (const args of [['worker', '--queue', 'redis://127.0.0.1:1'], ['sweep', '--config', config, '--data-directory', data, '--out-directory', join(dir, 'o'), '--queue', 'redis://127.0.0.1:1']]) {
+    const w = runCli(args, { timeoutMs: 20_000 });
+    assert.equal(w.code, 2, w.stderr);
+    assert.match(w.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*\): expected a running redis-server/);
+  }
+  cleanup();
+});
