@@ -18,9 +18,14 @@ import type { MilestoneStore } from './hyperband.js';
 import { startTrial, type RunningTrial, type TrialResult, type TrialSpec } from './trial.js';
 
 export const QUEUE_NAME = 'dendritic-trials';
-/** How long a job's lock lasts without renewal: a dead worker's trial is retried after about this long. */
-export const LOCK_MS = 4000;
-export const STALLED_CHECK_MS = 2000;
+/**
+ * How long a job's lock lasts without renewal: a dead worker's trial is retried after about this long.
+ * Generous, because a renewal missed by a worker that is alive (a machine too busy to run its event
+ * loop for LOCK_MS/2) makes BullMQ run the trial a second time; measured: with a 4 s lock on 2 cores
+ * shared by several test runs, one sweep test in six saw a trial run twice.
+ */
+export const LOCK_MS = 15_000;
+export const STALLED_CHECK_MS = 5000;
 /** A trial may lose its worker this many times before it is recorded as failed. */
 export const MAX_STALLS = 5;
 const POLL_MS = 200;
