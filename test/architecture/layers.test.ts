@@ -41,7 +41,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   data: ['engine', 'errors.ts', 'util'],
   dendrites: ['engine', 'errors.ts', 'util', 'params'],
   util: ['errors.ts'],
-  params: ['errors.ts', 'util'],
+  params: ['engine', 'errors.ts', 'util'],
 };
 
 test('each lower layer imports only what is below it (engine imports nothing above it)', () => {
