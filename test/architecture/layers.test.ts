@@ -38,7 +38,7 @@ const edges: Edge[] = sources(SRC).flatMap((file) =>
 const ALLOWED: Record<string, readonly string[]> = {
   engine: [],
   export: ['engine', 'errors.ts', 'util'],
-  data: ['engine', 'errors.ts', 'util'],
+  data: ['engine', 'errors.ts', 'util', 'params'],
   dendrites: ['engine', 'errors.ts', 'util', 'params'],
   util: ['errors.ts'],
   params: ['engine', 'errors.ts', 'util'],
