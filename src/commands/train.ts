@@ -15,10 +15,10 @@ import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
 import type { LoopResult, LoopState, TrainingObserver } from '../train/loop.js';
-import { buildNetwork, buildOptions, trainNetwork, type TrainData } from '../train/run.js';
+import { buildNetwork, type TrainData } from '../train/run.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
 import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
-import { cycleMode, type DendriteCycle } from '../dendrites/cycle.js';
+import { cycleMode } from '../dendrites/cycle.js';
 import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
 import { OutTransaction } from '../util/out-transaction.js';
@@ -29,7 +29,7 @@ import { errorFromReply, replyFromError, startModuleWorker, type WorkerReply } f
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
-import type { PayoffCandidate, PayoffOutcome } from '../train/payoff.js';
+import type { PayoffCandidate, PayoffOutcome, trainAndChoose } from '../train/payoff.js';
 import type { DeviceCost } from '../export/tflite/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
@@ -151,16 +151,73 @@ export async function trainInThisThread(
   }
 }
 
+/** What one run knows once its input is read: the steps below share it. */
+interface RunContext {
+  tx: OutTransaction;
+  log: ProgressLogger;
+  config: Config;
+  /** Where each parameter came from (the time limit's source names the limit in errors). */
+  sources: ParsedArgs['sources'];
+  data: EiDataset;
+  trainData: TrainData;
+  /** effective-config.json: written before training, completed with what was applied after it. */
+  effective: ReturnType<typeof effectiveConfigJson>;
+  model: Sequential;
+  family: string;
+  unknownWarning: string | undefined;
+  started: number;
+}
+
+/** What training left: the chosen network, the budget (its signal) and what the record says of the run. */
+interface TrainedRun {
+  choice: ReturnType<typeof trainAndChoose>;
+  budget: TrainingBudget;
+  resumeFrom: LoopState | undefined;
+  checkpointPath: string;
+  tensorboardPath: string | undefined;
+}
+
+type ExportOutcome = Awaited<ReturnType<typeof import('../export/pipeline.js').exportAndVerify>>;
+
+/** The shipped network's export: what was verified, what this run writes, and the engine's validation. */
+interface ShippedExport {
+  outcome: ExportOutcome;
+  validation: ReturnType<typeof validationResult>;
+  written: ExportOutcome['results'];
+  writtenFiles: ReadonlySet<string>;
+  warnings: string[];
+}
+
+type ParsedArgs = ReturnType<typeof parseArgs>;
+
 async function trainInTransaction(
   tx: OutTransaction,
-  parsedArgs: ReturnType<typeof parseArgs>,
+  parsedArgs: ParsedArgs,
   log: ProgressLogger,
   unknownWarning: string | undefined,
   started: number,
   opts: { stopFlag?: Int32Array },
 ): Promise<TrainOutcome> {
+  const ctx = openRun(tx, parsedArgs, log, unknownWarning, started);
+  const run = await trainWithPayoff(ctx, opts);
+  const { dendritic, payoff, shipped } = run.choice;
+  if (dendritic.loop.epochsRun === 0) return nothingTrained(dendritic.loop, run.budget, log, ctx.config, ctx.sources.maxTrainingSeconds, tx.outDir);
+  const trainingSeconds = (performance.now() - started) / 1000;
+  if (payoff) log.info(payoffLine(payoff));
+  const exported = await exportShipped(ctx, run);
+  if (exported.outcome.failures.length > 0) {
+    // Files that do not match the trained model, and a report describing them, must not replace a good run.
+    for (const f of exported.outcome.failures) log.warn(`verification failed: ${f}`);
+    log.warn(`nothing was published: the exported model does not match the trained one; ${tx.outDir} is as it was`);
+    return { exitCode: 1, outDir: tx.outDir, loop: shipped.loop };
+  }
+  const reportHtml = await writeRunRecord(ctx, run, exported, trainingSeconds);
+  return finishRun(ctx, run, exported.validation.accuracy, reportHtml);
+}
+
+/** Reads the data, applies train_input.json, writes the effective configuration and builds the network. */
+function openRun(tx: OutTransaction, parsedArgs: ParsedArgs, log: ProgressLogger, unknownWarning: string | undefined, started: number): RunContext {
   let parsed = parsedArgs;
-  const outDir = tx.outDir;
   const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile,
     parsed.config.inputShape !== undefined ? { inputShape: parsed.config.inputShape } : {});
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
@@ -174,24 +231,31 @@ async function trainInTransaction(
   const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
   const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
   const trainData: TrainData = { train, val, classes: data.classes.length, inputShape: data.inputShape };
-  const build = buildOptions(config, trainData);
   const model = buildNetwork(config, trainData);
   const family = config.model === 'auto' ? autoKind({ features: data.features, inputShape: data.inputShape }) : config.model;
   log.info(`model: ${family} width ${config.width}, ${model.parameterCount()} parameters, ${model.macs()} MACs per inference`);
+  return { tx, log, config, sources, data, trainData, effective, model, family, unknownWarning, started };
+}
 
+/**
+ * Trains under the time limit and signals, resuming from the checkpoint when asked, with the per-epoch
+ * metrics in staging, then lets the payoff check choose the network that ships.
+ */
+async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array }): Promise<TrainedRun> {
+  const { tx, log, config, data, model } = ctx;
+  // Loaded here, not at the top: the exporters it prices with take a while to load, and a run that fails
+  // on its input (or the main thread, which only relays signals) never needs them.
+  const { trainAndChoose } = await import('../train/payoff.js');
   const budget = new TrainingBudget(config.maxTrainingSeconds);
   const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
   if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);
   else budget.watchSignals(onSignal);
   // A killed run's checkpoint was adopted into staging; a signal-stopped run's was published.
-  const checkpointPath = tx.has(CHECKPOINT_FILE) ? tx.path(CHECKPOINT_FILE) : join(outDir, CHECKPOINT_FILE);
+  const checkpointPath = tx.has(CHECKPOINT_FILE) ? tx.path(CHECKPOINT_FILE) : join(tx.outDir, CHECKPOINT_FILE);
   const fingerprint = runFingerprint(config, data);
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
 
-  let loop: LoopResult;
-  let cycle: DendriteCycle | undefined;
-  let payoff: PayoffOutcome | undefined;
   const payoffActive = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck;
   if (payoffActive && config.maxTrainingSeconds > 0) {
     // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
@@ -204,43 +268,38 @@ async function trainInTransaction(
   const tensorboard = config.tensorboard || data.info?.tensorboardLogging === true;
   carryMetrics(tx, config.resume);
   const sinks = openEpochSinks(tx.stagingDir, { resume: config.resume, tensorboard });
-  log.info(`metrics: ${sinks.metricsPath} while the run goes on, published as ${join(outDir, METRICS_JSONL)} with the run`);
+  log.info(`metrics: ${sinks.metricsPath} while the run goes on, published as ${join(tx.outDir, METRICS_JSONL)} with the run`);
   if (sinks.tensorboardPath) log.info(`tensorboard: ${sinks.tensorboardPath}`);
   try {
-    ({ loop, cycle } = trainNetwork(config, trainData, {
+    const choice = trainAndChoose(config, ctx.trainData, {
       budget,
       observer: sinks.observe(log, 'train'),
       resumeFrom,
       onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
-    }, model));
-    const sets = dendriteSetCount(model);
-    budget.endPhase();
-    if (payoffActive && sets > 0) {
-      const { runPayoffCheck } = await import('../train/payoff.js');
-      payoff = runPayoffCheck({ config, build, model, sets, loop, train, val, budget, observer: sinks.observe(payoffObserver(log), 'payoff_plain'), info: (line) => log.info(line) });
-    }
+      payoffCheck: payoffActive,
+      payoffObserver: sinks.observe(payoffObserver(log), 'payoff_plain'),
+      info: (line) => log.info(line),
+    }, model);
+    return { choice, budget, resumeFrom, checkpointPath, tensorboardPath: sinks.tensorboardPath };
   } finally {
     budget.dispose();
     sinks.close();
   }
-  if (loop.epochsRun === 0) return nothingTrained(loop, budget, log, config, parsed.sources.maxTrainingSeconds, outDir);
-  const trainingSeconds = (performance.now() - started) / 1000;
-  // What ships: the dendritic model, or the plain network the payoff check found better at no more device cost.
-  const plainShipped = payoff?.shipped === 'plain' ? payoff.plain : null;
-  const shipped = plainShipped?.model ?? model;
-  const shippedLoop = plainShipped?.loop ?? loop;
-  const shippedWidth = plainShipped?.config.width ?? config.width;
-  if (payoff) log.info(payoffLine(payoff));
+}
 
-  const engineProbs = shipped.predictProbs(val.x, val.n);
+/** Exports and verifies the shipped network, logs the warnings and the fidelity table, stages the files that pass. */
+async function exportShipped(ctx: RunContext, run: TrainedRun): Promise<ShippedExport> {
+  const { log, config, data, tx } = ctx;
+  const { shipped, payoff } = run.choice;
+  const val = ctx.trainData.val;
+  const engineProbs = shipped.model.predictProbs(val.x, val.n);
   const validation = validationResult(engineProbs, val.y, data.classes);
   // Loaded here, not at the top: the runtimes take a while to load, and a run that fails on its input
   // (or the main thread, which only relays signals) never needs them.
   const { exportAndVerify } = await import('../export/pipeline.js');
-  const { renderReportFiles, REPORT_HTML, REPORT_JSON } = await import('../report/write.js');
-  const outcome = await exportAndVerify(shipped.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
+  const outcome = await exportAndVerify(shipped.model.toGraph(), val, engineProbs, config.exportFormat, config.maxInt8Drop);
   const warnings = [...outcome.warnings];
-  if (unknownWarning) warnings.push(unknownWarning);
+  if (ctx.unknownWarning) warnings.push(ctx.unknownWarning);
   if (payoff?.warning) {
     log.warn(payoff.warning);
     warnings.push(payoff.warning);
@@ -249,31 +308,33 @@ async function trainInTransaction(
   const written = outcome.failures.length === 0 ? outcome.results.filter((r) => r.write) : [];
   const writtenFiles = new Set(written.map((r) => r.file));
   printFidelityTable(log, validation.accuracy, outcome.results, writtenFiles, outcome.failures.length > 0);
-  if (outcome.failures.length > 0) {
-    // Files that do not match the trained model, and a report describing them, must not replace a good run.
-    for (const f of outcome.failures) log.warn(`verification failed: ${f}`);
-    log.warn(`nothing was published: the exported model does not match the trained one; ${outDir} is as it was`);
-    return { exitCode: 1, outDir, loop: shippedLoop };
-  }
   for (const r of written) tx.writeFile(r.file, r.bytes);
+  return { outcome, validation, written, writtenFiles, warnings };
+}
+
+/** effective-config.json completed with what each parameter did, then report.json and report.html, into staging; returns report.html's published path. */
+async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: ShippedExport, trainingSeconds: number): Promise<string> {
+  const { tx, config, data, model, effective } = ctx;
+  const { dendritic, payoff, shipped } = run.choice;
+  const { outcome, validation, written, writtenFiles } = exported;
   const applied = appliedParameters({
     config,
     model,
-    family,
-    loop: loop.applied,
-    cycle,
-    budget,
-    logMode: log.mode,
+    family: ctx.family,
+    loop: dendritic.loop.applied,
+    cycle: dendritic.cycle,
+    budget: run.budget,
+    logMode: ctx.log.mode,
     dataDirectory: resolve(config.dataDirectory!),
     infoFile: config.infoFile,
-    outDirectory: outDir,
-    resumedFromEpoch: resumeFrom ? resumeFrom.epoch : null,
+    outDirectory: tx.outDir,
+    resumedFromEpoch: run.resumeFrom ? run.resumeFrom.epoch : null,
     exportFiles: written.map((r) => r.file),
     int8DropLimit: outcome.int8DropLimit,
-    augmentation: loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
+    augmentation: dendritic.loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
     payoffCheck: cycleMode(config) === 'dendrites' ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' } : null,
-    tensorboard: sinks.tensorboardPath !== undefined,
+    tensorboard: run.tensorboardPath !== undefined,
     inputShape: data.inputShape,
   });
   for (const [param, entry] of Object.entries(effective)) {
@@ -285,8 +346,8 @@ async function trainInTransaction(
   const report = buildReport({
     effectiveConfig: effective as never,
     data: {
-      train_samples: train.n,
-      validation_samples: val.n,
+      train_samples: ctx.trainData.train.n,
+      validation_samples: ctx.trainData.val.n,
       features: data.features,
       classes: data.classes,
       label_layout: data.labelLayout,
@@ -295,41 +356,49 @@ async function trainInTransaction(
         ? { audio_features: parseAudioFeatureSettings(data.info.dendriticFeatures, `${config.infoFile}: dendriticFeatures`) }
         : {}),
     },
-    model: modelSummary(shipped, family, shippedWidth),
+    model: modelSummary(shipped.model, ctx.family, shipped.width),
     dendrites: {
       enabled: cycleMode(config) === 'dendrites',
       mode: config.dendriteTraining,
-      added: dendriteSetCount(shipped),
-      ...(payoff ? { payoff: payoffSummary(payoff, loop) } : {}),
+      added: dendriteSetCount(shipped.model),
+      ...(payoff ? { payoff: payoffSummary(payoff, dendritic.loop) } : {}),
     },
-    loop: shippedLoop,
-    ...(plainShipped ? { dendriteLoop: loop } : {}),
+    loop: shipped.loop,
+    ...(shipped.network === 'plain' ? { dendriteLoop: dendritic.loop } : {}),
     validation,
     exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
     // Only the files this run delivers have a device cost (model.onnx verified but not asked for has none).
-    deployment: deploymentCosts(shipped, outcome.results.filter((r) => r.write)),
-    warnings: [...warnings, ...outcome.failures],
-    timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - started) / 1000, stopped_by: shippedLoop.stoppedBy },
+    deployment: deploymentCosts(shipped.model, outcome.results.filter((r) => r.write)),
+    warnings: [...exported.warnings, ...outcome.failures],
+    timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - ctx.started) / 1000, stopped_by: shipped.loop.stoppedBy },
   });
+  const { renderReportFiles, REPORT_HTML, REPORT_JSON } = await import('../report/write.js');
   const reportFiles = renderReportFiles(report);
   tx.writeFile(REPORT_JSON, reportFiles.json);
   tx.writeFile(REPORT_HTML, reportFiles.html);
+  return join(tx.outDir, REPORT_HTML);
+}
+
+/** Keeps or drops the checkpoint, records the metrics staged, publishes, and prints the result line. */
+function finishRun(ctx: RunContext, run: TrainedRun, accuracy: number, reportHtml: string): TrainOutcome {
+  const { tx } = ctx;
+  const { dendritic, shipped } = run.choice;
   // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
-  if (loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
-  else if (!tx.has(CHECKPOINT_FILE) && existsSync(checkpointPath)) tx.writeFile(CHECKPOINT_FILE, readFileSync(checkpointPath));
+  if (dendritic.loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
+  else if (!tx.has(CHECKPOINT_FILE) && existsSync(run.checkpointPath)) tx.writeFile(CHECKPOINT_FILE, readFileSync(run.checkpointPath));
   tx.recordStaged(METRICS_JSONL);
-  if (sinks.tensorboardPath !== undefined) tx.recordStaged(TENSORBOARD_DIR);
+  if (run.tensorboardPath !== undefined) tx.recordStaged(TENSORBOARD_DIR);
   tx.publish();
-  log.result({
-    accuracy: validation.accuracy,
-    best_epoch: shippedLoop.best.epoch,
-    parameters: shipped.parameterCount(),
-    dendrite_sets: dendriteSetCount(shipped),
-    seconds: (performance.now() - started) / 1000,
-    stopped_by: shippedLoop.stoppedBy,
-    report: join(outDir, REPORT_HTML),
+  ctx.log.result({
+    accuracy,
+    best_epoch: shipped.loop.best.epoch,
+    parameters: shipped.model.parameterCount(),
+    dendrite_sets: dendriteSetCount(shipped.model),
+    seconds: (performance.now() - ctx.started) / 1000,
+    stopped_by: shipped.loop.stoppedBy,
+    report: reportHtml,
   });
-  return { exitCode: budget.signal ? signalExitCode(budget.signal) : 0, outDir, loop: shippedLoop };
+  return { exitCode: run.budget.signal ? signalExitCode(run.budget.signal) : 0, outDir: tx.outDir, loop: shipped.loop };
 }
 
 /**

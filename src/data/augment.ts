@@ -11,12 +11,14 @@
  */
 import { userError } from '../errors.js';
 import type { Rng } from '../engine/rng.js';
+import type { Config } from '../params/schema.js';
 
-export type AugmentLevel = 'none' | 'low' | 'high';
+/** The augmentation's slice of the configuration (the schema validated the levels). */
+export type AugmentConfig = Pick<Config, 'noise' | 'specAugment'>;
+export type AugmentLevel = AugmentConfig['noise'];
 
-export interface AugmentOptions {
-  noise: AugmentLevel;
-  specAugment: AugmentLevel;
+/** The inputs' frame layout, which spec-augment masks. */
+export interface FrameLayout {
   /** Frames per sample; default features / coeffs. */
   frames?: number;
   /** Coefficients per frame; default 13 (Edge Impulse MFCC). */
@@ -32,23 +34,19 @@ export const MASK_COUNT: Record<AugmentLevel, number> = { none: 0, low: 1, high:
 
 export type Augmenter = (batch: Float32Array, n: number, features: number) => void;
 
-export function makeAugmenter(opts: AugmentOptions, rng: Rng): Augmenter {
-  const std = NOISE_STD[opts.noise];
-  const masks = MASK_COUNT[opts.specAugment];
-  if (std === undefined) throw userError('augmentation', 'noise', `expected none, low or high, got '${opts.noise}'`);
-  if (masks === undefined) {
-    throw userError('augmentation', 'specAugment', `expected none, low or high, got '${opts.specAugment}'`);
-  }
-  const coeffs = opts.coeffs ?? 13;
-  const freqMax = opts.freqMaskMaxWidth ?? 2;
-  const timeFraction = opts.timeMaskMaxFraction ?? 0.1;
+export function makeAugmenter(config: AugmentConfig, rng: Rng, layout: FrameLayout = {}): Augmenter {
+  const std = NOISE_STD[config.noise];
+  const masks = MASK_COUNT[config.specAugment];
+  const coeffs = layout.coeffs ?? 13;
+  const freqMax = layout.freqMaskMaxWidth ?? 2;
+  const timeFraction = layout.timeMaskMaxFraction ?? 0.1;
 
   return (batch, n, features) => {
     if (batch.length < n * features) {
       throw new Error(`augment: batch of ${batch.length} values is smaller than ${n} x ${features}`);
     }
     if (masks > 0) {
-      const frames = opts.frames ?? features / coeffs;
+      const frames = layout.frames ?? features / coeffs;
       if (!Number.isInteger(frames) || frames * coeffs !== features) {
         throw userError(
           'augmentation',

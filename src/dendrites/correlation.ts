@@ -4,6 +4,7 @@ import { Adam } from '../engine/optim.js';
 import type { Rng } from '../engine/rng.js';
 import { softmaxCrossEntropy } from '../engine/loss.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { Activation } from '../engine/kernels.js';
 import type { Config, ConfigKey } from '../params/schema.js';
 import { wrapDendriteLayers, dendriteSetCount, type AddSetConfig } from './apply.js';
 import {
@@ -12,7 +13,6 @@ import {
   addScaled,
   derive,
   newBranch,
-  type DendriteActivation,
   type DendriteForm,
   type DendriticLayer,
 } from './dendritic-layer.js';
@@ -117,7 +117,7 @@ export function correlationObjective(d: Float32Array, e: Float32Array, C: number
 /** One candidate branch with its cascade weights from the layer's existing sets. */
 export class Candidate {
   readonly branch: WrappableLayer;
-  readonly activation: DendriteActivation;
+  readonly activation: Activation;
   readonly form: DendriteForm;
   readonly cascade: Param[];
   private d: Float32Array | undefined;
@@ -128,7 +128,7 @@ export class Candidate {
   epochBatches = 0;
 
   /** earlierSets: cascade weights from the layer's existing sets (gated form; the merged form has none). */
-  constructor(branch: WrappableLayer, activation: DendriteActivation, earlierSets: number, form: DendriteForm = 'gated') {
+  constructor(branch: WrappableLayer, activation: Activation, earlierSets: number, form: DendriteForm = 'gated') {
     if (form === 'merged' && earlierSets !== 0) throw new Error('Candidate: merged-form candidates have no cascade weights');
     this.branch = branch;
     this.activation = activation;

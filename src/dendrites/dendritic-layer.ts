@@ -3,12 +3,10 @@ import type { Rng } from '../engine/rng.js';
 import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../engine/graph.js';
 import { userError } from '../errors.js';
-import type { Config, ConfigKey } from '../params/schema.js';
-import { kernels } from '../engine/kernels.js';
+import { DENDRITE_ACTIVATIONS, type Config, type ConfigKey } from '../params/schema.js';
+import { kernels, type Activation } from '../engine/kernels.js';
 import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low-rank.js';
 
-export type DendriteActivation = Config['dendriteActivation'];
-export const DENDRITE_ACTIVATIONS: readonly DendriteActivation[] = ['sigmoid', 'tanh', 'relu'];
 
 /**
  * Where a set's non-linearity sits (dendrite-form).
@@ -43,7 +41,7 @@ export function newBranch(base: WrappableLayer, name: string, rng: Rng, c: Dendr
 /** One dendrite set on one layer: its branch D_i, output weight v_i and cascade weights w_ij (j < i). */
 interface DendriteSet {
   branch: WrappableLayer;
-  activation: DendriteActivation;
+  activation: Activation;
   form: DendriteForm;
   v: Param;
   /** w[j] weighs earlier dendrite j's output into this one's pre-activation. */
@@ -57,7 +55,7 @@ interface DendriteSet {
 /** What a caller needs to install a set whose branch was trained elsewhere (correlation training). */
 export interface PreparedSet {
   branch: WrappableLayer;
-  activation: DendriteActivation;
+  activation: Activation;
   /** Cascade weights from each existing set, each of length outChannels (copied); none in the merged form. */
   cascade: Float32Array[];
   /** gated (default) or merged; a merged set's branch is a RankSpaceBranch with this activation. */
@@ -104,7 +102,7 @@ export class DendriticLayer implements Layer {
   }
 
   /** Activation of set i. */
-  activationOf(i: number): DendriteActivation {
+  activationOf(i: number): Activation {
     return this.set(i).activation;
   }
 
@@ -315,7 +313,7 @@ export class DendriticLayer implements Layer {
    */
   private mergedToGraph(g: GraphBuilder, input: string, inputShape: Shape, baseOut: string, shape: number[]): string {
     const C = this.outChannels;
-    const groups = new Map<DendriteActivation, DendriteSet[]>();
+    const groups = new Map<Activation, DendriteSet[]>();
     for (const s of this.sets) groups.set(s.activation, [...(groups.get(s.activation) ?? []), s]);
     let out = baseOut;
     let gi = 0;
@@ -401,11 +399,11 @@ export function accumulateChannelDot(a: Float32Array, b: Float32Array, out: Floa
 }
 
 /** v = f(v) in place; sigmoid is 1 / (1 + exp(-v)). */
-export function activate(f: DendriteActivation, v: Float32Array): void {
+export function activate(f: Activation, v: Float32Array): void {
   kernels.activate(f, v);
 }
 
 /** g *= f'(pre), written with d = f(pre). */
-export function derive(f: DendriteActivation, d: Float32Array, g: Float32Array): void {
+export function derive(f: Activation, d: Float32Array, g: Float32Array): void {
   kernels.activationBackward(f, d, g);
 }

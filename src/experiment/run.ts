@@ -1,18 +1,17 @@
 /**
- * One experiment run = one `train`-equivalent training (same buildModel, loopParts, cycleFor, trainLoop) with
+ * One experiment run = one `train`-equivalent training (the same trainAndChoose as `train`) with
  * the best-validation weights restored, then scored on a hold-out split no training decision saw.
  * Baseline and dendritic runs differ only in the dendrite knobs (`runConfig` is the one place that
  * says how), so any difference in the score is the dendrites'.
  */
 import type { Config } from '../params/schema.js';
 import { evaluate, type TrainableModel } from '../train/loop.js';
-import { buildOptions, trainNetwork, type TrainData } from '../train/run.js';
+import type { TrainData } from '../train/run.js';
 import type { LabelledSet } from '../engine/tensor.js';
 import { countParameters, dendriteSetCount, dendriticLayers, removeLastDendriteSet } from '../dendrites/apply.js';
 import type { Sequential } from '../engine/model.js';
-import { TrainingBudget } from '../train/budget.js';
-// The check lives with the train command that ships it; the experiment measures what it ships.
-import { priceInt8, runPayoffCheck } from '../train/payoff.js';
+// The same choice of the shipped network as `train`; the experiment measures what it ships.
+import { priceInt8, trainAndChoose } from '../train/payoff.js';
 import type { DendriteMode } from './args.js';
 
 export type Variant = 'baseline' | DendriteMode;
@@ -80,29 +79,11 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   const trainData: TrainData = { train: data.train, val: data.validation, classes: data.classes, inputShape: data.inputShape };
   // The frozen control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
   const frozen = { onSetAdded: (m: TrainableModel) => dendriticLayers(m).forEach((l) => l.freezeDendrites(true)) };
-  const trained = trainNetwork(config, trainData, variant === 'frozen' ? frozen : {});
-  const model = trained.model;
-  let loop = trained.loop;
-  let shippedModel = model;
   const shipsByPayoff = variant === 'shipped' || variant === 'shipped-merged';
-  let shipped: RunResult['shipped'] = shipsByPayoff ? { network: 'dendritic', width: config.width } : undefined;
-  if (shipsByPayoff && dendriteSetCount(model) > 0) {
-    const payoff = runPayoffCheck({
-      config,
-      build: buildOptions(config, trainData),
-      model,
-      sets: dendriteSetCount(model),
-      loop,
-      train: data.train,
-      val: data.validation,
-      budget: new TrainingBudget(0),
-    });
-    if (payoff.shipped === 'plain' && payoff.plain) {
-      shippedModel = payoff.plain.model;
-      loop = payoff.plain.loop;
-      shipped = { network: 'plain', width: payoff.plain.config.width };
-    }
-  }
+  const { dendritic, shipped } = trainAndChoose(config, trainData, { ...(variant === 'frozen' ? frozen : {}), payoffCheck: shipsByPayoff });
+  const model = dendritic.model;
+  const shippedModel = shipped.model;
+  const loop = shipped.loop;
   const scored = evaluate(shippedModel, data.holdout);
   // A frozen control deploys the plain network: its zero sets add nothing and are not counted.
   const counts = variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(shippedModel);
@@ -120,7 +101,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     seconds: (performance.now() - started) / 1000,
     config,
     device: deployedCost(shippedModel, data.validation, variant === 'frozen'),
-    ...(shipped ? { shipped } : {}),
+    ...(shipsByPayoff ? { shipped: { network: shipped.network, width: shipped.width } } : {}),
   };
 }
 

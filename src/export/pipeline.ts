@@ -4,6 +4,7 @@
  * the caller writes them atomically only after the run has passed its checks.
  */
 import type { Graph } from '../engine/graph.js';
+import type { LabelledSet } from '../engine/tensor.js';
 import { graphArenaBytes } from './onnx/arena.js';
 import { tfliteDeviceCost, type DeviceCost } from './tflite/device-cost.js';
 import { exportOnnx } from './onnx/exporter.js';
@@ -16,13 +17,6 @@ import { runTflite } from './tflite/runtime.js';
 export { FLOAT_MAX_PROB_DIFF } from './compare.js';
 
 export type ExportFormatChoice = 'tflite' | 'onnx' | 'all';
-
-export interface ValidationRows {
-  x: Float32Array;
-  y: Int32Array;
-  n: number;
-  features: number;
-}
 
 export interface ExportResult {
   format: 'onnx' | 'tflite-float' | 'tflite-int8';
@@ -80,7 +74,7 @@ export function int8DropWarning(drop: number, limit: number, report: Int8Report)
 
 export async function exportAndVerify(
   graph: Graph,
-  val: ValidationRows,
+  val: LabelledSet,
   engineProbs: Float32Array,
   format: ExportFormatChoice,
   maxInt8DropPoints: number,

@@ -1,21 +1,18 @@
 import { userError } from '../errors.js';
 import type { Sequential } from '../engine/model.js';
+import type { ModelOptions } from './common.js';
 import { buildEiKws, MFCC_COEFFICIENTS } from './ei-kws.js';
 import { buildDenseNet } from './dense.js';
 import { buildConv2dNet } from './conv2d.js';
 
 export type ModelKind = 'auto' | 'ei-kws' | 'dense' | 'conv2d';
 
-export interface BuildModelOptions {
+export interface BuildModelOptions extends ModelOptions {
   kind: ModelKind;
   /** Length of the flat feature vector. */
   features: number;
   /** Per-sample shape from train_input.json's inputShapeString, e.g. [96, 96, 1], when known. */
   inputShape?: number[];
-  classes: number;
-  width: number;
-  dropout: number;
-  seed: number;
 }
 
 const WHERE = 'parameters';

@@ -12,6 +12,7 @@
  * (the helpers only accept keys whose Config field has the matching TS type), then run
  * `node --import tsx src/params/generate.ts` and commit parameters.json and README.md.
  */
+import type { Activation } from '../engine/kernels.js';
 
 export type ParamType = 'int' | 'float' | 'select' | 'boolean' | 'flag' | 'string';
 
@@ -55,7 +56,7 @@ export interface Config {
   pruneSignificance: number;
   dendritePayoffCheck: boolean;
   dontGiveUpUnlessLrLowered: boolean;
-  dendriteActivation: 'sigmoid' | 'tanh' | 'relu';
+  dendriteActivation: Activation;
   candidateWeightInit: number;
   dendriteLayers: 'all' | 'output' | 'hidden' | 'first';
   dendriteRank: number;
@@ -158,6 +159,13 @@ const text = <K extends KeysOfType<string | undefined>>(spec: Omit<StringSpec<K>
 const decodedText = <K extends ConfigKey>(
   spec: Omit<StringSpec<K>, 'type' | 'decode' | 'default'> & { default: string; decode: (raw: string) => Config[K] },
 ): StringSpec<K> => ({ type: 'string', ...spec });
+
+/**
+ * dendrite-activation's choices: the engine's activations (engine/kernels.ts), in parameters.json's order.
+ * A Record, so the compiler refuses a list that misses one of them or names another.
+ */
+const ACTIVATION_CHOICES: Record<Activation, true> = { sigmoid: true, tanh: true, relu: true };
+export const DENDRITE_ACTIVATIONS = Object.keys(ACTIVATION_CHOICES) as readonly Activation[];
 
 /** "0.001,0.0001" -> [0.001, 0.0001]; every entry a finite number >= 0 (and below `below` when given). */
 export function parseNumberList(raw: string, below = Infinity): number[] {
@@ -298,7 +306,7 @@ export const SCHEMA: readonly ParamSpec[] = [
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
   select({ key: 'dendriteActivation', param: 'dendrite-activation', name: 'Dendrite activation', default: 'tanh',
-    valid: ['sigmoid', 'tanh', 'relu'], ...DENDRITE_KNOB, help: 'Non-linearity applied to each dendrite output.',
+    valid: DENDRITE_ACTIVATIONS, ...DENDRITE_KNOB, help: 'Non-linearity applied to each dendrite output.',
     consumer: 'dendrites/dendritic-layer' }),
   float({ key: 'candidateWeightInit', param: 'candidate-weight-init', name: 'Dendrite weight initialisation scale', default: 0.01,
     min: 0, minExclusive: true, max: 10, ...DENDRITE_KNOB, help: 'New dendrite weights are drawn N(0,1) times this factor.',

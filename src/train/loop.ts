@@ -84,7 +84,7 @@ export function loopParts(
     makeScheduler: () =>
       config.lrSchedule === 'plateau' ? new ReduceLROnPlateau({ patience: config.lrPatience, factor: 0.5, minLr: config.learningRate / 64 }) : null,
     makeAugmenter: augmenting
-      ? (rng) => makeAugmenter({ noise: config.noise, specAugment, coeffs: MFCC_COEFFS, frames: features / MFCC_COEFFS }, rng)
+      ? (rng) => makeAugmenter({ noise: config.noise, specAugment }, rng, { coeffs: MFCC_COEFFS, frames: features / MFCC_COEFFS })
       : undefined,
   };
 }

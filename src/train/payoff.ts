@@ -8,15 +8,16 @@
  * same accuracy, no more cost, fewer operators).
  */
 import type { Sequential } from '../engine/model.js';
+import { dendriteSetCount } from '../dendrites/apply.js';
 import { exportTfliteInt8 } from '../export/tflite/quantize.js';
 import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
 import type { LabelledSet } from '../engine/tensor.js';
-import type { TrainingBudget } from './budget.js';
+import { TrainingBudget } from './budget.js';
 import { cycleMode } from '../dendrites/cycle.js';
 import { evaluate, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
-import { trainNetwork } from './run.js';
+import { buildNetwork, buildOptions, trainNetwork, type RunHooks, type TrainData } from './run.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;
@@ -230,4 +231,52 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     reason,
     ...(stoppedEarly ? { warning: `dendrite payoff check: the plain network's run was ${stoppedEarly}, so the comparison favours the dendritic model` } : {}),
   };
+}
+
+/** The network a run ships: the dendritic one it trained, or the plain one the payoff check found better. */
+export interface Shipped {
+  model: Sequential;
+  loop: LoopResult;
+  width: number;
+  network: 'dendritic' | 'plain';
+}
+
+export interface ChooseHooks extends RunHooks {
+  /** Whether the payoff check may replace the dendritic network; default: the configuration's (dendrites on and dendritePayoffCheck). */
+  payoffCheck?: boolean;
+  /** The plain run's epochs and events. */
+  payoffObserver?: TrainingObserver;
+  /** The payoff check's progress lines. */
+  info?: (line: string) => void;
+}
+
+/**
+ * The one place that says which network ships: trains the configuration's network (the given model, or
+ * one built from the configuration), ends the budget's dendritic phase, and when a dendrite set was kept
+ * and the check applies, runs the payoff check on what is left of the run's budget (a fresh unlimited
+ * one without). Used by `train` and the experiment's shipped variants.
+ */
+export function trainAndChoose(
+  config: Config,
+  data: TrainData,
+  hooks: ChooseHooks = {},
+  model: Sequential = buildNetwork(config, data),
+): { dendritic: ReturnType<typeof trainNetwork>; payoff: PayoffOutcome | undefined; shipped: Shipped } {
+  const { payoffCheck = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck, payoffObserver, info, ...runHooks } = hooks;
+  const dendritic = trainNetwork(config, data, runHooks, model);
+  const sets = dendriteSetCount(model);
+  runHooks.budget?.endPhase();
+  const payoff = payoffCheck && sets > 0
+    ? runPayoffCheck({
+        config, build: buildOptions(config, data), model, sets, loop: dendritic.loop, train: data.train, val: data.val,
+        budget: runHooks.budget ?? new TrainingBudget(0),
+        ...(payoffObserver ? { observer: payoffObserver } : {}),
+        ...(info ? { info } : {}),
+      })
+    : undefined;
+  const plain = payoff?.shipped === 'plain' ? payoff.plain : null;
+  const shipped: Shipped = plain
+    ? { model: plain.model, loop: plain.loop, width: plain.config.width, network: 'plain' }
+    : { model, loop: dendritic.loop, width: config.width, network: 'dendritic' };
+  return { dendritic, payoff, shipped };
 }

@@ -38,10 +38,10 @@ const edges: Edge[] = sources(SRC).flatMap((file) =>
 const ALLOWED: Record<string, readonly string[]> = {
   engine: [],
   export: ['engine', 'errors.ts', 'util'],
-  data: ['engine', 'errors.ts', 'util'],
+  data: ['engine', 'errors.ts', 'util', 'params'],
   dendrites: ['engine', 'errors.ts', 'util', 'params'],
   util: ['errors.ts'],
-  params: ['errors.ts', 'util'],
+  params: ['engine', 'errors.ts', 'util'],
   // A sweep runs the block through its CLI (a child process per trial), never the training code.
   sweep: ['errors.ts', 'util', 'params'],
 };

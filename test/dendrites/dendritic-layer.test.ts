@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
+import { DendriticLayer } from '../../src/dendrites/dendritic-layer.js';
+import type { Activation } from '../../src/engine/kernels.js';
 import { Dense } from '../../src/engine/layers/dense.js';
 import { Conv1D, Conv2D } from '../../src/engine/layers/conv.js';
 import { Sequential } from '../../src/engine/model.js';
@@ -21,7 +22,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 }
 
 /** A layer with `sets` dendrite sets whose v, w and branch weights are all non-zero. */
-function wrapped(base: WrappableLayer, sets: number, activation: DendriteActivation, seed = 1): DendriticLayer {
+function wrapped(base: WrappableLayer, sets: number, activation: Activation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
   for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation }));

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
+import { DendriticLayer } from '../../src/dendrites/dendritic-layer.js';
+import type { Activation } from '../../src/engine/kernels.js';
 import { LowRankBranch, lowRankParameterCount } from '../../src/dendrites/low-rank.js';
 import { addDendriteSet, countParameters, parametersPerNextSet } from '../../src/dendrites/apply.js';
 import { trainCandidatesByCorrelation } from '../../src/dendrites/correlation.js';
@@ -35,7 +36,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 }
 
 /** A layer with `sets` low-rank sets whose v, w and biases are all non-zero. */
-function wrapped(base: WrappableLayer, sets: number, rank: number, activation: DendriteActivation, seed = 1): DendriticLayer {
+function wrapped(base: WrappableLayer, sets: number, rank: number, activation: Activation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
   for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.01, dendriteActivation: activation, dendriteRank: rank }));

@@ -17,7 +17,8 @@ import { Flatten } from '../../src/engine/layers/reshape.js';
 import { BatchNorm } from '../../src/engine/layers/batchnorm.js';
 import { exportOnnx } from '../../src/export/onnx/exporter.js';
 import { verifyOnnx } from '../../src/export/onnx/verify.js';
-import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
+import { DendriticLayer } from '../../src/dendrites/dendritic-layer.js';
+import type { Activation } from '../../src/engine/kernels.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel, type BuildModelOptions } from '../../src/models/select.js';
 import { testConfig } from '../helpers/config.js';
@@ -105,7 +106,7 @@ test('engine parity: conv1d stride 2 with batch norm and avgpool same on an odd 
 
 test('engine parity: dendritic conv1d, conv2d and dense layers with two cascaded dendrite sets', async () => {
   const rng = new Rng(15);
-  const wrap = (layer: Conv1D | Conv2D | Dense, activations: DendriteActivation[]): DendriticLayer => {
+  const wrap = (layer: Conv1D | Conv2D | Dense, activations: Activation[]): DendriticLayer => {
     const wrapped = new DendriticLayer(layer);
     for (const activation of activations) wrapped.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation }));
     return wrapped;

@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
-import { DendriticLayer, type DendriteActivation } from '../../src/dendrites/dendritic-layer.js';
+import { DendriticLayer } from '../../src/dendrites/dendritic-layer.js';
+import type { Activation } from '../../src/engine/kernels.js';
 import { ReLU } from '../../src/engine/layers/activation.js';
 import type { Sequential } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
@@ -99,7 +100,7 @@ for (const options of FAMILIES) {
         const rng = new Rng(100 + sets * 10 + rank);
         const model = buildModel(options);
         randomize(model, rng);
-        const activations: DendriteActivation[] = ['tanh', 'relu', 'sigmoid'];
+        const activations: Activation[] = ['tanh', 'relu', 'sigmoid'];
         for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activations[s]!, dendriteRank: rank }), rng);
         // Non-zero dendrite weights, so the branches (and the fused relu's clamp) matter.
         for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;

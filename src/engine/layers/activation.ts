@@ -1,11 +1,11 @@
 import type { ForwardContext, Layer, Param } from '../layer.js';
 import { reuse, type Shape, type Tensor } from '../tensor.js';
 import type { GraphBuilder } from '../graph.js';
-import { kernels } from '../kernels.js';
+import { kernels, type Activation } from '../kernels.js';
 
 /** Elementwise activations. Each keeps its output, from which its derivative follows. */
 abstract class Elementwise implements Layer {
-  abstract readonly kind: 'relu' | 'sigmoid' | 'tanh';
+  abstract readonly kind: Activation;
   name: string;
   protected y: Float32Array | undefined;
   private dx: Float32Array | undefined;
