@@ -201,6 +201,93 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   return { param, spec, kind: 'numeric', distribution: dist, min: lo, max: hi, log, q };
 }
 
+type TopLevel = Map<string, ReturnType<typeof entries>[number]>;
+
+/** `metric`: name (an alias of accuracy or loss) and goal; accuracy, maximised, when absent. */
+function readMetric(r: Reader, top: TopLevel): SweepConfig['metric'] {
+  if (!top.has('metric')) return { name: 'accuracy', goal: 'maximize' };
+  const m = top.get('metric')!.value;
+  if (!isMap(m)) throw r.fail(m, 'metric', 'expected a mapping with name and goal');
+  const mf = new Map(entries(m).map((e) => [e.key, e]));
+  for (const e of mf.values()) {
+    if (!['name', 'goal'].includes(e.key)) throw r.fail(e.keyNode, `metric.${e.key}`, 'unknown key: expected name, goal');
+  }
+  const nameNode = mf.get('name')?.value ?? null;
+  const name = METRIC_ALIASES[String(scalarValue(nameNode))];
+  if (!mf.has('name') || name === undefined) {
+    throw r.fail(nameNode ?? m, 'metric.name', `got ${JSON.stringify(scalarValue(nameNode) ?? null)}, expected one of ${Object.keys(METRIC_ALIASES).join('|')}`);
+  }
+  const goalNode = mf.get('goal')?.value ?? null;
+  const goal = mf.has('goal') ? scalarValue(goalNode) : name === 'accuracy' ? 'maximize' : 'minimize';
+  if (goal !== 'maximize' && goal !== 'minimize') throw r.fail(goalNode, 'metric.goal', `got ${JSON.stringify(goal)}, expected maximize or minimize`);
+  return { name, goal };
+  
+}
+
+/** `parameters`: one search dimension per block parameter, each named once. */
+function readDimensions(r: Reader, root: YamlNode, paramsNode: YamlNode | null): Dimension[] {
+  if (!isMap(paramsNode) || paramsNode.items.length === 0) {
+    throw r.fail(paramsNode ?? root, 'parameters', 'expected a mapping of block parameters (e.g. learning-rate: {min: 0.001, max: 0.01})');
+  }
+  const dimensions: Dimension[] = [];
+  for (const e of entries(paramsNode)) {
+    const spec = blockParameter(e.key);
+    if (!spec) {
+      const cli = SCHEMA.find((s) => s.param === e.key.replace(/_/g, '-'));
+      throw r.fail(e.keyNode, `parameters.${e.key}`, cli
+        ? 'not a block parameter (the sweep sets the command-line options itself)'
+        : `unknown parameter: expected a block parameter (${BLOCK_PARAMETERS.map((s) => s.param).join(', ')})`);
+    }
+    if (dimensions.some((d) => d.param === spec.param)) throw r.fail(e.keyNode, `parameters.${e.key}`, `${spec.param} is given twice`);
+    dimensions.push(dimension(r, spec.param, spec, e.value));
+  }
+
+  return dimensions;
+}
+
+/** `early_terminate`: hyperband's milestones from min_iter, eta and s (or max_iter); null when absent. */
+function readEarlyTerminate(r: Reader, top: TopLevel): Hyperband | null {
+  if (!top.has('early_terminate')) return null;
+  const et = top.get('early_terminate')!.value;
+  if (!isMap(et)) throw r.fail(et, 'early_terminate', 'expected a mapping: {type: hyperband, min_iter, eta, s}');
+  const ef = new Map(entries(et).map((e) => [e.key, e]));
+  for (const e of ef.values()) {
+    if (!['type', 'min_iter', 'max_iter', 'eta', 's'].includes(e.key)) {
+      throw r.fail(e.keyNode, `early_terminate.${e.key}`, 'unknown key: expected type, min_iter, max_iter, eta, s');
+    }
+  }
+  const typeNode = ef.get('type')?.value ?? null;
+  if (scalarValue(typeNode) !== 'hyperband') throw r.fail(typeNode ?? et, 'early_terminate.type', `got ${JSON.stringify(scalarValue(typeNode) ?? null)}, expected hyperband`);
+  if (!ef.has('min_iter')) throw r.fail(et, 'early_terminate.min_iter', 'missing: expected the first epoch at which trials are judged');
+  const minIter = number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1 });
+  const eta = ef.has('eta') ? number(r, ef.get('eta')!.value, 'early_terminate.eta', { min: 1.01 }) : 3;
+  let s: number;
+  if (ef.has('s')) s = number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1 });
+  else if (ef.has('max_iter')) {
+    const maxIter = number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter });
+    s = Math.max(1, Math.floor(Math.log(maxIter / minIter) / Math.log(eta) + 1e-9) + 1);
+  } else throw r.fail(et, 'early_terminate', 'expected s (brackets) or max_iter');
+  return { type: 'hyperband', minIter, eta, milestones: hyperbandMilestones(minIter, eta, s) };
+  
+}
+
+/** How many trials: the grid's size (capped by run_cap), or run_cap for random and bayes. */
+function trialCount(r: Reader, root: YamlNode, top: TopLevel, method: SweepConfig['method'], paramsNode: YamlNode | null, dimensions: Dimension[]): number {
+  let runCap: number | undefined;
+  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1 });
+  if (method === 'grid') {
+    for (const d of dimensions) {
+      if (d.kind === 'numeric') throw r.fail(paramsNode, `parameters.${d.param}`, 'method grid needs value or values for every parameter');
+    }
+    const size = dimensions.reduce((n, d) => n * (d.kind === 'choice' ? d.values.length : 1), 1);
+    if (size > MAX_GRID) throw r.fail(paramsNode, 'parameters', `the grid has ${size} points, expected at most ${MAX_GRID}`);
+    return Math.min(size, runCap ?? size);
+  } else {
+    if (runCap === undefined) throw r.fail(root, 'run_cap', `missing: method ${method} needs run_cap, the number of trials`);
+    return runCap;
+  }
+}
+
 /** Parses and checks the YAML text of a sweep configuration; `file` names it in errors. */
 export function parseSweepConfig(text: string, file: string): SweepConfig {
   const r = new Reader(file);
@@ -226,80 +313,11 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
     throw r.fail(methodNode, 'method', `got ${JSON.stringify(method ?? null)}, expected grid, random or bayes`);
   }
 
-  let metric: SweepConfig['metric'] = { name: 'accuracy', goal: 'maximize' };
-  if (top.has('metric')) {
-    const m = top.get('metric')!.value;
-    if (!isMap(m)) throw r.fail(m, 'metric', 'expected a mapping with name and goal');
-    const mf = new Map(entries(m).map((e) => [e.key, e]));
-    for (const e of mf.values()) {
-      if (!['name', 'goal'].includes(e.key)) throw r.fail(e.keyNode, `metric.${e.key}`, 'unknown key: expected name, goal');
-    }
-    const nameNode = mf.get('name')?.value ?? null;
-    const name = METRIC_ALIASES[String(scalarValue(nameNode))];
-    if (!mf.has('name') || name === undefined) {
-      throw r.fail(nameNode ?? m, 'metric.name', `got ${JSON.stringify(scalarValue(nameNode) ?? null)}, expected one of ${Object.keys(METRIC_ALIASES).join('|')}`);
-    }
-    const goalNode = mf.get('goal')?.value ?? null;
-    const goal = mf.has('goal') ? scalarValue(goalNode) : name === 'accuracy' ? 'maximize' : 'minimize';
-    if (goal !== 'maximize' && goal !== 'minimize') throw r.fail(goalNode, 'metric.goal', `got ${JSON.stringify(goal)}, expected maximize or minimize`);
-    metric = { name, goal };
-  }
-
+  const metric = readMetric(r, top);
   const paramsNode = top.get('parameters')?.value ?? null;
-  if (!isMap(paramsNode) || paramsNode.items.length === 0) {
-    throw r.fail(paramsNode ?? root, 'parameters', 'expected a mapping of block parameters (e.g. learning-rate: {min: 0.001, max: 0.01})');
-  }
-  const dimensions: Dimension[] = [];
-  for (const e of entries(paramsNode)) {
-    const spec = blockParameter(e.key);
-    if (!spec) {
-      const cli = SCHEMA.find((s) => s.param === e.key.replace(/_/g, '-'));
-      throw r.fail(e.keyNode, `parameters.${e.key}`, cli
-        ? 'not a block parameter (the sweep sets the command-line options itself)'
-        : `unknown parameter: expected a block parameter (${BLOCK_PARAMETERS.map((s) => s.param).join(', ')})`);
-    }
-    if (dimensions.some((d) => d.param === spec.param)) throw r.fail(e.keyNode, `parameters.${e.key}`, `${spec.param} is given twice`);
-    dimensions.push(dimension(r, spec.param, spec, e.value));
-  }
-
-  let earlyTerminate: Hyperband | null = null;
-  if (top.has('early_terminate')) {
-    const et = top.get('early_terminate')!.value;
-    if (!isMap(et)) throw r.fail(et, 'early_terminate', 'expected a mapping: {type: hyperband, min_iter, eta, s}');
-    const ef = new Map(entries(et).map((e) => [e.key, e]));
-    for (const e of ef.values()) {
-      if (!['type', 'min_iter', 'max_iter', 'eta', 's'].includes(e.key)) {
-        throw r.fail(e.keyNode, `early_terminate.${e.key}`, 'unknown key: expected type, min_iter, max_iter, eta, s');
-      }
-    }
-    const typeNode = ef.get('type')?.value ?? null;
-    if (scalarValue(typeNode) !== 'hyperband') throw r.fail(typeNode ?? et, 'early_terminate.type', `got ${JSON.stringify(scalarValue(typeNode) ?? null)}, expected hyperband`);
-    if (!ef.has('min_iter')) throw r.fail(et, 'early_terminate.min_iter', 'missing: expected the first epoch at which trials are judged');
-    const minIter = number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1 });
-    const eta = ef.has('eta') ? number(r, ef.get('eta')!.value, 'early_terminate.eta', { min: 1.01 }) : 3;
-    let s: number;
-    if (ef.has('s')) s = number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1 });
-    else if (ef.has('max_iter')) {
-      const maxIter = number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter });
-      s = Math.max(1, Math.floor(Math.log(maxIter / minIter) / Math.log(eta) + 1e-9) + 1);
-    } else throw r.fail(et, 'early_terminate', 'expected s (brackets) or max_iter');
-    earlyTerminate = { type: 'hyperband', minIter, eta, milestones: hyperbandMilestones(minIter, eta, s) };
-  }
-
-  let runCap: number | undefined;
-  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1 });
-  let trials: number;
-  if (method === 'grid') {
-    for (const d of dimensions) {
-      if (d.kind === 'numeric') throw r.fail(paramsNode, `parameters.${d.param}`, 'method grid needs value or values for every parameter');
-    }
-    const size = dimensions.reduce((n, d) => n * (d.kind === 'choice' ? d.values.length : 1), 1);
-    if (size > MAX_GRID) throw r.fail(paramsNode, 'parameters', `the grid has ${size} points, expected at most ${MAX_GRID}`);
-    trials = Math.min(size, runCap ?? size);
-  } else {
-    if (runCap === undefined) throw r.fail(root, 'run_cap', `missing: method ${method} needs run_cap, the number of trials`);
-    trials = runCap;
-  }
+  const dimensions = readDimensions(r, root, paramsNode);
+  const earlyTerminate = readEarlyTerminate(r, top);
+  const trials = trialCount(r, root, top, method, paramsNode, dimensions);
   const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0 }) : 0;
   const nameValue = scalarValue(top.get('name')?.value);
   return {

@@ -111,6 +111,37 @@ export interface RunningTrial {
   pid: number | undefined;
 }
 
+interface TrialEnd {
+  started: number;
+  log: readonly string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The milestone epoch at which hyperband stopped the trial (SIGTERM), if it did. */
+  prunedAt: number | undefined;
+  /** The `error:` line train printed, if any. */
+  errorLine: string | undefined;
+}
+
+/** What a finished trial process leaves: its log beside its out directory, and its result from report.json. */
+function finishedTrial(spec: TrialSpec, worker: string, end: TrialEnd): TrialResult {
+  const rel = spec.outDirectory.startsWith(`${spec.sweepDirectory}/`) ? spec.outDirectory.slice(spec.sweepDirectory.length + 1) : spec.outDirectory;
+  try {
+    writeFileSync(`${spec.outDirectory}.log`, `${end.log.join('\n')}\n`);
+  } catch {
+    // the log is a convenience; the result does not depend on it
+  }
+  const base = { id: spec.id, params: spec.params, seconds: (Date.now() - end.started) / 1000, worker, out: rel };
+  const report = readReport(join(spec.outDirectory, 'report.json'));
+  // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
+  const pruned = end.prunedAt !== undefined && end.code === 143;
+  const ok = end.code === 0 || pruned;
+  if (!ok || !report) {
+    const why = end.errorLine ?? `train exited with ${end.signal ? `signal ${end.signal}` : `code ${end.code}`}${report ? '' : ' without a report.json'}`;
+    return { ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: why };
+  }
+  return { ...base, status: pruned ? 'pruned' : 'completed', ...report, ...(pruned ? { pruned_at_epoch: end.prunedAt } : {}) };
+}
+
 /** Starts a trial; `store` keeps the milestone values when the sweep prunes. */
 export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStore | null): RunningTrial {
   const started = Date.now();
@@ -182,30 +213,7 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
   const result = new Promise<TrialResult>((resolve) => {
     child.on('close', (code, signal) => {
       clearInterval(poll);
-      void chain.then(() => {
-        const rel = spec.outDirectory.startsWith(`${spec.sweepDirectory}/`) ? spec.outDirectory.slice(spec.sweepDirectory.length + 1) : spec.outDirectory;
-        try {
-          writeFileSync(`${spec.outDirectory}.log`, `${log.join('\n')}\n`);
-        } catch {
-          // the log is a convenience; the result does not depend on it
-        }
-        const base = { id: spec.id, params: spec.params, seconds: (Date.now() - started) / 1000, worker, out: rel };
-        const report = readReport(join(spec.outDirectory, 'report.json'));
-        // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
-        const pruned = prunedAt !== undefined && code === 143;
-        const ok = code === 0 || pruned;
-        if (!ok || !report) {
-          const why = errorLine ?? `train exited with ${signal ? `signal ${signal}` : `code ${code}`}${report ? '' : ' without a report.json'}`;
-          resolve({ ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: why });
-          return;
-        }
-        resolve({
-          ...base,
-          status: pruned ? 'pruned' : 'completed',
-          ...report,
-          ...(pruned ? { pruned_at_epoch: prunedAt } : {}),
-        });
-      });
+      void chain.then(() => resolve(finishedTrial(spec, worker, { started, log, code, signal, prunedAt, errorLine })));
     });
     child.on('error', (err) => {
       clearInterval(poll);
