@@ -191,6 +191,8 @@ const DENDRITE_KNOB = {
   showIf: { parameter: 'dendrites', operator: 'eq', value: 'true' },
 } as const;
 
+// One parameter per entry, aligned as a table: the formatter leaves it alone.
+// prettier-ignore
 export const SCHEMA: readonly ParamSpec[] = [
   // ---- Training -------------------------------------------------------------------------------
   int({ key: 'epochs', param: 'epochs', name: 'Number of training cycles', default: 100, min: 1, max: 100000, group: 'Training',
@@ -352,6 +354,7 @@ export const SCHEMA: readonly ParamSpec[] = [
 ];
 
 /** Compile-time list of Config's keys: TS rejects this object if a key is missing or extra. */
+// prettier-ignore
 export const CONFIG_KEYS: Record<ConfigKey, true> = {
   epochs: true, learningRate: true, batchSize: true, seed: true, model: true, width: true, dropout: true,
   optimizer: true, lrSchedule: true, lrPatience: true, restarts: true, noise: true, specAugment: true, maxTrainingSeconds: true,
