@@ -32,8 +32,30 @@ function engineBestValAcc(dataDir: string, epochs: number, width: number, seed: 
   const out = mkdtempSync(join(tmpdir(), 'dendritic-acc-'));
   try {
     const info = join(dataDir, 'train_input.json');
-    const args = [CLI, 'train', '--data-directory', dataDir, '--out-directory', out, '--epochs', String(epochs), '--width', String(width), '--seed', String(seed),
-      '--dendrites', '0', '--restarts', '0', '--lr-schedule', 'none', '--export-format', 'onnx', '--quiet', ...(existsSync(info) ? ['--info-file', info] : [])];
+    const args = [
+      CLI,
+      'train',
+      '--data-directory',
+      dataDir,
+      '--out-directory',
+      out,
+      '--epochs',
+      String(epochs),
+      '--width',
+      String(width),
+      '--seed',
+      String(seed),
+      '--dendrites',
+      '0',
+      '--restarts',
+      '0',
+      '--lr-schedule',
+      'none',
+      '--export-format',
+      'onnx',
+      '--quiet',
+      ...(existsSync(info) ? ['--info-file', info] : []),
+    ];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`dendritic train failed (${r.status}): ${r.stderr}`);
     return (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { validation: { accuracy: number } }).validation.accuracy;
@@ -63,7 +85,15 @@ function main(): void {
     if (torch !== null) theirs.push(torch);
     process.stdout.write(`${JSON.stringify({ seed, epochs, width, engine_best_val_acc: engine, torch_best_val_acc: torch })}\n`);
   }
-  const summary = { summary: true, seeds, epochs, width, engine_mean: mean(ours), torch_mean: theirs.length === seeds ? mean(theirs) : null, difference_points: theirs.length === seeds ? 100 * (mean(ours) - mean(theirs)) : null };
+  const summary = {
+    summary: true,
+    seeds,
+    epochs,
+    width,
+    engine_mean: mean(ours),
+    torch_mean: theirs.length === seeds ? mean(theirs) : null,
+    difference_points: theirs.length === seeds ? 100 * (mean(ours) - mean(theirs)) : null,
+  };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

@@ -41,11 +41,21 @@ function parse(argv: string[]): Options {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     if (value === undefined) throw new Error(`${flag}: expected a value`);
     switch (flag) {
-      case '--rows': o.rows = Number(value); break;
-      case '--features': o.features = Number(value); break;
-      case '--val-rows': o.valRows = Number(value); break;
-      case '--epochs': o.epochs = Number(value); break;
-      case '--max-training-seconds': o.maxTrainingSeconds = Number(value); break;
+      case '--rows':
+        o.rows = Number(value);
+        break;
+      case '--features':
+        o.features = Number(value);
+        break;
+      case '--val-rows':
+        o.valRows = Number(value);
+        break;
+      case '--epochs':
+        o.epochs = Number(value);
+        break;
+      case '--max-training-seconds':
+        o.maxTrainingSeconds = Number(value);
+        break;
       case '--dtype':
         if (value !== 'f4' && value !== 'f8') throw new Error(`--dtype: expected f4 or f8, got ${value}`);
         o.dtype = value;
@@ -54,7 +64,8 @@ function parse(argv: string[]): Options {
         if (value !== 'train' && value !== 'load') throw new Error(`--phase: expected train or load, got ${value}`);
         o.phase = value;
         break;
-      default: throw new Error(`unknown option ${flag}`);
+      default:
+        throw new Error(`unknown option ${flag}`);
     }
   }
   return o;
@@ -120,8 +131,24 @@ function main(): number {
     );
     const childArgs =
       o.phase === 'train'
-        ? [CLI, 'train', '--data-directory', data, '--out-directory', out, '--epochs', String(o.epochs), '--max-training-seconds', String(o.maxTrainingSeconds), '--quiet']
-        : ['--input-type=module', '-e', `import(${JSON.stringify(pathToFileURL(join(HERE, '..', 'data', 'ei-directory.js')).href)}).then((m) => { const d = m.loadEiDirectory(${JSON.stringify(data)}); console.log(d.summary); })`];
+        ? [
+            CLI,
+            'train',
+            '--data-directory',
+            data,
+            '--out-directory',
+            out,
+            '--epochs',
+            String(o.epochs),
+            '--max-training-seconds',
+            String(o.maxTrainingSeconds),
+            '--quiet',
+          ]
+        : [
+            '--input-type=module',
+            '-e',
+            `import(${JSON.stringify(pathToFileURL(join(HERE, '..', 'data', 'ei-directory.js')).href)}).then((m) => { const d = m.loadEiDirectory(${JSON.stringify(data)}); console.log(d.summary); })`,
+          ];
     const t1 = performance.now();
     const child = spawnSync(process.execPath, ['--import', pathToFileURL(probe).href, ...childArgs], { encoding: 'utf8', maxBuffer: 64 * MB });
     const runSeconds = (performance.now() - t1) / 1000;

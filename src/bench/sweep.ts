@@ -28,7 +28,10 @@ function writeData(dir: string): void {
   mkdirSync(dir, { recursive: true });
   let s = 12345;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  for (const [split, rows] of [['train', 60], ['test', 30]] as const) {
+  for (const [split, rows] of [
+    ['train', 60],
+    ['test', 30],
+  ] as const) {
     const x = new Float32Array(rows * 12);
     const y = new Int32Array(rows);
     for (let i = 0; i < rows; i++) {
@@ -42,7 +45,11 @@ function writeData(dir: string): void {
 
 function sweep(dir: string, name: string, extra: string[]): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'sweep', '--config', join(dir, 'sweep.yaml'), '--data-directory', join(dir, 'data'), '--out-directory', join(dir, name), ...extra], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'sweep', '--config', join(dir, 'sweep.yaml'), '--data-directory', join(dir, 'data'), '--out-directory', join(dir, name), ...extra],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`sweep ${name} failed: ${r.stderr}`);
   return (performance.now() - t0) / 1000;
 }
@@ -68,7 +75,9 @@ async function main(): Promise<void> {
     console.log(`local, 2 workers:  ${TRIALS} trials in ${two.toFixed(1)} s = ${perHour(two)} trials/hour`);
     const port = await freePort();
     mkdirSync(join(dir, 'redis'));
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', join(dir, 'redis')], { stdio: 'ignore' });
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', join(dir, 'redis')], {
+      stdio: 'ignore',
+    });
     const ok = await new Promise<boolean>((resolve) => {
       redis.once('error', () => resolve(false));
       setTimeout(() => resolve(true), 500);
@@ -83,7 +92,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
       const queued = sweep(dir, 'queue1', ['--queue', url, '--workers', '2']);
       console.log(`queue, 1 worker:   ${TRIALS} trials in ${queued.toFixed(1)} s = ${perHour(queued)} trials/hour`);
-      console.log(`queue overhead:    ${(((queued - one) / TRIALS) * 1000).toFixed(0)} ms per trial (queue with 1 worker against 1 local worker, same trials)`);
+      console.log(
+        `queue overhead:    ${(((queued - one) / TRIALS) * 1000).toFixed(0)} ms per trial (queue with 1 worker against 1 local worker, same trials)`,
+      );
     } finally {
       worker.kill('SIGKILL');
       redis.kill('SIGTERM');

@@ -35,7 +35,12 @@ export function engineSamplesPerSecond(width: number, seconds: number, dendriteS
   for (let i = 0; i < X.length; i++) X[i] = rng.normal();
   const Y = Int32Array.from({ length: SAMPLES }, () => rng.int(CLASSES));
   const model = buildEiKws({ features: FEATURES, classes: CLASSES, width, dropout: 0.25, seed: 0 });
-  for (let i = 0; i < dendriteSets; i++) addDendriteSet(model, { dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 0, dendriteForm: 'gated' }, rng);
+  for (let i = 0; i < dendriteSets; i++)
+    addDendriteSet(
+      model,
+      { dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 0, dendriteForm: 'gated' },
+      rng,
+    );
   const opt = new Adam(model.params(), { lr: 0.005 });
   const ctx: ForwardContext = { training: true, rng };
   const order = Int32Array.from({ length: SAMPLES }, (_, i) => i);

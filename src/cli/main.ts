@@ -19,7 +19,7 @@ export interface Command {
 export const COMMANDS: readonly Command[] = [
   {
     name: 'train',
-    summary: 'train, export and verify a model on an Edge Impulse data directory (the block\'s entry point)',
+    summary: "train, export and verify a model on an Edge Impulse data directory (the block's entry point)",
     help: async () => (await import('../params/parameters-json.js')).renderHelp(),
     run: async (argv) => (await (await import('../commands/train.js')).trainCommand(argv)).exitCode,
   },

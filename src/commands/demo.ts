@@ -40,9 +40,12 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   }
   const modelDir = join(outDir, 'model');
   const outcome = await trainCommand([
-    '--data-directory', dataDir,
-    '--out-directory', modelDir,
-    '--info-file', join(dataDir, 'train_input.json'),
+    '--data-directory',
+    dataDir,
+    '--out-directory',
+    modelDir,
+    '--info-file',
+    join(dataDir, 'train_input.json'),
     ...rest,
   ]);
   process.stdout.write(

@@ -28,9 +28,10 @@ export async function experimentCommand(
   const args = parseExperimentArgs(argv);
   if (args.warning) log(`warning: ${args.warning}`);
   // Opened before any training, so a read-only or busy out directory is refused in seconds, not after hours.
-  const tx = args.config.outDirectory !== undefined
-    ? OutTransaction.open(resolve(args.config.outDirectory), { command: 'experiment', manages: ['experiment.md', 'experiment.json'] })
-    : undefined;
+  const tx =
+    args.config.outDirectory !== undefined
+      ? OutTransaction.open(resolve(args.config.outDirectory), { command: 'experiment', manages: ['experiment.md', 'experiment.json'] })
+      : undefined;
   try {
     return await runAndWrite(argv, args, tx, log);
   } finally {
@@ -38,14 +39,23 @@ export async function experimentCommand(
   }
 }
 
-async function runAndWrite(argv: readonly string[], args: ReturnType<typeof parseExperimentArgs>, tx: OutTransaction | undefined, log: (line: string) => void): Promise<ExperimentOutcome> {
+async function runAndWrite(
+  argv: readonly string[],
+  args: ReturnType<typeof parseExperimentArgs>,
+  tx: OutTransaction | undefined,
+  log: (line: string) => void,
+): Promise<ExperimentOutcome> {
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
   const onJobs = args.jobs > 1 ? ` on ${args.jobs} worker threads` : '';
-  log(`experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`);
+  log(
+    `experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`,
+  );
   const runs = await runExperimentOnWorkers(data, plan, args.jobs, (r, i, done) =>
-    log(`[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`),
+    log(
+      `[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`,
+    ),
   );
   const rows = summarise(runs);
   const front = plainFront(runs);
@@ -54,7 +64,10 @@ async function runAndWrite(argv: readonly string[], args: ReturnType<typeof pars
   if (tx) {
     const command = `dendritic experiment ${argv.join(' ')}`;
     tx.writeFile('experiment.md', `Command: \`${command}\`\n\n${markdown}`);
-    tx.writeFile('experiment.json', JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n');
+    tx.writeFile(
+      'experiment.json',
+      JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n',
+    );
     tx.publish();
     log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
   }
@@ -76,7 +89,8 @@ export function loadExperimentData(dataDir: string, holdoutDir: string | undefin
     log(`data: ${train.n} train, ${val.n} validation, ${h.rows} hold-out (${holdoutDir}), ${d.features} features, ${d.classes.length} classes`);
     return { ...common, validation: val, holdout: { x: h.x, y: h.y, n: h.rows, features: d.features } };
   }
-  if (val.n < 2) throw new UserError(`${dataDir}: X_split_test.npy: rows: need at least 2 to halve into validation and hold-out without --holdout-directory`);
+  if (val.n < 2)
+    throw new UserError(`${dataDir}: X_split_test.npy: rows: need at least 2 to halve into validation and hold-out without --holdout-directory`);
   const order = Array.from({ length: val.n }, (_, i) => i);
   new Rng(seed).shuffle(order);
   const half = Math.floor(val.n / 2);

@@ -64,7 +64,15 @@ const MFCC_FLAGS: Record<string, { key: keyof MfccOptions; integer: boolean; min
 /** Longest window per file, in seconds (features grow with it; keyword spotting uses about 1 s). */
 const MAX_WINDOW_SECONDS = 60;
 /** The files written into a data directory (and its hold-out directory); a previous run's extra ones are removed. */
-const FEATURES_OUTPUTS = ['X_split_train.npy', 'Y_split_train.npy', 'X_split_test.npy', 'Y_split_test.npy', 'sample_id_details.json', 'sample_names.json', 'train_input.json'];
+const FEATURES_OUTPUTS = [
+  'X_split_train.npy',
+  'Y_split_train.npy',
+  'X_split_test.npy',
+  'Y_split_test.npy',
+  'sample_id_details.json',
+  'sample_names.json',
+  'train_input.json',
+];
 
 /** Parses the `features` command line (after the command name). Accepts `--flag value` and `--flag=value`. */
 export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
@@ -204,7 +212,14 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
     classes,
     mode: 'classification',
     inputShapeString: `(${featureCount},)`,
-    dendriticFeatures: { windowSeconds: opts.windowSeconds, sampleRate, frames, coeffs, mfcc: { ...MFCC_DEFAULTS, ...opts.mfcc }, labelFrom: opts.labelFrom },
+    dendriticFeatures: {
+      windowSeconds: opts.windowSeconds,
+      sampleRate,
+      frames,
+      coeffs,
+      mfcc: { ...MFCC_DEFAULTS, ...opts.mfcc },
+      labelFrom: opts.labelFrom,
+    },
   };
   const writer = new FeatureFileWriter(files, classes, computed.featuresOf, featureCount, JSON.stringify(trainInput, null, 2) + '\n');
   writer.write(out, { train: split.train, validation: split.validation });
@@ -262,7 +277,8 @@ function computeAllFeatures(files: readonly WavFile[], opts: FeaturesOptions) {
     }
     if (r.channels > 1) multiChannelFiles++;
     const bad = r.features.findIndex((v) => !Number.isFinite(v));
-    if (bad !== -1) throw userError(f.path, `feature ${bad}`, `the MFCC of this file is ${r.features[bad]}: expected finite features (check the recording's samples)`);
+    if (bad !== -1)
+      throw userError(f.path, `feature ${bad}`, `the MFCC of this file is ${r.features[bad]}: expected finite features (check the recording's samples)`);
     featuresOf.push(r.features);
   }
   return { featuresOf, featureCount, frames, coeffs, sampleRate, multiChannelFiles };
@@ -300,7 +316,10 @@ class FeatureFileWriter {
       x.set(this.featuresOf[fileIdx]!, row * featureCount);
       y[row * classes.length + this.classIndex.get(this.files[fileIdx]!.label)!] = 1;
     });
-    for (const [file, data, width] of [[`X_split_${name}.npy`, x, featureCount], [`Y_split_${name}.npy`, y, classes.length]] as const) {
+    for (const [file, data, width] of [
+      [`X_split_${name}.npy`, x, featureCount],
+      [`Y_split_${name}.npy`, y, classes.length],
+    ] as const) {
       try {
         writeNpy(tx.path(file), data, [idx.length, width], 'float32');
       } catch (err) {

@@ -100,15 +100,26 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   const features = rows.features;
   const expectedFeatures = format === 'onnx' ? onnxInputCount(opts.model, modelBytes) : tfliteInputCount(modelBytes);
   if (expectedFeatures !== undefined && features !== expectedFeatures) {
-    const hint = rows.fromAudio ? (audio ? '' : ` (no report.json with data.audio_features: default MFCC settings and a 1 s window were used; pass --report)`) : '';
+    const hint = rows.fromAudio
+      ? audio
+        ? ''
+        : ` (no report.json with data.audio_features: default MFCC settings and a 1 s window were used; pass --report)`
+      : '';
     throw userError(opts.input, 'features', `the model expects ${expectedFeatures} features per sample, the input has ${features}${hint}`);
   }
   let probs: Float32Array;
   try {
-    probs = format === 'onnx' ? await runOnnx(modelBytes, rows.x, rows.names.length, features) : await runTflite(modelBytes, rows.x, rows.names.length, features);
+    probs =
+      format === 'onnx'
+        ? await runOnnx(modelBytes, rows.x, rows.names.length, features)
+        : await runTflite(modelBytes, rows.x, rows.names.length, features);
   } catch (err) {
     // The file decoded but its runtime cannot run it: a damaged or foreign model, not a bug here.
-    throw userError(opts.model, 'model', `${format === 'onnx' ? 'onnxruntime' : 'the TFLite interpreter'} cannot run it (${(err as Error).message.split('\n')[0]}): expected a model exported by dendritic train`);
+    throw userError(
+      opts.model,
+      'model',
+      `${format === 'onnx' ? 'onnxruntime' : 'the TFLite interpreter'} cannot run it (${(err as Error).message.split('\n')[0]}): expected a model exported by dendritic train`,
+    );
   }
   const n = rows.names.length;
   const classCount = n > 0 ? probs.length / n : (opts.labels?.length ?? report?.data.classes.length ?? 0);
@@ -141,7 +152,9 @@ export async function predictCommand(argv: readonly string[], write: (s: string)
   const result = await predict(opts);
   if (opts.json) {
     for (const p of result.predictions) {
-      write(`${JSON.stringify({ input: p.input, predicted: p.predicted, ...(p.expected !== undefined ? { expected: p.expected } : {}), probabilities: Object.fromEntries(result.classes.map((c, i) => [c, round(p.probabilities[i]!)])) })}\n`);
+      write(
+        `${JSON.stringify({ input: p.input, predicted: p.predicted, ...(p.expected !== undefined ? { expected: p.expected } : {}), probabilities: Object.fromEntries(result.classes.map((c, i) => [c, round(p.probabilities[i]!)])) })}\n`,
+      );
     }
   } else {
     for (const line of renderTable(result)) write(`${line}\n`);
@@ -184,7 +197,8 @@ function renderTable(r: PredictResult): string[] {
 
 /** Class indices (0-based, into `classes`) from a Y file, in the layouts an Edge Impulse data directory uses. */
 function readTruth(path: string, input: string, rows: number, classCount: number): Int32Array {
-  if (extname(input).toLowerCase() !== '.npy') throw userError('predict', '--y', 'labels are for an .npy input; audio inputs take their class from the file name');
+  if (extname(input).toLowerCase() !== '.npy')
+    throw userError('predict', '--y', 'labels are for an .npy input; audio inputs take their class from the file name');
   let y;
   try {
     y = readNpyNumbers(path);
@@ -257,7 +271,10 @@ function loadInputs(input: string, audio: AudioFeatureSettings | undefined): Inp
   if (stat.isDirectory()) {
     const files = findWavFiles(input);
     if (files.length === 0) throw userError(input, 'input', 'the folder holds no .wav files');
-    return audioRows(files.map((f) => ({ path: f, name: relative(input, f).split('\\').join('/') })), audio);
+    return audioRows(
+      files.map((f) => ({ path: f, name: relative(input, f).split('\\').join('/') })),
+      audio,
+    );
   }
   const ext = extname(input).toLowerCase();
   if (ext === '.wav') return audioRows([{ path: input, name: basename(input) }], audio);

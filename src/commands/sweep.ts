@@ -40,7 +40,8 @@ dendritic sweep best O   prints the best trial's parameters as block flags and a
 function positiveInt(raw: string | undefined, option: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > 1024) throw usageError('sweep', `${option}: got '${raw}', expected an integer >= 1 and <= 1024`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1 || n > 1024)
+    throw usageError('sweep', `${option}: got '${raw}', expected an integer >= 1 and <= 1024`);
   return n;
 }
 
@@ -72,7 +73,9 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     await pingRedis(addr, queueUrl);
     makeBackend = async (sweepId) => new QueueBackend(addr, sweepId);
   }
-  log(`sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`);
+  log(
+    `sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`,
+  );
   const outcome = await runSweep({ config, dataDirectory, outDirectory: values['out-directory']!, window, queueUrl, makeBackend, log });
   const file = outcome.state.file;
   const summary = {
@@ -96,7 +99,9 @@ function bestCommand(argv: readonly string[]): number {
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
   } catch (err) {
-    throw new UserError(`${path}: sweep.json: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected the out directory of a sweep`);
+    throw new UserError(
+      `${path}: sweep.json: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected the out directory of a sweep`,
+    );
   }
   process.stdout.write(renderBest(file, buildParametersJson(), paramFlags));
   return 0;

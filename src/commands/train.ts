@@ -134,7 +134,11 @@ export async function trainInThisThread(
 ): Promise<TrainOutcome> {
   const started = performance.now();
   let parsed = parseArgs(argv, { required: REQUIRED_FOR_TRAIN });
-  const mode = chooseProgressMode({ json: parsed.config.jsonLogs, quiet: parsed.config.quiet, ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}) });
+  const mode = chooseProgressMode({
+    json: parsed.config.jsonLogs,
+    quiet: parsed.config.quiet,
+    ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
+  });
   const log = createProgressLogger({
     mode,
     ...(opts.stdout && opts.stderr ? { stream: mode === 'json' ? opts.stdout : opts.stderr, errorStream: opts.stderr, resultStream: opts.stdout } : {}),
@@ -143,7 +147,11 @@ export async function trainInThisThread(
   if (unknownWarning) log.warn(unknownWarning);
 
   // The out directory is checked, locked and staged before any work; nothing reaches it before publish().
-  const tx = OutTransaction.open(resolve(parsed.config.outDirectory!), { command: 'train', manages: TRAIN_OUTPUTS, adopt: [CHECKPOINT_FILE, METRICS_JSONL, TENSORBOARD_DIR] });
+  const tx = OutTransaction.open(resolve(parsed.config.outDirectory!), {
+    command: 'train',
+    manages: TRAIN_OUTPUTS,
+    adopt: [CHECKPOINT_FILE, METRICS_JSONL, TENSORBOARD_DIR],
+  });
   try {
     return await trainInTransaction(tx, parsed, log, unknownWarning, started, opts);
   } finally {
@@ -218,8 +226,11 @@ async function trainInTransaction(
 /** Reads the data, applies train_input.json, writes the effective configuration and builds the network. */
 function openRun(tx: OutTransaction, parsedArgs: ParsedArgs, log: ProgressLogger, unknownWarning: string | undefined, started: number): RunContext {
   let parsed = parsedArgs;
-  const data = loadEiDirectory(resolve(parsed.config.dataDirectory!), parsed.config.infoFile,
-    parsed.config.inputShape !== undefined ? { inputShape: parsed.config.inputShape } : {});
+  const data = loadEiDirectory(
+    resolve(parsed.config.dataDirectory!),
+    parsed.config.infoFile,
+    parsed.config.inputShape !== undefined ? { inputShape: parsed.config.inputShape } : {},
+  );
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
   const { config, sources } = parsed;
   for (const line of renderEffectiveConfig(config, sources)) log.info(line);
@@ -261,7 +272,9 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
     // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
     // while no set is installed there is nothing to check, so the run keeps the whole limit.
     budget.limitPhase(PAYOFF_TIME_SHARE, () => dendriteSetCount(model) > 0);
-    log.info(`time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`);
+    log.info(
+      `time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`,
+    );
   }
   // Per-epoch metrics, written into the staging directory as each epoch ends: readable while the run goes
   // on (the log names the path), published with the run, left for --resume by a killed run.
@@ -271,15 +284,20 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   log.info(`metrics: ${sinks.metricsPath} while the run goes on, published as ${join(tx.outDir, METRICS_JSONL)} with the run`);
   if (sinks.tensorboardPath) log.info(`tensorboard: ${sinks.tensorboardPath}`);
   try {
-    const choice = trainAndChoose(config, ctx.trainData, {
-      budget,
-      observer: sinks.observe(log, 'train'),
-      resumeFrom,
-      onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
-      payoffCheck: payoffActive,
-      payoffObserver: sinks.observe(payoffObserver(log), 'payoff_plain'),
-      info: (line) => log.info(line),
-    }, model);
+    const choice = trainAndChoose(
+      config,
+      ctx.trainData,
+      {
+        budget,
+        observer: sinks.observe(log, 'train'),
+        resumeFrom,
+        onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
+        payoffCheck: payoffActive,
+        payoffObserver: sinks.observe(payoffObserver(log), 'payoff_plain'),
+        info: (line) => log.info(line),
+      },
+      model,
+    );
     return { choice, budget, resumeFrom, checkpointPath, tensorboardPath: sinks.tensorboardPath };
   } finally {
     budget.dispose();
@@ -333,7 +351,10 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     int8DropLimit: outcome.int8DropLimit,
     augmentation: dendritic.loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
-    payoffCheck: cycleMode(config) === 'dendrites' ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' } : null,
+    payoffCheck:
+      cycleMode(config) === 'dendrites'
+        ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' }
+        : null,
     tensorboard: run.tensorboardPath !== undefined,
     inputShape: data.inputShape,
   });
@@ -368,7 +389,10 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     validation,
     exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
     // Only the files this run delivers have a device cost (model.onnx verified but not asked for has none).
-    deployment: deploymentCosts(shipped.model, outcome.results.filter((r) => r.write)),
+    deployment: deploymentCosts(
+      shipped.model,
+      outcome.results.filter((r) => r.write),
+    ),
     warnings: [...exported.warnings, ...outcome.failures],
     timing: { training_seconds: trainingSeconds, total_seconds: (performance.now() - ctx.started) / 1000, stopped_by: shipped.loop.stoppedBy },
   });
@@ -468,14 +492,7 @@ function keyOfParam(param: string): ConfigKey | undefined {
  * published. A signal ends with its exit code and one line; a time limit that does not fit one epoch is
  * the limit's problem (exit code 2, naming where the limit came from).
  */
-function nothingTrained(
-  loop: LoopResult,
-  budget: TrainingBudget,
-  log: ProgressLogger,
-  config: Config,
-  limitSource: string,
-  outDir: string,
-): TrainOutcome {
+function nothingTrained(loop: LoopResult, budget: TrainingBudget, log: ProgressLogger, config: Config, limitSource: string, outDir: string): TrainOutcome {
   if (loop.stoppedBy === 'signal' && budget.signal) {
     log.warn(`${budget.signal} before the first epoch ended: no weights were trained, so nothing was exported; ${outDir} is as it was`);
     return { exitCode: signalExitCode(budget.signal), outDir, loop };
@@ -493,10 +510,13 @@ function runFingerprint(config: Config, data: EiDataset): string {
 }
 
 function readResumeState(path: string, fingerprint: string): LoopState | undefined {
-  if (!existsSync(path)) throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from: expected the out directory of an interrupted run`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from: expected the out directory of an interrupted run`);
   const saved = loadCheckpoint(path) as { fingerprint?: string; state?: LoopState };
   if (saved.fingerprint !== fingerprint || !saved.state) {
-    throw new UserError(`${path}: resume: the checkpoint was written with other data or parameters: expected the same data and parameters as the interrupted run (or rerun without --resume)`);
+    throw new UserError(
+      `${path}: resume: the checkpoint was written with other data or parameters: expected the same data and parameters as the interrupted run (or rerun without --resume)`,
+    );
   }
   return saved.state;
 }
@@ -517,9 +537,19 @@ function deploymentCosts(model: Sequential, results: { format: string; bytes: Ui
     const base = { variant: r.format, parameters: model.parameterCount(), macs: model.macs() };
     const d = r.device;
     if (!d) {
-      return { ...base, flash_bytes: r.bytes.length, ram_bytes: r.arenaBytes, runtime: 'onnxruntime', model_bytes: r.bytes.length,
-        ram_bytes_64bit: null, ram_planned_bytes: null, ram_persistent_bytes: null, code_bytes: null, latency_ms: null,
-        ram_checked_against: 'estimate: peak of the activations alive at once (ONNX is not a microcontroller format)' };
+      return {
+        ...base,
+        flash_bytes: r.bytes.length,
+        ram_bytes: r.arenaBytes,
+        runtime: 'onnxruntime',
+        model_bytes: r.bytes.length,
+        ram_bytes_64bit: null,
+        ram_planned_bytes: null,
+        ram_persistent_bytes: null,
+        code_bytes: null,
+        latency_ms: null,
+        ram_checked_against: 'estimate: peak of the activations alive at once (ONNX is not a microcontroller format)',
+      };
     }
     return {
       ...base,

@@ -17,9 +17,21 @@ export type SwitchScore = Config['switchScore'];
  * The runtime list lets report/applied.ts record the values the controller ran with.
  */
 export const CONTROLLER_KEYS = [
-  'switchMode', 'switchScore', 'nEpochsToSwitch', 'historyLookback', 'initialHistoryAfterSwitches', 'fixedSwitchNum',
-  'firstFixedSwitchNum', 'improvementThreshold', 'improvementThresholdRaw', 'maxDendriteTries', 'maxDendrites',
-  'retainAllDendrites', 'findBestLr', 'dontGiveUpUnlessLrLowered', 'lrSchedule',
+  'switchMode',
+  'switchScore',
+  'nEpochsToSwitch',
+  'historyLookback',
+  'initialHistoryAfterSwitches',
+  'fixedSwitchNum',
+  'firstFixedSwitchNum',
+  'improvementThreshold',
+  'improvementThresholdRaw',
+  'maxDendriteTries',
+  'maxDendrites',
+  'retainAllDendrites',
+  'findBestLr',
+  'dontGiveUpUnlessLrLowered',
+  'lrSchedule',
 ] as const satisfies readonly ConfigKey[];
 export type ControllerConfig = Pick<Config, (typeof CONTROLLER_KEYS)[number]>;
 
@@ -195,7 +207,8 @@ export class DendriteController {
     const initial = this.config.initialHistoryAfterSwitches;
     let w: number;
     if (s.running === null) w = 1;
-    else if (sinceSwitch < initial) w = 1 / (sinceSwitch + 1); // plain mean over the ignored epochs
+    else if (sinceSwitch < initial)
+      w = 1 / (sinceSwitch + 1); // plain mean over the ignored epochs
     else w = 1 / this.config.historyLookback;
     if (s.running === null) s.running = { score: r.score, loss };
     else s.running = { score: s.running.score * (1 - w) + r.score * w, loss: s.running.loss * (1 - w) + loss * w };

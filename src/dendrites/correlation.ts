@@ -7,15 +7,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Activation } from '../engine/kernels.js';
 import type { Config, ConfigKey } from '../params/schema.js';
 import { wrapDendriteLayers, dendriteSetCount, type AddSetConfig } from './apply.js';
-import {
-  accumulateChannelDot,
-  activate,
-  addScaled,
-  derive,
-  newBranch,
-  type DendriteForm,
-  type DendriticLayer,
-} from './dendritic-layer.js';
+import { accumulateChannelDot, activate, addScaled, derive, newBranch, type DendriteForm, type DendriticLayer } from './dendritic-layer.js';
 
 /**
  * Correlation-trained dendrites (the idea of Perforated Backpropagation, after Fahlman's

@@ -12,7 +12,14 @@ import { trainCandidatesByCorrelation, type CorrelationBatch, type CorrelationPh
 
 /** The cycle's own knobs (besides its controller's, its sets' and its correlation phase's). */
 export const CYCLE_KEYS = [
-  'dendrites', 'restarts', 'dendriteLayers', 'dendriteTraining', 'splitLearningRate', 'newDendriteRate', 'pruneDendrites', 'pruneSignificance',
+  'dendrites',
+  'restarts',
+  'dendriteLayers',
+  'dendriteTraining',
+  'splitLearningRate',
+  'newDendriteRate',
+  'pruneDendrites',
+  'pruneSignificance',
 ] as const satisfies readonly ConfigKey[];
 export type CycleConfig = ControllerConfig & CorrelationPhaseConfig & Pick<Config, (typeof CYCLE_KEYS)[number]>;
 

@@ -7,7 +7,6 @@ import { DENDRITE_ACTIVATIONS, type Config, type ConfigKey } from '../params/sch
 import { kernels, type Activation } from '../engine/kernels.js';
 import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low-rank.js';
 
-
 /**
  * Where a set's non-linearity sits (dendrite-form).
  * gated: on the layer's C output channels, gated after it: out += v ⊙ f(D(x) + cascade); TFLite needs
@@ -386,7 +385,6 @@ function checkForm(f: string): void {
 function vectorParam(name: string, value: Float32Array): Param {
   return { name, shape: [value.length], value, grad: new Float32Array(value.length), trainable: true };
 }
-
 
 /** acc[k] += src[k] * scale[k mod C] (channels-last broadcast). Native when available (src/engine/kernels.ts). */
 export function addScaled(acc: Float32Array, src: Float32Array, scale: Float32Array, C: number): void {

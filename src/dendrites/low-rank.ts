@@ -35,10 +35,7 @@ export class LowRankBranch implements WrappableLayer {
     this.rank = rank;
     this.outChannels = base.outChannels;
     [this.down, this.up] = lowRankStages(base, name, rank, rng);
-    this.views = [
-      ...this.down.params().map((p) => paramView(`down/${p.name}`, p)),
-      ...this.up.params().map((p) => paramView(`up/${p.name}`, p)),
-    ];
+    this.views = [...this.down.params().map((p) => paramView(`down/${p.name}`, p)), ...this.up.params().map((p) => paramView(`up/${p.name}`, p))];
   }
 
   get name(): string {
@@ -98,10 +95,7 @@ function lowRankStages(base: WrappableLayer, name: string, r: number, rng: Rng):
   const C = base.outChannels;
   const lecun = (n: number, fanIn: number): Float32Array => normal(rng, n, 1 / Math.sqrt(fanIn));
   const fanIn = kernelFanIn(base);
-  return [
-    stageLike(base, `${name}/down`, r, lecun(fanIn * r, fanIn)),
-    pointwiseStage(base, `${name}/up`, r, C, lecun(r * C, r)),
-  ];
+  return [stageLike(base, `${name}/down`, r, lecun(fanIn * r, fanIn)), pointwiseStage(base, `${name}/up`, r, C, lecun(r * C, r))];
 }
 
 /** Kernel elements per output channel of a dense/conv layer. */
@@ -118,11 +112,26 @@ export function stageLike(base: WrappableLayer, name: string, outChannels: numbe
   let layer: Dense | Conv1D | Conv2D;
   if (base instanceof Dense) layer = new Dense({ name, inFeatures: base.inFeatures, units: outChannels, rng, kernel });
   else if (base instanceof Conv1D) {
-    layer = new Conv1D({ name, inChannels: base.inChannels, filters: outChannels, kernelSize: base.kernelSize, stride: base.stride, padding: base.padding, rng, kernel });
+    layer = new Conv1D({
+      name,
+      inChannels: base.inChannels,
+      filters: outChannels,
+      kernelSize: base.kernelSize,
+      stride: base.stride,
+      padding: base.padding,
+      rng,
+      kernel,
+    });
   } else if (base instanceof Conv2D) {
     layer = new Conv2D({
-      name, inChannels: base.inChannels, filters: outChannels, kernelSize: [base.kernelH, base.kernelW],
-      stride: [base.strideH, base.strideW], padding: base.padding, rng, kernel,
+      name,
+      inChannels: base.inChannels,
+      filters: outChannels,
+      kernelSize: [base.kernelH, base.kernelW],
+      stride: [base.strideH, base.strideW],
+      padding: base.padding,
+      rng,
+      kernel,
     });
   } else throw new Error(`dendrites: no low-rank branch for layer '${(base as Layer).name}' of kind '${(base as Layer).kind}'`);
   if (bias) layer.bias.value.set(bias);
@@ -130,7 +139,14 @@ export function stageLike(base: WrappableLayer, name: string, outChannels: numbe
 }
 
 /** A per-position map inChannels -> outChannels for `base`'s kind: Dense, or a 1x1 convolution of its dimension. */
-export function pointwiseStage(base: WrappableLayer, name: string, inChannels: number, outChannels: number, kernel: Float32Array, bias?: Float32Array): WrappableLayer {
+export function pointwiseStage(
+  base: WrappableLayer,
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  kernel: Float32Array,
+  bias?: Float32Array,
+): WrappableLayer {
   const rng = new Rng(0); // unused: the kernel is given
   let layer: Dense | Conv1D | Conv2D;
   if (base instanceof Dense) layer = new Dense({ name, inFeatures: inChannels, units: outChannels, rng, kernel });
@@ -179,10 +195,7 @@ export class RankSpaceBranch implements WrappableLayer {
     } else {
       [this.down, this.up] = lowRankStages(base, name, rank, rng);
     }
-    this.views = [
-      ...this.down.params().map((p) => paramView(`down/${p.name}`, p)),
-      ...(this.up?.params().map((p) => paramView(`up/${p.name}`, p)) ?? []),
-    ];
+    this.views = [...this.down.params().map((p) => paramView(`down/${p.name}`, p)), ...(this.up?.params().map((p) => paramView(`up/${p.name}`, p)) ?? [])];
   }
 
   get name(): string {

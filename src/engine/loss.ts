@@ -13,11 +13,7 @@ export interface LossResult {
  * Softmax cross-entropy on logits [N, K] with integer labels, computed with the max-shift
  * (log-sum-exp) so large logits neither overflow nor lose precision. Pass `out` to reuse a gradient buffer.
  */
-export function softmaxCrossEntropy(
-  logits: Tensor,
-  labels: ArrayLike<number>,
-  out?: Float32Array,
-): LossResult {
+export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, out?: Float32Array): LossResult {
   const [n, k] = logits.shape as [number, number];
   if (logits.shape.length !== 2 || labels.length !== n) {
     throw new Error(`softmaxCrossEntropy: expected logits [N, K] and N labels, got [${logits.shape.join(', ')}] and ${labels.length}`);

@@ -148,4 +148,3 @@ export class Sequential implements TrainableModel {
     return { nodes: g.nodes, input, output, classes: s[0]! };
   }
 }
-

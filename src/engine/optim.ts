@@ -29,7 +29,10 @@ abstract class SlotOptimizer implements Optimizer {
   abstract readonly kind: string;
   protected abstract readonly slotCount: number;
 
-  constructor(protected readonly params: Param[], lr: number) {
+  constructor(
+    protected readonly params: Param[],
+    lr: number,
+  ) {
     if (!(lr > 0)) throw new Error(`optimizer: learning rate must be positive, got ${lr}`);
     this.lr = lr;
     const seen = new Set<string>();
@@ -73,7 +76,10 @@ abstract class SlotOptimizer implements Optimizer {
       if (s.length !== this.slotCount || s.some((a) => a.length !== size)) {
         throw new Error(`optimizer: saved slots of '${name}' do not match its size ${size}`);
       }
-      this.slots.set(name, s.map((a) => Float32Array.from(a)));
+      this.slots.set(
+        name,
+        s.map((a) => Float32Array.from(a)),
+      );
     }
   }
 }

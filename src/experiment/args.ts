@@ -37,7 +37,13 @@ export interface ExperimentArgs {
   warning: string | undefined;
 }
 
-export const EXPERIMENT_DEFAULTS = { widths: [0.5, 1, 2], plainWidths: [] as number[], seeds: 3, modes: ['gd', 'correlation'] as DendriteMode[], jobs: 1 } as const;
+export const EXPERIMENT_DEFAULTS = {
+  widths: [0.5, 1, 2],
+  plainWidths: [] as number[],
+  seeds: 3,
+  modes: ['gd', 'correlation'] as DendriteMode[],
+  jobs: 1,
+} as const;
 
 /** \`dendritic experiment --help\`. */
 export const EXPERIMENT_HELP = `Usage: dendritic experiment --data-directory DIR [options] [training parameters]
@@ -86,8 +92,11 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
   const jobs = own.has('jobs') ? parseJobs(own.get('jobs')!) : EXPERIMENT_DEFAULTS.jobs;
   const modes = own.has('modes') ? parseList(own.get('modes')!, '--modes', parseMode) : [...EXPERIMENT_DEFAULTS.modes];
   if (parsed.config.switchMode === 'none' || !parsed.config.dendrites) {
-    throw userError('experiment', parsed.config.dendrites ? '--switch-mode' : '--dendrites',
-      'the dendritic runs need dendrites on and a switch mode other than none (the baseline runs turn them off themselves)');
+    throw userError(
+      'experiment',
+      parsed.config.dendrites ? '--switch-mode' : '--dendrites',
+      'the dendritic runs need dendrites on and a switch mode other than none (the baseline runs turn them off themselves)',
+    );
   }
   return {
     config: parsed.config,
@@ -126,6 +135,7 @@ function parseSeeds(text: string): number {
 
 function parseJobs(text: string): number {
   const v = Number(text);
-  if (!(Number.isInteger(v) && v >= 1 && v <= 256)) throw userError('experiment', '--jobs', `expected a number of worker threads from 1 to 256, got '${text}'`);
+  if (!(Number.isInteger(v) && v >= 1 && v <= 256))
+    throw userError('experiment', '--jobs', `expected a number of worker threads from 1 to 256, got '${text}'`);
   return v;
 }

@@ -30,26 +30,33 @@ export async function runExperimentOnWorkers(
   let next = 0;
   let done = 0;
   const workers = Array.from({ length: Math.min(jobs, plan.length) }, () =>
-    startModuleWorker(import.meta.url, { tag: POOL_TAG, data } satisfies PoolInput));
+    startModuleWorker(import.meta.url, { tag: POOL_TAG, data } satisfies PoolInput),
+  );
   try {
-    await Promise.all(workers.map((worker) => new Promise<void>((resolveWorker, reject) => {
-      const feed = (): void => {
-        if (next >= plan.length) return resolveWorker();
-        const index = next++;
-        worker.postMessage({ index, entry: plan[index]! } satisfies Task);
-      };
-      worker.on('message', (m: Reply) => {
-        if (!m.ok) return reject(errorFromReply(m));
-        results[m.index] = m.value;
-        onRun?.(m.value, m.index, ++done);
-        feed();
-      });
-      worker.on('error', reject);
-      worker.on('exit', (code) => {
-        if (next < plan.length || results.includes(undefined)) reject(new Error(`an experiment worker exited with code ${code} before the plan was done`));
-      });
-      feed();
-    })));
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolveWorker, reject) => {
+            const feed = (): void => {
+              if (next >= plan.length) return resolveWorker();
+              const index = next++;
+              worker.postMessage({ index, entry: plan[index]! } satisfies Task);
+            };
+            worker.on('message', (m: Reply) => {
+              if (!m.ok) return reject(errorFromReply(m));
+              results[m.index] = m.value;
+              onRun?.(m.value, m.index, ++done);
+              feed();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (next < plan.length || results.includes(undefined))
+                reject(new Error(`an experiment worker exited with code ${code} before the plan was done`));
+            });
+            feed();
+          }),
+      ),
+    );
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

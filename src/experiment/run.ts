@@ -70,7 +70,8 @@ export function runConfig(base: Config, variant: Variant, width: number, seed: n
   if (variant === 'baseline') return { ...base, width, seed, switchMode: 'none' };
   if (variant === 'restarts') return { ...base, width, seed, dendrites: false, restarts: true };
   if (variant === 'shipped') return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true };
-  if (variant === 'shipped-merged') return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true, dendriteForm: 'merged' };
+  if (variant === 'shipped-merged')
+    return { ...base, width, seed, dendrites: true, dendriteTraining: 'gd', dendritePayoffCheck: true, dendriteForm: 'merged' };
   return { ...base, width, seed, dendrites: true, dendriteTraining: variant === 'frozen' ? 'gd' : variant };
 }
 
@@ -86,7 +87,8 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   const loop = shipped.loop;
   const scored = evaluate(shippedModel, data.holdout);
   // A frozen control deploys the plain network: its zero sets add nothing and are not counted.
-  const counts = variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(shippedModel);
+  const counts =
+    variant === 'frozen' ? { total: countParameters(model).total - countParameters(model).dendrite, dendrite: 0 } : countParameters(shippedModel);
   return {
     width: config.width,
     seed: config.seed,

@@ -184,42 +184,63 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly PlainPoint[] = []): string {
   const header = [
-    'width', 'mode', 'params plain', 'params dendritic', 'plain acc % (mean ± std)', 'dendritic acc % (mean ± std)',
-    'sets kept (per seed)', 'rel. error reduction', 'paired gain (pts)', 'plain at ≤ params', 'plain at ≥ params',
-    'front at equal params % (interp.)', 'vs front (pts)', 'RAM / flash dendritic', 'best plain at ≤ RAM and ≤ flash',
-    'vs plain at ≤ device cost (pts)', 'same, per run and seed (pts, mean ± SE, n)', 'wall s (plain / dendritic)',
+    'width',
+    'mode',
+    'params plain',
+    'params dendritic',
+    'plain acc % (mean ± std)',
+    'dendritic acc % (mean ± std)',
+    'sets kept (per seed)',
+    'rel. error reduction',
+    'paired gain (pts)',
+    'plain at ≤ params',
+    'plain at ≥ params',
+    'front at equal params % (interp.)',
+    'vs front (pts)',
+    'RAM / flash dendritic',
+    'best plain at ≤ RAM and ≤ flash',
+    'vs plain at ≤ device cost (pts)',
+    'same, per run and seed (pts, mean ± SE, n)',
+    'wall s (plain / dendritic)',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const point = (p: PlainPoint | null): string => (p ? `w${p.width} (${count(p.parameters)}): ${pct(p.accuracy)}` : '-');
   for (const r of rows) {
-    const dParams = r.dendriticParameters.std > 0
-      ? `${count(r.dendriticParameters.mean)} (±${count(r.dendriticParameters.std)})`
-      : count(r.dendriticParameters.mean);
-    lines.push(`| ${[
-      r.width,
-      r.mode,
-      count(r.baselineParameters.mean),
-      dParams,
-      pct(r.baselineAccuracy),
-      pct(r.dendriticAccuracy),
-      r.dendriteSets.join(', '),
-      `${(100 * r.relativeErrorReduction).toFixed(1)}%`,
-      `${signed(100 * r.pairedAccuracyGain.mean)} ± ${(100 * r.pairedAccuracyGain.std).toFixed(1)}`,
-      point(r.plainAtEqualParameters),
-      point(r.plainAtOrAboveParameters),
-      r.frontAccuracy === null ? '-' : (100 * r.frontAccuracy).toFixed(1),
-      r.gainOverFront === null ? '-' : signed(100 * r.gainOverFront),
-      `${kb(r.dendriticRamBytes)} / ${kb(r.dendriticFlashBytes)}`,
-      r.plainWithinDeviceCost ? `w${r.plainWithinDeviceCost.width} (${kb(r.plainWithinDeviceCost.ramBytes)} / ${kb(r.plainWithinDeviceCost.flashBytes)}): ${pct(r.plainWithinDeviceCost.accuracy)}` : '-',
-      r.gainOverDeviceFront === null ? '-' : signed(100 * r.gainOverDeviceFront),
-      r.pairedGainOverDeviceFront.n === 0 ? '-' : `${signed(100 * r.pairedGainOverDeviceFront.mean)} ± ${(100 * r.pairedGainOverDeviceFront.std / Math.sqrt(r.pairedGainOverDeviceFront.n)).toFixed(1)} (${r.pairedGainOverDeviceFront.n})`,
-      `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
-    ].join(' | ')} |`);
+    const dParams =
+      r.dendriticParameters.std > 0 ? `${count(r.dendriticParameters.mean)} (±${count(r.dendriticParameters.std)})` : count(r.dendriticParameters.mean);
+    lines.push(
+      `| ${[
+        r.width,
+        r.mode,
+        count(r.baselineParameters.mean),
+        dParams,
+        pct(r.baselineAccuracy),
+        pct(r.dendriticAccuracy),
+        r.dendriteSets.join(', '),
+        `${(100 * r.relativeErrorReduction).toFixed(1)}%`,
+        `${signed(100 * r.pairedAccuracyGain.mean)} ± ${(100 * r.pairedAccuracyGain.std).toFixed(1)}`,
+        point(r.plainAtEqualParameters),
+        point(r.plainAtOrAboveParameters),
+        r.frontAccuracy === null ? '-' : (100 * r.frontAccuracy).toFixed(1),
+        r.gainOverFront === null ? '-' : signed(100 * r.gainOverFront),
+        `${kb(r.dendriticRamBytes)} / ${kb(r.dendriticFlashBytes)}`,
+        r.plainWithinDeviceCost
+          ? `w${r.plainWithinDeviceCost.width} (${kb(r.plainWithinDeviceCost.ramBytes)} / ${kb(r.plainWithinDeviceCost.flashBytes)}): ${pct(r.plainWithinDeviceCost.accuracy)}`
+          : '-',
+        r.gainOverDeviceFront === null ? '-' : signed(100 * r.gainOverDeviceFront),
+        r.pairedGainOverDeviceFront.n === 0
+          ? '-'
+          : `${signed(100 * r.pairedGainOverDeviceFront.mean)} ± ${((100 * r.pairedGainOverDeviceFront.std) / Math.sqrt(r.pairedGainOverDeviceFront.n)).toFixed(1)} (${r.pairedGainOverDeviceFront.n})`,
+        `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
+      ].join(' | ')} |`,
+    );
   }
   let out = lines.join('\n') + '\n';
   if (front.length > 0) {
-    out += '\nPlain front (baseline runs, every width; RAM = TFLM arena on a Cortex-M, flash = int8 file + TFLM code):\n\n| width | params | RAM | flash | acc % (mean ± std) | seeds |\n|---|---|---|---|---|---|\n';
-    for (const p of front) out += `| ${p.width} | ${count(p.parameters)} | ${kb(p.ramBytes)} | ${kb(p.flashBytes)} | ${pct(p.accuracy)} | ${p.accuracy.n} |\n`;
+    out +=
+      '\nPlain front (baseline runs, every width; RAM = TFLM arena on a Cortex-M, flash = int8 file + TFLM code):\n\n| width | params | RAM | flash | acc % (mean ± std) | seeds |\n|---|---|---|---|---|---|\n';
+    for (const p of front)
+      out += `| ${p.width} | ${count(p.parameters)} | ${kb(p.ramBytes)} | ${kb(p.flashBytes)} | ${pct(p.accuracy)} | ${p.accuracy.n} |\n`;
   }
   return out;
 }

@@ -37,9 +37,7 @@ export function evalGraph(graph: Graph, x: Float32Array | Float64Array, opts: Gr
     });
     const out = evalNode(node, inputs, x);
     if (out.data.length !== product(node.shape)) {
-      throw new Error(
-        `evalGraph: node '${node.name}' (${node.spec.op}) declares shape [${node.shape.join(', ')}] but produced ${out.data.length} values`,
-      );
+      throw new Error(`evalGraph: node '${node.name}' (${node.spec.op}) declares shape [${node.shape.join(', ')}] but produced ${out.data.length} values`);
     }
     values.set(node.name, { shape: node.shape, data: out.data });
     if (lastUse) {

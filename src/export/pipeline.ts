@@ -87,7 +87,15 @@ export async function exportAndVerify(
   const onnxBytes = exportOnnx(graph);
   const onnxProbs = await runOnnx(onnxBytes, val.x, val.n, val.features);
   const onnx = compareProbabilities(engineProbs, onnxProbs, val.n, classes, val.y);
-  results.push({ format: 'onnx', file: 'model.onnx', bytes: onnxBytes, write: format !== 'tflite', comparison: onnx, verifiedWith: ONNXRUNTIME, arenaBytes: graphArenaBytes(graph) });
+  results.push({
+    format: 'onnx',
+    file: 'model.onnx',
+    bytes: onnxBytes,
+    write: format !== 'tflite',
+    comparison: onnx,
+    verifiedWith: ONNXRUNTIME,
+    arenaBytes: graphArenaBytes(graph),
+  });
   checkFloat('model.onnx', onnx, failures);
 
   let int8DropLimit: number | null = null;
@@ -97,7 +105,16 @@ export async function exportAndVerify(
     const floatProbs = await runTflite(floatBytes, val.x, val.n, val.features);
     const tfl = compareProbabilities(engineProbs, floatProbs, val.n, classes, val.y);
     const floatDevice = tfliteDeviceCost(floatBytes);
-    results.push({ format: 'tflite-float', file: TFLITE_FLOAT_FILE, bytes: floatBytes, write: true, comparison: tfl, verifiedWith: TFLITE_INTERPRETER, arenaBytes: floatDevice.ramBytes, device: floatDevice });
+    results.push({
+      format: 'tflite-float',
+      file: TFLITE_FLOAT_FILE,
+      bytes: floatBytes,
+      write: true,
+      comparison: tfl,
+      verifiedWith: TFLITE_INTERPRETER,
+      arenaBytes: floatDevice.ramBytes,
+      device: floatDevice,
+    });
     checkFloat(TFLITE_FLOAT_FILE, tfl, failures);
 
     // Edge Impulse calibrated with the validation set; so do we, and we measure on it as well.
@@ -106,7 +123,16 @@ export async function exportAndVerify(
     const int8Probs = await runTflite(int8.bytes, val.x, val.n, val.features);
     const q = compareProbabilities(engineProbs, int8Probs, val.n, classes, val.y);
     const int8Device = tfliteDeviceCost(int8.bytes);
-    results.push({ format: 'tflite-int8', file: TFLITE_INT8_FILE, bytes: int8.bytes, write: true, comparison: q, verifiedWith: TFLITE_INTERPRETER, arenaBytes: int8Device.ramBytes, device: int8Device });
+    results.push({
+      format: 'tflite-int8',
+      file: TFLITE_INT8_FILE,
+      bytes: int8.bytes,
+      write: true,
+      comparison: q,
+      verifiedWith: TFLITE_INTERPRETER,
+      arenaBytes: int8Device.ramBytes,
+      device: int8Device,
+    });
     int8DropLimit = maxInt8DropPoints;
     const drop = 100 * ((q.accuracyReference ?? 0) - (q.accuracyCandidate ?? 0));
     if (drop > maxInt8DropPoints) warnings.push(int8DropWarning(drop, maxInt8DropPoints, int8Report));

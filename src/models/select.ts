@@ -28,7 +28,11 @@ export function buildModel(o: BuildModelOptions): Sequential {
   switch (kind) {
     case 'ei-kws':
       if (o.features % MFCC_COEFFICIENTS !== 0) {
-        throw userError(WHERE, '--model', `'ei-kws' needs a feature count divisible by ${MFCC_COEFFICIENTS} (frames x 13 MFCC coefficients), got ${o.features} features; use 'dense' or 'auto'`);
+        throw userError(
+          WHERE,
+          '--model',
+          `'ei-kws' needs a feature count divisible by ${MFCC_COEFFICIENTS} (frames x 13 MFCC coefficients), got ${o.features} features; use 'dense' or 'auto'`,
+        );
       }
       return buildEiKws({ ...common, features: o.features });
     case 'dense':
@@ -36,7 +40,11 @@ export function buildModel(o: BuildModelOptions): Sequential {
     case 'conv2d': {
       const shape = imageShape(o);
       if (shape === null) {
-        throw userError(WHERE, '--model', `'conv2d' needs an image input (train_input.json inputShapeString [H, W, C] with H*W*C = features, or a square H*W*1 / H*W*3 feature count), got ${o.features} features${o.inputShape ? ` with input shape [${o.inputShape.join(', ')}]` : ''}`);
+        throw userError(
+          WHERE,
+          '--model',
+          `'conv2d' needs an image input (train_input.json inputShapeString [H, W, C] with H*W*C = features, or a square H*W*1 / H*W*3 feature count), got ${o.features} features${o.inputShape ? ` with input shape [${o.inputShape.join(', ')}]` : ''}`,
+        );
       }
       return buildConv2dNet({ ...common, imageShape: shape });
     }
@@ -80,7 +88,11 @@ function validate(o: BuildModelOptions): void {
   if (!(o.width > 0 && Number.isFinite(o.width))) throw userError(WHERE, '--width', `expected a positive number, got ${o.width}`);
   if (!(o.dropout >= 0 && o.dropout < 1)) throw userError(WHERE, '--dropout', `expected a rate in [0, 1), got ${o.dropout}`);
   if (o.inputShape !== undefined && o.inputShape.reduce((a, b) => a * b, 1) !== o.features) {
-    throw userError(WHERE, '--model', `input shape [${o.inputShape.join(', ')}] holds ${o.inputShape.reduce((a, b) => a * b, 1)} values but the data has ${o.features} features`);
+    throw userError(
+      WHERE,
+      '--model',
+      `input shape [${o.inputShape.join(', ')}] holds ${o.inputShape.reduce((a, b) => a * b, 1)} values but the data has ${o.features} features`,
+    );
   }
 }
 

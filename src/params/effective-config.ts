@@ -50,7 +50,11 @@ export function applyTrainInput(parsed: ParsedArgs, facts: TrainInputFacts, wher
     if (limit > 0) {
       // Under 2 s nothing fits: training would get the whole limit and Studio would kill the export.
       if (limit - exportMarginSeconds(limit) < 1) {
-        throw userError(where, 'maxTrainingTimeSeconds', `${limit} s leaves no time to train once ${exportMarginSeconds(limit)} s are kept for export and verification: expected at least 2 seconds`);
+        throw userError(
+          where,
+          'maxTrainingTimeSeconds',
+          `${limit} s leaves no time to train once ${exportMarginSeconds(limit)} s are kept for export and verification: expected at least 2 seconds`,
+        );
       }
       const allowed = trainingSecondsWithin(limit);
       const own = config.maxTrainingSeconds;
@@ -71,10 +75,7 @@ export function renderEffectiveConfig(config: Config, sources: Record<ConfigKey,
   });
   const paramWidth = Math.max(...rows.map((r) => r[0].length));
   const valueWidth = Math.max(...rows.map((r) => r[1].length));
-  return [
-    'Effective configuration:',
-    ...rows.map(([param, value, source]) => `  ${param.padEnd(paramWidth)}  ${value.padEnd(valueWidth)}  (${source})`),
-  ];
+  return ['Effective configuration:', ...rows.map(([param, value, source]) => `  ${param.padEnd(paramWidth)}  ${value.padEnd(valueWidth)}  (${source})`)];
 }
 
 export type EffectiveConfigJson = Record<string, { value: unknown; source: ValueSource }>;

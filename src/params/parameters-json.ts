@@ -43,7 +43,10 @@ export function packageRepositoryUrl(pkg: unknown = readPackageJson()): string |
   if (!raw) return undefined;
   const github = /^github:(.+)$/.exec(raw) ?? /^([\w.-]+\/[\w.-]+)$/.exec(raw);
   if (github) return `https://github.com/${github[1]!.replace(/\.git$/, '')}`;
-  return raw.replace(/^git\+/, '').replace(/^git:\/\//, 'https://').replace(/\.git$/, '');
+  return raw
+    .replace(/^git\+/, '')
+    .replace(/^git:\/\//, 'https://')
+    .replace(/\.git$/, '');
 }
 
 function readPackageJson(): unknown {
@@ -98,7 +101,8 @@ function placeholder(spec: ParamSpec): string {
 }
 
 function defaultText(spec: ParamSpec): string {
-  if (spec.requiredForTrain) return spec.type === 'string' && spec.runnerDefault ? `required; ${spec.runnerDefault} under edge-impulse-blocks runner` : 'required';
+  if (spec.requiredForTrain)
+    return spec.type === 'string' && spec.runnerDefault ? `required; ${spec.runnerDefault} under edge-impulse-blocks runner` : 'required';
   if (spec.default === undefined) return 'not set';
   if (spec.type === 'flag') return 'off';
   return `default ${String(spec.default)}`;

@@ -114,7 +114,8 @@ export function parseArgs(argv: readonly string[], options: ParseOptions = {}): 
       const fallback = spec.type === 'string' ? spec.runnerDefault : undefined;
       // Only a run on the runner's data gets the runner's out directory.
       const data = config.dataDirectory as string | undefined;
-      runner ??= (data === undefined || data.replace(/\/+$/, '') === dirname(RUNNER_DATA_FILE)) && (options.isRunner ?? (() => existsSync(RUNNER_DATA_FILE)))();
+      runner ??=
+        (data === undefined || data.replace(/\/+$/, '') === dirname(RUNNER_DATA_FILE)) && (options.isRunner ?? (() => existsSync(RUNNER_DATA_FILE)))();
       if (fallback !== undefined && runner) {
         config[key] = fallback;
         continue;
@@ -144,7 +145,10 @@ export function unknownArgsWarning(unknown: readonly string[]): string | undefin
   for (const token of unknown) {
     if (!isFlagToken(token)) continue;
     const name = token.slice(2).split('=')[0]!;
-    const normalised = name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+    const normalised = name
+      .replace(/_/g, '-')
+      .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+      .toLowerCase();
     const spec = SPEC_BY_FLAG.get(normalised);
     if (spec && normalised !== name) hints.push(`--${name} -> did you mean --${spec.param}?`);
   }
@@ -153,4 +157,3 @@ export function unknownArgsWarning(unknown: readonly string[]): string | undefin
 }
 
 const quoteIfNeeded = (token: string): string => (/^[\w.,:/=+-]+$/.test(token) ? token : JSON.stringify(token));
-

@@ -76,7 +76,11 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     },
   };
   if (c.cycle) Object.assign(out, cycleApplied(c.cycle));
-  if (c.payoffCheck) out.dendritePayoffCheck = { value: c.payoffCheck.enabled, consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)' };
+  if (c.payoffCheck)
+    out.dendritePayoffCheck = {
+      value: c.payoffCheck.enabled,
+      consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)',
+    };
   return out;
 }
 

@@ -6,12 +6,7 @@
  */
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Colour-blind-safe palette (Okabe & Ito). */
@@ -247,15 +242,15 @@ function chartLayout(o: LineChartOptions): ChartLayout {
   box.top = legendY + 14 + laneCount * laneHeight + 4;
 
   const ly = (v: number): number => (o.yLog ? Math.log10(v) : v);
-  const sy = (y: number): number =>
-    box.bottom - ((ly(y) - ly(yTicks.lo)) / (ly(yTicks.hi) - ly(yTicks.lo) || 1)) * (box.bottom - box.top);
+  const sy = (y: number): number => box.bottom - ((ly(y) - ly(yTicks.lo)) / (ly(yTicks.hi) - ly(yTicks.lo) || 1)) * (box.bottom - box.top);
   return { width, height, box, x0, x1, yTicks, sx, sy, markers, lanes, flip, legendY, laneHeight, labelFont };
 }
 
 /** Shaded x ranges behind the plot. */
 function svgBands(o: LineChartOptions, { box, x0, x1, sx }: ChartLayout): string[] {
   return (o.bands ?? []).map((band) => {
-    const a = sx(Math.max(band.from, x0)), b = sx(Math.min(band.to, x1));
+    const a = sx(Math.max(band.from, x0)),
+      b = sx(Math.min(band.to, x1));
     return (
       `<rect class="band" x="${r1(a)}" y="${r1(box.top)}" width="${r1(Math.max(b - a, 1))}" ` +
       `height="${r1(box.bottom - box.top)}" fill="#eef3f8"><title>${escapeXml(band.label)}</title></rect>`
@@ -327,7 +322,8 @@ function svgSeries(o: LineChartOptions, { sx, sy }: ChartLayout): string[] {
         pen = false;
         continue;
       }
-      const px = r1(sx(x)), py = r1(sy(y));
+      const px = r1(sx(x)),
+        py = r1(sy(y));
       if (!pen) d += `M${px} ${py}`;
       else if (s.step) d += `H${px}V${py}`;
       else d += `L${px} ${py}`;
@@ -358,17 +354,11 @@ function svgLegend(o: LineChartOptions, { box, markers, legendY }: ChartLayout):
     lx += 30 + textWidth(label, 11) + 12;
   };
   for (const s of o.series) {
-    item(
-      `<line x1="0" x2="16" y1="0" y2="0" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
-      s.name,
-    );
+    item(`<line x1="0" x2="16" y1="0" y2="0" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`, s.name);
   }
   for (const kind of [...new Set(markers.map((m) => m.kind))]) {
     const st = MARKER_STYLE[kind];
-    item(
-      `<line x1="8" x2="8" y1="-7" y2="7" stroke="${st.color}" stroke-width="2"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''}/>`,
-      st.legend,
-    );
+    item(`<line x1="8" x2="8" y1="-7" y2="7" stroke="${st.color}" stroke-width="2"${st.dash ? ` stroke-dasharray="${st.dash}"` : ''}/>`, st.legend);
   }
   return `<g class="legend">${legend.join('')}</g>`;
 }
@@ -429,7 +419,8 @@ export function confusionMatrixChart(classes: string[], matrix: number[][], titl
       const frac = total > 0 ? count / total : 0;
       const hue = t === p ? '0, 114, 178' : '213, 94, 0';
       const alpha = count === 0 ? 0 : 0.08 + 0.92 * frac;
-      const x = left + p * cell, y = top + t * cell;
+      const x = left + p * cell,
+        y = top + t * cell;
       const dark = alpha > 0.55;
       const name = `true ${classes[t]} → predicted ${classes[p]}: ${count} (${(frac * 100).toFixed(1)}% of row)`;
       parts.push(
@@ -441,9 +432,7 @@ export function confusionMatrixChart(classes: string[], matrix: number[][], titl
       );
     });
     const recall = total > 0 ? `${((row[t]! / total) * 100).toFixed(0)}%` : '–';
-    parts.push(
-      `<text class="recall" x="${r1(left + gridW + 8)}" y="${r1(top + t * cell + cell / 2)}" dy="0.32em" fill="#444">${recall}</text>`,
-    );
+    parts.push(`<text class="recall" x="${r1(left + gridW + 8)}" y="${r1(top + t * cell + cell / 2)}" dy="0.32em" fill="#444">${recall}</text>`);
   });
   parts.push(`<rect x="${r1(left)}" y="${r1(top)}" width="${gridW}" height="${gridW}" fill="none" stroke="#999"/>`, '</svg>');
   return parts.join('\n');
@@ -465,7 +454,9 @@ export interface BarChartOptions {
 export function barChart(o: BarChartOptions): string {
   const width = o.width ?? 300;
   const format = o.format ?? fmt;
-  const barH = 22, gap = 8, top = 26;
+  const barH = 22,
+    gap = 8,
+    top = 26;
   const labelWidth = Math.max(40, ...o.bars.map((b) => textWidth(b.label, 11))) + 10;
   const valueWidth = Math.max(...o.bars.map((b) => textWidth(format(b.value), 11)), 20) + 8;
   const plotW = Math.max(40, width - labelWidth - valueWidth - 8);

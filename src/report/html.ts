@@ -136,7 +136,8 @@ function summary(r: Report): string {
     const d = (gain.withSets - gain.without) * 100;
     dendriteSub += `<br>best val acc ${pct(gain.without)} before the first set → ${pct(gain.withSets)} with sets (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
   }
-  if (r.dendrites.payoff?.shipped === 'plain') dendriteSub += `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;
+  if (r.dendrites.payoff?.shipped === 'plain')
+    dendriteSub += `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;
   const stopped: Record<Report['timing']['stopped_by'], string> = {
     completed: 'the cycle finished (no further set or restart)',
     epochs: 'epoch limit reached',
@@ -162,8 +163,7 @@ function curves(r: Report): string {
   const shownEvents = historyEvents(r);
   const markers = eventMarkers(shownEvents);
   const bands = dendritePhaseBands(r.history);
-  const pts = (key: 'loss' | 'val_loss' | 'acc' | 'val_acc'): Array<[number, number | null]> =>
-    r.history.map((h) => [h.epoch, h[key]]);
+  const pts = (key: 'loss' | 'val_loss' | 'acc' | 'val_acc'): Array<[number, number | null]> => r.history.map((h) => [h.epoch, h[key]]);
   const hasVal = r.history.some((h) => h.val_acc !== null || h.val_loss !== null);
   const loss = lineChart({
     title: 'Loss per epoch',
@@ -194,7 +194,10 @@ function curves(r: Report): string {
   });
   const events = shownEvents.length
     ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event</th><th>detail</th></tr></thead><tbody>${shownEvents
-        .map((ev, i) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(markers[i]!.label)} · ${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
+        .map(
+          (ev, i) =>
+            `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(markers[i]!.label)} · ${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`,
+        )
         .join('')}</tbody></table>`
     : '';
   const bandNote = bands.length ? ' Shaded epochs: dendrite phase (neurons frozen, candidates trained).' : '';
@@ -219,14 +222,19 @@ function payoff(r: Report): string {
     : p.shipped === 'plain'
       ? `Shipped: ${q}, because ${e(p.reason)}. Not shipped: ${d}. Everything below describes the plain network; the dendritic run's epochs are in report.json (<code>dendrites.payoff.dendritic.history</code>) and its events here:`
       : `Shipped: ${d}, because ${e(p.reason)}. Compared with ${q}.`;
-  const dendriticEvents = p.shipped === 'plain' && r.dendrites.events.length
-    ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
-        .map((ev) => `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`)
-        .join('')}</tbody></table>`
-    : '';
-  const note = p.plain && p.plain.latency_ms > p.dendritic.latency_ms
-    ? '<p class="muted">The budget is RAM and flash; the plain network may take longer per inference (latency is an estimate, not part of the check).</p>'
-    : '';
+  const dendriticEvents =
+    p.shipped === 'plain' && r.dendrites.events.length
+      ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+          .map(
+            (ev) =>
+              `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : '';
+  const note =
+    p.plain && p.plain.latency_ms > p.dendritic.latency_ms
+      ? '<p class="muted">The budget is RAM and flash; the plain network may take longer per inference (latency is an estimate, not part of the check).</p>'
+      : '';
   return `<section id="payoff"><h2>Did the dendrites pay?</h2>
 <p class="payoff-${p.shipped}">${text}</p>${note}${dendriticEvents}</section>`;
 }
@@ -262,7 +270,9 @@ function confusion(r: Report): string {
   if (!v) return '<section><h2>Validation</h2><p class="muted">No validation split: no confusion matrix.</p></section>';
   const many = v.per_class.length > HTML_PER_CLASS_MAX_ROWS;
   const rows = many ? [...v.per_class].sort((a, b) => a.f1 - b.f1 || a.class.localeCompare(b.class)).slice(0, HTML_PER_CLASS_MAX_ROWS) : v.per_class;
-  const rowsNote = many ? `<p class="muted">${int(v.per_class.length)} classes: the ${HTML_PER_CLASS_MAX_ROWS} with the lowest F1 are shown; report.json has every class.</p>` : '';
+  const rowsNote = many
+    ? `<p class="muted">${int(v.per_class.length)} classes: the ${HTML_PER_CLASS_MAX_ROWS} with the lowest F1 are shown; report.json has every class.</p>`
+    : '';
   const perClass = `${rowsNote}<table class="per-class"><thead><tr><th>class</th><th class="n">precision</th><th class="n">recall</th><th class="n">F1</th><th class="n">support</th></tr></thead><tbody>${rows
     .map(
       (c) =>
@@ -270,10 +280,11 @@ function confusion(r: Report): string {
     )
     .join('')}</tbody></table>`;
   const classes = r.data.classes;
-  const matrix = classes.length <= HTML_MATRIX_MAX_CLASSES
-    ? `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
+  const matrix =
+    classes.length <= HTML_MATRIX_MAX_CLASSES
+      ? `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples. Rows: true class, columns: predicted. Colour is the share of the row; blue = correct, red = confused.</p>
 <div class="${classes.length > 10 ? 'stack' : 'two'}"><figure class="chart-confusion">${confusionMatrixChart(classes, v.confusion)}</figure>`
-    : `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples, ${int(classes.length)} classes: too many for a matrix; the most frequent confusions are listed (report.json has the whole matrix).</p>
+      : `<p class="muted">Validation set, ${int(r.data.validation_samples)} samples, ${int(classes.length)} classes: too many for a matrix; the most frequent confusions are listed (report.json has the whole matrix).</p>
 <div class="stack">${topConfusions(classes, v.confusion)}`;
   return `<section id="confusion"><h2>Where it confuses classes</h2>
 ${matrix}
@@ -283,9 +294,11 @@ ${matrix}
 /** The largest off-diagonal cells of the confusion matrix, as a table. */
 function topConfusions(classes: readonly string[], m: readonly (readonly number[])[]): string {
   const cells: { t: number; p: number; n: number }[] = [];
-  m.forEach((row, t) => row.forEach((n, p) => {
-    if (t !== p && n > 0) cells.push({ t, p, n });
-  }));
+  m.forEach((row, t) =>
+    row.forEach((n, p) => {
+      if (t !== p && n > 0) cells.push({ t, p, n });
+    }),
+  );
   cells.sort((a, b) => b.n - a.n || a.t - b.t || a.p - b.p);
   if (cells.length === 0) return '<p>No validation sample was confused.</p>';
   const body = cells
@@ -301,7 +314,10 @@ function fidelity(r: Report): string {
   const t = FIDELITY_TOLERANCE;
   const rows = verdict.rows
     .map(({ check: x, status, accuracy_delta, reason }) => {
-      const delta = x.format === 'engine' || accuracy_delta === null ? '' : ` <span class="muted">(${accuracy_delta >= 0 ? '+' : ''}${(accuracy_delta * 100).toFixed(1)})</span>`;
+      const delta =
+        x.format === 'engine' || accuracy_delta === null
+          ? ''
+          : ` <span class="muted">(${accuracy_delta >= 0 ? '+' : ''}${(accuracy_delta * 100).toFixed(1)})</span>`;
       return `<tr class="fid-${status}"><td class="nowrap">${e(x.format)}</td><td>${x.format === 'engine' ? '(in memory)' : isWritten(x) ? e(x.file ?? '') : `<span class="muted">${status === 'fail' ? 'not written' : 'verified, not written'}</span>`}</td><td class="n">${bytes(x.bytes)}</td><td class="n">${pct(x.accuracy)}${delta}</td><td class="n">${sci(x.max_prob_diff)}</td><td class="n">${pct(x.argmax_agreement, 2)}</td><td>${e(x.verified_with)}</td><td><span class="badge ${status}">${status}</span> ${e(reason)}</td></tr>`;
     })
     .join('');
@@ -344,7 +360,9 @@ ${table}${notes}</section>`;
 function modelAndData(r: Report): string {
   const d = r.data;
   const layers = r.model.layers
-    .map((l) => `<tr><td>${e(l.name)}</td><td>${e(l.kind)}</td><td class="n">[${l.output_shape.join(', ')}]</td><td class="n">${int(l.parameters)}</td></tr>`)
+    .map(
+      (l) => `<tr><td>${e(l.name)}</td><td>${e(l.kind)}</td><td class="n">[${l.output_shape.join(', ')}]</td><td class="n">${int(l.parameters)}</td></tr>`,
+    )
     .join('');
   return `<section id="model"><h2>Data and model</h2>
 <div class="two"><table class="kv"><tbody>
@@ -361,7 +379,10 @@ function modelAndData(r: Report): string {
 function config(r: Report): string {
   const rows = Object.entries(r.effective_config)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `<tr${v.source === 'default' ? '' : ' class="set"'}><td><code>${e(k)}</code></td><td><code>${e(JSON.stringify(v.value))}</code></td><td>${e(v.source)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr${v.source === 'default' ? '' : ' class="set"'}><td><code>${e(k)}</code></td><td><code>${e(JSON.stringify(v.value))}</code></td><td>${e(v.source)}</td></tr>`,
+    )
     .join('');
   return `<section id="config"><h2>Effective configuration</h2>
 <p class="muted">Every parameter as training used it, and where its value came from (bold: not a default).</p>

@@ -31,7 +31,10 @@ export class MetricsLog {
   private fd: number | undefined;
 
   /** `append`: keep the lines already there (a resumed run); otherwise the file starts empty. */
-  constructor(readonly path: string, opts: { append: boolean }) {
+  constructor(
+    readonly path: string,
+    opts: { append: boolean },
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, opts.append ? 'a' : 'w');
   }

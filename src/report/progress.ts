@@ -117,7 +117,10 @@ class Logger implements ProgressLogger {
   private lastDrawMs = -Infinity;
   private barVisible = false;
 
-  constructor(readonly mode: ProgressMode, opts: ProgressOptions) {
+  constructor(
+    readonly mode: ProgressMode,
+    opts: ProgressOptions,
+  ) {
     this.out = opts.stream ?? (mode === 'json' ? process.stdout : process.stderr);
     this.err = opts.errorStream ?? process.stderr;
     this.res = opts.resultStream ?? opts.stream ?? process.stdout;

@@ -64,15 +64,7 @@ export interface ModelSummary {
   layers: LayerSummary[];
 }
 
-export const DENDRITE_EVENT_TYPES = [
-  'added',
-  'discarded',
-  'restored_best',
-  'pruned',
-  'training_complete',
-  'time_limit',
-  'interrupted',
-] as const;
+export const DENDRITE_EVENT_TYPES = ['added', 'discarded', 'restored_best', 'pruned', 'training_complete', 'time_limit', 'interrupted'] as const;
 export type DendriteEventType = (typeof DENDRITE_EVENT_TYPES)[number];
 
 export interface DendriteEvent {

@@ -110,7 +110,10 @@ export class TensorBoardWriter {
   private fd: number | undefined;
 
   /** Creates `dir` and a new event file in it (a resumed run adds a file; TensorBoard merges a directory's files). */
-  constructor(dir: string, private readonly now: () => number = Date.now) {
+  constructor(
+    dir: string,
+    private readonly now: () => number = Date.now,
+  ) {
     mkdirSync(dir, { recursive: true });
     const seconds = Math.floor(now() / 1000);
     this.path = join(dir, `events.out.tfevents.${seconds}.${hostname().replace(/[^\w.-]/g, '_')}.${process.pid}`);

@@ -65,8 +65,12 @@ export interface SweepConfig {
 }
 
 const METRIC_ALIASES: Record<string, MetricName> = {
-  accuracy: 'accuracy', val_acc: 'accuracy', 'validation.accuracy': 'accuracy',
-  loss: 'loss', val_loss: 'loss', 'validation.loss': 'loss',
+  accuracy: 'accuracy',
+  val_acc: 'accuracy',
+  'validation.accuracy': 'accuracy',
+  loss: 'loss',
+  val_loss: 'loss',
+  'validation.loss': 'loss',
 };
 const TOP_KEYS = ['method', 'metric', 'parameters', 'early_terminate', 'run_cap', 'name', 'description', 'seed'];
 const IGNORED_KEYS = ['program', 'command', 'project', 'entity'];
@@ -108,7 +112,11 @@ function entries(map: YAMLMap): Array<{ key: string; keyNode: YamlNode; value: Y
 function number(r: Reader, node: YamlNode | null, field: string, opts: { integer?: boolean; min?: number } = {}): number {
   const v = scalarValue(node);
   if (typeof v !== 'number' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
-    throw r.fail(node, field, `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`);
+    throw r.fail(
+      node,
+      field,
+      `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`,
+    );
   }
   return v;
 }
@@ -187,10 +195,17 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
     throw r.fail(minNode, `${at}.min`, `got ${min}, expected a number > 0 for ${dist}`);
   }
   if (spec.type === 'int' && (q === undefined || !Number.isInteger(q))) {
-    throw r.fail(distNode ?? node, at, `${spec.param} is an integer parameter: expected int_uniform, or q_uniform / q_log_uniform_values with an integer q`);
+    throw r.fail(
+      distNode ?? node,
+      at,
+      `${spec.param} is an integer parameter: expected int_uniform, or q_uniform / q_log_uniform_values with an integer q`,
+    );
   }
   // Both ends must be values the command line accepts.
-  for (const [bound, value, where] of [['min', lo, minNode], ['max', hi, maxNode]] as const) {
+  for (const [bound, value, where] of [
+    ['min', lo, minNode],
+    ['max', hi, maxNode],
+  ] as const) {
     try {
       parseValue(spec, String(spec.type === 'int' ? Math.round(value) : value));
     } catch (err) {
@@ -215,13 +230,16 @@ function readMetric(r: Reader, top: TopLevel): SweepConfig['metric'] {
   const nameNode = mf.get('name')?.value ?? null;
   const name = METRIC_ALIASES[String(scalarValue(nameNode))];
   if (!mf.has('name') || name === undefined) {
-    throw r.fail(nameNode ?? m, 'metric.name', `got ${JSON.stringify(scalarValue(nameNode) ?? null)}, expected one of ${Object.keys(METRIC_ALIASES).join('|')}`);
+    throw r.fail(
+      nameNode ?? m,
+      'metric.name',
+      `got ${JSON.stringify(scalarValue(nameNode) ?? null)}, expected one of ${Object.keys(METRIC_ALIASES).join('|')}`,
+    );
   }
   const goalNode = mf.get('goal')?.value ?? null;
   const goal = mf.has('goal') ? scalarValue(goalNode) : name === 'accuracy' ? 'maximize' : 'minimize';
   if (goal !== 'maximize' && goal !== 'minimize') throw r.fail(goalNode, 'metric.goal', `got ${JSON.stringify(goal)}, expected maximize or minimize`);
   return { name, goal };
-  
 }
 
 /** `parameters`: one search dimension per block parameter, each named once. */
@@ -234,9 +252,13 @@ function readDimensions(r: Reader, root: YamlNode, paramsNode: YamlNode | null):
     const spec = blockParameter(e.key);
     if (!spec) {
       const cli = SCHEMA.find((s) => s.param === e.key.replace(/_/g, '-'));
-      throw r.fail(e.keyNode, `parameters.${e.key}`, cli
-        ? 'not a block parameter (the sweep sets the command-line options itself)'
-        : `unknown parameter: expected a block parameter (${BLOCK_PARAMETERS.map((s) => s.param).join(', ')})`);
+      throw r.fail(
+        e.keyNode,
+        `parameters.${e.key}`,
+        cli
+          ? 'not a block parameter (the sweep sets the command-line options itself)'
+          : `unknown parameter: expected a block parameter (${BLOCK_PARAMETERS.map((s) => s.param).join(', ')})`,
+      );
     }
     if (dimensions.some((d) => d.param === spec.param)) throw r.fail(e.keyNode, `parameters.${e.key}`, `${spec.param} is given twice`);
     dimensions.push(dimension(r, spec.param, spec, e.value));
@@ -257,7 +279,8 @@ function readEarlyTerminate(r: Reader, top: TopLevel): Hyperband | null {
     }
   }
   const typeNode = ef.get('type')?.value ?? null;
-  if (scalarValue(typeNode) !== 'hyperband') throw r.fail(typeNode ?? et, 'early_terminate.type', `got ${JSON.stringify(scalarValue(typeNode) ?? null)}, expected hyperband`);
+  if (scalarValue(typeNode) !== 'hyperband')
+    throw r.fail(typeNode ?? et, 'early_terminate.type', `got ${JSON.stringify(scalarValue(typeNode) ?? null)}, expected hyperband`);
   if (!ef.has('min_iter')) throw r.fail(et, 'early_terminate.min_iter', 'missing: expected the first epoch at which trials are judged');
   const minIter = number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1 });
   const eta = ef.has('eta') ? number(r, ef.get('eta')!.value, 'early_terminate.eta', { min: 1.01 }) : 3;
@@ -268,11 +291,17 @@ function readEarlyTerminate(r: Reader, top: TopLevel): Hyperband | null {
     s = Math.max(1, Math.floor(Math.log(maxIter / minIter) / Math.log(eta) + 1e-9) + 1);
   } else throw r.fail(et, 'early_terminate', 'expected s (brackets) or max_iter');
   return { type: 'hyperband', minIter, eta, milestones: hyperbandMilestones(minIter, eta, s) };
-  
 }
 
 /** How many trials: the grid's size (capped by run_cap), or run_cap for random and bayes. */
-function trialCount(r: Reader, root: YamlNode, top: TopLevel, method: SweepConfig['method'], paramsNode: YamlNode | null, dimensions: Dimension[]): number {
+function trialCount(
+  r: Reader,
+  root: YamlNode,
+  top: TopLevel,
+  method: SweepConfig['method'],
+  paramsNode: YamlNode | null,
+  dimensions: Dimension[],
+): number {
   let runCap: number | undefined;
   if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1 });
   if (method === 'grid') {
@@ -321,7 +350,15 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0 }) : 0;
   const nameValue = scalarValue(top.get('name')?.value);
   return {
-    file, name: typeof nameValue === 'string' ? nameValue : undefined, method, metric, trials, seed, dimensions, earlyTerminate, ignored,
+    file,
+    name: typeof nameValue === 'string' ? nameValue : undefined,
+    method,
+    metric,
+    trials,
+    seed,
+    dimensions,
+    earlyTerminate,
+    ignored,
   };
 }
 

@@ -67,7 +67,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     const search = createSearch(config);
     backend = await opts.makeBackend(state.file.sweep_id);
     const spec = (id: string, params: Params): TrialSpec => ({
-      id, params, dataDirectory: data, outDirectory: join(out, 'trials', id), sweepDirectory: out,
+      id,
+      params,
+      dataDirectory: data,
+      outDirectory: join(out, 'trials', id),
+      sweepDirectory: out,
       pruning: config.earlyTerminate
         ? { milestones: config.earlyTerminate.milestones, eta: config.earlyTerminate.eta, goal: config.metric.goal, metric: config.metric.name }
         : null,
@@ -117,7 +121,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
 }
 
 /** `dendritic sweep best O`: the winning settings as block flags and as a parameters.json fragment. */
-export function renderBest(file: SweepState['file'], parametersJson: { parameters: Array<{ param: string; value: unknown; type: string }> }, flags: (p: Params) => string[]): string {
+export function renderBest(
+  file: SweepState['file'],
+  parametersJson: { parameters: Array<{ param: string; value: unknown; type: string }> },
+  flags: (p: Params) => string[],
+): string {
   const best = file.best;
   if (!best) throw new UserError(`sweep.json: best: no completed trial yet: expected at least one trial to have completed`);
   const items = parametersJson.parameters
@@ -126,7 +134,7 @@ export function renderBest(file: SweepState['file'], parametersJson: { parameter
   const argv = flags(best.params).map((a) => (/^[\w.,:/@+=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return [
     `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}`,
-    '# block parameters (dendritic train ... or the block\'s arguments):',
+    "# block parameters (dendritic train ... or the block's arguments):",
     argv.join(' '),
     '# parameters.json fragment (these parameters with the best values as their defaults):',
     JSON.stringify(items, null, 2),

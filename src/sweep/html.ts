@@ -37,7 +37,13 @@ function numericAxis(label: string, get: (t: TrialResult) => number | null, tria
       const v = get(t);
       return v === null || !Number.isFinite(v) ? null : pos(v);
     },
-    ticks: lo === hi ? [{ at: 0.5, text: fmt(lo) }] : [{ at: 0, text: fmt(lo) }, { at: 1, text: fmt(hi) }],
+    ticks:
+      lo === hi
+        ? [{ at: 0.5, text: fmt(lo) }]
+        : [
+            { at: 0, text: fmt(lo) },
+            { at: 1, text: fmt(hi) },
+          ],
   };
 }
 
@@ -50,7 +56,16 @@ function categoricalAxis(label: string, get: (t: TrialResult) => ParamValue | un
 export function paretoFront(trials: readonly TrialResult[], bytes: (t: TrialResult) => number | undefined): TrialResult[] {
   const pts = trials.filter((t) => t.metrics?.accuracy != null && bytes(t) !== undefined);
   return pts
-    .filter((a) => !pts.some((b) => b !== a && b.metrics!.accuracy! >= a.metrics!.accuracy! && bytes(b)! <= bytes(a)! && (b.metrics!.accuracy! > a.metrics!.accuracy! || bytes(b)! < bytes(a)!)))
+    .filter(
+      (a) =>
+        !pts.some(
+          (b) =>
+            b !== a &&
+            b.metrics!.accuracy! >= a.metrics!.accuracy! &&
+            bytes(b)! <= bytes(a)! &&
+            (b.metrics!.accuracy! > a.metrics!.accuracy! || bytes(b)! < bytes(a)!),
+        ),
+    )
     .sort((a, b) => bytes(a)! - bytes(b)!);
 }
 
@@ -85,7 +100,9 @@ function parallelCoordinates(trials: readonly TrialResult[], swept: readonly str
     });
     if (pts.some((p) => p === null)) continue;
     const isBest = t.id === bestId;
-    parts.push(`<polyline class="trial" data-trial="${esc(t.id)}" points="${pts.join(' ')}" fill="none" stroke="${colour(t.metrics?.accuracy, accLo, accHi)}" stroke-width="${isBest ? 3 : 1.2}" opacity="${isBest ? 1 : 0.7}"${t.status === 'pruned' ? ' stroke-dasharray="4 3"' : ''}><title>${esc(t.id)} ${esc(t.status)}</title></polyline>`);
+    parts.push(
+      `<polyline class="trial" data-trial="${esc(t.id)}" points="${pts.join(' ')}" fill="none" stroke="${colour(t.metrics?.accuracy, accLo, accHi)}" stroke-width="${isBest ? 3 : 1.2}" opacity="${isBest ? 1 : 0.7}"${t.status === 'pruned' ? ' stroke-dasharray="4 3"' : ''}><title>${esc(t.id)} ${esc(t.status)}</title></polyline>`,
+    );
   }
   axes.forEach((a, i) => {
     parts.push(`<line x1="${x(i)}" y1="${top}" x2="${x(i)}" y2="${bottom}" stroke="#333"/>`);
@@ -114,11 +131,15 @@ function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: stri
     `<text x="14" y="${(tp + b) / 2}" transform="rotate(-90 14 ${(tp + b) / 2})" text-anchor="middle" class="axis">accuracy (${fmt(y0)} .. ${fmt(y1)})</text>`,
   ];
   if (front.length > 1) {
-    parts.push(`<polyline class="front" points="${front.map((t) => `${sx(bytes(t)!).toFixed(1)},${sy(t.metrics!.accuracy!).toFixed(1)}`).join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`);
+    parts.push(
+      `<polyline class="front" points="${front.map((t) => `${sx(bytes(t)!).toFixed(1)},${sy(t.metrics!.accuracy!).toFixed(1)}`).join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`,
+    );
   }
   for (const t of pts) {
     const f = onFront.has(t.id);
-    parts.push(`<circle class="${f ? 'point on-front' : 'point'}" data-trial="${esc(t.id)}" cx="${sx(bytes(t)!).toFixed(1)}" cy="${sy(t.metrics!.accuracy!).toFixed(1)}" r="${f ? 5 : 3.5}" fill="${f ? '#c33' : '#69c'}"><title>${esc(t.id)}: ${fmt(t.metrics!.accuracy!)} at ${bytes(t)} bytes</title></circle>`);
+    parts.push(
+      `<circle class="${f ? 'point on-front' : 'point'}" data-trial="${esc(t.id)}" cx="${sx(bytes(t)!).toFixed(1)}" cy="${sy(t.metrics!.accuracy!).toFixed(1)}" r="${f ? 5 : 3.5}" fill="${f ? '#c33' : '#69c'}"><title>${esc(t.id)}: ${fmt(t.metrics!.accuracy!)} at ${bytes(t)} bytes</title></circle>`,
+    );
   }
   return `<svg id="${id}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>Accuracy vs ${esc(bytesLabel)}</title>${parts.join('')}</svg>`;
 }
@@ -134,7 +155,10 @@ export function renderSweepHtml(file: SweepFile): string {
   const accHi = accs.length ? Math.max(...accs) : 1;
   const counts = ['completed', 'pruned', 'failed'].map((s) => `${file.trials.filter((t) => t.status === s).length} ${s}`).join(', ');
   const best = file.best;
-  const rows = all.map((t) => `<tr${t.id === best?.id ? ' class="best"' : ''}><td>${esc(t.id)}</td><td>${esc(t.status)}</td>${swept.map((p) => `<td>${esc(String(t.params[p]))}</td>`).join('')}<td>${t.metrics?.accuracy != null ? fmt(t.metrics.accuracy) : ''}</td><td>${t.metrics?.loss != null ? fmt(t.metrics.loss) : ''}</td><td>${t.deployment?.ram_bytes ?? ''}</td><td>${t.deployment?.flash_bytes ?? ''}</td><td>${t.deployment?.macs ?? ''}</td><td>${t.seconds.toFixed(1)}</td><td>${esc(t.worker)}</td></tr>`);
+  const rows = all.map(
+    (t) =>
+      `<tr${t.id === best?.id ? ' class="best"' : ''}><td>${esc(t.id)}</td><td>${esc(t.status)}</td>${swept.map((p) => `<td>${esc(String(t.params[p]))}</td>`).join('')}<td>${t.metrics?.accuracy != null ? fmt(t.metrics.accuracy) : ''}</td><td>${t.metrics?.loss != null ? fmt(t.metrics.loss) : ''}</td><td>${t.deployment?.ram_bytes ?? ''}</td><td>${t.deployment?.flash_bytes ?? ''}</td><td>${t.deployment?.macs ?? ''}</td><td>${t.seconds.toFixed(1)}</td><td>${esc(t.worker)}</td></tr>`,
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sweep ${esc(file.name ?? file.sweep_id)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}svg{background:#fafafa;border:1px solid #ddd;margin:0.5em 0}
@@ -142,7 +166,15 @@ export function renderSweepHtml(file: SweepFile): string {
 tr.best{background:#efe}.plots{display:flex;flex-wrap:wrap;gap:1em}</style></head><body>
 <h1>Sweep ${esc(file.name ?? file.sweep_id)}</h1>
 <p>${esc(file.method)} search, metric ${esc(file.metric.name)} (${esc(file.metric.goal)}); ${file.trials.length} of ${file.trials_planned} trials finished (${counts})${file.pending.length ? `, ${file.pending.length} pending` : ''}; updated ${esc(file.updated)}.</p>
-<p id="best">${best ? `Best: <b>${esc(best.id)}</b>, ${esc(file.metric.name)} ${fmt(best.value)}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}: ${esc(Object.entries(best.params).map(([k, v]) => `--${k} ${String(v)}`).join(' '))}` : 'No completed trial yet.'}</p>
+<p id="best">${
+    best
+      ? `Best: <b>${esc(best.id)}</b>, ${esc(file.metric.name)} ${fmt(best.value)}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}: ${esc(
+          Object.entries(best.params)
+            .map(([k, v]) => `--${k} ${String(v)}`)
+            .join(' '),
+        )}`
+      : 'No completed trial yet.'
+  }</p>
 <h2>Parallel coordinates</h2>
 <p>One line per trial (dashed: pruned), coloured from the lowest (red) to the highest (green) validation accuracy; the best trial is drawn thick. Failed trials are left out.</p>
 ${parallelCoordinates(trials, swept, accLo, accHi, best?.id)}

@@ -45,7 +45,8 @@ export interface RedisAddress {
 export function parseQueueUrl(url: string, option = '--queue'): RedisAddress {
   const m = /^redis:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\])(?::(\d+))?(?:\/(\d+))?\/?$/.exec(url);
   const port = m?.[2] === undefined ? 6379 : Number(m[2]);
-  if (!m || port < 1 || port > 65535) throw new UserError(`command line: ${option}: got '${url}', expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379)`);
+  if (!m || port < 1 || port > 65535)
+    throw new UserError(`command line: ${option}: got '${url}', expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379)`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port, db: m[3] === undefined ? 0 : Number(m[3]) };
 }
 
@@ -55,7 +56,15 @@ function connection(addr: RedisAddress) {
 
 /** Fails at once with a clear error when Redis does not answer at `addr` (a client that does not retry). */
 export async function pingRedis(addr: RedisAddress, url: string): Promise<void> {
-  const probe = new Redis({ host: addr.host, port: addr.port, db: addr.db, lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const probe = new Redis({
+    host: addr.host,
+    port: addr.port,
+    db: addr.db,
+    lazyConnect: true,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   // The first socket error (ECONNREFUSED, ...) says more than the "Connection is closed" that follows it.
   const failed = new Promise<never>((_, reject) => probe.once('error', reject));
   failed.catch(() => undefined);
@@ -77,7 +86,10 @@ export class QueueBackend implements Backend {
   private readonly queue: Queue;
   private readonly waiting = new Set<string>();
 
-  constructor(addr: RedisAddress, private readonly sweepId: string) {
+  constructor(
+    addr: RedisAddress,
+    private readonly sweepId: string,
+  ) {
     this.queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
   }
 
@@ -111,9 +123,16 @@ export class QueueBackend implements Backend {
           this.waiting.delete(trial);
           const spec = (job.data as JobData).spec;
           return {
-            id: trial, params: spec.params, status: 'failed', metrics: null, deployment: null, epochs: null,
+            id: trial,
+            params: spec.params,
+            status: 'failed',
+            metrics: null,
+            deployment: null,
+            epochs: null,
             seconds: job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0,
-            worker: 'queue', out: spec.outDirectory, error: job.failedReason,
+            worker: 'queue',
+            out: spec.outDirectory,
+            error: job.failedReason,
           };
         }
       }
@@ -135,7 +154,10 @@ export class QueueBackend implements Backend {
 
 /** Hyperband's milestone values in Redis (one hash per sweep and milestone), shared by all workers. */
 export class RedisMilestones implements MilestoneStore {
-  constructor(private readonly redis: Redis, private readonly sweepId: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly sweepId: string,
+  ) {}
   async record(milestone: number, trial: string, value: number): Promise<number[]> {
     const key = `dendritic:${this.sweepId}:hyperband:${milestone}`;
     await this.redis.hset(key, trial, String(value));
@@ -154,7 +176,12 @@ export interface WorkerHandle {
 }
 
 /** A `dendritic worker`: takes trials from the queue, one at a time, until stopped. */
-export async function startWorker(addr: RedisAddress, url: string, log: (line: string) => void, label = `${hostname()}:${process.pid}`): Promise<WorkerHandle> {
+export async function startWorker(
+  addr: RedisAddress,
+  url: string,
+  log: (line: string) => void,
+  label = `${hostname()}:${process.pid}`,
+): Promise<WorkerHandle> {
   await pingRedis(addr, url);
   const redis = new Redis(connection(addr));
   let current: RunningTrial | undefined;
@@ -167,7 +194,9 @@ export async function startWorker(addr: RedisAddress, url: string, log: (line: s
       log(`trial ${spec.id} of sweep ${sweepId} started (train pid ${running.pid}, attempt ${job.attemptsStarted})`);
       const result = await running.result;
       current = undefined;
-      log(`trial ${spec.id} ${result.status}${result.metrics?.accuracy != null ? `: accuracy ${result.metrics.accuracy.toFixed(4)}` : ''} (${result.seconds.toFixed(1)} s)`);
+      log(
+        `trial ${spec.id} ${result.status}${result.metrics?.accuracy != null ? `: accuracy ${result.metrics.accuracy.toFixed(4)}` : ''} (${result.seconds.toFixed(1)} s)`,
+      );
       return result;
     },
     { connection: connection(addr), concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: MAX_STALLS },

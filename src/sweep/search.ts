@@ -94,7 +94,8 @@ export class TpeSearch implements Search {
     if (d.kind === 'fixed') return d.value;
     if (d.kind === 'choice') {
       const keyOf = (v: ParamValue | undefined) => JSON.stringify(v);
-      const freq = (obs: readonly Observation[]) => d.values.map((v) => (obs.filter((o) => keyOf(o.params[d.param]) === keyOf(v)).length + 1) / (obs.length + d.values.length));
+      const freq = (obs: readonly Observation[]) =>
+        d.values.map((v) => (obs.filter((o) => keyOf(o.params[d.param]) === keyOf(v)).length + 1) / (obs.length + d.values.length));
       const l = freq(good);
       const g = freq(bad);
       let best = 0;
@@ -106,7 +107,11 @@ export class TpeSearch implements Search {
       }
       return d.values[best]!;
     }
-    const pos = (obs: readonly Observation[]) => obs.map((o) => o.params[d.param]).filter((v): v is number => typeof v === 'number').map((v) => toUnit(d, v));
+    const pos = (obs: readonly Observation[]) =>
+      obs
+        .map((o) => o.params[d.param])
+        .filter((v): v is number => typeof v === 'number')
+        .map((v) => toUnit(d, v));
     const lp = pos(good);
     const gp = pos(bad);
     const bw = (n: number) => Math.max(0.05, 0.3 * Math.max(1, n) ** -0.2);

@@ -48,8 +48,13 @@ function describeDimension(d: Dimension): unknown {
 
 export function configHash(config: SweepConfig, dataDirectory: string): string {
   const meaning = {
-    method: config.method, metric: config.metric, trials: config.trials, seed: config.seed,
-    dimensions: config.dimensions.map(describeDimension), earlyTerminate: config.earlyTerminate, dataDirectory,
+    method: config.method,
+    metric: config.metric,
+    trials: config.trials,
+    seed: config.seed,
+    dimensions: config.dimensions.map(describeDimension),
+    earlyTerminate: config.earlyTerminate,
+    dataDirectory,
   };
   return createHash('sha256').update(JSON.stringify(meaning)).digest('hex');
 }
@@ -74,21 +79,41 @@ export class SweepState {
       try {
         file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
       } catch (err) {
-        throw new UserError(`${path}: sweep.json: cannot be read (${(err as Error).message}): expected the state of an earlier sweep, or an empty --out-directory`);
+        throw new UserError(
+          `${path}: sweep.json: cannot be read (${(err as Error).message}): expected the state of an earlier sweep, or an empty --out-directory`,
+        );
       }
       if (file.config_hash !== hash) {
-        throw new UserError(`${path}: config_hash: this out directory holds another sweep (${file.config_file}, other parameters or data): expected the same config and data directory to resume, or another --out-directory`);
+        throw new UserError(
+          `${path}: config_hash: this out directory holds another sweep (${file.config_file}, other parameters or data): expected the same config and data directory to resume, or another --out-directory`,
+        );
       }
       file.queue = queue;
       return new SweepState(dir, file, config);
     }
     const now = new Date().toISOString();
     const sweepId = `s${createHash('sha256').update(`${dir}\n${hash}`).digest('hex').slice(0, 12)}`;
-    return new SweepState(dir, {
-      schema: SWEEP_SCHEMA, sweep_id: sweepId, name: config.name ?? null, config_file: config.file, config_hash: hash,
-      method: config.method, metric: config.metric, trials_planned: config.trials, data_directory: dataDirectory, queue,
-      started: now, updated: now, trials: [], pending: [], best: null,
-    }, config);
+    return new SweepState(
+      dir,
+      {
+        schema: SWEEP_SCHEMA,
+        sweep_id: sweepId,
+        name: config.name ?? null,
+        config_file: config.file,
+        config_hash: hash,
+        method: config.method,
+        metric: config.metric,
+        trials_planned: config.trials,
+        data_directory: dataDirectory,
+        queue,
+        started: now,
+        updated: now,
+        trials: [],
+        pending: [],
+        best: null,
+      },
+      config,
+    );
   }
 
   /** Trials proposed so far (finished or pending): the next trial's index. */
@@ -130,7 +155,8 @@ export function bestOf(config: Pick<SweepConfig, 'metric'>, trials: readonly Tri
     const bs = best === null ? null : score(config, best.metrics)!;
     // Equal metric: the other validation figure decides (accuracy: lower loss; loss: higher accuracy).
     const other = (m: TrialResult['metrics']) => (config.metric.name === 'accuracy' ? -(m?.loss ?? Infinity) : (m?.accuracy ?? -Infinity));
-    if (best === null || s > bs! || (s === bs && other(t.metrics) > other(best.metrics))) best = { id: t.id, params: t.params, value, metrics: t.metrics, deployment: t.deployment };
+    if (best === null || s > bs! || (s === bs && other(t.metrics) > other(best.metrics)))
+      best = { id: t.id, params: t.params, value, metrics: t.metrics, deployment: t.deployment };
   }
   return best;
 }

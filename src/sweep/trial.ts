@@ -147,9 +147,16 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
   const started = Date.now();
   mkdirSync(dirname(spec.outDirectory), { recursive: true });
   const argv = [
-    '--import', watchdogPath(), cliPath(), 'train',
-    '--data-directory', spec.dataDirectory, '--out-directory', spec.outDirectory,
-    ...paramFlags(spec.params), '--json-logs',
+    '--import',
+    watchdogPath(),
+    cliPath(),
+    'train',
+    '--data-directory',
+    spec.dataDirectory,
+    '--out-directory',
+    spec.outDirectory,
+    ...paramFlags(spec.params),
+    '--json-logs',
   ];
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
@@ -217,7 +224,18 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
     });
     child.on('error', (err) => {
       clearInterval(poll);
-      resolve({ id: spec.id, params: spec.params, status: 'failed', metrics: null, deployment: null, epochs: null, seconds: (Date.now() - started) / 1000, worker, out: spec.outDirectory, error: err.message });
+      resolve({
+        id: spec.id,
+        params: spec.params,
+        status: 'failed',
+        metrics: null,
+        deployment: null,
+        epochs: null,
+        seconds: (Date.now() - started) / 1000,
+        worker,
+        out: spec.outDirectory,
+        error: err.message,
+      });
     });
   });
   return { result, kill: () => child.kill('SIGKILL'), pid: child.pid };
@@ -241,9 +259,10 @@ export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deploym
   const d = deployments.find((x) => x.variant === 'tflite-int8') ?? deployments[0];
   return {
     metrics: { accuracy: r.validation?.accuracy ?? null, loss: r.validation?.loss ?? null },
-    deployment: d && typeof d.ram_bytes === 'number' && typeof d.flash_bytes === 'number' && typeof d.macs === 'number'
-      ? { variant: d.variant ?? '?', ram_bytes: d.ram_bytes, flash_bytes: d.flash_bytes, macs: d.macs }
-      : null,
+    deployment:
+      d && typeof d.ram_bytes === 'number' && typeof d.flash_bytes === 'number' && typeof d.macs === 'number'
+        ? { variant: d.variant ?? '?', ram_bytes: d.ram_bytes, flash_bytes: d.flash_bytes, macs: d.macs }
+        : null,
     epochs: Array.isArray(r.history) ? r.history.length : null,
   };
 }

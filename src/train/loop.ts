@@ -135,11 +135,7 @@ function isBetter(score: number, loss: number, best: { score: number; valLoss: n
   return score > best.score || (score === best.score && loss < best.valLoss);
 }
 
-export function evaluate(
-  model: TrainableModel,
-  set: LabelledSet,
-  batchSize = 256,
-): { loss: number; acc: number } {
+export function evaluate(model: TrainableModel, set: LabelledSet, batchSize = 256): { loss: number; acc: number } {
   const it = new BatchIterator(set, batchSize);
   const ctx = { training: false, rng: new Rng(0) };
   let lossSum = 0;
@@ -214,7 +210,8 @@ export class Trainer {
       seed: opts.seed,
       initialLr: this.optimizer.lr,
       optimizer: this.optimizer.getState().kind,
-      scheduler: scheduler && 'patience' in scheduler ? { patience: Number(scheduler.patience), factor: Number((scheduler as { factor?: number }).factor) } : null,
+      scheduler:
+        scheduler && 'patience' in scheduler ? { patience: Number(scheduler.patience), factor: Number((scheduler as { factor?: number }).factor) } : null,
       augmenting: this.augment !== undefined,
     };
     if (opts.resumeFrom) this.resume(opts.resumeFrom);
@@ -266,8 +263,15 @@ export class Trainer {
     }
     const v = evaluate(model, this.val);
     const record: EpochRecord = {
-      epoch, phase: 'neuron', loss, acc, val_loss: v.loss, val_acc: v.acc, lr: this.optimizer.lr,
-      seconds: (performance.now() - t0) / 1000, dendrite_sets: this.sets(),
+      epoch,
+      phase: 'neuron',
+      loss,
+      acc,
+      val_loss: v.loss,
+      val_acc: v.acc,
+      lr: this.optimizer.lr,
+      seconds: (performance.now() - t0) / 1000,
+      dendrite_sets: this.sets(),
     };
     this.history.push(record);
     opts.observer?.epochEnd?.(record);
@@ -353,7 +357,11 @@ export class Trainer {
     this.scheduler = this.opts.makeScheduler(this.optimizer);
     const from = keep && decision.restoreBest ? `epoch ${keep.epoch}'s weights (val_acc ${keep.score.toFixed(4)})` : 'the current weights';
     const note = decision.action === 'discard-and-retry' ? '; the last restart did not raise the best score' : '';
-    this.emit({ epoch, type: 'restored_best', detail: `restart ${restarts + 1}: validation stalled; continuing from ${from} at lr ${this.lr.toPrecision(3)}${note}` });
+    this.emit({
+      epoch,
+      type: 'restored_best',
+      detail: `restart ${restarts + 1}: validation stalled; continuing from ${from} at lr ${this.lr.toPrecision(3)}${note}`,
+    });
   }
 
   /** Adds a set (and runs its dendrite phase), then picks the rates it trains on with. */
@@ -378,9 +386,10 @@ export class Trainer {
       this.lr = this.optimizer.lr;
       return;
     }
-    this.lr = decision.lrCandidates && decision.lrCandidates.length > 1
-      ? this.pickLearningRate(decision.lrCandidates)
-      : decision.lrCandidates?.[0] ?? opts.learningRate;
+    this.lr =
+      decision.lrCandidates && decision.lrCandidates.length > 1
+        ? this.pickLearningRate(decision.lrCandidates)
+        : (decision.lrCandidates?.[0] ?? opts.learningRate);
     this.optimizer = opts.makeOptimizer(model.params(), this.lr);
   }
 

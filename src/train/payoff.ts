@@ -183,14 +183,21 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     sets: i.sets,
   };
   const keep = (reason: string, warning?: string): PayoffOutcome => ({
-    checked: false, shipped: 'dendritic', dendritic, plain: null, reason, ...(warning ? { warning } : {}),
+    checked: false,
+    shipped: 'dendritic',
+    dendritic,
+    plain: null,
+    reason,
+    ...(warning ? { warning } : {}),
   });
   const plainConfig = (width: number): Config => ({ ...config, dendrites: false, width });
   const build = (width: number): Sequential => buildModel({ ...i.build, width });
   const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
   const found = widestPlainWidth((w) => priceInt8(build(w), val), dendritic.price, { maxWidth, start: config.width });
   if (found === null) {
-    return keep(`no plain width on the 1/8 grid fits the dendritic model's ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash; nothing to compare with`);
+    return keep(
+      `no plain width on the 1/8 grid fits the dendritic model's ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash; nothing to compare with`,
+    );
   }
   i.info?.(
     `payoff check: the dendritic model (${i.sets} set(s), val_acc ${pts(dendritic.valAcc)}) needs ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash (~${ms(dendritic.price.latencyMs)} per inference); the widest plain network within both is width ${found.width} (${kib(found.price.ramBytes)} RAM, ${kib(found.price.flashBytes)} flash, ~${ms(found.price.latencyMs)}; ${found.priced} widths priced)`,
@@ -205,7 +212,9 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     );
   }
   const cfg = plainConfig(found.width);
-  i.info?.(`payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${cycleMode(cfg) === 'restarts' ? 'restarts' : 'plain schedule'})`);
+  i.info?.(
+    `payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${cycleMode(cfg) === 'restarts' ? 'restarts' : 'plain schedule'})`,
+  );
   const data = { train: i.train, val, classes: i.build.classes, inputShape: i.build.inputShape };
   const { loop } = trainNetwork(cfg, data, { budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) }, model);
   const plain: PlainRun = {
@@ -214,9 +223,10 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     loop,
     candidate: { width: found.width, valAcc: evaluate(model, val).acc, price: priceInt8(model, val), parameters: model.parameterCount() },
   };
-  const stoppedEarly = loop.stoppedBy === 'time_limit' || loop.stoppedBy === 'signal'
-    ? `stopped by ${loop.stoppedBy === 'signal' ? 'a signal' : 'the time limit'} after ${loop.epochsRun} of ${cfg.epochs} epochs`
-    : '';
+  const stoppedEarly =
+    loop.stoppedBy === 'time_limit' || loop.stoppedBy === 'signal'
+      ? `stopped by ${loop.stoppedBy === 'signal' ? 'a signal' : 'the time limit'} after ${loop.epochsRun} of ${cfg.epochs} epochs`
+      : '';
   const cut = stoppedEarly ? ` (its run was ${stoppedEarly})` : '';
   // A plain run stopped before its first epoch ended is its untrained initialisation: never shipped.
   const shipPlain = loop.epochsRun > 0 && shipsPlain(plain.candidate.valAcc, dendritic.valAcc);
@@ -229,7 +239,9 @@ export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
     dendritic,
     plain,
     reason,
-    ...(stoppedEarly ? { warning: `dendrite payoff check: the plain network's run was ${stoppedEarly}, so the comparison favours the dendritic model` } : {}),
+    ...(stoppedEarly
+      ? { warning: `dendrite payoff check: the plain network's run was ${stoppedEarly}, so the comparison favours the dendritic model` }
+      : {}),
   };
 }
 
@@ -266,14 +278,21 @@ export function trainAndChoose(
   const dendritic = trainNetwork(config, data, runHooks, model);
   const sets = dendriteSetCount(model);
   runHooks.budget?.endPhase();
-  const payoff = payoffCheck && sets > 0
-    ? runPayoffCheck({
-        config, build: buildOptions(config, data), model, sets, loop: dendritic.loop, train: data.train, val: data.val,
-        budget: runHooks.budget ?? new TrainingBudget(0),
-        ...(payoffObserver ? { observer: payoffObserver } : {}),
-        ...(info ? { info } : {}),
-      })
-    : undefined;
+  const payoff =
+    payoffCheck && sets > 0
+      ? runPayoffCheck({
+          config,
+          build: buildOptions(config, data),
+          model,
+          sets,
+          loop: dendritic.loop,
+          train: data.train,
+          val: data.val,
+          budget: runHooks.budget ?? new TrainingBudget(0),
+          ...(payoffObserver ? { observer: payoffObserver } : {}),
+          ...(info ? { info } : {}),
+        })
+      : undefined;
   const plain = payoff?.shipped === 'plain' ? payoff.plain : null;
   const shipped: Shipped = plain
     ? { model: plain.model, loop: plain.loop, width: plain.config.width, network: 'plain' }

@@ -24,7 +24,14 @@ export interface RunHooks extends LoopHooks {
 
 /** Everything buildModel needs except the width (the payoff check varies it). */
 export function buildOptions(config: Pick<Config, 'model' | 'dropout' | 'seed'>, data: TrainData): Omit<BuildModelOptions, 'width'> {
-  return { kind: config.model, features: data.train.features, inputShape: data.inputShape, classes: data.classes, dropout: config.dropout, seed: config.seed };
+  return {
+    kind: config.model,
+    features: data.train.features,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    dropout: config.dropout,
+    seed: config.seed,
+  };
 }
 
 export function buildNetwork(config: Pick<Config, 'model' | 'width' | 'dropout' | 'seed'>, data: TrainData): Sequential {

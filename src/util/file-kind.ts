@@ -55,7 +55,11 @@ export function openRegularFile(path: string, field: string, expected: string): 
     s = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw userError(path, field, `${code === 'ENOENT' ? 'not found' : code === 'ELOOP' ? 'a symbolic link loop' : `cannot be read (${code ?? String(err)})`}: expected ${expected}`);
+    throw userError(
+      path,
+      field,
+      `${code === 'ENOENT' ? 'not found' : code === 'ELOOP' ? 'a symbolic link loop' : `cannot be read (${code ?? String(err)})`}: expected ${expected}`,
+    );
   }
   if (!s.isFile()) throw userError(path, field, `is ${describeKind(s)}: expected ${expected}`);
   let fd: number;

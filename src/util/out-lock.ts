@@ -105,7 +105,8 @@ function takeOverStale(path: string, seen: LockOwner | undefined): void {
     return; // someone else moved it first: try again from the top
   }
   const moved = readOwner(aside);
-  const same = moved === undefined ? seen === undefined : seen !== undefined && moved.pid === seen.pid && moved.start === seen.start && moved.since === seen.since;
+  const same =
+    moved === undefined ? seen === undefined : seen !== undefined && moved.pid === seen.pid && moved.start === seen.start && moved.since === seen.since;
   if (!same) {
     try {
       linkSync(aside, path);

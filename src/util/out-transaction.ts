@@ -11,7 +11,23 @@
  * next run on the same out directory (under its lock), which also removes stale staging directories.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -128,7 +144,8 @@ export class OutTransaction {
     try {
       const s = lstatSync(out);
       const target = s.isSymbolicLink() ? statSync(out) : s;
-      if (!target.isDirectory()) throw new UserError(`${out}: out-directory: exists and is not a directory: expected a directory or a path where one can be created`);
+      if (!target.isDirectory())
+        throw new UserError(`${out}: out-directory: exists and is not a directory: expected a directory or a path where one can be created`);
       exists = true;
     } catch (err) {
       if (err instanceof UserError) throw err;
@@ -148,7 +165,9 @@ export class OutTransaction {
     // move files between filesystems.
     const beside = writable(parent) && !(exists && statSync(out).dev !== statSync(parent).dev);
     if (!beside && !(exists && writable(out))) {
-      throw new UserError(`${out}: out-directory: cannot be written (${exists ? 'the directory and its parent are' : 'its parent directory is'} read-only or not ours): expected a writable directory`);
+      throw new UserError(
+        `${out}: out-directory: cannot be written (${exists ? 'the directory and its parent are' : 'its parent directory is'} read-only or not ours): expected a writable directory`,
+      );
     }
     const prefix = beside ? join(parent, `.${basename(out)}.dendritic`) : join(out, '.dendritic');
     let lock: OutLock;
@@ -326,5 +345,7 @@ export function fsError(err: unknown, outDir: string, doing: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const reason = code !== undefined ? FS_PROBLEMS[code] : undefined;
   if (reason === undefined) return err;
-  return new UserError(`${outDir}: out-directory: ${doing}: ${reason}: expected a writable directory with free space; nothing was published, the out directory is as it was`);
+  return new UserError(
+    `${outDir}: out-directory: ${doing}: ${reason}: expected a writable directory with free space; nothing was published, the out directory is as it was`,
+  );
 }

@@ -16,7 +16,10 @@ export function findSharedDir(repoRoot: string): string {
 
 function cloneOriginSibling(repoRoot: string): string | undefined {
   try {
-    const url = execFileSync('git', ['-C', repoRoot, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const url = execFileSync('git', ['-C', repoRoot, 'config', '--get', 'remote.origin.url'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     const path = url.startsWith('file://') ? url.slice('file://'.length) : url;
     return isAbsolute(path) ? resolve(path, '../shared') : undefined;
   } catch {

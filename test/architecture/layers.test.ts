@@ -22,16 +22,22 @@ function sources(dir: string): string[] {
   );
 }
 
-interface Edge { from: string; line: number; to: string }
+interface Edge {
+  from: string;
+  line: number;
+  to: string;
+}
 
 const edges: Edge[] = sources(SRC).flatMap((file) =>
-  readFileSync(file, 'utf8').split('\n').flatMap((text, i) =>
-    [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => ({
-      from: file,
-      line: i + 1,
-      to: resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts'),
-    })),
-  ),
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((text, i) =>
+      [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => ({
+        from: file,
+        line: i + 1,
+        to: resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts'),
+      })),
+    ),
 );
 
 /** What each lower area may import besides itself. */

@@ -77,7 +77,10 @@ test('usage mistakes: one line (or the usage for no command) on stderr, nothing 
     [['train', '--data-directory', data], /--out-directory: is required/],
     [['experiment', '--seeds'], /experiment: --seeds: expected a value/],
     [['sweep', '--data-directory', data, '--out-directory', 'o'], /^error: dendritic sweep: --config: missing; see 'dendritic sweep --help'/],
-    [['sweep', '--config', 'c.yaml', '--data-directory', data, '--out-directory', 'o', '--workers', '0'], /dendritic sweep: --workers: got '0', expected an integer >= 1/],
+    [
+      ['sweep', '--config', 'c.yaml', '--data-directory', data, '--out-directory', 'o', '--workers', '0'],
+      /dendritic sweep: --workers: got '0', expected an integer >= 1/,
+    ],
     [['sweep', 'best'], /^error: dendritic sweep best: expected exactly one sweep out directory O/],
     [['worker'], /^error: dendritic worker: --queue: missing/],
   ];
@@ -92,16 +95,37 @@ test('usage mistakes: one line (or the usage for no command) on stderr, nothing 
 
 test('train off a terminal: progress on stderr without control codes, the result line alone on stdout; --json-logs on stdout', () => {
   const out = join(root, 'plain');
-  const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '3', '--dendrites', '0', '--export-format', 'onnx'], { timeoutMs: 120_000 });
+  const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '3', '--dendrites', '0', '--export-format', 'onnx'], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^epoch 1\/3 {2}loss/m);
   assert.match(r.stderr, /^Effective configuration:/m);
   assert.doesNotMatch(r.stderr, /[\r\x1b]/, 'no progress bar or escape codes when stderr is not a terminal');
   assert.match(r.stdout, /^done: val_acc \d\.\d{3} \(best epoch \d+\), [\d,]+ parameters, 0 dendrite sets, [\d.]+s \(\w+\); report: .*report\.html\n$/);
 
-  const json = runCli(['train', '--data-directory', data, '--out-directory', join(root, 'json'), '--epochs', '2', '--dendrites', '0', '--export-format', 'onnx', '--json-logs'], { timeoutMs: 120_000 });
+  const json = runCli(
+    [
+      'train',
+      '--data-directory',
+      data,
+      '--out-directory',
+      join(root, 'json'),
+      '--epochs',
+      '2',
+      '--dendrites',
+      '0',
+      '--export-format',
+      'onnx',
+      '--json-logs',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(json.code, 0, json.stderr);
-  const objects = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  const objects = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string });
   assert.deepEqual(objects.filter((o) => o.type === 'epoch').length, 2);
   assert.equal(objects.at(-1)!.type, 'result');
   assert.equal(json.stderr, '');
@@ -109,13 +133,51 @@ test('train off a terminal: progress on stderr without control codes, the result
 
 test('--input-shape is honoured without train_input.json, and train_input.json is preferred (with a note) when both give one', () => {
   const out = join(root, 'shape');
-  const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '1', '--dendrites', '0', '--export-format', 'onnx', '--input-shape', '(4, 6)', '--model', 'dense'], { timeoutMs: 120_000 });
+  const r = runCli(
+    [
+      'train',
+      '--data-directory',
+      data,
+      '--out-directory',
+      out,
+      '--epochs',
+      '1',
+      '--dendrites',
+      '0',
+      '--export-format',
+      'onnx',
+      '--input-shape',
+      '(4, 6)',
+      '--model',
+      'dense',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /unknown arguments/);
   assert.match(r.stderr, /data: .*24 features \(shape 4x6\)/);
   const info = join(root, 'shape-info.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], inputShapeString: '(24,)' }));
-  const both = runCli(['train', '--data-directory', data, '--out-directory', join(root, 'shape2'), '--info-file', info, '--epochs', '1', '--dendrites', '0', '--export-format', 'onnx', '--input-shape', '(4, 6)'], { timeoutMs: 120_000 });
+  const both = runCli(
+    [
+      'train',
+      '--data-directory',
+      data,
+      '--out-directory',
+      join(root, 'shape2'),
+      '--info-file',
+      info,
+      '--epochs',
+      '1',
+      '--dendrites',
+      '0',
+      '--export-format',
+      'onnx',
+      '--input-shape',
+      '(4, 6)',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(both.code, 0, both.stderr);
   assert.match(both.stderr, /--input-shape \(4, 6\) not used: .*shape-info\.json's inputShapeString \(24\) is preferred/);
   const bad = runCli(['train', '--data-directory', data, '--out-directory', join(root, 'shape3'), '--input-shape', '(5,)']);
@@ -128,7 +190,25 @@ test('predict: --y gives the accuracy of an .npy input; the table never cuts cla
   const info = join(root, 'long-names.json');
   writeFileSync(info, JSON.stringify({ classes: names }));
   const out = join(root, 'long');
-  const t = runCli(['train', '--data-directory', data, '--out-directory', out, '--info-file', info, '--epochs', '3', '--dendrites', '0', '--export-format', 'tflite', '--quiet'], { timeoutMs: 120_000 });
+  const t = runCli(
+    [
+      'train',
+      '--data-directory',
+      data,
+      '--out-directory',
+      out,
+      '--info-file',
+      info,
+      '--epochs',
+      '3',
+      '--dendrites',
+      '0',
+      '--export-format',
+      'tflite',
+      '--quiet',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(t.code, 0, t.stderr);
   const p = runCli(['predict', join(out, 'model.tflite'), join(data, 'X_split_test.npy'), '--y', join(data, 'Y_split_test.npy')]);
   assert.equal(p.code, 0, p.stderr);
@@ -147,20 +227,24 @@ test('predict: --y gives the accuracy of an .npy input; the table never cuts cla
   assert.match(bad.stderr, /y-short\.npy: rows: 5 label rows but .* has 30/);
 });
 
-test('the progress bar is drawn only when stderr is a terminal (util-linux script gives the command one)', { skip: existsSync('/usr/bin/script') ? false : '/usr/bin/script (util-linux) is not installed' }, () => {
-  const cli = join(REPO_ROOT, 'dist', 'cli.js');
-  const base = `${process.execPath} ${cli} train --data-directory ${data} --out-directory ${join(root, 'tty')} --epochs 2 --dendrites 0 --export-format onnx`;
-  // stderr on the pseudo-terminal, stdout to a file: the bar is drawn on the terminal, stdout has the result only.
-  const stdoutFile = join(root, 'tty-stdout.txt');
-  const onTty = spawnSync('/usr/bin/script', ['-qec', `${base} > ${stdoutFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(onTty.status, 0, onTty.stderr);
-  assert.match(onTty.stdout, /\r\x1b\[Kepoch 1\/2 \[[#-]{24}\] \d+\/\d+ batches/);
-  assert.match(readFileSync(stdoutFile, 'utf8'), /^done: val_acc [^\r\x1b]*\n$/);
-  // stderr to a file while stdout is the terminal: no control codes in the file.
-  const stderrFile = join(root, 'tty-stderr.txt');
-  const offTty = spawnSync('/usr/bin/script', ['-qec', `${base} 2> ${stderrFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(offTty.status, 0, offTty.stderr);
-  const err = readFileSync(stderrFile, 'utf8');
-  assert.match(err, /^epoch 2\/2 {2}loss/m);
-  assert.doesNotMatch(err, /[\r\x1b]/);
-});
+test(
+  'the progress bar is drawn only when stderr is a terminal (util-linux script gives the command one)',
+  { skip: existsSync('/usr/bin/script') ? false : '/usr/bin/script (util-linux) is not installed' },
+  () => {
+    const cli = join(REPO_ROOT, 'dist', 'cli.js');
+    const base = `${process.execPath} ${cli} train --data-directory ${data} --out-directory ${join(root, 'tty')} --epochs 2 --dendrites 0 --export-format onnx`;
+    // stderr on the pseudo-terminal, stdout to a file: the bar is drawn on the terminal, stdout has the result only.
+    const stdoutFile = join(root, 'tty-stdout.txt');
+    const onTty = spawnSync('/usr/bin/script', ['-qec', `${base} > ${stdoutFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(onTty.status, 0, onTty.stderr);
+    assert.match(onTty.stdout, /\r\x1b\[Kepoch 1\/2 \[[#-]{24}\] \d+\/\d+ batches/);
+    assert.match(readFileSync(stdoutFile, 'utf8'), /^done: val_acc [^\r\x1b]*\n$/);
+    // stderr to a file while stdout is the terminal: no control codes in the file.
+    const stderrFile = join(root, 'tty-stderr.txt');
+    const offTty = spawnSync('/usr/bin/script', ['-qec', `${base} 2> ${stderrFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(offTty.status, 0, offTty.stderr);
+    const err = readFileSync(stderrFile, 'utf8');
+    assert.match(err, /^epoch 2\/2 {2}loss/m);
+    assert.doesNotMatch(err, /[\r\x1b]/);
+  },
+);

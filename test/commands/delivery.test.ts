@@ -16,7 +16,12 @@ const COVERED_ELSEWHERE = new Set(['data-directory', 'out-directory', 'info-file
 
 /** How the component reports a value when it is not the value itself. */
 function expectedApplied(spec: ParamSpec, value: unknown): unknown {
-  if (spec.param === 'export-format') return value === 'all' ? ['model.onnx', 'model.tflite', 'model_quantized_int8_io.tflite'] : value === 'onnx' ? ['model.onnx'] : ['model.tflite', 'model_quantized_int8_io.tflite'];
+  if (spec.param === 'export-format')
+    return value === 'all'
+      ? ['model.onnx', 'model.tflite', 'model_quantized_int8_io.tflite']
+      : value === 'onnx'
+        ? ['model.onnx']
+        : ['model.tflite', 'model_quantized_int8_io.tflite'];
   return value;
 }
 
@@ -41,7 +46,10 @@ test('every parameter with a non-default value reaches the component that uses i
         failures.push(`--${spec.param} ${JSON.stringify(value)}: exit ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
         continue;
       }
-      const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<string, { value: unknown; source: string; applied?: unknown; consumer?: string }>;
+      const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<
+        string,
+        { value: unknown; source: string; applied?: unknown; consumer?: string }
+      >;
       const entry = cfg[spec.param];
       if (!entry) {
         failures.push(`--${spec.param}: missing from effective-config.json`);

@@ -29,7 +29,9 @@ function passAsEdgeImpulse(p: BlockParameter): string[] {
 }
 
 function entrypoint(): string[] {
-  const line = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT'));
+  const line = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ENTRYPOINT'));
   assert.ok(line, 'Dockerfile has an ENTRYPOINT');
   const argv = JSON.parse(line.slice('ENTRYPOINT'.length).trim()) as string[];
   assert.deepEqual(argv, ['node', '/app/dist/cli.js', 'train']);
@@ -44,18 +46,33 @@ test('the ENTRYPOINT trains, exports and verifies with the full Edge Impulse arg
     mkdirSync(data);
     writeEiDirectory(data, { features: 39, classes: 3, trainRows: 60, valRows: 21 });
     const info = join(data, 'train_input.json');
-    writeFileSync(info, JSON.stringify({ classes: ['left', 'right', 'up'], mode: 'classification', inputShapeString: '(39,)', yType: 'npy', trainTestSplit: 0.8, convertInt8: true }));
+    writeFileSync(
+      info,
+      JSON.stringify({
+        classes: ['left', 'right', 'up'],
+        mode: 'classification',
+        inputShapeString: '(39,)',
+        yType: 'npy',
+        trainTestSplit: 0.8,
+        convertInt8: true,
+      }),
+    );
     const params = (JSON.parse(readFileSync(join(REPO_ROOT, 'parameters.json'), 'utf8')) as { parameters: BlockParameter[] }).parameters;
     const userValues: Record<string, string | number | boolean> = { epochs: 4, 'export-format': 'all' };
     const [cmd, ...args] = entrypoint();
     const argv = [
       ...args,
-      '--data-directory', data,
-      '--out-directory', join(data, 'out'),
-      '--info-file', info,
+      '--data-directory',
+      data,
+      '--out-directory',
+      join(data, 'out'),
+      '--info-file',
+      info,
       ...params.flatMap((p) => passAsEdgeImpulse({ ...p, value: userValues[p.param] ?? p.value })),
-      '--validation-set-size', '0.2',
-      '--input-shape', '(39,)',
+      '--validation-set-size',
+      '0.2',
+      '--input-shape',
+      '(39,)',
     ];
     const r = spawnSync(cmd!, argv, { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
@@ -64,7 +81,10 @@ test('the ENTRYPOINT trains, exports and verifies with the full Edge Impulse arg
     for (const f of ['model.onnx', 'model.tflite', 'model_quantized_int8_io.tflite', 'report.json', 'report.html', 'effective-config.json']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { data: { classes: string[] }; exports: { format: string; argmax_agreement: number }[] };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      data: { classes: string[] };
+      exports: { format: string; argmax_agreement: number }[];
+    };
     assert.deepEqual(report.data.classes, ['left', 'right', 'up']);
     assert.deepEqual(report.exports.map((e) => e.format).sort(), ['engine', 'onnx', 'tflite-float', 'tflite-int8']);
     const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<string, { source: string }>;

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  PLAIN_WIDTH_STEP, fitsBudget, priceInt8, runPayoffCheck, shipsPlain, widestPlainWidth, widthGrid, type DeviceBudget,
+  PLAIN_WIDTH_STEP,
+  fitsBudget,
+  priceInt8,
+  runPayoffCheck,
+  shipsPlain,
+  widestPlainWidth,
+  widthGrid,
+  type DeviceBudget,
 } from '../../src/train/payoff.js';
 import { buildModel } from '../../src/models/select.js';
 import { addDendriteSet, dendriteSetCount } from '../../src/dendrites/apply.js';
@@ -74,7 +81,8 @@ test('widestPlainWidth: a budget below the narrowest width gives none', () => {
 });
 
 test('with real int8 prices: the plain width found fits the dendritic model, the next grid width does not', () => {
-  const features = 12, classes = 3;
+  const features = 12,
+    classes = 3;
   const val = { ...syntheticSplit(30, features, classes, new Rng(2)), n: 30, features };
   const build = (width: number) => buildModel({ kind: 'dense', features, classes, width, dropout: 0.25, seed: 1 });
   const dendritic = build(1);
@@ -96,7 +104,8 @@ test('ties ship the plain network', () => {
 });
 
 function dendriticFixture() {
-  const features = 12, classes = 3;
+  const features = 12,
+    classes = 3;
   const rng = new Rng(4);
   const train = { ...syntheticSplit(60, features, classes, rng), n: 60, features };
   const val = { ...syntheticSplit(24, features, classes, rng), n: 24, features };
@@ -138,10 +147,32 @@ test('train CLI: a kept set is checked against the widest plain network of no mo
     const out = join(dir, 'out');
     mkdirSync(data);
     writeEiDirectory(data, { features: 12, classes: 3, trainRows: 96, valRows: 30 });
-    const r = runCli([
-      'train', '--data-directory', data, '--out-directory', out, '--model', 'dense', '--epochs', '6', '--seed', '1',
-      '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--max-dendrites', '1', '--retain-all-dendrites', '1',
-    ], { timeoutMs: 60_000 });
+    const r = runCli(
+      [
+        'train',
+        '--data-directory',
+        data,
+        '--out-directory',
+        out,
+        '--model',
+        'dense',
+        '--epochs',
+        '6',
+        '--seed',
+        '1',
+        '--switch-mode',
+        'fixed',
+        '--first-fixed-switch-num',
+        '2',
+        '--fixed-switch-num',
+        '2',
+        '--max-dendrites',
+        '1',
+        '--retain-all-dendrites',
+        '1',
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
     const report = validateReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
     const p = report.dendrites.payoff;
@@ -163,12 +194,21 @@ test('train CLI: a kept set is checked against the widest plain network of no mo
     assert.equal(report.model.width, shipped.width);
     assert.equal(report.model.parameters, shipped.parameters);
     assert.equal(report.validation?.accuracy, shipped.val_acc);
-    assert.equal(report.model.layers.some((l) => l.kind.startsWith('dendritic')), p.shipped === 'dendritic');
+    assert.equal(
+      report.model.layers.some((l) => l.kind.startsWith('dendritic')),
+      p.shipped === 'dendritic',
+    );
     assert.equal(report.dendrites.added, p.shipped === 'dendritic' ? 1 : 0);
-    assert.ok(report.dendrites.events.some((e) => e.type === 'added'), 'the dendritic run stays in the report');
+    assert.ok(
+      report.dendrites.events.some((e) => e.type === 'added'),
+      'the dendritic run stays in the report',
+    );
     if (p.shipped === 'plain') {
       assert.ok(p.dendritic.history && p.dendritic.history.some((h) => h.dendrite_sets === 1));
-      assert.ok(report.history.every((h) => h.dendrite_sets === 0), 'history[] is the plain run');
+      assert.ok(
+        report.history.every((h) => h.dendrite_sets === 0),
+        'history[] is the plain run',
+      );
       assert.equal(report.best?.epoch, p.plain.best_epoch);
     } else {
       assert.equal(p.dendritic.history, undefined);
@@ -187,12 +227,25 @@ test('report.json: dendrites.payoff is optional (older reports stay valid) and c
   assert.equal(base.dendrites.payoff, undefined);
   validateReport(JSON.parse(JSON.stringify(base)));
   const priced = { width: 1, val_acc: 0.8, ram_bytes: 2100, flash_bytes: 33_000, model_bytes: 5700, operators: 14, latency_ms: 0.4, parameters: 691 };
-  const plainEvents = [{ epoch: 9, type: 'restored_best' as const, detail: 'restart 1: validation stalled' }, { epoch: 20, type: 'restored_best' as const }];
+  const plainEvents = [
+    { epoch: 9, type: 'restored_best' as const, detail: 'restart 1: validation stalled' },
+    { epoch: 20, type: 'restored_best' as const },
+  ];
   const payoff = {
     checked: true,
     shipped: 'plain' as const,
     dendritic: { ...priced, sets: 2, history: base.history },
-    plain: { ...priced, width: 1.375, val_acc: 0.82, ram_bytes: 1500, operators: 4, best_epoch: 20, epochs_run: 30, stopped_by: 'completed' as const, events: plainEvents },
+    plain: {
+      ...priced,
+      width: 1.375,
+      val_acc: 0.82,
+      ram_bytes: 1500,
+      operators: 4,
+      best_epoch: 20,
+      epochs_run: 30,
+      stopped_by: 'completed' as const,
+      events: plainEvents,
+    },
     reason: 'the plain width-1.375 network validates better',
   };
   const report = { ...base, dendrites: { ...base.dendrites, added: 0, payoff } };
@@ -211,11 +264,14 @@ test('report.json: dendrites.payoff is optional (older reports stay valid) and c
   const html = renderReportHtml(report);
   assert.match(html, /<section id="payoff">/);
   assert.match(html, /class="payoff-plain">Shipped: the widest plain network within its RAM and flash \(width 1\.375/);
-  assert.match(html, /event \(dendritic run\)/, 'the dendritic run\'s events are still shown');
+  assert.match(html, /event \(dendritic run\)/, "the dendritic run's events are still shown");
   // the learning curves belong to the shipped (plain) run: its restart marks, not the dendritic sets
   const curves = html.slice(html.indexOf('<section id="curves">'), html.indexOf('<section id="lr">'));
   assert.match(curves, /restart 1: validation stalled/);
   assert.doesNotMatch(curves, /\+set \d/, 'no set markers');
-  const kept = renderReportHtml({ ...base, dendrites: { ...base.dendrites, payoff: { ...payoff, shipped: 'dendritic', dendritic: { ...priced, sets: 2 } } } });
+  const kept = renderReportHtml({
+    ...base,
+    dendrites: { ...base.dendrites, payoff: { ...payoff, shipped: 'dendritic', dendritic: { ...priced, sets: 2 } } },
+  });
   assert.match(kept, /class="payoff-dendritic">Shipped: the dendritic model/);
 });

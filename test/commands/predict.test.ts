@@ -25,9 +25,30 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
     assert.equal(f.code, 0, f.stderr);
     // The exports under test are a dendritic model's: the payoff check (which may ship a plain network) is off.
     const t = runCli(
-      ['train', '--data-directory', data, '--out-directory', out, '--info-file', join(data, 'train_input.json'), '--export-format', 'all',
-        '--epochs', '14', '--switch-mode', 'fixed', '--first-fixed-switch-num', '6', '--fixed-switch-num', '4', '--retain-all-dendrites', '1',
-        '--dendrite-payoff-check', '0', '--quiet'],
+      [
+        'train',
+        '--data-directory',
+        data,
+        '--out-directory',
+        out,
+        '--info-file',
+        join(data, 'train_input.json'),
+        '--export-format',
+        'all',
+        '--epochs',
+        '14',
+        '--switch-mode',
+        'fixed',
+        '--first-fixed-switch-num',
+        '6',
+        '--fixed-switch-num',
+        '4',
+        '--retain-all-dendrites',
+        '1',
+        '--dendrite-payoff-check',
+        '0',
+        '--quiet',
+      ],
       { timeoutMs: 200_000 },
     );
     assert.equal(t.code, 0, t.stderr + t.stdout);
@@ -51,7 +72,10 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
     for (const [format, file] of Object.entries(files)) {
       const p = runCli(['predict', join(out, file), join(data, 'X_split_test.npy'), '--json'], { timeoutMs: 60_000 });
       assert.equal(p.code, 0, p.stderr);
-      const rows = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as { predicted: string; probabilities: Record<string, number> });
+      const rows = p.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { predicted: string; probabilities: Record<string, number> });
       assert.equal(rows.length, truth.length);
       for (const r of rows) {
         const sum = Object.values(r.probabilities).reduce((a, b) => a + b, 0);
@@ -59,18 +83,34 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
       }
       const correct = rows.filter((r, i) => r.predicted === truth[i]).length;
       assert.equal(correct / truth.length, acc(format), `${format}: predict accuracy vs the run's measurement`);
-      byFormat.set(format, rows.map((r) => r.predicted));
+      byFormat.set(
+        format,
+        rows.map((r) => r.predicted),
+      );
     }
 
     // --y: the labels of the .npy rows give the accuracy, the same the run measured.
     for (const json of [true, false]) {
-      const y = runCli(['predict', join(out, 'model_quantized_int8_io.tflite'), join(data, 'X_split_test.npy'), '--y', join(data, 'Y_split_test.npy'), ...(json ? ['--json'] : [])], { timeoutMs: 60_000 });
+      const y = runCli(
+        [
+          'predict',
+          join(out, 'model_quantized_int8_io.tflite'),
+          join(data, 'X_split_test.npy'),
+          '--y',
+          join(data, 'Y_split_test.npy'),
+          ...(json ? ['--json'] : []),
+        ],
+        { timeoutMs: 60_000 },
+      );
       assert.equal(y.code, 0, y.stderr);
       if (json) {
         const last = JSON.parse(y.stdout.trim().split('\n').at(-1)!) as { summary: { accuracy: number; scored: number } };
         assert.deepEqual(last.summary, { format: 'tflite-int8', accuracy: acc('tflite-int8'), scored: truth.length });
       } else {
-        assert.match(y.stdout, new RegExp(`accuracy ${(100 * acc('tflite-int8')).toFixed(2)}% over ${truth.length} inputs labelled by .*Y_split_test\\.npy`));
+        assert.match(
+          y.stdout,
+          new RegExp(`accuracy ${(100 * acc('tflite-int8')).toFixed(2)}% over ${truth.length} inputs labelled by .*Y_split_test\\.npy`),
+        );
       }
     }
 
@@ -83,7 +123,10 @@ test('dendritic KWS on FSDD: int8 within 1 point of float; predict reproduces ev
     valIds.forEach((id, row) => symlinkSync(join(REPO_ROOT, 'data/fsdd/recordings', names[String(id)]!), join(wavDir, `${truth[row]}_${row}.wav`)));
     const w = runCli(['predict', join(out, 'model_quantized_int8_io.tflite'), wavDir, '--json'], { timeoutMs: 60_000 });
     assert.equal(w.code, 0, w.stderr);
-    const wavLines = w.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; predicted: string; expected?: string; summary?: { accuracy: number; scored: number } });
+    const wavLines = w.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input: string; predicted: string; expected?: string; summary?: { accuracy: number; scored: number } });
     const summary = wavLines.pop()!.summary!;
     const wavRows = wavLines;
     assert.equal(summary.scored, valIds.length);

@@ -19,12 +19,15 @@ import { testConfig } from '../helpers/config.js';
 
 function model(): Sequential {
   const rng = new Rng(1);
-  return new Sequential([8, 2], [
-    new Conv1D({ name: 'conv', inChannels: 2, filters: 4, kernelSize: 3, rng }),
-    new ReLU('relu'),
-    new Flatten({ name: 'flat' }),
-    new Dense({ name: 'out', inFeatures: 32, units: 3, rng }),
-  ]);
+  return new Sequential(
+    [8, 2],
+    [
+      new Conv1D({ name: 'conv', inChannels: 2, filters: 4, kernelSize: 3, rng }),
+      new ReLU('relu'),
+      new Flatten({ name: 'flat' }),
+      new Dense({ name: 'out', inFeatures: 32, units: 3, rng }),
+    ],
+  );
 }
 
 test('layer selection: all, output, hidden, first', () => {
@@ -34,12 +37,15 @@ test('layer selection: all, output, hidden, first', () => {
   assert.deepEqual(selectDendriteLayers(m, 'hidden'), [0]);
   assert.deepEqual(selectDendriteLayers(m, 'first'), [0]);
   const rng = new Rng(3);
-  const three = new Sequential([8, 2], [
-    new Conv1D({ name: 'c1', inChannels: 2, filters: 4, kernelSize: 3, rng }),
-    new Conv1D({ name: 'c2', inChannels: 4, filters: 4, kernelSize: 3, rng }),
-    new Flatten({ name: 'flat' }),
-    new Dense({ name: 'out', inFeatures: 32, units: 3, rng }),
-  ]);
+  const three = new Sequential(
+    [8, 2],
+    [
+      new Conv1D({ name: 'c1', inChannels: 2, filters: 4, kernelSize: 3, rng }),
+      new Conv1D({ name: 'c2', inChannels: 4, filters: 4, kernelSize: 3, rng }),
+      new Flatten({ name: 'flat' }),
+      new Dense({ name: 'out', inFeatures: 32, units: 3, rng }),
+    ],
+  );
   assert.deepEqual(selectDendriteLayers(three, 'hidden'), [0, 1]);
   assert.deepEqual(selectDendriteLayers(three, 'first'), [0]);
   const single = new Sequential([4], [new Dense({ name: 'only', inFeatures: 4, units: 2, rng })]);
@@ -59,7 +65,13 @@ test('adding sets wraps in place, keeps the outputs and parameter names; removin
   addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid' }), rng);
   assert.ok(m.layers[0] instanceof DendriticLayer && m.layers[3] instanceof DendriticLayer);
   assert.deepEqual(m.predictProbs(x, 3), before);
-  assert.deepEqual(m.params().map((p) => p.name).slice(0, 2), namesBefore.slice(0, 2));
+  assert.deepEqual(
+    m
+      .params()
+      .map((p) => p.name)
+      .slice(0, 2),
+    namesBefore.slice(0, 2),
+  );
   assert.equal(countParameters(m).total, plain.total + perSet);
   addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid' }), rng);
   assert.equal(dendriteSetCount(m), 2);
@@ -68,7 +80,10 @@ test('adding sets wraps in place, keeps the outputs and parameter names; removin
   removeLastDendriteSet(m);
   assert.equal(dendriteSetCount(m), 0);
   assert.equal(countParameters(m).total, plain.total);
-  assert.deepEqual(m.params().map((p) => p.name), namesBefore);
+  assert.deepEqual(
+    m.params().map((p) => p.name),
+    namesBefore,
+  );
   assert.throws(() => removeLastDendriteSet(m));
 });
 

@@ -5,7 +5,11 @@ import { testConfig } from '../helpers/config.js';
 import { UserError } from '../../src/errors.js';
 
 /** Feeds scores one per epoch; returns the decisions (epochs are 1-based). */
-function run(c: DendriteController, scores: number[], extra: (i: number) => { lr?: number; lrWasLowered?: boolean; valLoss?: number } = () => ({})): ControllerDecision[] {
+function run(
+  c: DendriteController,
+  scores: number[],
+  extra: (i: number) => { lr?: number; lrWasLowered?: boolean; valLoss?: number } = () => ({}),
+): ControllerDecision[] {
   return scores.map((score, i) => {
     const e = extra(i);
     return c.onEpochEnd({ epoch: i + 1, score, lr: e.lr ?? 0.01, lrWasLowered: e.lrWasLowered, valLoss: e.valLoss });
@@ -154,7 +158,9 @@ test('switch-score loss: the running validation loss alone decides improvements'
 });
 
 test('fixed mode: first switch at first-fixed-switch-num, then every fixed-switch-num', () => {
-  const c = new DendriteController(testConfig({ switchMode: 'fixed', firstFixedSwitchNum: 3, fixedSwitchNum: 2, maxDendrites: 10, retainAllDendrites: true }));
+  const c = new DendriteController(
+    testConfig({ switchMode: 'fixed', firstFixedSwitchNum: 3, fixedSwitchNum: 2, maxDendrites: 10, retainAllDendrites: true }),
+  );
   const ds = run(c, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
   assert.deepEqual(actions(ds), ['continue', 'continue', 'add-set', 'continue', 'add-set', 'continue', 'add-set']);
 });
@@ -163,7 +169,10 @@ test('every-epoch switches at every epoch; none never switches', () => {
   const e = new DendriteController(testConfig({ switchMode: 'every-epoch', maxDendrites: 2 }));
   assert.deepEqual(actions(run(e, [0.1, 0.2, 0.3])), ['add-set', 'add-set', 'complete']);
   const n = new DendriteController(testConfig({ switchMode: 'none' }));
-  const ds = run(n, Array.from({ length: 50 }, () => 0.5));
+  const ds = run(
+    n,
+    Array.from({ length: 50 }, () => 0.5),
+  );
   assert.ok(ds.every((d) => d.action === 'continue'));
   assert.equal(n.best?.epoch, 1);
 });

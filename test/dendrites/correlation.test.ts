@@ -123,7 +123,19 @@ test('XOR: a Dense 2->2 stalls at <= 75%; one correlation-trained set + neuron t
   const batches = function* () {
     for (let s = 0; s < 64; s += 16) yield { x: { data: x.subarray(s * 2, (s + 16) * 2), shape: [16, 2] }, labels: labels.subarray(s, s + 16) };
   };
-  const result = trainCandidatesByCorrelation(model, batches, testConfig({ correlationEpochs: 60, correlationCandidates: 4, learningRate: 0.05, dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteLayers: 'all' }), { rng });
+  const result = trainCandidatesByCorrelation(
+    model,
+    batches,
+    testConfig({
+      correlationEpochs: 60,
+      correlationCandidates: 4,
+      learningRate: 0.05,
+      dendriteActivation: 'sigmoid',
+      candidateWeightInit: 0.01,
+      dendriteLayers: 'all',
+    }),
+    { rng },
+  );
   assert.equal(dendriteSetCount(model), 1);
   assert.deepEqual(result.layers, ['out']);
   assert.ok(result.correlations[0]! > 0.4, `candidate correlates with the error: |r| = ${result.correlations[0]}`);
@@ -142,8 +154,32 @@ test('correlation phase adds a set to layers that already have one (cascade weig
   const h = new Dense({ name: 'h', inFeatures: 2, units: 3, rng });
   const model = new Sequential([2], [h, new Dense({ name: 'out', inFeatures: 3, units: 2, rng })]);
   const batches = () => [{ x: { data: x, shape: [32, 2] }, labels }];
-  trainCandidatesByCorrelation(model, batches, testConfig({ correlationEpochs: 3, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'tanh', candidateWeightInit: 0.1, dendriteLayers: 'all' }), { rng });
-  const r = trainCandidatesByCorrelation(model, batches, testConfig({ correlationEpochs: 3, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'tanh', candidateWeightInit: 0.1, dendriteLayers: 'hidden' }), { rng });
+  trainCandidatesByCorrelation(
+    model,
+    batches,
+    testConfig({
+      correlationEpochs: 3,
+      correlationCandidates: 2,
+      learningRate: 0.01,
+      dendriteActivation: 'tanh',
+      candidateWeightInit: 0.1,
+      dendriteLayers: 'all',
+    }),
+    { rng },
+  );
+  const r = trainCandidatesByCorrelation(
+    model,
+    batches,
+    testConfig({
+      correlationEpochs: 3,
+      correlationCandidates: 2,
+      learningRate: 0.01,
+      dendriteActivation: 'tanh',
+      candidateWeightInit: 0.1,
+      dendriteLayers: 'hidden',
+    }),
+    { rng },
+  );
   assert.deepEqual(r.layers, ['h']);
   const hl = model.layers[0] as DendriticLayer;
   assert.equal(hl.setCount, 2);

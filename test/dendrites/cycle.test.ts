@@ -28,9 +28,27 @@ for (const training of ['gd', 'correlation'] as const) {
     const train = xor(64, rng);
     const val = xor(32, rng);
     const model = new Sequential([2], [new Dense({ name: 'out', inFeatures: 2, units: 2, rng })]);
-    const cycle = new DendriteCycle(testConfig({ switchMode: 'history', nEpochsToSwitch: 15, maxDendrites: 2, dontGiveUpUnlessLrLowered: false, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: training === 'gd' ? 0.5 : 0.01, dendriteTraining: training, correlationEpochs: 30, correlationCandidates: 4, learningRate: 0.05, batchSize: 16 }));
+    const cycle = new DendriteCycle(
+      testConfig({
+        switchMode: 'history',
+        nEpochsToSwitch: 15,
+        maxDendrites: 2,
+        dontGiveUpUnlessLrLowered: false,
+        dendriteLayers: 'all',
+        dendriteActivation: 'sigmoid',
+        candidateWeightInit: training === 'gd' ? 0.5 : 0.01,
+        dendriteTraining: training,
+        correlationEpochs: 30,
+        correlationCandidates: 4,
+        learningRate: 0.05,
+        batchSize: 16,
+      }),
+    );
     const result = trainLoop(model, train, val, {
-      epochs: 300, batchSize: 16, learningRate: 0.05, seed: 1,
+      epochs: 300,
+      batchSize: 16,
+      learningRate: 0.05,
+      seed: 1,
       makeOptimizer: (params, lr) => new Adam(params, { lr }),
       makeScheduler: () => null,
       cycle,

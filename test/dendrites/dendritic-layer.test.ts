@@ -93,10 +93,16 @@ test('parameter names are stable and freezing flips only the intended params', (
   const model = new Sequential([3], [layer]);
   assert.equal(model.params()[2]!.name, 'fc/dendrite0/kernel');
   layer.freezeBase(true);
-  assert.deepEqual(layer.params().map((p) => p.trainable), [false, false, true, true, true, true, true, true, true]);
+  assert.deepEqual(
+    layer.params().map((p) => p.trainable),
+    [false, false, true, true, true, true, true, true, true],
+  );
   layer.freezeBase(false);
   layer.freezeDendrites(true);
-  assert.deepEqual(layer.params().map((p) => p.trainable), [true, true, false, false, false, false, false, false, false]);
+  assert.deepEqual(
+    layer.params().map((p) => p.trainable),
+    [true, true, false, false, false, false, false, false, false],
+  );
   // parameter count: base 3*2+2, each branch 8, v 2 per set, one cascade vector of 2
   assert.equal(model.parameterCount(), 8 + (8 + 2) + (8 + 2 + 2));
   assert.equal(layer.macs([3]), 6 + (6 + 2) + (6 + 4));

@@ -54,7 +54,10 @@ test('a LowRankBranch alone: gradients of both stages and the input match finite
   const base = new Conv1D({ name: 'c', inChannels: 3, filters: 5, kernelSize: 3, stride: 2, padding: 'same', rng: new Rng(2) });
   const branch = new LowRankBranch(base, 'b', 2, new Rng(3));
   assert.equal(branch.outChannels, 5);
-  assert.deepEqual(branch.params().map((p) => p.name), ['down/kernel', 'down/bias', 'up/kernel', 'up/bias']);
+  assert.deepEqual(
+    branch.params().map((p) => p.name),
+    ['down/kernel', 'down/bias', 'up/kernel', 'up/bias'],
+  );
   for (const p of branch.params()) if (p.name.endsWith('bias')) p.value.set(randn(new Rng(4), p.value.length, 0.3));
   gradCheck(branch, [2, 9, 3], 5);
 });
@@ -127,23 +130,50 @@ test('parameter accounting: names, countParameters and parametersPerNextSet agre
   // down 208x2 + 2, up 2x10 + 10
   assert.equal(lowRankParameterCount(out, 2), 416 + 2 + 20 + 10);
   const layer = wrapped(new Dense({ name: 'fc', inFeatures: 3, units: 2, rng: new Rng(1) }), 2, 1, 'sigmoid');
-  assert.deepEqual(layer.params().map((p) => p.name), [
-    'kernel', 'bias',
-    'dendrite0/down/kernel', 'dendrite0/down/bias', 'dendrite0/up/kernel', 'dendrite0/up/bias', 'v0',
-    'dendrite1/down/kernel', 'dendrite1/down/bias', 'dendrite1/up/kernel', 'dendrite1/up/bias', 'v1', 'w1_0',
-  ]);
+  assert.deepEqual(
+    layer.params().map((p) => p.name),
+    [
+      'kernel',
+      'bias',
+      'dendrite0/down/kernel',
+      'dendrite0/down/bias',
+      'dendrite0/up/kernel',
+      'dendrite0/up/bias',
+      'v0',
+      'dendrite1/down/kernel',
+      'dendrite1/down/bias',
+      'dendrite1/up/kernel',
+      'dendrite1/up/bias',
+      'v1',
+      'w1_0',
+    ],
+  );
 });
 
 test('correlation training installs low-rank candidates: one set, function unchanged, |r| > 0', () => {
   const rng = new Rng(3);
-  const model = new Sequential([8], [
-    new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng }),
-  ]);
+  const model = new Sequential(
+    [8],
+    [new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng })],
+  );
   const n = 48;
   const x = randn(rng, n * 8);
   const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
-  const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], testConfig({ correlationEpochs: 5, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteLayers: 'all', dendriteRank: 2 }), { rng });
+  const r = trainCandidatesByCorrelation(
+    model,
+    () => [{ x: { data: x, shape: [n, 8] }, labels }],
+    testConfig({
+      correlationEpochs: 5,
+      correlationCandidates: 2,
+      learningRate: 0.01,
+      dendriteActivation: 'sigmoid',
+      candidateWeightInit: 0.01,
+      dendriteLayers: 'all',
+      dendriteRank: 2,
+    }),
+    { rng },
+  );
   assert.equal(r.correlations.length, 2);
   for (const c of r.correlations) assert.ok(c > 0, `|r| ${c}`);
   const layers = model.layers.filter((l): l is DendriticLayer => l instanceof DendriticLayer);
@@ -168,7 +198,11 @@ async function exportParity(name: string, model: Sequential, rng: Rng): Promise<
   }
   assert.ok(moved > 0, name);
   const ops = new Set(graph.nodes.map((nd) => nd.spec.op));
-  for (const op of ops) assert.ok(['input', 'reshape', 'conv', 'dense', 'maxpool', 'relu', 'sigmoid', 'tanh', 'softmax', 'add', 'channel_affine', 'flatten'].includes(op), `${name}: op ${op}`);
+  for (const op of ops)
+    assert.ok(
+      ['input', 'reshape', 'conv', 'dense', 'maxpool', 'relu', 'sigmoid', 'tanh', 'softmax', 'add', 'channel_affine', 'flatten'].includes(op),
+      `${name}: op ${op}`,
+    );
 }
 
 test('export parity: low-rank sets on conv1d, conv2d and dense layers (onnxruntime and TFLite float equal the engine)', async () => {

@@ -42,7 +42,8 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 function wrapped(base: WrappableLayer, sets: number, rank: number, activation: Activation, seed = 1): DendriticLayer {
   const rng = new Rng(seed);
   const layer = new DendriticLayer(base);
-  for (let i = 0; i < sets; i++) layer.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: 'merged' }));
+  for (let i = 0; i < sets; i++)
+    layer.addSet(rng, testConfig({ candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: 'merged' }));
   for (const p of layer.params()) if (/^v\d/.test(p.name)) p.value.set(randn(rng, p.value.length, 0.7));
   for (const p of layer.params()) if (p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.3));
   return layer;
@@ -58,12 +59,18 @@ test('a RankSpaceBranch alone (rank 2 and rank 0): gradients of both stages, thr
   const branch = new RankSpaceBranch(base, 'b', 2, 'tanh', new Rng(3), 0.5);
   assert.equal(branch.outChannels, 5);
   assert.equal(branch.innerChannels, 2);
-  assert.deepEqual(branch.params().map((p) => p.name), ['down/kernel', 'down/bias', 'up/kernel', 'up/bias']);
+  assert.deepEqual(
+    branch.params().map((p) => p.name),
+    ['down/kernel', 'down/bias', 'up/kernel', 'up/bias'],
+  );
   for (const p of branch.params()) if (p.name.endsWith('bias')) p.value.set(randn(new Rng(4), p.value.length, 0.3));
   gradCheck(branch, [2, 9, 3], 5);
   const full = new RankSpaceBranch(base, 'b0', 0, 'sigmoid', new Rng(3), 0.5);
   assert.equal(full.innerChannels, 5);
-  assert.deepEqual(full.params().map((p) => p.name), ['down/kernel', 'down/bias']);
+  assert.deepEqual(
+    full.params().map((p) => p.name),
+    ['down/kernel', 'down/bias'],
+  );
   gradCheck(full, [2, 9, 3], 6);
 });
 
@@ -119,15 +126,24 @@ test('adding a merged set leaves the outputs bit-for-bit unchanged; v gets a gra
   for (const p of layer.params()) p.grad.fill(0);
   layer.backward({ data: randn(rng, y.data.length), shape: y.shape });
   const v1 = layer.params().find((p) => p.name === 'v1')!;
-  assert.ok(v1.grad.some((g) => Math.abs(g) > 1e-4), 'v of the new set has a gradient at v = 0');
+  assert.ok(
+    v1.grad.some((g) => Math.abs(g) > 1e-4),
+    'v of the new set has a gradient at v = 0',
+  );
   layer.removeLastSet();
   assert.deepEqual(layer.forward(x, ctx).data, before);
 });
 
 test('forms do not mix within a layer; an unknown form is a user error naming dendrite-form', () => {
   const layer = wrapped(new Dense({ name: 'fc', inFeatures: 3, units: 2, rng: new Rng(1) }), 1, 1, 'tanh');
-  assert.throws(() => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'gated' })), /cannot join merged sets/);
-  assert.throws(() => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'folded' as never })), /dendrite-form/);
+  assert.throws(
+    () => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'gated' })),
+    /cannot join merged sets/,
+  );
+  assert.throws(
+    () => layer.addSet(new Rng(2), testConfig({ candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: 1, dendriteForm: 'folded' as never })),
+    /dendrite-form/,
+  );
 });
 
 test('parameter accounting: names, no cascade weights, parametersPerNextSet agrees with the built sets', () => {
@@ -139,31 +155,62 @@ test('parameter accounting: names, no cascade weights, parametersPerNextSet agre
       for (let s = 0; s < 3; s++) {
         const before = countParameters(m).total;
         const predicted = parametersPerNextSet(m, testConfig({ dendriteLayers: which, dendriteRank: rank, dendriteForm: 'merged' }));
-        addDendriteSet(m, testConfig({ dendriteLayers: which, candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
+        addDendriteSet(
+          m,
+          testConfig({ dendriteLayers: which, candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }),
+          rng,
+        );
         assert.equal(countParameters(m).total - before, predicted, `rank ${rank} ${which}, set ${s + 1}`);
       }
       assert.equal(countParameters(m).total - countParameters(m).dendrite, plain);
     }
   }
   const layer = wrapped(new Dense({ name: 'fc', inFeatures: 3, units: 2, rng: new Rng(1) }), 2, 1, 'sigmoid');
-  assert.deepEqual(layer.params().map((p) => p.name), [
-    'kernel', 'bias',
-    'dendrite0/down/kernel', 'dendrite0/down/bias', 'dendrite0/up/kernel', 'dendrite0/up/bias', 'v0',
-    'dendrite1/down/kernel', 'dendrite1/down/bias', 'dendrite1/up/kernel', 'dendrite1/up/bias', 'v1',
-  ]);
+  assert.deepEqual(
+    layer.params().map((p) => p.name),
+    [
+      'kernel',
+      'bias',
+      'dendrite0/down/kernel',
+      'dendrite0/down/bias',
+      'dendrite0/up/kernel',
+      'dendrite0/up/bias',
+      'v0',
+      'dendrite1/down/kernel',
+      'dendrite1/down/bias',
+      'dendrite1/up/kernel',
+      'dendrite1/up/bias',
+      'v1',
+    ],
+  );
 });
 
 test('correlation training with merged candidates: one merged set per layer, function unchanged, |r| > 0', () => {
   const rng = new Rng(3);
-  const model = new Sequential([8], [
-    new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng }),
-  ]);
+  const model = new Sequential(
+    [8],
+    [new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng })],
+  );
   const n = 48;
   const x = randn(rng, n * 8);
   const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
   for (let round = 0; round < 2; round++) {
-    const r = trainCandidatesByCorrelation(model, () => [{ x: { data: x, shape: [n, 8] }, labels }], testConfig({ correlationEpochs: 5, correlationCandidates: 2, learningRate: 0.01, dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteLayers: 'all', dendriteRank: 2, dendriteForm: 'merged' }), { rng });
+    const r = trainCandidatesByCorrelation(
+      model,
+      () => [{ x: { data: x, shape: [n, 8] }, labels }],
+      testConfig({
+        correlationEpochs: 5,
+        correlationCandidates: 2,
+        learningRate: 0.01,
+        dendriteActivation: 'tanh',
+        candidateWeightInit: 0.01,
+        dendriteLayers: 'all',
+        dendriteRank: 2,
+        dendriteForm: 'merged',
+      }),
+      { rng },
+    );
     for (const c of r.correlations) assert.ok(c > 0, `|r| ${c}`);
   }
   const layers = model.layers.filter((l): l is DendriticLayer => l instanceof DendriticLayer);
@@ -189,9 +236,22 @@ for (const kind of ['ei-kws', 'dense', 'conv2d'] as const) {
       const opsBySets: number[] = [];
       let dendritic = 0;
       for (const sets of [0, 1, 3]) {
-        const model = buildModel({ kind, features, ...(kind === 'conv2d' ? { inputShape: [12, 12, 1] } : {}), classes: 4, width: 1, dropout: 0.25, seed: 2 });
+        const model = buildModel({
+          kind,
+          features,
+          ...(kind === 'conv2d' ? { inputShape: [12, 12, 1] } : {}),
+          classes: 4,
+          width: 1,
+          dropout: 0.25,
+          seed: 2,
+        });
         for (const p of model.params()) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.3;
-        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
+        for (let s = 0; s < sets; s++)
+          addDendriteSet(
+            model,
+            testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }),
+            rng,
+          );
         for (const p of model.params()) if (/\/v\d/.test(p.name) || p.name.endsWith('bias')) p.value.set(randn(rng, p.value.length, 0.5));
         const n = 32;
         const x = randn(rng, n * model.features);

@@ -20,11 +20,10 @@ import { testConfig } from '../helpers/config.js';
 
 function net(seed: number): Sequential {
   const rng = new Rng(seed);
-  return new Sequential([4], [
-    new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }),
-    new ReLU('relu'),
-    new Dense({ name: 'out', inFeatures: 8, units: 3, rng }),
-  ]);
+  return new Sequential(
+    [4],
+    [new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }), new ReLU('relu'), new Dense({ name: 'out', inFeatures: 8, units: 3, rng })],
+  );
 }
 
 test('partitionNewestSet picks exactly the newest set (branch stages, v, cascade) on every wrapped layer', () => {
@@ -33,10 +32,10 @@ test('partitionNewestSet picks exactly the newest set (branch stages, v, cascade
   addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 2 }), rng);
   addDendriteSet(m, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.01, dendriteActivation: 'sigmoid', dendriteRank: 0 }), rng);
   const { fresh, rest } = partitionNewestSet(m.params(), 1);
-  assert.deepEqual(fresh.map((p) => p.name), [
-    'hidden/dendrite1/kernel', 'hidden/dendrite1/bias', 'hidden/v1', 'hidden/w1_0',
-    'out/dendrite1/kernel', 'out/dendrite1/bias', 'out/v1', 'out/w1_0',
-  ]);
+  assert.deepEqual(
+    fresh.map((p) => p.name),
+    ['hidden/dendrite1/kernel', 'hidden/dendrite1/bias', 'hidden/v1', 'hidden/w1_0', 'out/dendrite1/kernel', 'out/dendrite1/bias', 'out/v1', 'out/w1_0'],
+  );
   assert.equal(fresh.length + rest.length, m.params().length);
   assert.ok(rest.some((p) => p.name === 'out/dendrite0/down/kernel'));
 });
@@ -67,12 +66,35 @@ test('SplitRateOptimizer: each group steps at its own rate; setting lr scales bo
   assert.throws(() => makeSplitOptimizer(net(5).params(), 0, (ps, lr) => new Adam(ps, { lr }), 1, 1), /no parameters of dendrite set 0/);
 });
 
-
 test('trainLoop with split-learning-rate: fresh set at the initial rate, base at its best-epoch rate; resume is exact', () => {
-  const train = ringData(240, 5), val = ringData(60, 6);
-  const cycle = (): DendriteCycle => new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 2, maxDendriteTries: 1, retainAllDendrites: true, dendriteLayers: 'all', dendriteActivation: 'sigmoid', candidateWeightInit: 0.01, dendriteRank: 2, dendriteTraining: 'gd', splitLearningRate: true, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
+  const train = ringData(240, 5),
+    val = ringData(60, 6);
+  const cycle = (): DendriteCycle =>
+    new DendriteCycle(
+      testConfig({
+        switchMode: 'fixed',
+        fixedSwitchNum: 4,
+        firstFixedSwitchNum: 4,
+        maxDendrites: 2,
+        maxDendriteTries: 1,
+        retainAllDendrites: true,
+        dendriteLayers: 'all',
+        dendriteActivation: 'sigmoid',
+        candidateWeightInit: 0.01,
+        dendriteRank: 2,
+        dendriteTraining: 'gd',
+        splitLearningRate: true,
+        correlationEpochs: 1,
+        correlationCandidates: 1,
+        learningRate: 0.01,
+        batchSize: 32,
+      }),
+    );
   const opts = (extra: Partial<LoopOptions>): LoopOptions => ({
-    epochs: 10, batchSize: 16, learningRate: 0.01, seed: 5,
+    epochs: 10,
+    batchSize: 16,
+    learningRate: 0.01,
+    seed: 5,
     makeOptimizer: (params, lr) => new Adam(params, { lr }),
     makeScheduler: () => new ReduceLROnPlateau({ patience: 1, factor: 0.5, minLr: 0.01 / 64 }),
     ...extra,
@@ -96,15 +118,40 @@ test('new-dendrite-rate: the fresh set starts on a log scale between the restore
   assert.equal(logInterpolate(0.001, 0.01, 1), 0.01);
   assert.equal(logInterpolate(0.001, 0.01, 0), 0.001);
   assert.ok(Math.abs(logInterpolate(0.001, 0.01, 0.5) - Math.sqrt(0.001 * 0.01)) < 1e-15);
-  const train = ringData(240, 5), val = ringData(60, 6);
+  const train = ringData(240, 5),
+    val = ringData(60, 6);
   for (const t of [0, 0.5]) {
-    const cycle = new DendriteCycle(testConfig({ switchMode: 'fixed', fixedSwitchNum: 4, firstFixedSwitchNum: 4, maxDendrites: 1, maxDendriteTries: 0, retainAllDendrites: true, dendriteLayers: 'all', dendriteActivation: 'tanh', candidateWeightInit: 0.01, dendriteRank: 2, dendriteTraining: 'gd', splitLearningRate: true, newDendriteRate: t, correlationEpochs: 1, correlationCandidates: 1, learningRate: 0.01, batchSize: 32 }));
+    const cycle = new DendriteCycle(
+      testConfig({
+        switchMode: 'fixed',
+        fixedSwitchNum: 4,
+        firstFixedSwitchNum: 4,
+        maxDendrites: 1,
+        maxDendriteTries: 0,
+        retainAllDendrites: true,
+        dendriteLayers: 'all',
+        dendriteActivation: 'tanh',
+        candidateWeightInit: 0.01,
+        dendriteRank: 2,
+        dendriteTraining: 'gd',
+        splitLearningRate: true,
+        newDendriteRate: t,
+        correlationEpochs: 1,
+        correlationCandidates: 1,
+        learningRate: 0.01,
+        batchSize: 32,
+      }),
+    );
     const states: LoopState[] = [];
     const r = trainLoop(net(3), train, val, {
-      epochs: 6, batchSize: 16, learningRate: 0.01, seed: 5,
+      epochs: 6,
+      batchSize: 16,
+      learningRate: 0.01,
+      seed: 5,
       makeOptimizer: (params, lr) => new Adam(params, { lr }),
       makeScheduler: () => new ReduceLROnPlateau({ patience: 1, factor: 0.5, minLr: 0.01 / 64 }),
-      cycle, onCheckpoint: (s) => states.push(structuredClone(s)),
+      cycle,
+      onCheckpoint: (s) => states.push(structuredClone(s)),
     });
     const split = (states.find((s) => isSplitState(s.optimizer))!.optimizer as unknown as { split: { baseLr: number } }).split;
     // the headline rate of the first dendritic epoch is the fresh set's

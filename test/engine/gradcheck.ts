@@ -51,12 +51,12 @@ function compare(what: string, analytic: ArrayLike<number>, numeric: Float64Arra
       worstAt = i;
     }
   }
-  assert.ok(
-    worstAt < 0,
-    `${what}: analytic ${analytic[worstAt]} vs numeric ${numeric[worstAt]} at index ${worstAt}`,
-  );
+  assert.ok(worstAt < 0, `${what}: analytic ${analytic[worstAt]} vs numeric ${numeric[worstAt]} at index ${worstAt}`);
   // The check must not pass vacuously: some gradient has to be non-zero.
-  assert.ok(numeric.some((v) => Math.abs(v) > atol), `${what}: all numeric gradients are ~0`);
+  assert.ok(
+    numeric.some((v) => Math.abs(v) > atol),
+    `${what}: all numeric gradients are ~0`,
+  );
 }
 
 /** Checks dL/dx and dL/dparam of `layer` at input `x`. */

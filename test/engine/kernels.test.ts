@@ -45,7 +45,12 @@ function sameBits(what: string, a: Float32Array | Int32Array, b: Float32Array | 
 
 /** C = init + op(A).op(B) in float64, with the magnitude sum |init| + sum |a||b| per entry for the tolerance. */
 function reference(
-  M: number, Nn: number, K: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number, init: (i: number, j: number) => number,
+  M: number,
+  Nn: number,
+  K: number,
+  a: (i: number, k: number) => number,
+  b: (k: number, j: number) => number,
+  init: (i: number, j: number) => number,
 ): { c: Float64Array; mag: Float64Array } {
   const c = new Float64Array(M * Nn);
   const mag = new Float64Array(M * Nn);
@@ -91,7 +96,10 @@ test('gemm, gemmTN, gemmNT: native and JS agree with a float64 reference (edge s
         const b = op === 'gemmNT' ? (k: number, j: number) => B[j * K + k]! : (k: number, j: number) => B[k * Nn + j]!;
         const init = mode === 'accumulate' ? (i: number, j: number) => C0[i * Nn + j]! : mode === 'bias' ? (_i: number, j: number) => bias[j]! : () => 0;
         const want = reference(M, Nn, K, a, b, init);
-        for (const [tag, impl] of [['native', N], ['js', J]] as const) {
+        for (const [tag, impl] of [
+          ['native', N],
+          ['js', J],
+        ] as const) {
           const C = C0.slice();
           if (op === 'gemm') impl.gemm(M, Nn, K, A, B, C, mode === 'accumulate', mode === 'bias' ? bias : undefined);
           else impl[op](M, Nn, K, A, B, C, mode === 'accumulate');
@@ -104,7 +112,12 @@ test('gemm, gemmTN, gemmNT: native and JS agree with a float64 reference (edge s
 
 test('addColumnSums: identical', { skip }, () => {
   const rng = new Rng(3);
-  for (const [rows, n] of [[1, 1], [7, 3], [800, 16], [33, 12]] as const) {
+  for (const [rows, n] of [
+    [1, 1],
+    [7, 3],
+    [800, 16],
+    [33, 12],
+  ] as const) {
     const m = randomArray(rng, rows * n);
     const a = randomArray(rng, n);
     const b = a.slice();
@@ -167,14 +180,17 @@ test('maxPool and its backward: identical values and argmax, ties and NaN includ
     // Few distinct values, so windows tie often; a NaN now and then.
     const x = Float32Array.from({ length: n * h * w * c }, () => (rng.next() < 0.03 ? NaN : rng.int(4) - 2));
     const yl = n * ho * wo * c;
-    const ya = new Float32Array(yl), yb = new Float32Array(yl);
-    const aa = new Int32Array(yl), ab = new Int32Array(yl);
+    const ya = new Float32Array(yl),
+      yb = new Float32Array(yl);
+    const aa = new Int32Array(yl),
+      ab = new Int32Array(yl);
     N.maxPool(x, ya, aa, ...g);
     J.maxPool(x, yb, ab, ...g);
     sameBits(`maxPool y ${g.join(',')}`, ya, yb);
     sameBits(`maxPool argmax ${g.join(',')}`, aa, ab);
     const dy = randomArray(rng, yl);
-    const dxa = randomArray(rng, x.length), dxb = randomArray(rng, x.length);
+    const dxa = randomArray(rng, x.length),
+      dxb = randomArray(rng, x.length);
     N.maxPoolBackward(dy, aa, dxa);
     J.maxPoolBackward(dy, ab, dxb);
     sameBits(`maxPoolBackward ${g.join(',')}`, dxa, dxb);
@@ -192,7 +208,8 @@ test('relu, reluBackward, mul, dropout, adam: identical (signed zeros, NaN, rng 
     }
     const dy = randomArray(rng, n);
     const pairs = (f: (k: Kernels, out: Float32Array) => void, what: string): void => {
-      const a = new Float32Array(n), b = new Float32Array(n);
+      const a = new Float32Array(n),
+        b = new Float32Array(n);
       f(N, a);
       f(J, b);
       sameBits(`${what} n=${n}`, a, b);
@@ -202,15 +219,21 @@ test('relu, reluBackward, mul, dropout, adam: identical (signed zeros, NaN, rng 
     pairs((k, out) => k.mul(x, dy, out), 'mul');
     for (const rate of [0.1, 0.25, 0.5, 0.9]) {
       const keep = 1 - rate;
-      const ra = new Rng(n), rb = new Rng(n);
-      const ya = new Float32Array(n), yb = new Float32Array(n), ma = new Float32Array(n), mb = new Float32Array(n);
+      const ra = new Rng(n),
+        rb = new Rng(n);
+      const ya = new Float32Array(n),
+        yb = new Float32Array(n),
+        ma = new Float32Array(n),
+        mb = new Float32Array(n);
       N.dropout(x, ya, ma, keep, 1 / keep, ra);
       J.dropout(x, yb, mb, keep, 1 / keep, rb);
       sameBits(`dropout y n=${n} rate=${rate}`, ya, yb);
       sameBits(`dropout mask n=${n} rate=${rate}`, ma, mb);
       assert.deepEqual(ra.getState(), rb.getState(), `dropout rng state n=${n}`);
     }
-    const w0 = randomArray(rng, n), g = randomArray(rng, n, 3), m0 = randomArray(rng, n, 0.1);
+    const w0 = randomArray(rng, n),
+      g = randomArray(rng, n, 3),
+      m0 = randomArray(rng, n, 0.1);
     const v0 = Float32Array.from(randomArray(rng, n, 0.1), Math.abs);
     const state = [w0.slice(), m0.slice(), v0.slice(), w0.slice(), m0.slice(), v0.slice()] as const;
     N.adam(state[0], g, state[1], state[2], 0.9, 0.999, 0.01 / 0.1, Math.sqrt(0.001), 1e-7);
@@ -223,14 +246,21 @@ test('relu, reluBackward, mul, dropout, adam: identical (signed zeros, NaN, rng 
 
 test('dendrite helpers: addScaled, channelDot, addInto, relu identical; sigmoid/tanh within an ulp', { skip }, () => {
   const rng = new Rng(13);
-  for (const [rows, C] of [[1, 1], [3, 7], [50, 8], [13, 64], [800, 12]] as const) {
+  for (const [rows, C] of [
+    [1, 1],
+    [3, 7],
+    [50, 8],
+    [13, 64],
+    [800, 12],
+  ] as const) {
     const n = rows * C;
     const src = randomArray(rng, n, 3);
     const other = randomArray(rng, n);
     const scale = randomArray(rng, C);
     const acc = randomArray(rng, n);
     const both = (f: (k: Kernels, out: Float32Array) => void, init: Float32Array): [Float32Array, Float32Array] => {
-      const a = init.slice(), b = init.slice();
+      const a = init.slice(),
+        b = init.slice();
       f(N, a);
       f(J, b);
       return [a, b];
@@ -265,7 +295,8 @@ test('dendrite helpers: addScaled, channelDot, addInto, relu identical; sigmoid/
 
 test('sigmoid within an ulp of the JS one over [-110, 110] (vectorised exp, denormal and saturated outputs)', { skip }, () => {
   const pre = Float32Array.from({ length: 44001 }, (_, i) => -110 + i * 0.005);
-  const a = pre.slice(), b = pre.slice();
+  const a = pre.slice(),
+    b = pre.slice();
   N.activate('sigmoid', a);
   J.activate('sigmoid', b);
   let differ = 0;
@@ -354,7 +385,8 @@ test('Conv2D/MaxPool2D layers give the same forward and gradients with either ba
   const a = run('native');
   const b = run('js');
   a.forEach((v, i) => {
-    for (let k = 0; k < v.length; k++) assert.ok(Math.abs(v[k]! - b[i]![k]!) <= 1e-5 * (1 + Math.abs(b[i]![k]!)), `output ${i}[${k}]: ${v[k]} vs ${b[i]![k]}`);
+    for (let k = 0; k < v.length; k++)
+      assert.ok(Math.abs(v[k]! - b[i]![k]!) <= 1e-5 * (1 + Math.abs(b[i]![k]!)), `output ${i}[${k}]: ${v[k]} vs ${b[i]![k]}`);
   });
 });
 
@@ -365,11 +397,15 @@ test('kernel selection: DENDRITIC_KERNELS picks the backend', { skip: child }, (
 });
 
 function spawnCheck(env: Record<string, string>): string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/engine/kernels.js').then((k) => console.log(k.kernels.name, k.nativeIsa))"], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '-e', "import('./src/engine/kernels.js').then((k) => console.log(k.kernels.name, k.nativeIsa))"],
+    {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim();
 }
@@ -378,28 +414,44 @@ const LOWER_ISAS: Record<string, string[]> = { avx512: ['avx2', 'generic'], avx2
 
 for (const isa of ['avx2', 'generic']) {
   const runs = !skip && !child && nativeIsa !== undefined && LOWER_ISAS[nativeIsa]!.includes(isa);
-  test(`the ${isa} native path (DENDRITIC_ISA=${isa}) passes the same agreement tests`, { skip: runs ? false : `this CPU's best path is ${nativeIsa ?? 'missing'}` }, () => {
-    assert.equal(spawnCheck({ DENDRITIC_ISA: isa, DENDRITIC_KERNELS: 'native' }), `native ${isa}`);
-    const env: Record<string, string | undefined> = { ...process.env, DENDRITIC_ISA: isa, DENDRITIC_KERNELS: 'native', DENDRITIC_KERNELS_TEST_CHILD: '1' };
-    delete env.NODE_TEST_CONTEXT; // a test runner of its own, reporting as text
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], { env, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
-    assert.match(r.stdout, /# fail 0/);
-  });
+  test(
+    `the ${isa} native path (DENDRITIC_ISA=${isa}) passes the same agreement tests`,
+    { skip: runs ? false : `this CPU's best path is ${nativeIsa ?? 'missing'}` },
+    () => {
+      assert.equal(spawnCheck({ DENDRITIC_ISA: isa, DENDRITIC_KERNELS: 'native' }), `native ${isa}`);
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        DENDRITIC_ISA: isa,
+        DENDRITIC_KERNELS: 'native',
+        DENDRITIC_KERNELS_TEST_CHILD: '1',
+      };
+      delete env.NODE_TEST_CONTEXT; // a test runner of its own, reporting as text
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], {
+        env,
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+      assert.match(r.stdout, /# fail 0/);
+    },
+  );
 }
 
-test('AVX-512 and AVX2 matrix products are bit-identical (same FMAs in the same order)', { skip: skip || child || nativeIsa !== 'avx512' ? 'needs an AVX-512 CPU' : false }, () => {
-  const digest = (env: Record<string, string>): string => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./kernel-digest.ts', import.meta.url))], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
-  const wide = digest({});
-  const narrow = digest({ DENDRITIC_ISA: 'avx2' });
-  assert.match(wide, /^avx512 /);
-  assert.match(narrow, /^avx2 /);
-  assert.equal(wide.split(' ')[1], narrow.split(' ')[1]);
-});
+test(
+  'AVX-512 and AVX2 matrix products are bit-identical (same FMAs in the same order)',
+  { skip: skip || child || nativeIsa !== 'avx512' ? 'needs an AVX-512 CPU' : false },
+  () => {
+    const digest = (env: Record<string, string>): string => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./kernel-digest.ts', import.meta.url))], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const wide = digest({});
+    const narrow = digest({ DENDRITIC_ISA: 'avx2' });
+    assert.match(wide, /^avx512 /);
+    assert.match(narrow, /^avx2 /);
+    assert.equal(wide.split(' ')[1], narrow.split(' ')[1]);
+  },
+);

@@ -43,7 +43,12 @@ test('Conv1D even kernel with same padding (asymmetric pad) and kernel 1', () =>
 });
 
 for (const padding of ['same', 'valid'] as const) {
-  for (const [pool, stride] of [[2, 2], [3, 2], [2, 1], [3, 3]] as const) {
+  for (const [pool, stride] of [
+    [2, 2],
+    [3, 2],
+    [2, 1],
+    [3, 3],
+  ] as const) {
     test(`MaxPool1D/AvgPool1D gradients pool ${pool} stride ${stride} ${padding}`, () => {
       // Spacing 0.05 > 2 * eps keeps every max unambiguous under the perturbation.
       gradCheck(new MaxPool1D({ name: 'm', poolSize: pool, stride, padding }), tensor([2, 9, 3], distinctArray(rng, 54, 0.05)));

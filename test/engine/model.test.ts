@@ -54,7 +54,10 @@ test('Sequential: names, counts, MACs, snapshot/restore, same seed same weights'
   const a = smallModel(11);
   const b = smallModel(11);
   const c = smallModel(12);
-  assert.deepEqual(a.params().map((p) => p.name), ['conv/kernel', 'conv/bias', 'dense/kernel', 'dense/bias']);
+  assert.deepEqual(
+    a.params().map((p) => p.name),
+    ['conv/kernel', 'conv/bias', 'dense/kernel', 'dense/bias'],
+  );
   assert.equal(a.parameterCount(), 3 * 2 * 3 + 3 + 9 * 4 + 4);
   assert.equal(a.macs(), 6 * 3 * 2 * 3 + 3 * 3 * 2 + 9 * 4);
   assert.deepEqual(a.snapshot(), b.snapshot());
@@ -81,8 +84,23 @@ test('Sequential: predictProbs equals batch-1 forward + softmax at any batch siz
     assert.ok(Math.abs(sum - 1) < 1e-5);
   }
   const g = m.toGraph();
-  assert.deepEqual(g.nodes.map((n) => n.spec.op), ['input', 'reshape', 'conv', 'tanh', 'maxpool', 'flatten', 'dense', 'softmax']);
-  assert.deepEqual(g.nodes.map((n) => n.shape), [[1, 12], [1, 6, 2], [1, 6, 3], [1, 6, 3], [1, 3, 3], [1, 9], [1, 4], [1, 4]]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.spec.op),
+    ['input', 'reshape', 'conv', 'tanh', 'maxpool', 'flatten', 'dense', 'softmax'],
+  );
+  assert.deepEqual(
+    g.nodes.map((n) => n.shape),
+    [
+      [1, 12],
+      [1, 6, 2],
+      [1, 6, 3],
+      [1, 6, 3],
+      [1, 3, 3],
+      [1, 9],
+      [1, 4],
+      [1, 4],
+    ],
+  );
   assert.equal(g.classes, 4);
   assert.equal(g.output, 'probs');
 });

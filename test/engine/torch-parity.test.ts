@@ -83,20 +83,42 @@ test('Conv1D/Conv2D forward and all gradients match PyTorch (same/valid, strides
 test('MaxPool1D/AvgPool1D/MaxPool2D forward match PyTorch with Keras same padding', { skip }, () => {
   const cases: { layer: Layer; xshape: number[]; oracle: object }[] = [];
   for (const padding of ['same', 'valid'] as const) {
-    for (const [pool, stride] of [[2, 2], [3, 2], [3, 1]] as const) {
-      cases.push({ layer: new MaxPool1D({ name: 'm', poolSize: pool, stride, padding }), xshape: [2, 25, 4], oracle: { op: 'maxpool1d', pool, stride, padding } });
-      cases.push({ layer: new AvgPool1D({ name: 'a', poolSize: pool, stride, padding }), xshape: [2, 25, 4], oracle: { op: 'avgpool1d', pool, stride, padding } });
-      cases.push({ layer: new MaxPool2D({ name: 'm', poolSize: pool, stride, padding }), xshape: [2, 7, 9, 3], oracle: { op: 'maxpool2d', pool, stride, padding } });
+    for (const [pool, stride] of [
+      [2, 2],
+      [3, 2],
+      [3, 1],
+    ] as const) {
+      cases.push({
+        layer: new MaxPool1D({ name: 'm', poolSize: pool, stride, padding }),
+        xshape: [2, 25, 4],
+        oracle: { op: 'maxpool1d', pool, stride, padding },
+      });
+      cases.push({
+        layer: new AvgPool1D({ name: 'a', poolSize: pool, stride, padding }),
+        xshape: [2, 25, 4],
+        oracle: { op: 'avgpool1d', pool, stride, padding },
+      });
+      cases.push({
+        layer: new MaxPool2D({ name: 'm', poolSize: pool, stride, padding }),
+        xshape: [2, 7, 9, 3],
+        oracle: { op: 'maxpool2d', pool, stride, padding },
+      });
     }
   }
-  const inputs = cases.map((c) => tensor(c.xshape, randomArray(rng, c.xshape.reduce((a, b) => a * b, 1))));
+  const inputs = cases.map((c) =>
+    tensor(
+      c.xshape,
+      randomArray(
+        rng,
+        c.xshape.reduce((a, b) => a * b, 1),
+      ),
+    ),
+  );
   const got = cases.map((c, i) => {
     const y = c.layer.forward(inputs[i]!, ctx);
     return { y: y.data.slice(), shape: y.shape };
   });
-  const want = runTorch<{ y: number[]; shape: number[] }>(
-    cases.map((c, i) => ({ ...c.oracle, x: Array.from(inputs[i]!.data), xshape: c.xshape })),
-  );
+  const want = runTorch<{ y: number[]; shape: number[] }>(cases.map((c, i) => ({ ...c.oracle, x: Array.from(inputs[i]!.data), xshape: c.xshape })));
   cases.forEach((c, i) => {
     const tag = `${c.layer.kind} ${JSON.stringify(c.oracle)}`;
     assert.deepEqual(got[i]!.shape, want[i]!.shape, `${tag}: shape`);

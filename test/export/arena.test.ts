@@ -21,7 +21,15 @@ function kwsLike(): Graph {
   const rng = new Rng(3);
   const x = g.add('input', [], [1, 12], { op: 'input', features: 12 });
   const r = g.add('r', [x], [1, 6, 2], { op: 'reshape', shape: [6, 2] });
-  const c = g.add('c', [r], [1, 6, 4], { op: 'conv', dims: 1, kernel: randn(rng, 3 * 2 * 4, 0.5), kernelShape: [3, 2, 4], bias: randn(rng, 4, 0.1), strides: [1], padding: 'same' });
+  const c = g.add('c', [r], [1, 6, 4], {
+    op: 'conv',
+    dims: 1,
+    kernel: randn(rng, 3 * 2 * 4, 0.5),
+    kernelShape: [3, 2, 4],
+    bias: randn(rng, 4, 0.1),
+    strides: [1],
+    padding: 'same',
+  });
   const a = g.add('a', [c], [1, 6, 4], { op: 'relu' });
   const p = g.add('p', [a], [1, 3, 4], { op: 'maxpool', dims: 1, pool: [2], strides: [2], padding: 'same' });
   const f = g.add('f', [p], [1, 12], { op: 'flatten' });

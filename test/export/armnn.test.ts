@@ -74,7 +74,8 @@ test('Arm NN runs every exported TFLite file like the TFLite interpreter (float 
       for (const sets of [0, 2]) {
         const model = buildModel(options);
         randomize(model, rng);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: s === 0 ? 'sigmoid' : 'tanh' }), rng);
+        for (let s = 0; s < sets; s++)
+          addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: s === 0 ? 'sigmoid' : 'tanh' }), rng);
         // Non-zero dendrite output weights, so the branches matter.
         for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
         const name = `${options.kind}-${sets}sets`;

@@ -23,7 +23,13 @@ test('conv1d same, stride 1: zero padding of one cell each side', () => {
   const r = g.add('r', [x], [1, 4, 1], { op: 'reshape', shape: [4, 1] });
   // kernel [K=3, Cin=1, Cout=1] = [1, 2, 3], bias 0.5
   const c = g.add('c', [r], [1, 4, 1], {
-    op: 'conv', dims: 1, kernel: Float32Array.of(1, 2, 3), kernelShape: [3, 1, 1], bias: Float32Array.of(0.5), strides: [1], padding: 'same',
+    op: 'conv',
+    dims: 1,
+    kernel: Float32Array.of(1, 2, 3),
+    kernelShape: [3, 1, 1],
+    bias: Float32Array.of(0.5),
+    strides: [1],
+    padding: 'same',
   });
   const out = evalGraph(graphOf(g, c, 4), Float32Array.of(1, 2, 3, 4)).output;
   // y[i] = 1*x[i-1] + 2*x[i] + 3*x[i+1] + 0.5
@@ -36,7 +42,13 @@ test('conv1d same, stride 2, even kernel: Keras puts the extra padding after', (
   const r = g.add('r', [x], [1, 5, 1], { op: 'reshape', shape: [5, 1] });
   // in 5, k 2, s 2: out 3, total pad = (3-1)*2+2-5 = 1, before 0, after 1
   const c = g.add('c', [r], [1, 3, 1], {
-    op: 'conv', dims: 1, kernel: Float32Array.of(1, 10), kernelShape: [2, 1, 1], bias: Float32Array.of(0), strides: [2], padding: 'same',
+    op: 'conv',
+    dims: 1,
+    kernel: Float32Array.of(1, 10),
+    kernelShape: [2, 1, 1],
+    bias: Float32Array.of(0),
+    strides: [2],
+    padding: 'same',
   });
   close(evalGraph(graphOf(g, c, 3), Float32Array.of(1, 2, 3, 4, 5)).output, [1 + 20, 3 + 40, 5 + 0]);
 });
@@ -50,7 +62,13 @@ test('conv2d valid with two in/out channels', () => {
   for (let t = 0; t < 4; t++) kernel[(t * 2 + 0) * 2 + 0] = 1;
   kernel[(3 * 2 + 1) * 2 + 1] = 2;
   const c = g.add('c', [r], [1, 1, 1, 2], {
-    op: 'conv', dims: 2, kernel, kernelShape: [2, 2, 2, 2], bias: Float32Array.of(1, -1), strides: [1, 1], padding: 'valid',
+    op: 'conv',
+    dims: 2,
+    kernel,
+    kernelShape: [2, 2, 2, 2],
+    bias: Float32Array.of(1, -1),
+    strides: [1, 1],
+    padding: 'valid',
   });
   // x laid out [h][w][c]: channel 0 = 1,3,5,7; channel 1 = 2,4,6,8
   close(evalGraph(graphOf(g, c, 2), Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8)).output, [1 + 3 + 5 + 7 + 1, 2 * 8 - 1]);
@@ -89,7 +107,13 @@ test('dense, activations, softmax, channel_affine and a dendrite-like DAG', () =
   const g = new GraphBuilder();
   const x = g.add('input', [], [1, 2], { op: 'input', features: 2 });
   // kernel [Fin=2, Fout=2] = [[1, 2], [3, 4]]: y = [x0 + 3 x1, 2 x0 + 4 x1] + bias
-  const base = g.add('base', [x], [1, 2], { op: 'dense', kernel: Float32Array.of(1, 2, 3, 4), inFeatures: 2, outFeatures: 2, bias: Float32Array.of(0, -1) });
+  const base = g.add('base', [x], [1, 2], {
+    op: 'dense',
+    kernel: Float32Array.of(1, 2, 3, 4),
+    inFeatures: 2,
+    outFeatures: 2,
+    bias: Float32Array.of(0, -1),
+  });
   const d = g.add('d', [x], [1, 2], { op: 'dense', kernel: Float32Array.of(1, 0, 0, 1), inFeatures: 2, outFeatures: 2, bias: Float32Array.of(0, 0) });
   const s = g.add('s', [d], [1, 2], { op: 'sigmoid' });
   const t = g.add('t', [d], [1, 2], { op: 'tanh' });

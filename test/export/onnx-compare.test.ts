@@ -27,7 +27,10 @@ test('compareProbabilities: a NaN output counts as an infinite difference; ties 
 });
 
 test('compareProbabilities and runOnnx reject mismatched sizes with a UserError naming the field', async () => {
-  assert.throws(() => compareProbabilities(new Float32Array(6), new Float32Array(5), 2, 3), (e: unknown) => e instanceof UserError && /candidate/.test(e.message));
+  assert.throws(
+    () => compareProbabilities(new Float32Array(6), new Float32Array(5), 2, 3),
+    (e: unknown) => e instanceof UserError && /candidate/.test(e.message),
+  );
   assert.throws(() => compareProbabilities(new Float32Array(6), new Float32Array(6), 2, 3, new Int32Array(3)), /labels/);
   await assert.rejects(runOnnx(new Uint8Array(0), new Float32Array(5), 2, 3), (e: unknown) => e instanceof UserError && /x/.test(e.message));
 });

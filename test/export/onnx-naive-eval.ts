@@ -111,20 +111,10 @@ function axis(size: number, k: number, stride: number, padding: 'same' | 'valid'
 
 /** 1-D inputs are treated as H = 1 images. */
 function asImage(v: Value, dims: 1 | 2): { h: number; w: number; c: number } {
-  return dims === 1
-    ? { h: 1, w: v.shape[1]!, c: v.shape[2]! }
-    : { h: v.shape[1]!, w: v.shape[2]!, c: v.shape[3]! };
+  return dims === 1 ? { h: 1, w: v.shape[1]!, c: v.shape[2]! } : { h: v.shape[1]!, w: v.shape[2]!, c: v.shape[3]! };
 }
 
-function conv(
-  v: Value,
-  dims: 1 | 2,
-  kernel: Float32Array,
-  ks: number[],
-  bias: Float32Array,
-  strides: number[],
-  padding: 'same' | 'valid',
-): Value {
+function conv(v: Value, dims: 1 | 2, kernel: Float32Array, ks: number[], bias: Float32Array, strides: number[], padding: 'same' | 'valid'): Value {
   const { h, w, c } = asImage(v, dims);
   const kh = dims === 1 ? 1 : ks[0]!;
   const kw = dims === 1 ? ks[0]! : ks[1]!;
@@ -152,14 +142,7 @@ function conv(
   return { shape: dims === 1 ? [1, wo, cout] : [1, ho, wo, cout], data };
 }
 
-function pool(
-  v: Value,
-  dims: 1 | 2,
-  op: 'maxpool' | 'avgpool',
-  size: number[],
-  strides: number[],
-  padding: 'same' | 'valid',
-): Value {
+function pool(v: Value, dims: 1 | 2, op: 'maxpool' | 'avgpool', size: number[], strides: number[], padding: 'same' | 'valid'): Value {
   const { h, w, c } = asImage(v, dims);
   const kh = dims === 1 ? 1 : size[0]!;
   const kw = dims === 1 ? size[0]! : size[1]!;

@@ -46,7 +46,11 @@ class TestGraph {
     return this.g.add(`conv${dims}d`, [x], [1, ...spatial, cout], {
       op: 'conv',
       dims,
-      kernel: randomArray(this.rng, kernelShape.reduce((a, b) => a * b, 1), 0.4),
+      kernel: randomArray(
+        this.rng,
+        kernelShape.reduce((a, b) => a * b, 1),
+        0.4,
+      ),
       kernelShape,
       bias: randomArray(this.rng, cout, 0.1),
       strides,
@@ -165,7 +169,11 @@ test('max and average pooling, 1-D and 2-D, same padding on odd sizes excludes p
   const rng = new Rng(3);
   for (const op of ['maxpool', 'avgpool'] as const) {
     for (const padding of ['same', 'valid'] as const) {
-      for (const [pool, stride] of [[2, 2], [3, 2], [3, 1]] as const) {
+      for (const [pool, stride] of [
+        [2, 2],
+        [3, 2],
+        [3, 1],
+      ] as const) {
         const t1 = new TestGraph(rng, 7 * 3);
         const p1 = t1.pool(t1.reshape(t1.input, [7, 3]), op, [pool], [stride], padding);
         const d1 = await maxDiffAgainstNaive(t1.graph(t1.unary(p1, 'flatten')), rng);
@@ -249,18 +257,30 @@ test('Edge Impulse contract: opset 13, IR 7, input [1, F], output [1, classes] p
   assert.equal(decoded.ir_version, ONNX_IR_VERSION);
   assert.equal(decoded.producer_name, 'dendritic');
   assert.ok(decoded.doc_string.length > 0);
-  assert.deepEqual(decoded.opset_import.map((o) => [o.domain ?? '', o.version]), [['', ONNX_OPSET]]);
+  assert.deepEqual(
+    decoded.opset_import.map((o) => [o.domain ?? '', o.version]),
+    [['', ONNX_OPSET]],
+  );
   assert.deepEqual(decoded.metadata_props, [{ key: 'labels', value: 'no,yes,noise' }]);
   const dims = (v: { type: unknown }): number[] =>
     (v.type as { tensor_type: { shape: { dim: Array<{ dim_value: number }> } } }).tensor_type.shape.dim.map((d) => d.dim_value);
-  assert.deepEqual(decoded.graph.input.map((v) => [v.name, dims(v)]), [['input', [1, 650]]]);
-  assert.deepEqual(decoded.graph.output.map((v) => [v.name, dims(v)]), [['output', [1, 3]]]);
+  assert.deepEqual(
+    decoded.graph.input.map((v) => [v.name, dims(v)]),
+    [['input', [1, 650]]],
+  );
+  assert.deepEqual(
+    decoded.graph.output.map((v) => [v.name, dims(v)]),
+    [['output', [1, 3]]],
+  );
 
   const samples = 4;
   const probs = await runOnnx(model, randomArray(rng, samples * 650), samples, 650);
   for (let s = 0; s < samples; s++) {
     const row = Array.from(probs.subarray(s * 3, s * 3 + 3));
-    assert.ok(row.every((p) => p >= 0 && p <= 1), row.join(','));
+    assert.ok(
+      row.every((p) => p >= 0 && p <= 1),
+      row.join(','),
+    );
     assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, row.join(','));
   }
   assert.ok((await maxDiffAgainstNaive(graph, rng, 4, true)) <= TOLERANCE);

@@ -101,7 +101,12 @@ for (const options of FAMILIES) {
         const model = buildModel(options);
         randomize(model, rng);
         const activations: Activation[] = ['tanh', 'relu', 'sigmoid'];
-        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activations[s]!, dendriteRank: rank }), rng);
+        for (let s = 0; s < sets; s++)
+          addDendriteSet(
+            model,
+            testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activations[s]!, dendriteRank: rank }),
+            rng,
+          );
         // Non-zero dendrite weights, so the branches (and the fused relu's clamp) matter.
         for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
         const graph = model.toGraph();
@@ -131,7 +136,13 @@ function randn(rng: Rng, n: number, s: number): Float32Array {
 }
 
 function dense(g: GraphBuilder, rng: Rng, name: string, input: string, fin: number, fout: number): string {
-  return g.add(name, [input], [1, fout], { op: 'dense', kernel: randn(rng, fin * fout, 1.5 / Math.sqrt(fin)), inFeatures: fin, outFeatures: fout, bias: randn(rng, fout, 0.3) });
+  return g.add(name, [input], [1, fout], {
+    op: 'dense',
+    kernel: randn(rng, fin * fout, 1.5 / Math.sqrt(fin)),
+    inFeatures: fin,
+    outFeatures: fout,
+    bias: randn(rng, fout, 0.3),
+  });
 }
 
 /**
@@ -166,7 +177,19 @@ test('relu fused into MUL, into an unfolded channel_affine (MUL, MUL + ADD), not
   const ops = readTfliteGraph(float).operators.map((op) => BuiltinOperator[op.code]);
   // FC a, FC b, TANH, TANH, MUL(+relu), MUL(+relu), MUL + ADD(+relu), ADD, RELU (sum has 2 readers), ADD, FC, SOFTMAX.
   assert.deepEqual(ops, [
-    'FULLY_CONNECTED', 'FULLY_CONNECTED', 'TANH', 'TANH', 'MUL', 'MUL', 'MUL', 'ADD', 'ADD', 'RELU', 'ADD', 'FULLY_CONNECTED', 'SOFTMAX',
+    'FULLY_CONNECTED',
+    'FULLY_CONNECTED',
+    'TANH',
+    'TANH',
+    'MUL',
+    'MUL',
+    'MUL',
+    'ADD',
+    'ADD',
+    'RELU',
+    'ADD',
+    'FULLY_CONNECTED',
+    'SOFTMAX',
   ]);
   assert.equal(relusBeforeAddFusion(graph), 4);
   const rng = new Rng(12);
@@ -190,7 +213,10 @@ test('int8: the fused ADD is quantized with the relu output range (zero point -1
     assert.equal(t.min, 0);
     assert.equal(t.zeroPoint, -128);
     // The ADD's own (signed) value is no longer a tensor of the model.
-    assert.equal(report.tensors.find((r) => r.graphValue === relu.inputs[0]), undefined);
+    assert.equal(
+      report.tensors.find((r) => r.graphValue === relu.inputs[0]),
+      undefined,
+    );
   }
 });
 
@@ -221,7 +247,8 @@ test('operators per dendrite set: each set adds branch (down, up), activation, M
         const rng = new Rng(7);
         const model = buildModel(o);
         const previous = counts.at(-1);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank }), rng);
+        for (let s = 0; s < sets; s++)
+          addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank }), rng);
         const x = Float32Array.from({ length: 32 * model.features }, () => rng.normal());
         const bytes = exportTfliteInt8(model.toGraph(), x, 32).bytes;
         const g = readTfliteGraph(bytes);
@@ -234,9 +261,13 @@ test('operators per dendrite set: each set adds branch (down, up), activation, M
           // Branch (rank r: down + up; rank 0: one copy of the layer), activation, MUL v, ADD; each earlier
           // set's d feeds this set's sum through MUL w + ADD. No RELU: the layer's relu stays fused.
           const branchOps = rank > 0 ? 2 : 1;
-          checks.push(() => assert.equal(arena.operators - previous.ops, layers * (branchOps + 3 + 2 * earlier), `${o.kind} rank ${rank}: operators of set ${sets}`));
+          checks.push(() =>
+            assert.equal(arena.operators - previous.ops, layers * (branchOps + 3 + 2 * earlier), `${o.kind} rank ${rank}: operators of set ${sets}`),
+          );
           // Each branch conv/dense: weights, bias, out; d; v and v*d; the sum; earlier sets: w, w*d, sum each.
-          checks.push(() => assert.equal(arena.tensors - previous.tensors, layers * (3 * branchOps + 4 + 3 * earlier), `${o.kind} rank ${rank}: tensors of set ${sets}`));
+          checks.push(() =>
+            assert.equal(arena.tensors - previous.tensors, layers * (3 * branchOps + 4 + 3 * earlier), `${o.kind} rank ${rank}: tensors of set ${sets}`),
+          );
         }
       }
     }
@@ -256,7 +287,12 @@ test('operators per dendrite set, dendrite-form merged: 4 operators and 8 tensor
       for (const sets of [0, 1, 2, 3]) {
         const rng = new Rng(7);
         const model = buildModel(options);
-        for (let s = 0; s < sets; s++) addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }), rng);
+        for (let s = 0; s < sets; s++)
+          addDendriteSet(
+            model,
+            testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: rank, dendriteForm: 'merged' }),
+            rng,
+          );
         const x = Float32Array.from({ length: 32 * model.features }, () => rng.normal());
         const bytes = exportTfliteInt8(model.toGraph(), x, 32).bytes;
         const g = readTfliteGraph(bytes);
@@ -275,7 +311,11 @@ test('operators per dendrite set, dendrite-form merged: 4 operators and 8 tensor
     }
   }
   if (process.env.DENDRITIC_FUSION_TABLE) {
-    console.log(['merged form:', '| family | rank | sets | operators | tensors | TFLM arena B (32-bit) | file B |', '|---|---|---|---|---|---|---|', ...rows].join('\n'));
+    console.log(
+      ['merged form:', '| family | rank | sets | operators | tensors | TFLM arena B (32-bit) | file B |', '|---|---|---|---|---|---|---|', ...rows].join(
+        '\n',
+      ),
+    );
   }
   for (const check of checks) check();
 });

@@ -27,16 +27,40 @@ function makeGraph(build: Build, seed = 1): { graph: Graph; features: number } {
   return { graph: { nodes: g.nodes, input: 'input', output, classes }, features };
 }
 
-function conv(g: GraphBuilder, rng: Rng, name: string, input: string, shape: number[], dims: 1 | 2, k: number[], cin: number, cout: number, strides: number[], padding: 'same' | 'valid'): string {
+function conv(
+  g: GraphBuilder,
+  rng: Rng,
+  name: string,
+  input: string,
+  shape: number[],
+  dims: 1 | 2,
+  k: number[],
+  cin: number,
+  cout: number,
+  strides: number[],
+  padding: 'same' | 'valid',
+): string {
   const kernelShape = [...k, cin, cout];
   const fanIn = k.reduce((a, b) => a * b, 1) * cin;
   return g.add(name, [input], shape, {
-    op: 'conv', dims, kernel: randn(rng, fanIn * cout, 1 / Math.sqrt(fanIn)), kernelShape, bias: randn(rng, cout, 0.1), strides, padding,
+    op: 'conv',
+    dims,
+    kernel: randn(rng, fanIn * cout, 1 / Math.sqrt(fanIn)),
+    kernelShape,
+    bias: randn(rng, cout, 0.1),
+    strides,
+    padding,
   });
 }
 
 function dense(g: GraphBuilder, rng: Rng, name: string, input: string, shape: number[], fin: number, fout: number): string {
-  return g.add(name, [input], shape, { op: 'dense', kernel: randn(rng, fin * fout, 1.5 / Math.sqrt(fin)), inFeatures: fin, outFeatures: fout, bias: randn(rng, fout, 0.1) });
+  return g.add(name, [input], shape, {
+    op: 'dense',
+    kernel: randn(rng, fin * fout, 1.5 / Math.sqrt(fin)),
+    inFeatures: fin,
+    outFeatures: fout,
+    bias: randn(rng, fout, 0.1),
+  });
 }
 
 const CASES: Record<string, Build> = {
@@ -57,7 +81,11 @@ const CASES: Record<string, Build> = {
     const x = g.add('input', [], [1, 7 * 5 * 2], { op: 'input', features: 70 });
     const r = g.add('r', [x], [1, 7, 5, 2], { op: 'reshape', shape: [7, 5, 2] });
     const c1 = conv(g, rng, 'c1', r, [1, 4, 3, 4], 2, [3, 3], 2, 4, [2, 2], 'same');
-    const bn = g.add('bn', [c1], [1, 4, 3, 4], { op: 'channel_affine', scale: Float32Array.of(0.5, 1.5, -1, 2), shift: Float32Array.of(0.1, -0.2, 0.3, 0) });
+    const bn = g.add('bn', [c1], [1, 4, 3, 4], {
+      op: 'channel_affine',
+      scale: Float32Array.of(0.5, 1.5, -1, 2),
+      shift: Float32Array.of(0.1, -0.2, 0.3, 0),
+    });
     const a1 = g.add('a1', [bn], [1, 4, 3, 4], { op: 'relu' });
     const p1 = g.add('p1', [a1], [1, 2, 2, 4], { op: 'avgpool', dims: 2, pool: [3, 3], strides: [2, 2], padding: 'same' });
     const c2 = conv(g, rng, 'c2', p1, [1, 1, 1, 3], 2, [2, 2], 4, 3, [1, 1], 'valid');

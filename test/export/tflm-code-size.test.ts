@@ -56,7 +56,9 @@ test('tflmCodeBytes: an operator nobody measured is refused by name', () => {
 });
 
 test('every operator the exporter can write has a figure in every table, and nothing else does', () => {
-  const names = Object.keys(BuiltinOperator).filter((k) => Number.isNaN(Number(k))).sort();
+  const names = Object.keys(BuiltinOperator)
+    .filter((k) => Number.isNaN(Number(k)))
+    .sort();
   for (const [what, table] of [
     ['TFLM_OP_CODE_BYTES', TFLM_OP_CODE_BYTES],
     ['TFLM_OP_ALONE_CODE_BYTES', TFLM_OP_ALONE_CODE_BYTES],
@@ -93,7 +95,8 @@ const skip =
     : !existsSync(SDK)
       ? `Edge Impulse's SDK is not at ${SDK} (set DENDRITIC_SHARED)`
       : false;
-const skipFull = skip || (process.env.DENDRITIC_TFLM_CODE_SIZE_FULL === '1' ? false : 'the full measurement takes ~3 CPU-minutes: set DENDRITIC_TFLM_CODE_SIZE_FULL=1');
+const skipFull =
+  skip || (process.env.DENDRITIC_TFLM_CODE_SIZE_FULL === '1' ? false : 'the full measurement takes ~3 CPU-minutes: set DENDRITIC_TFLM_CODE_SIZE_FULL=1');
 
 /**
  * The same toolchain, sources and flags give the same bytes (the build is deterministic), so they must
@@ -151,7 +154,11 @@ test('the script still measures every recorded figure', { skip: skipFull, timeou
     assertMeasured(configs.f32.unique[op]!, TFLM_SINGLE_TYPE_CODE_BYTES.float32.ops[op], `${op} unique float32`);
     assertMeasured(configs.i8.unique[op]!, TFLM_SINGLE_TYPE_CODE_BYTES.int8.ops[op], `${op} unique int8`);
   }
-  for (const [config, type] of [['all', 'all'], ['f32', 'float32'], ['i8', 'int8']] as const) {
+  for (const [config, type] of [
+    ['all', 'all'],
+    ['f32', 'float32'],
+    ['i8', 'int8'],
+  ] as const) {
     const recorded = TFLM_MEASURED_SETS[type];
     assert.equal(configs[config].sets.length, recorded.length);
     configs[config].sets.forEach((s, i) => {

@@ -60,15 +60,24 @@ function familyCases(): Case[] {
     // dendrite-form merged: 1 and 3 tanh sets merge into one down/f/up/ADD per layer; with mixed
     // activations (rank 0) each activation's sets merge on their own.
     const variants = [
-      [0, 0, 'gated', false], [1, 2, 'gated', false], [3, 0, 'gated', false], [3, 2, 'gated', false],
-      [1, 2, 'merged', true], [3, 2, 'merged', true], [3, 0, 'merged', false],
+      [0, 0, 'gated', false],
+      [1, 2, 'gated', false],
+      [3, 0, 'gated', false],
+      [3, 2, 'gated', false],
+      [1, 2, 'merged', true],
+      [3, 2, 'merged', true],
+      [3, 0, 'merged', false],
     ] as const;
     for (const [sets, rank, form, tanhOnly] of variants) {
       const model = buildModel(options);
       randomize(model, rng);
       for (let s = 0; s < sets; s++) {
         const activation = tanhOnly ? 'tanh' : (['tanh', 'sigmoid', 'relu'] as const)[s]!;
-        addDendriteSet(model, testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: form }), rng);
+        addDendriteSet(
+          model,
+          testConfig({ dendriteLayers: 'all', candidateWeightInit: 0.5, dendriteActivation: activation, dendriteRank: rank, dendriteForm: form }),
+          rng,
+        );
       }
       for (const p of model.params()) if (/\/(v|w)\d/.test(p.name)) for (let i = 0; i < p.value.length; i++) p.value[i] = rng.normal() * 0.5;
       const x = Float32Array.from({ length: ROWS * model.features }, () => rng.normal());
@@ -93,7 +102,15 @@ function otherOpsCase(): Case {
   const g = new GraphBuilder();
   const x = g.add('input', [], [1, 24], { op: 'input', features: 24 });
   const r = g.add('r', [x], [1, 4, 6, 1], { op: 'reshape', shape: [4, 6, 1] });
-  const c = g.add('c', [r], [1, 4, 6, 5], { op: 'conv', dims: 2, kernel: randn(3 * 3 * 1 * 5, 0.5), kernelShape: [3, 3, 1, 5], bias: randn(5, 0.1), strides: [1, 1], padding: 'same' });
+  const c = g.add('c', [r], [1, 4, 6, 5], {
+    op: 'conv',
+    dims: 2,
+    kernel: randn(3 * 3 * 1 * 5, 0.5),
+    kernelShape: [3, 3, 1, 5],
+    bias: randn(5, 0.1),
+    strides: [1, 1],
+    padding: 'same',
+  });
   const a = g.add('a', [c], [1, 4, 6, 5], { op: 'channel_affine', scale: randn(5, 1), shift: randn(5, 0.2) });
   const p = g.add('p', [a], [1, 2, 3, 5], { op: 'avgpool', dims: 2, pool: [2, 2], strides: [2, 2], padding: 'valid' });
   const f = g.add('f', [p], [1, 30], { op: 'flatten' });
@@ -101,17 +118,31 @@ function otherOpsCase(): Case {
   const s = g.add('probs', [d], [1, 3], { op: 'softmax' });
   const graph: Graph = { nodes: g.nodes, input: x, output: s, classes: 3 };
   const xs = randn(ROWS * 24, 1);
-  return { name: 'avgpool + channel affine', float: exportTfliteFloat(graph), int8: exportTfliteInt8(graph, xs, ROWS).bytes, x: xs, features: 24, classes: 3 };
+  return {
+    name: 'avgpool + channel affine',
+    float: exportTfliteFloat(graph),
+    int8: exportTfliteInt8(graph, xs, ROWS).bytes,
+    x: xs,
+    features: 24,
+    classes: 3,
+  };
 }
 
 const cases = [...familyCases(), otherOpsCase()];
 
 function checkArena(runner: TflmRunner, target: TflmTarget): void {
   for (const c of cases) {
-    for (const [kind, bytes] of [['float', c.float], ['int8', c.int8]] as const) {
+    for (const [kind, bytes] of [
+      ['float', c.float],
+      ['int8', c.int8],
+    ] as const) {
       const measured = runTflm(runner, bytes).arenaUsedBytes;
       const modelled = tflmArena(bytes, target);
-      assert.equal(modelled.arenaBytes, measured, `${c.name} ${kind}: RAM model ${modelled.arenaBytes} B (plan ${modelled.plannedBytes} + records ${modelled.persistentBytes}), TFLM ${runner.build} build ${measured} B`);
+      assert.equal(
+        modelled.arenaBytes,
+        measured,
+        `${c.name} ${kind}: RAM model ${modelled.arenaBytes} B (plan ${modelled.plannedBytes} + records ${modelled.persistentBytes}), TFLM ${runner.build} build ${measured} B`,
+      );
     }
   }
 }
@@ -120,9 +151,13 @@ test('RAM model equals TFLM arena_used_bytes, 64-bit desktop build, every family
   checkArena(runner64 as TflmRunner, '64-bit');
 });
 
-test('RAM model equals TFLM arena_used_bytes, Cortex-M layout (4-byte pointers, 1-byte enums), every family and export', { skip: skipM, timeout: 900_000 }, () => {
-  checkArena(runnerM as TflmRunner, 'cortex-m');
-});
+test(
+  'RAM model equals TFLM arena_used_bytes, Cortex-M layout (4-byte pointers, 1-byte enums), every family and export',
+  { skip: skipM, timeout: 900_000 },
+  () => {
+    checkArena(runnerM as TflmRunner, 'cortex-m');
+  },
+);
 
 function argmax(p: Float32Array, row: number, classes: number): number {
   let best = 0;
@@ -132,7 +167,10 @@ function argmax(p: Float32Array, row: number, classes: number): number {
 
 test('TFLM gives our measured class on every row, probabilities within one int8 step (float 1e-5)', { skip: skip64, timeout: 900_000 }, async () => {
   for (const c of cases) {
-    for (const [kind, bytes] of [['float', c.float], ['int8', c.int8]] as const) {
+    for (const [kind, bytes] of [
+      ['float', c.float],
+      ['int8', c.int8],
+    ] as const) {
       const ours = await runTflite(bytes, c.x, ROWS, c.features);
       const device = runTflm(runner64 as TflmRunner, bytes, { x: c.x, n: ROWS }).probs;
       assert.equal(device.length, ROWS * c.classes);
@@ -147,75 +185,106 @@ test('TFLM gives our measured class on every row, probabilities within one int8 
   }
 });
 
-test('int8 input quantization equals the SDK pre_cast_quantize, value by value (float32 division, halves away from zero)', { skip: skip64, timeout: 900_000 }, () => {
-  const rng = new Rng(9);
-  const scale = Math.fround(0.0371);
-  const zeroPoint = -7;
-  // Random values, exact half steps either side of zero, values that saturate, and values whose float32
-  // quotient lands on a half step while the double quotient does not (where a double division differs).
-  const values: number[] = Array.from({ length: 4000 }, () => rng.normal() * 3);
-  for (let k = -140; k <= 140; k++) values.push(Math.fround((k + 0.5) * scale));
-  values.push(1e6, -1e6, 0, -0);
-  const bits = new Float32Array(1);
-  const ints = new Int32Array(bits.buffer);
-  let nearHalf = 0;
-  for (let k = -130; k <= 130; k++) {
-    bits[0] = (k + 0.5) * scale;
-    const base = ints[0]!;
-    for (let u = -4; u <= 4; u++) {
-      ints[0] = base + u;
-      const v = bits[0]!;
-      const q = Math.fround(v / scale);
-      if (Math.abs(q - Math.trunc(q)) === 0.5 && v / scale !== q) {
-        values.push(v);
-        nearHalf++;
+test(
+  'int8 input quantization equals the SDK pre_cast_quantize, value by value (float32 division, halves away from zero)',
+  { skip: skip64, timeout: 900_000 },
+  () => {
+    const rng = new Rng(9);
+    const scale = Math.fround(0.0371);
+    const zeroPoint = -7;
+    // Random values, exact half steps either side of zero, values that saturate, and values whose float32
+    // quotient lands on a half step while the double quotient does not (where a double division differs).
+    const values: number[] = Array.from({ length: 4000 }, () => rng.normal() * 3);
+    for (let k = -140; k <= 140; k++) values.push(Math.fround((k + 0.5) * scale));
+    values.push(1e6, -1e6, 0, -0);
+    const bits = new Float32Array(1);
+    const ints = new Int32Array(bits.buffer);
+    let nearHalf = 0;
+    for (let k = -130; k <= 130; k++) {
+      bits[0] = (k + 0.5) * scale;
+      const base = ints[0]!;
+      for (let u = -4; u <= 4; u++) {
+        ints[0] = base + u;
+        const v = bits[0]!;
+        const q = Math.fround(v / scale);
+        if (Math.abs(q - Math.trunc(q)) === 0.5 && v / scale !== q) {
+          values.push(v);
+          nearHalf++;
+        }
       }
     }
-  }
-  assert.ok(nearHalf > 0, 'found values whose float32 quotient rounds to a half step');
-  const x = Float32Array.from(values);
-  const ours = new Int8Array(x.length);
-  quantizeInto(x, ours, { scale, zeroPoint });
-  const sdk = quantizeWithSdk(runner64 as TflmRunner, x, scale, zeroPoint);
-  for (let i = 0; i < x.length; i++) assert.equal(ours[i], sdk[i], `value ${x[i]}: ours ${ours[i]}, SDK ${sdk[i]}`);
-});
+    assert.ok(nearHalf > 0, 'found values whose float32 quotient rounds to a half step');
+    const x = Float32Array.from(values);
+    const ours = new Int8Array(x.length);
+    quantizeInto(x, ours, { scale, zeroPoint });
+    const sdk = quantizeWithSdk(runner64 as TflmRunner, x, scale, zeroPoint);
+    for (let i = 0; i < x.length; i++) assert.equal(ours[i], sdk[i], `value ${x[i]}: ours ${ours[i]}, SDK ${sdk[i]}`);
+  },
+);
 
-test('a training run reports for each TFLite file the RAM TFLM needs (32-bit and 64-bit) and the TFLM it equals', { skip: skip64 || skipM, timeout: 900_000 }, () => {
-  const { dir, cleanup } = tempDir('dendritic-tflm-run-');
-  try {
-    const data = join(dir, 'data');
-    const out = join(dir, 'out');
-    mkdirSync(data);
-    const { val } = writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
-    // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
-    const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '6', '--n-epochs-to-switch', '2',
-      '--switch-mode', 'fixed', '--fixed-switch-num', '2', '--first-fixed-switch-num', '2', '--retain-all-dendrites', '1', '--dendrite-payoff-check', '0', '--quiet'], { timeoutMs: 300_000 });
-    assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-    assert.equal(report.schema_version, 2);
-    const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
-    assert.deepEqual(tflite.map((d) => d.variant).sort(), ['tflite-float', 'tflite-int8']);
-    for (const d of tflite) {
-      const file = report.exports.find((x) => x.format === d.variant)!.file!;
-      const bytes = readFileSync(join(out, file));
-      assert.equal(d.ram_bytes, runTflm(runnerM as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes is TFLM's arena with a Cortex-M layout`);
-      assert.equal(d.ram_bytes_64bit, runTflm(runner64 as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes_64bit is TFLM's 64-bit arena`);
-      assert.equal(d.ram_bytes, d.ram_planned_bytes! + d.ram_persistent_bytes!);
-      assert.equal(d.model_bytes, bytes.length);
-      assert.equal(d.flash_bytes, bytes.length + d.code_bytes!);
-      assert.ok(d.code_bytes! > 0 && d.latency_ms! > 0);
-      assert.match(d.ram_checked_against!, /TensorFlow Lite Micro.*v1\.93\.20/);
-      // The accuracy the report states for the file is the device's, row for row.
-      const n = val.y.length;
-      const probs = runTflm(runnerM as TflmRunner, bytes, { x: val.x, n }).probs;
-      let correct = 0;
-      for (let row = 0; row < n; row++) if (argmax(probs, row, 3) === val.y[row]) correct++;
-      assert.equal(report.exports.find((x) => x.format === d.variant)!.accuracy, correct / n, `${file}: reported accuracy is TFLM's`);
+test(
+  'a training run reports for each TFLite file the RAM TFLM needs (32-bit and 64-bit) and the TFLM it equals',
+  { skip: skip64 || skipM, timeout: 900_000 },
+  () => {
+    const { dir, cleanup } = tempDir('dendritic-tflm-run-');
+    try {
+      const data = join(dir, 'data');
+      const out = join(dir, 'out');
+      mkdirSync(data);
+      const { val } = writeEiDirectory(data, { trainRows: 120, valRows: 40, features: 13 * 10, classes: 3, seed: 4 });
+      // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
+      const r = runCli(
+        [
+          'train',
+          '--data-directory',
+          data,
+          '--out-directory',
+          out,
+          '--epochs',
+          '6',
+          '--n-epochs-to-switch',
+          '2',
+          '--switch-mode',
+          'fixed',
+          '--fixed-switch-num',
+          '2',
+          '--first-fixed-switch-num',
+          '2',
+          '--retain-all-dendrites',
+          '1',
+          '--dendrite-payoff-check',
+          '0',
+          '--quiet',
+        ],
+        { timeoutMs: 300_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+      assert.equal(report.schema_version, 2);
+      const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
+      assert.deepEqual(tflite.map((d) => d.variant).sort(), ['tflite-float', 'tflite-int8']);
+      for (const d of tflite) {
+        const file = report.exports.find((x) => x.format === d.variant)!.file!;
+        const bytes = readFileSync(join(out, file));
+        assert.equal(d.ram_bytes, runTflm(runnerM as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes is TFLM's arena with a Cortex-M layout`);
+        assert.equal(d.ram_bytes_64bit, runTflm(runner64 as TflmRunner, bytes).arenaUsedBytes, `${file}: ram_bytes_64bit is TFLM's 64-bit arena`);
+        assert.equal(d.ram_bytes, d.ram_planned_bytes! + d.ram_persistent_bytes!);
+        assert.equal(d.model_bytes, bytes.length);
+        assert.equal(d.flash_bytes, bytes.length + d.code_bytes!);
+        assert.ok(d.code_bytes! > 0 && d.latency_ms! > 0);
+        assert.match(d.ram_checked_against!, /TensorFlow Lite Micro.*v1\.93\.20/);
+        // The accuracy the report states for the file is the device's, row for row.
+        const n = val.y.length;
+        const probs = runTflm(runnerM as TflmRunner, bytes, { x: val.x, n }).probs;
+        let correct = 0;
+        for (let row = 0; row < n; row++) if (argmax(probs, row, 3) === val.y[row]) correct++;
+        assert.equal(report.exports.find((x) => x.format === d.variant)!.accuracy, correct / n, `${file}: reported accuracy is TFLM's`);
+      }
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      assert.match(html, /TFLM records/);
+      assert.match(html, /arena_used_bytes/);
+    } finally {
+      cleanup();
     }
-    const html = readFileSync(join(out, 'report.html'), 'utf8');
-    assert.match(html, /TFLM records/);
-    assert.match(html, /arena_used_bytes/);
-  } finally {
-    cleanup();
-  }
-});
+  },
+);

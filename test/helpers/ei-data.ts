@@ -53,7 +53,10 @@ function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 /** Writes X_split_train/test.npy and Y_split_train/test.npy into `dir`; returns what was written. */
-export function writeEiDirectory(dir: string, opts: SyntheticOptions = {}): { train: SyntheticSplit; val: SyntheticSplit; features: number; classes: number } {
+export function writeEiDirectory(
+  dir: string,
+  opts: SyntheticOptions = {},
+): { train: SyntheticSplit; val: SyntheticSplit; features: number; classes: number } {
   const features = opts.features ?? 12;
   const classes = opts.classes ?? 3;
   const rng = new Rng(opts.seed ?? 1);

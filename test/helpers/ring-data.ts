@@ -21,9 +21,8 @@ export function ringData(n: number, seed: number): LabelledSet {
 /** A small MLP for ringData: 4 -> 8 (relu) -> 3, seeded. */
 export function ringModel(seed: number): Sequential {
   const rng = new Rng(seed);
-  return new Sequential([4], [
-    new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }),
-    new ReLU('relu'),
-    new Dense({ name: 'out', inFeatures: 8, units: 3, rng }),
-  ]);
+  return new Sequential(
+    [4],
+    [new Dense({ name: 'hidden', inFeatures: 4, units: 8, rng }), new ReLU('relu'), new Dense({ name: 'out', inFeatures: 8, units: 3, rng })],
+  );
 }

@@ -11,12 +11,20 @@ const base = { classes: 12, width: 1, dropout: 0.25, seed: 0 };
 
 test('ei-kws parameter counts equal the PyTorch reference (docs/dendrites.md table)', () => {
   // Counts printed by /work/shared/bench/torch_kws_ref.py for 650 features, 12 classes.
-  for (const [width, params] of [[0.5, 1524], [1, 3228], [2, 7212], [4, 17484]] as const) {
+  for (const [width, params] of [
+    [0.5, 1524],
+    [1, 3228],
+    [2, 7212],
+    [4, 17484],
+  ] as const) {
     const m = buildModel({ ...base, kind: 'ei-kws', features: 650, width });
     assert.equal(m.parameterCount(), params, `width ${width}`);
   }
   const d = describeModel(buildModel({ ...base, kind: 'ei-kws', features: 650 }));
-  assert.deepEqual(d.layers.map((l) => l.outputShape), [[50, 8], [50, 8], [25, 8], [25, 8], [25, 16], [25, 16], [13, 16], [13, 16], [208], [12]]);
+  assert.deepEqual(
+    d.layers.map((l) => l.outputShape),
+    [[50, 8], [50, 8], [25, 8], [25, 8], [25, 16], [25, 16], [13, 16], [13, 16], [208], [12]],
+  );
   assert.match(formatModel(d), /params 3228/);
 });
 
@@ -33,13 +41,24 @@ test('auto rule: image shape -> conv2d, multiple of 13 -> ei-kws, else dense', (
   assert.deepEqual(img.inputShape, [12, 10, 3]);
   assert.deepEqual(describeModel(img).layers.at(-3)!.outputShape, [3, 3, 16]);
   assert.deepEqual(buildModel({ ...base, kind: 'conv2d', features: 28 * 28 }).inputShape, [28, 28, 1]);
-  assert.deepEqual(buildModel({ ...base, kind: 'dense', features: 33, width: 2 }).params().map((p) => p.shape), [[33, 40], [40], [40, 20], [20], [20, 12], [12]]);
+  assert.deepEqual(
+    buildModel({ ...base, kind: 'dense', features: 33, width: 2 })
+      .params()
+      .map((p) => p.shape),
+    [[33, 40], [40], [40, 20], [20], [20, 12], [12]],
+  );
   assert.equal(buildModel({ ...base, kind: 'ei-kws', features: 650, width: 0.01 }).parameterCount() > 0, true, 'channels at least 1');
 });
 
 test('a shape that does not fit the model is a UserError naming model and the feature count', () => {
-  assert.throws(() => buildModel({ ...base, kind: 'ei-kws', features: 100 }), (e: unknown) => e instanceof UserError && /model/.test(e.message) && /100 features/.test(e.message) && /13/.test(e.message));
-  assert.throws(() => buildModel({ ...base, kind: 'conv2d', features: 101 }), (e: unknown) => e instanceof UserError && /model/.test(e.message) && /101 features/.test(e.message));
+  assert.throws(
+    () => buildModel({ ...base, kind: 'ei-kws', features: 100 }),
+    (e: unknown) => e instanceof UserError && /model/.test(e.message) && /100 features/.test(e.message) && /13/.test(e.message),
+  );
+  assert.throws(
+    () => buildModel({ ...base, kind: 'conv2d', features: 101 }),
+    (e: unknown) => e instanceof UserError && /model/.test(e.message) && /101 features/.test(e.message),
+  );
   assert.throws(() => buildModel({ ...base, kind: 'dense', features: 10, inputShape: [3, 3, 1] }), UserError);
   assert.throws(() => buildModel({ ...base, kind: 'dense', features: 10, classes: 1 }), /classes/);
 });
@@ -79,7 +98,9 @@ function train(m: Sequential, X: Float32Array, Y: Int32Array, epochs: number, lr
 
 test('dense model learns a separable synthetic problem to > 90% in a few epochs', () => {
   const rng = new Rng(21);
-  const n = 640, f = 20, k = 3;
+  const n = 640,
+    f = 20,
+    k = 3;
   const centres = Array.from({ length: k }, () => Float32Array.from({ length: f }, () => rng.uniform(-1, 1)));
   const X = new Float32Array(n * f);
   const Y = new Int32Array(n);
@@ -95,7 +116,9 @@ test('dense model learns a separable synthetic problem to > 90% in a few epochs'
 
 test('ei-kws overfits a small random synthetic set', () => {
   const rng = new Rng(22);
-  const n = 64, f = 130, k = 4;
+  const n = 64,
+    f = 130,
+    k = 4;
   const X = Float32Array.from({ length: n * f }, () => rng.normal());
   const Y = Int32Array.from({ length: n }, () => rng.int(k));
   const m = buildModel({ ...base, kind: 'auto', features: f, classes: k, dropout: 0, width: 2 });

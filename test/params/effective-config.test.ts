@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import {
-  applyTrainInput, effectiveConfigJson, exportMarginSeconds, renderEffectiveConfig, trainingSecondsWithin,
+  applyTrainInput,
+  effectiveConfigJson,
+  exportMarginSeconds,
+  renderEffectiveConfig,
+  trainingSecondsWithin,
 } from '../../src/params/effective-config.js';
 import { parseArgs } from '../../src/params/parse.js';
 import { BLOCK_PARAMETERS, defaultValue, SCHEMA } from '../../src/params/schema.js';
@@ -11,7 +15,13 @@ import { edgeImpulseArgv } from '../../src/params/values.js';
 test('export margin: 10% of the limit, at least 60 s, at most half the limit', () => {
   // Hand-computed from the documented rule.
   const cases: [number, number, number][] = [
-    [3600, 360, 3240], [1200, 120, 1080], [600, 60, 540], [300, 60, 240], [100, 50, 50], [60, 30, 30], [1, 0.5, 1],
+    [3600, 360, 3240],
+    [1200, 120, 1080],
+    [600, 60, 540],
+    [300, 60, 240],
+    [100, 50, 50],
+    [60, 30, 30],
+    [1, 0.5, 1],
   ];
   for (const [limit, margin, training] of cases) {
     assert.equal(exportMarginSeconds(limit), margin, `margin for ${limit}`);
@@ -75,10 +85,9 @@ test('applyTrainInput does not modify its input', () => {
 });
 
 test('the printed effective configuration lists every parameter with its value and source, aligned', () => {
-  const applied = applyTrainInput(
-    parseArgs(['--epochs', '12', '--dendrites', '0', '--data-directory', '/d', '--improvement-threshold', '0.01,0.001']),
-    { maxTrainingTimeSeconds: 600 },
-  );
+  const applied = applyTrainInput(parseArgs(['--epochs', '12', '--dendrites', '0', '--data-directory', '/d', '--improvement-threshold', '0.01,0.001']), {
+    maxTrainingTimeSeconds: 600,
+  });
   const lines = renderEffectiveConfig(applied.config, applied.sources);
   assert.equal(lines[0], 'Effective configuration:');
   const rows = lines.slice(1);
@@ -98,7 +107,10 @@ test('the printed effective configuration lists every parameter with its value a
 test('effective-config.json: { param: { value, source } } for every parameter, JSON-safe', () => {
   const applied = applyTrainInput(parseArgs(['--model', 'dense', '--quiet']), { maxTrainingTimeSeconds: 1200 });
   const json = JSON.parse(JSON.stringify(effectiveConfigJson(applied.config, applied.sources))) as Record<string, { value: unknown; source: string }>;
-  assert.deepEqual(Object.keys(json), SCHEMA.map((s) => s.param));
+  assert.deepEqual(
+    Object.keys(json),
+    SCHEMA.map((s) => s.param),
+  );
   assert.deepEqual(json['model'], { value: 'dense', source: 'cli' });
   assert.deepEqual(json['quiet'], { value: true, source: 'cli' });
   assert.deepEqual(json['max-training-seconds'], { value: 1080, source: 'train_input.json' });

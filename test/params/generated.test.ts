@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  README_END, README_START, REGENERATE_COMMAND, REPO_ROOT, generateFiles, readCurrent, replaceBetweenMarkers,
-} from '../../src/params/generate.js';
+import { README_END, README_START, REGENERATE_COMMAND, REPO_ROOT, generateFiles, readCurrent, replaceBetweenMarkers } from '../../src/params/generate.js';
 import { buildParametersJson, packageRepositoryUrl, renderHelp, renderReadmeTable } from '../../src/params/parameters-json.js';
 import { BLOCK_PARAMETERS, SCHEMA } from '../../src/params/schema.js';
 
@@ -39,7 +37,10 @@ test("parameters.json follows Edge Impulse's machine-learning block format", () 
     }
     if (item.showIf) {
       assert.equal(typeof item.showIf.value, 'string', `${item.param}: showIf value must be a string`);
-      assert.ok(json.parameters.some((p) => p.param === item.showIf!.parameter), `${item.param}: showIf names a declared parameter`);
+      assert.ok(
+        json.parameters.some((p) => p.param === item.showIf!.parameter),
+        `${item.param}: showIf names a declared parameter`,
+      );
     }
   }
   assert.ok(!json.parameters.some((p) => ['data-directory', 'out-directory', 'info-file', 'quiet', 'json-logs', 'resume'].includes(p.param)));
@@ -76,7 +77,12 @@ test('README markers: replaced in place when present, appended under a heading w
 
 test("info.repositoryUrl comes from package.json's repository, in the forms npm accepts", () => {
   const url = 'https://github.com/example/dendritic';
-  for (const repository of ['git+https://github.com/example/dendritic.git', { type: 'git', url: 'git+https://github.com/example/dendritic.git' }, 'github:example/dendritic', 'example/dendritic']) {
+  for (const repository of [
+    'git+https://github.com/example/dendritic.git',
+    { type: 'git', url: 'git+https://github.com/example/dendritic.git' },
+    'github:example/dendritic',
+    'example/dendritic',
+  ]) {
     assert.equal(packageRepositoryUrl({ repository }), url, JSON.stringify(repository));
   }
   assert.equal(packageRepositoryUrl({}), undefined);

@@ -58,10 +58,16 @@ test('string values: quoted text with spaces arrives verbatim; paths', () => {
 
 test('boolean: 1, 0, true, false (any case), =value, and a bare flag followed by another flag or the end', () => {
   const cases: [string[], boolean][] = [
-    [['--dendrites', '0'], false], [['--dendrites', '1'], true], [['--dendrites', 'false'], false],
-    [['--dendrites', 'true'], true], [['--dendrites', 'False'], false], [['--dendrites', 'TRUE'], true],
-    [['--dendrites=0'], false], [['--dendrites=true'], true],
-    [['--retain-all-dendrites'], true], [['--retain-all-dendrites', '--epochs', '3'], true],
+    [['--dendrites', '0'], false],
+    [['--dendrites', '1'], true],
+    [['--dendrites', 'false'], false],
+    [['--dendrites', 'true'], true],
+    [['--dendrites', 'False'], false],
+    [['--dendrites', 'TRUE'], true],
+    [['--dendrites=0'], false],
+    [['--dendrites=true'], true],
+    [['--retain-all-dendrites'], true],
+    [['--retain-all-dendrites', '--epochs', '3'], true],
   ];
   for (const [argv, expected] of cases) {
     const key = argv[0]!.startsWith('--dendrites') ? 'dendrites' : 'retainAllDendrites';
@@ -114,12 +120,23 @@ test('malformed values are UserErrors naming the flag, the value and the expecta
 
 test('an integer parameter accepts a whole number written as a float, as a float parameter accepts "1.0"', () => {
   const cases: [string[], number][] = [
-    [['--epochs', '100.0'], 100], [['--epochs', '1e2'], 100], [['--epochs=1.5e1'], 15], [['--epochs', '7.'], 7],
-    [['--max-training-seconds', '0.0'], 0], [['--seed', '4294967295.0'], 4294967295], [['--dendrite-rank', '+2.000'], 2],
+    [['--epochs', '100.0'], 100],
+    [['--epochs', '1e2'], 100],
+    [['--epochs=1.5e1'], 15],
+    [['--epochs', '7.'], 7],
+    [['--max-training-seconds', '0.0'], 0],
+    [['--seed', '4294967295.0'], 4294967295],
+    [['--dendrite-rank', '+2.000'], 2],
   ];
   for (const [argv, expected] of cases) {
     const result = parseArgs(argv);
-    const key = argv[0]!.startsWith('--epochs') ? 'epochs' : argv[0] === '--seed' ? 'seed' : argv[0] === '--dendrite-rank' ? 'dendriteRank' : 'maxTrainingSeconds';
+    const key = argv[0]!.startsWith('--epochs')
+      ? 'epochs'
+      : argv[0] === '--seed'
+        ? 'seed'
+        : argv[0] === '--dendrite-rank'
+          ? 'dendriteRank'
+          : 'maxTrainingSeconds';
     assert.equal(result.config[key], expected, argv.join(' '));
     assert.ok(Number.isInteger(result.config[key]));
   }
@@ -139,8 +156,14 @@ test('required options are enforced only when asked', () => {
   assert.deepEqual([...REQUIRED_FOR_TRAIN], ['dataDirectory', 'outDirectory']);
   assert.equal(parsed('--out-directory', '/o').config.dataDirectory, undefined);
   const train = { required: REQUIRED_FOR_TRAIN, isRunner: () => false };
-  assert.throws(() => parseArgs(['--out-directory', '/o'], train), (e: unknown) => e instanceof UserError && /--data-directory: is required/.test(e.message));
-  assert.throws(() => parseArgs(['--data-directory', '/d'], train), (e: unknown) => e instanceof UserError && /--out-directory: is required/.test(e.message));
+  assert.throws(
+    () => parseArgs(['--out-directory', '/o'], train),
+    (e: unknown) => e instanceof UserError && /--data-directory: is required/.test(e.message),
+  );
+  assert.throws(
+    () => parseArgs(['--data-directory', '/d'], train),
+    (e: unknown) => e instanceof UserError && /--out-directory: is required/.test(e.message),
+  );
   const ok = parseArgs(['--data-directory', '/d', '--out-directory', '/o'], { required: REQUIRED_FOR_TRAIN });
   assert.equal(ok.config.dataDirectory, '/d');
 });
@@ -153,15 +176,29 @@ test('edge-impulse-blocks runner: data and out directories default to /home and 
   assert.equal(parseArgs(['--out-directory', '/o'], runner).config.dataDirectory, '/home');
   assert.equal(parseArgs(['--data-directory', '/home/'], runner).config.outDirectory, '/home/out');
   // Another data directory never gets the runner's out directory.
-  assert.throws(() => parseArgs(['--data-directory', '/d'], runner), (e: unknown) => e instanceof UserError && /--out-directory: is required.*\/home\/out only when \/home\/X_split_train\.npy exists/.test(e.message));
+  assert.throws(
+    () => parseArgs(['--data-directory', '/d'], runner),
+    (e: unknown) => e instanceof UserError && /--out-directory: is required.*\/home\/out only when \/home\/X_split_train\.npy exists/.test(e.message),
+  );
   // Off the runner, nothing is defaulted.
   assert.throws(() => parseArgs([], { required: REQUIRED_FOR_TRAIN, isRunner: () => false }), /--data-directory: is required/);
 });
 
 test("unknown arguments are listed, with their values, never dropped (Edge Impulse runner's legacy extras)", () => {
   const { config, unknown } = parsed(
-    '--epochs', '30', '--validation-set-size', '0.2', '--input-shape', '(650,)', '--learning-rate', '0.01',
-    '--some-switch', '--mystery=3', '--batch-size', '16', 'positional',
+    '--epochs',
+    '30',
+    '--validation-set-size',
+    '0.2',
+    '--input-shape',
+    '(650,)',
+    '--learning-rate',
+    '0.01',
+    '--some-switch',
+    '--mystery=3',
+    '--batch-size',
+    '16',
+    'positional',
   );
   // --input-shape is known now (honoured by data/ei-directory); --validation-set-size stays an ignored legacy extra.
   assert.deepEqual(unknown, ['--validation-set-size', '0.2', '--some-switch', '--mystery=3', 'positional']);

@@ -11,7 +11,12 @@ import { parseArgs } from '../../src/params/parse.js';
 import { BLOCK_PARAMETERS, SCHEMA, defaultConfig, type ConfigKey } from '../../src/params/schema.js';
 import { edgeImpulseArgv, nonDefaultValue } from '../../src/params/values.js';
 
-interface Item { param: string; type: string; value: unknown; valid?: string[] }
+interface Item {
+  param: string;
+  type: string;
+  value: unknown;
+  valid?: string[];
+}
 const committed = JSON.parse(readFileSync(new URL('../../parameters.json', import.meta.url), 'utf8')) as { parameters: Item[] };
 
 /**
@@ -42,7 +47,10 @@ const specOf = (item: Item) => {
 };
 
 test('parameters.json declares exactly the block parameters', () => {
-  assert.deepEqual(committed.parameters.map((p) => p.param), BLOCK_PARAMETERS.map((s) => s.param));
+  assert.deepEqual(
+    committed.parameters.map((p) => p.param),
+    BLOCK_PARAMETERS.map((s) => s.param),
+  );
 });
 
 for (const booleanStyle of ['1/0', 'true/false'] as const) {
@@ -53,7 +61,13 @@ for (const booleanStyle of ['1/0', 'true/false'] as const) {
       const value = nonDefaultValue(spec);
       const argv = edgeImpulsePasses(item, value, booleanStyle);
       const { config, sources, unknown } = parseArgs([
-        '--data-directory', '/home', '--out-directory', '/home/out', '--info-file', '/home/train_input.json', ...argv,
+        '--data-directory',
+        '/home',
+        '--out-directory',
+        '/home/out',
+        '--info-file',
+        '/home/train_input.json',
+        ...argv,
       ]);
       const where = `--${item.param} (${argv.join(' ')})`;
       assert.deepEqual(unknown, [], where);

@@ -1,19 +1,45 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  BLOCK_PARAMETERS, CONFIG_KEYS, SCHEMA, defaultConfig, defaultValue, parseNumberList, type ParamSpec,
-} from '../../src/params/schema.js';
+import { BLOCK_PARAMETERS, CONFIG_KEYS, SCHEMA, defaultConfig, defaultValue, parseNumberList, type ParamSpec } from '../../src/params/schema.js';
 import { formatValue, nonDefaultValue, parseValue } from '../../src/params/values.js';
 
 const DENDRITE_KNOBS = [
-  'dendrite-training', 'switch-mode', 'n-epochs-to-switch', 'history-lookback', 'initial-history-after-switches',
-  'fixed-switch-num', 'first-fixed-switch-num', 'improvement-threshold', 'improvement-threshold-raw',
-  'max-dendrite-tries', 'max-dendrites', 'retain-all-dendrites', 'find-best-lr', 'dont-give-up-unless-lr-lowered',
-  'dendrite-activation', 'candidate-weight-init', 'dendrite-layers', 'correlation-epochs', 'correlation-candidates',
+  'dendrite-training',
+  'switch-mode',
+  'n-epochs-to-switch',
+  'history-lookback',
+  'initial-history-after-switches',
+  'fixed-switch-num',
+  'first-fixed-switch-num',
+  'improvement-threshold',
+  'improvement-threshold-raw',
+  'max-dendrite-tries',
+  'max-dendrites',
+  'retain-all-dendrites',
+  'find-best-lr',
+  'dont-give-up-unless-lr-lowered',
+  'dendrite-activation',
+  'candidate-weight-init',
+  'dendrite-layers',
+  'correlation-epochs',
+  'correlation-candidates',
 ];
 const TRAINING = [
-  'epochs', 'learning-rate', 'batch-size', 'seed', 'model', 'width', 'dropout', 'optimizer', 'lr-schedule',
-  'lr-patience', 'noise', 'spec-augment', 'max-training-seconds', 'export-format', 'max-int8-drop',
+  'epochs',
+  'learning-rate',
+  'batch-size',
+  'seed',
+  'model',
+  'width',
+  'dropout',
+  'optimizer',
+  'lr-schedule',
+  'lr-patience',
+  'noise',
+  'spec-augment',
+  'max-training-seconds',
+  'export-format',
+  'max-int8-drop',
 ];
 const CLI_ONLY = ['data-directory', 'out-directory', 'info-file', 'quiet', 'json-logs', 'resume'];
 
@@ -32,7 +58,10 @@ test('the schema holds every parameter of the contract (more may be added)', () 
   const blockParams = BLOCK_PARAMETERS.map((s) => s.param);
   for (const param of [...TRAINING, 'dendrites', ...DENDRITE_KNOBS]) assert.ok(blockParams.includes(param), `--${param}`);
   for (const param of CLI_ONLY) assert.equal(byParam(param).cliOnly, true, `--${param} is command-line only`);
-  assert.deepEqual(SCHEMA.filter((s) => s.requiredForTrain).map((s) => s.param), ['data-directory', 'out-directory']);
+  assert.deepEqual(
+    SCHEMA.filter((s) => s.requiredForTrain).map((s) => s.param),
+    ['data-directory', 'out-directory'],
+  );
   assert.deepEqual(byParam('info-file').aliases, ['input-file']);
 });
 
@@ -50,20 +79,47 @@ test('flags are unique kebab-case and derive from their camelCase key', () => {
 // Types only: defaults live in the schema alone and may be re-tuned there.
 test('the contract types and select lists', () => {
   const expected: Record<string, [string, unknown]> = {
-    epochs: ['int', 100], 'learning-rate': ['float', 0.005], 'batch-size': ['int', 32], seed: ['int', 0],
-    model: ['select', 'auto'], width: ['float', 1], dropout: ['float', 0.25], optimizer: ['select', 'adam'],
-    'lr-schedule': ['select', 'plateau'], 'lr-patience': ['int', 5], noise: ['select', 'none'],
-    'spec-augment': ['select', 'none'], 'max-training-seconds': ['int', 0], 'export-format': ['select', 'tflite'],
-    'max-int8-drop': ['float', 1], dendrites: ['boolean', true], 'dendrite-training': ['select', 'gd'],
-    'switch-mode': ['select', 'history'], 'n-epochs-to-switch': ['int', 10], 'history-lookback': ['int', 1],
-    'initial-history-after-switches': ['int', 0], 'fixed-switch-num': ['int', 10], 'first-fixed-switch-num': ['int', 10],
-    'improvement-threshold': ['string', '0.001,0.0001'], 'improvement-threshold-raw': ['float', 1e-5],
-    'max-dendrite-tries': ['int', 2], 'max-dendrites': ['int', 3], 'retain-all-dendrites': ['boolean', false],
-    'find-best-lr': ['boolean', true], 'dont-give-up-unless-lr-lowered': ['boolean', true],
-    'dendrite-activation': ['select', 'sigmoid'], 'candidate-weight-init': ['float', 0.01],
-    'dendrite-layers': ['select', 'all'], 'correlation-epochs': ['int', 10], 'correlation-candidates': ['int', 4],
-    'data-directory': ['string', undefined], 'out-directory': ['string', undefined], 'info-file': ['string', undefined],
-    quiet: ['flag', false], 'json-logs': ['flag', false], resume: ['flag', false],
+    epochs: ['int', 100],
+    'learning-rate': ['float', 0.005],
+    'batch-size': ['int', 32],
+    seed: ['int', 0],
+    model: ['select', 'auto'],
+    width: ['float', 1],
+    dropout: ['float', 0.25],
+    optimizer: ['select', 'adam'],
+    'lr-schedule': ['select', 'plateau'],
+    'lr-patience': ['int', 5],
+    noise: ['select', 'none'],
+    'spec-augment': ['select', 'none'],
+    'max-training-seconds': ['int', 0],
+    'export-format': ['select', 'tflite'],
+    'max-int8-drop': ['float', 1],
+    dendrites: ['boolean', true],
+    'dendrite-training': ['select', 'gd'],
+    'switch-mode': ['select', 'history'],
+    'n-epochs-to-switch': ['int', 10],
+    'history-lookback': ['int', 1],
+    'initial-history-after-switches': ['int', 0],
+    'fixed-switch-num': ['int', 10],
+    'first-fixed-switch-num': ['int', 10],
+    'improvement-threshold': ['string', '0.001,0.0001'],
+    'improvement-threshold-raw': ['float', 1e-5],
+    'max-dendrite-tries': ['int', 2],
+    'max-dendrites': ['int', 3],
+    'retain-all-dendrites': ['boolean', false],
+    'find-best-lr': ['boolean', true],
+    'dont-give-up-unless-lr-lowered': ['boolean', true],
+    'dendrite-activation': ['select', 'sigmoid'],
+    'candidate-weight-init': ['float', 0.01],
+    'dendrite-layers': ['select', 'all'],
+    'correlation-epochs': ['int', 10],
+    'correlation-candidates': ['int', 4],
+    'data-directory': ['string', undefined],
+    'out-directory': ['string', undefined],
+    'info-file': ['string', undefined],
+    quiet: ['flag', false],
+    'json-logs': ['flag', false],
+    resume: ['flag', false],
   };
   for (const [param, [type, initial]] of Object.entries(expected)) {
     const spec = byParam(param);
@@ -72,10 +128,16 @@ test('the contract types and select lists', () => {
     assert.equal(typeof spec.default, typeof initial, `--${param} default type`);
   }
   const selects: Record<string, string[]> = {
-    model: ['auto', 'ei-kws', 'dense', 'conv2d'], optimizer: ['adam', 'sgd'], 'lr-schedule': ['plateau', 'none'],
-    noise: ['none', 'low', 'high'], 'spec-augment': ['none', 'low', 'high'], 'export-format': ['tflite', 'onnx', 'all'],
-    'dendrite-training': ['gd', 'correlation'], 'switch-mode': ['history', 'fixed', 'every-epoch', 'none'],
-    'dendrite-activation': ['sigmoid', 'tanh', 'relu'], 'dendrite-layers': ['all', 'output', 'hidden', 'first'],
+    model: ['auto', 'ei-kws', 'dense', 'conv2d'],
+    optimizer: ['adam', 'sgd'],
+    'lr-schedule': ['plateau', 'none'],
+    noise: ['none', 'low', 'high'],
+    'spec-augment': ['none', 'low', 'high'],
+    'export-format': ['tflite', 'onnx', 'all'],
+    'dendrite-training': ['gd', 'correlation'],
+    'switch-mode': ['history', 'fixed', 'every-epoch', 'none'],
+    'dendrite-activation': ['sigmoid', 'tanh', 'relu'],
+    'dendrite-layers': ['all', 'output', 'hidden', 'first'],
   };
   for (const spec of SCHEMA.filter((s) => s.type === 'select')) {
     const contract = selects[spec.param] ?? [];

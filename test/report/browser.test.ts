@@ -112,7 +112,11 @@ test('report.html in headless Chromium: charts in the DOM and a painted screensh
       assert.equal(markers.length, report.dendrites.events.length, `${name} markers`);
     }
     const cm = report.validation!.confusion;
-    const cells = [...figure('chart-confusion').matchAll(/<rect class="cell" data-true="(\d+)" data-pred="(\d+)" data-count="(\d+)"[^>]*>(?:<\/rect>)?<text class="count"[^>]*>(\d+)<\/text>/g)];
+    const cells = [
+      ...figure('chart-confusion').matchAll(
+        /<rect class="cell" data-true="(\d+)" data-pred="(\d+)" data-count="(\d+)"[^>]*>(?:<\/rect>)?<text class="count"[^>]*>(\d+)<\/text>/g,
+      ),
+    ];
     assert.equal(cells.length, cm.length * cm.length);
     for (const [, t, p, c, shown] of cells) {
       assert.equal(Number(c), cm[Number(t)]![Number(p)]);
@@ -120,7 +124,10 @@ test('report.html in headless Chromium: charts in the DOM and a painted screensh
     }
     // The hostile class name became text, not markup.
     assert.ok(!text.includes('<b>'), 'no <b> element in the DOM');
-    assert.ok(text.includes('&lt;b&gt;&amp;"odd"&lt;/b&gt;') || text.includes('&lt;b&gt;&amp;&quot;odd&quot;&lt;/b&gt;'), `${HOSTILE_CLASS} shown as text`);
+    assert.ok(
+      text.includes('&lt;b&gt;&amp;"odd"&lt;/b&gt;') || text.includes('&lt;b&gt;&amp;&quot;odd&quot;&lt;/b&gt;'),
+      `${HOSTILE_CLASS} shown as text`,
+    );
     assert.ok(!/<script/i.test(text), 'no script element in the DOM');
 
     // 2. The screenshot.

@@ -17,20 +17,37 @@ import { makeFixtureReport } from './fixture.js';
 
 const comparison = { maxAbsDiff: 1e-7, argmaxAgreement: 1, disagreements: 0, accuracyReference: 0.9, accuracyCandidate: 0.9 };
 const result = (format: ExportResult['format'], file: string, write: boolean): ExportResult => ({
-  format, file, bytes: new Uint8Array(100), write, comparison, verifiedWith: 'x', arenaBytes: 0,
+  format,
+  file,
+  bytes: new Uint8Array(100),
+  write,
+  comparison,
+  verifiedWith: 'x',
+  arenaBytes: 0,
 });
-const RESULTS = [result('onnx', 'model.onnx', false), result('tflite-float', 'model.tflite', true), result('tflite-int8', 'model_quantized_int8_io.tflite', true)];
+const RESULTS = [
+  result('onnx', 'model.onnx', false),
+  result('tflite-float', 'model.tflite', true),
+  result('tflite-int8', 'model_quantized_int8_io.tflite', true),
+];
 
 test('exportChecks: written files carry their name and written: true; a verified, unwritten one says written: false', () => {
   const checks = exportChecks(0.9, RESULTS, new Set(['model.tflite', 'model_quantized_int8_io.tflite']));
-  assert.deepEqual(checks.map((c) => [c.format, c.file, c.written]), [
-    ['engine', undefined, undefined],
-    ['onnx', undefined, false],
-    ['tflite-float', 'model.tflite', true],
-    ['tflite-int8', 'model_quantized_int8_io.tflite', true],
-  ]);
+  assert.deepEqual(
+    checks.map((c) => [c.format, c.file, c.written]),
+    [
+      ['engine', undefined, undefined],
+      ['onnx', undefined, false],
+      ['tflite-float', 'model.tflite', true],
+      ['tflite-int8', 'model_quantized_int8_io.tflite', true],
+    ],
+  );
   // A run whose verification failed writes nothing, whatever the export format asked for.
-  assert.ok(exportChecks(0.9, RESULTS, new Set()).slice(1).every((c) => c.written === false && c.file === undefined));
+  assert.ok(
+    exportChecks(0.9, RESULTS, new Set())
+      .slice(1)
+      .every((c) => c.written === false && c.file === undefined),
+  );
 });
 
 test('the fidelity verdict counts only written files; older reports without `written` count a named file', () => {
@@ -99,7 +116,10 @@ test('train with the default export format: report.json, report.html and the CLI
   assert.deepEqual([onnx?.written, onnx?.file], [false, undefined]);
   for (const f of ['tflite-float', 'tflite-int8']) assert.equal(report.exports.find((e) => e.format === f)?.written, true);
   // A file that was not written has no device cost.
-  assert.deepEqual(report.deployment.map((d) => d.variant), ['tflite-float', 'tflite-int8']);
+  assert.deepEqual(
+    report.deployment.map((d) => d.variant),
+    ['tflite-float', 'tflite-int8'],
+  );
   assert.match(r.stderr, /^onnx +.*\(verified, not written\)$/m);
   assert.match(r.stderr, /^exported files \(2\): model\.tflite, model_quantized_int8_io\.tflite$/m);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -107,5 +127,8 @@ test('train with the default export format: report.json, report.html and the CLI
   // effective-config.json and report.json use the same source words
   const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<string, { source: string }>;
   assert.deepEqual(new Set(Object.values(cfg).map((e) => e.source)), new Set(['cli', 'default']));
-  assert.deepEqual(Object.fromEntries(Object.entries(report.effective_config).map(([k, v]) => [k, v.source])), Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k, v.source])));
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(report.effective_config).map(([k, v]) => [k, v.source])),
+    Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k, v.source])),
+  );
 });

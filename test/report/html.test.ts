@@ -91,7 +91,9 @@ test('learning-rate chart is a step line with one point per epoch', () => {
 test('confusion matrix: one cell per (true, predicted) pair showing its count', () => {
   const svg = figure(html, 'chart-confusion');
   const cm = report.validation!.confusion;
-  const cells = [...svg.matchAll(/<rect class="cell" data-true="(\d+)" data-pred="(\d+)" data-count="(\d+)"[^>]*\/><text class="count"[^>]*>(\d+)<\/text>/g)];
+  const cells = [
+    ...svg.matchAll(/<rect class="cell" data-true="(\d+)" data-pred="(\d+)" data-count="(\d+)"[^>]*\/><text class="count"[^>]*>(\d+)<\/text>/g),
+  ];
   assert.equal(cells.length, FIXTURE_CLASSES.length ** 2);
   for (const [, t, p, c, shown] of cells) {
     assert.equal(Number(c), cm[Number(t)]![Number(p)]);
@@ -99,7 +101,10 @@ test('confusion matrix: one cell per (true, predicted) pair showing its count', 
   }
   // Row recall printed at the right: correct / row total.
   const recalls = [...svg.matchAll(/<text class="recall"[^>]*>(\d+)%<\/text>/g)].map((m) => Number(m[1]));
-  assert.deepEqual(recalls, cm.map((row, k) => Math.round((100 * row[k]!) / row.reduce((a, b) => a + b, 0))));
+  assert.deepEqual(
+    recalls,
+    cm.map((row, k) => Math.round((100 * row[k]!) / row.reduce((a, b) => a + b, 0))),
+  );
 });
 
 test('user text is escaped everywhere', () => {
@@ -148,20 +153,43 @@ test('a report without validation or dendrites still renders', () => {
 });
 
 test('niceTicks: steps of 1, 2 or 5 x 10^k that cover the data', () => {
-  for (const [lo, hi] of [[0.13, 0.97], [0, 2.31], [0.0021, 0.0049], [-3, 17], [1, 40], [5, 5]] as const) {
+  for (const [lo, hi] of [
+    [0.13, 0.97],
+    [0, 2.31],
+    [0.0021, 0.0049],
+    [-3, 17],
+    [1, 40],
+    [5, 5],
+  ] as const) {
     const { ticks, lo: a, hi: b } = niceTicks(lo, hi, 5);
     assert.ok(a <= lo && b >= hi, `[${a}, ${b}] covers [${lo}, ${hi}]`);
     const step = ticks[1]! - ticks[0]!;
     const mant = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
-    assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-6), `step ${step}`);
+    assert.ok(
+      [1, 2, 5].some((m) => Math.abs(mant - m) < 1e-6),
+      `step ${step}`,
+    );
     assert.ok(ticks.length >= 2 && ticks.length <= 12);
   }
 });
 
 test('log-scale line chart puts decades at equal distances', () => {
   const svg = lineChart({
-    title: 't', xLabel: 'x', yLabel: 'y', yLog: true,
-    series: [{ name: 's', color: '#000', points: [[1, 1e-1], [2, 1e-2], [3, 1e-3]] }],
+    title: 't',
+    xLabel: 'x',
+    yLabel: 'y',
+    yLog: true,
+    series: [
+      {
+        name: 's',
+        color: '#000',
+        points: [
+          [1, 1e-1],
+          [2, 1e-2],
+          [3, 1e-3],
+        ],
+      },
+    ],
   });
   const ys = [...svg.matchAll(/<circle class="pt"[^>]*cy="([\d.]+)"/g)].map((m) => Number(m[1]));
   assert.ok(Math.abs(ys[1]! - ys[0]! - (ys[2]! - ys[1]!)) < 0.2);
@@ -169,7 +197,15 @@ test('log-scale line chart puts decades at equal distances', () => {
 
 test('bar and confusion charts escape labels', () => {
   assert.ok(!barChart({ title: '<t>', bars: [{ label: '<x>', value: 1 }] }).includes('<x>'));
-  assert.ok(!confusionMatrixChart(['<a>', 'b'], [[1, 0], [0, 1]]).includes('<a>'));
+  assert.ok(
+    !confusionMatrixChart(
+      ['<a>', 'b'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ).includes('<a>'),
+  );
 });
 
 test('fidelity verdict: float mismatch fails, int8 loss beyond tolerance warns', () => {
@@ -200,8 +236,14 @@ test('fidelity verdict: float mismatch fails, int8 loss beyond tolerance warns',
 test('dendriteGain compares the best validation accuracy without and with sets', () => {
   const g = dendriteGain(report.history)!;
   const v = (f: (s: number) => boolean): number => Math.max(...report.history.filter((h) => f(h.dendrite_sets)).map((h) => h.val_acc!));
-  assert.equal(g.without, v((s) => s === 0));
-  assert.equal(g.withSets, v((s) => s > 0));
+  assert.equal(
+    g.without,
+    v((s) => s === 0),
+  );
+  assert.equal(
+    g.withSets,
+    v((s) => s > 0),
+  );
 });
 
 test('a pruned set gets its own dashed marker, label and table row', () => {

@@ -33,7 +33,10 @@ test('a few rows of a mid-sized set are still within chance, without the one-row
 
 test('a drop of enough rows names the saturating tensor, with rows and points', () => {
   const w = int8DropWarning(500 / 24, 1, report(24)); // 5 of 24 rows
-  assert.match(w, /int8 accuracy is 20\.83 points \(5 of 24 validation rows\) below float \(allowed 1\); likely cause: the range of 'relu_1' \(TFLite tensor conv1\/out\) saturates on 3\.12% of calibration values$/);
+  assert.match(
+    w,
+    /int8 accuracy is 20\.83 points \(5 of 24 validation rows\) below float \(allowed 1\); likely cause: the range of 'relu_1' \(TFLite tensor conv1\/out\) saturates on 3\.12% of calibration values$/,
+  );
   const big = int8DropWarning(2.5, 1, report(1000)); // 25 of 1000 rows
   assert.match(big, /2\.50 points \(25 of 1000 validation rows\).*likely cause: the range of 'relu_1'/);
   const coarse = int8DropWarning(2.5, 1, report(1000, false));

@@ -40,15 +40,27 @@ function readEvents(file: string): ReaderOutput {
 }
 
 const record = (epoch: number, extra: Partial<EpochRecord> = {}): EpochRecord => ({
-  epoch, phase: 'neuron', loss: 1 / epoch, acc: 0.5 + epoch / 100, val_loss: 1.5 / epoch, val_acc: 0.4 + epoch / 100,
-  lr: 0.005, seconds: 0.1, dendrite_sets: 0, ...extra,
+  epoch,
+  phase: 'neuron',
+  loss: 1 / epoch,
+  acc: 0.5 + epoch / 100,
+  val_loss: 1.5 / epoch,
+  val_acc: 0.4 + epoch / 100,
+  lr: 0.005,
+  seconds: 0.1,
+  dendrite_sets: 0,
+  ...extra,
 });
 
 /** The reader's float32 scalars against the metrics' float64 values. */
 function assertScalars(event: ReadEvent, m: EpochRecord): void {
   const expected: Record<string, number | null> = {
-    'loss/train': m.loss, 'loss/validation': m.val_loss, 'accuracy/train': m.acc, 'accuracy/validation': m.val_acc,
-    learning_rate: m.lr, dendrite_sets: m.dendrite_sets,
+    'loss/train': m.loss,
+    'loss/validation': m.val_loss,
+    'accuracy/train': m.acc,
+    'accuracy/validation': m.val_acc,
+    learning_rate: m.lr,
+    dendrite_sets: m.dendrite_sets,
   };
   for (const [tag, v] of Object.entries(expected)) {
     if (v === null) assert.equal(event.scalars[tag], undefined, tag);
@@ -75,13 +87,22 @@ test('MetricsLog appends one parseable line per epoch; a fresh run starts the fi
   log.epoch(record(2), 'payoff_plain', () => 2000);
   // readable before close: each line is already in the file
   const lines = readMetricsLog(readFileSync(path, 'utf8'));
-  assert.deepEqual(lines.map((l) => [l.run, l.epoch, l.time]), [['train', 1, 1], ['payoff_plain', 2, 2]]);
+  assert.deepEqual(
+    lines.map((l) => [l.run, l.epoch, l.time]),
+    [
+      ['train', 1, 1],
+      ['payoff_plain', 2, 2],
+    ],
+  );
   assert.equal(lines[0]!.val_acc, record(1).val_acc);
   log.close();
   const resumed = new MetricsLog(path, { append: true });
   resumed.epoch(record(3));
   resumed.close();
-  assert.deepEqual(readMetricsLog(readFileSync(path, 'utf8')).map((l) => l.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    readMetricsLog(readFileSync(path, 'utf8')).map((l) => l.epoch),
+    [1, 2, 3],
+  );
   new MetricsLog(path, { append: false }).close();
   assert.equal(readFileSync(path, 'utf8'), '');
   assert.deepEqual(readMetricsLog('{"epoch":1}\n{"epo'), [{ epoch: 1 }], 'a torn last line is skipped');
@@ -114,7 +135,10 @@ test('TensorBoardWriter: a TFRecord stream of Event protos that the independent 
 
 test('train --tensorboard: metrics.jsonl equals report.json history, the event file holds the same scalars', () => {
   const out = join(root, 'run-tb');
-  const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--epochs', '5', '--dendrites', '0', '--tensorboard', '--export-format', 'onnx'], { timeoutMs: 120_000 });
+  const r = runCli(
+    ['train', '--data-directory', data, '--out-directory', out, '--epochs', '5', '--dendrites', '0', '--tensorboard', '--export-format', 'onnx'],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { history: EpochRecord[] };
   const lines = readMetricsLog(readFileSync(join(out, METRICS_JSONL), 'utf8'));
@@ -140,12 +164,17 @@ test("train_input.json's tensorboardLogging turns the event files on; without it
   const info = join(root, 'train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], mode: 'classification', tensorboardLogging: true }));
   const on = join(root, 'run-ei-tb');
-  const r = runCli(['train', '--data-directory', data, '--out-directory', on, '--info-file', info, '--epochs', '2', '--dendrites', '0', '--export-format', 'onnx'], { timeoutMs: 120_000 });
+  const r = runCli(
+    ['train', '--data-directory', data, '--out-directory', on, '--info-file', info, '--epochs', '2', '--dendrites', '0', '--export-format', 'onnx'],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const files = readdirSync(join(on, TENSORBOARD_DIR));
   assert.equal(readEvents(join(on, TENSORBOARD_DIR, files[0]!)).records, 3);
   const off = join(root, 'run-no-tb');
-  const r2 = runCli(['train', '--data-directory', data, '--out-directory', off, '--epochs', '2', '--dendrites', '0', '--export-format', 'onnx'], { timeoutMs: 120_000 });
+  const r2 = runCli(['train', '--data-directory', data, '--out-directory', off, '--epochs', '2', '--dendrites', '0', '--export-format', 'onnx'], {
+    timeoutMs: 120_000,
+  });
   assert.equal(r2.code, 0, r2.stderr);
   assert.ok(!existsSync(join(off, TENSORBOARD_DIR)));
   assert.equal(readMetricsLog(readFileSync(join(off, METRICS_JSONL), 'utf8')).length, 2);
@@ -156,7 +185,20 @@ test('SIGKILL mid-training: metrics.jsonl and the event file keep every epoch th
   mkdirSync(big);
   writeEiDirectory(big, { features: 650, classes: 3, trainRows: 1500, valRows: 60 });
   const out = join(root, 'killed');
-  const child = startCli(['train', '--data-directory', big, '--out-directory', out, '--epochs', '10000', '--dendrites', '0', '--restarts', '0', '--tensorboard']);
+  const child = startCli([
+    'train',
+    '--data-directory',
+    big,
+    '--out-directory',
+    out,
+    '--epochs',
+    '10000',
+    '--dendrites',
+    '0',
+    '--restarts',
+    '0',
+    '--tensorboard',
+  ]);
   const exit = waitForExit(child);
   const seen = await waitForOutput(child, /epoch 3\/10000 /, 60_000);
   child.kill('SIGKILL');
@@ -166,23 +208,51 @@ test('SIGKILL mid-training: metrics.jsonl and the event file keep every epoch th
   // A killed run never publishes: its metrics stay in its staging directory beside the out directory
   // (the log's `metrics:` line names it), and the out directory is not created.
   assert.ok(!existsSync(out), 'a killed run publishes nothing');
-  const staging = readdirSync(root).filter((n) => n.startsWith('.killed.dendritic-staging-')).map((n) => join(root, n));
+  const staging = readdirSync(root)
+    .filter((n) => n.startsWith('.killed.dendritic-staging-'))
+    .map((n) => join(root, n));
   assert.equal(staging.length, 1, readdirSync(root).join(', '));
   assert.match(seen + r.stderr, new RegExp(`metrics: ${join(staging[0]!, METRICS_JSONL).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const lines = readMetricsLog(readFileSync(join(staging[0]!, METRICS_JSONL), 'utf8'));
   assert.ok(lines.length >= 3, `${lines.length} lines`);
   // Every epoch the log printed is in the file (the line is written before the log line), in order.
-  assert.deepEqual(lines.map((l) => l.epoch), Array.from({ length: lines.length }, (_, i) => i + 1));
+  assert.deepEqual(
+    lines.map((l) => l.epoch),
+    Array.from({ length: lines.length }, (_, i) => i + 1),
+  );
   assert.ok(Math.max(...reported) <= lines.length, `reported ${Math.max(...reported)}, file has ${lines.length}`);
   const files = readdirSync(join(staging[0]!, TENSORBOARD_DIR));
   const events = readEvents(join(staging[0]!, TENSORBOARD_DIR, files[0]!));
   assert.equal(events.records, 1 + lines.length);
   assert.ok(!existsSync(join(staging[0]!, 'report.json')), 'a killed run never reached its report');
   // --resume takes them over and appends; the resumed run publishes the whole history.
-  const resumed = runCli(['train', '--data-directory', big, '--out-directory', out, '--epochs', '10000', '--max-training-seconds', '3', '--dendrites', '0', '--restarts', '0', '--tensorboard', '--resume'], { timeoutMs: 120_000 });
+  const resumed = runCli(
+    [
+      'train',
+      '--data-directory',
+      big,
+      '--out-directory',
+      out,
+      '--epochs',
+      '10000',
+      '--max-training-seconds',
+      '3',
+      '--dendrites',
+      '0',
+      '--restarts',
+      '0',
+      '--tensorboard',
+      '--resume',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(resumed.code, 0, resumed.stderr);
   const all = readMetricsLog(readFileSync(join(out, METRICS_JSONL), 'utf8'));
   assert.ok(all.length >= lines.length, `${all.length} lines after resume, ${lines.length} before`);
   assert.deepEqual(all.slice(0, lines.length), lines);
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')), [], 'the killed run\'s staging is gone');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')),
+    [],
+    "the killed run's staging is gone",
+  );
 });

@@ -22,19 +22,23 @@ export function readPngSize(buf: Buffer): { width: number; height: number } {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
 export function decodePng(buf: Buffer): DecodedPng {
   const { width, height } = readPngSize(buf);
-  const bitDepth = buf[24]!, colorType = buf[25]!, interlace = buf[28]!;
+  const bitDepth = buf[24]!,
+    colorType = buf[25]!,
+    interlace = buf[28]!;
   const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[colorType];
   if (bitDepth !== 8 || channels === undefined || interlace !== 0) {
     throw new Error(`unsupported PNG: bit depth ${bitDepth}, colour type ${colorType}, interlace ${interlace}`);
   }
   const idat: Buffer[] = [];
-  for (let off = 8; off < buf.length; ) {
+  for (let off = 8; off < buf.length;) {
     const len = buf.readUInt32BE(off);
     const type = buf.toString('latin1', off + 4, off + 8);
     if (type === 'IDAT') idat.push(buf.subarray(off + 8, off + 8 + len));
@@ -55,12 +59,23 @@ export function decodePng(buf: Buffer): DecodedPng {
       const c = y > 0 && i >= channels ? pixels[row - stride + i - channels]! : 0;
       let v: number;
       switch (filter) {
-        case 0: v = x; break;
-        case 1: v = x + a; break;
-        case 2: v = x + b; break;
-        case 3: v = x + ((a + b) >> 1); break;
-        case 4: v = x + paeth(a, b, c); break;
-        default: throw new Error(`bad PNG filter ${filter} in row ${y}`);
+        case 0:
+          v = x;
+          break;
+        case 1:
+          v = x + a;
+          break;
+        case 2:
+          v = x + b;
+          break;
+        case 3:
+          v = x + ((a + b) >> 1);
+          break;
+        case 4:
+          v = x + paeth(a, b, c);
+          break;
+        default:
+          throw new Error(`bad PNG filter ${filter} in row ${y}`);
       }
       pixels[row + i] = v & 255;
     }
@@ -73,7 +88,9 @@ export function countNonBackground(png: DecodedPng, background: [number, number,
   let n = 0;
   const { pixels, channels } = png;
   for (let i = 0; i < pixels.length; i += channels) {
-    const r = pixels[i]!, g = channels >= 3 ? pixels[i + 1]! : r, b = channels >= 3 ? pixels[i + 2]! : r;
+    const r = pixels[i]!,
+      g = channels >= 3 ? pixels[i + 1]! : r,
+      b = channels >= 3 ? pixels[i + 2]! : r;
     if (Math.abs(r - background[0]) > tolerance || Math.abs(g - background[1]) > tolerance || Math.abs(b - background[2]) > tolerance) n++;
   }
   return n;

@@ -25,7 +25,8 @@ const SUMMARY: RunSummary = {
 
 /** Drives a logger the way the training loop will: a simulated clock advancing 12 ms per batch. */
 function simulate(mode: ProgressMode): { out: string; err: string } {
-  const out = new Capture(), err = new Capture();
+  const out = new Capture(),
+    err = new Capture();
   let clock = 0;
   const log = createProgressLogger({ mode, stream: out, errorStream: err, now: () => clock });
   log.info('loaded 2,910 training and 317 validation samples');
@@ -73,7 +74,10 @@ test('plain: exactly one clean line per epoch, one per event, then the summary',
 test('json: every line is a JSON object; epochs carry the full record', () => {
   const { out, err } = simulate('json');
   assert.equal(err, '');
-  const objs = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const objs = out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const byType = (t: string): Array<Record<string, unknown>> => objs.filter((o) => o.type === t);
   assert.equal(byType('epoch').length, 40);
   assert.equal(byType('epoch_start').length, 40);

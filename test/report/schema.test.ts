@@ -54,7 +54,11 @@ test('validateReport names the field and the expectation', () => {
   rejects((r) => (r.timing.stopped_by = 'bored'), 'timing.stopped_by', /'time_limit'/);
   rejects((r) => (r.created = 'yesterday'), 'created', /ISO 8601/);
   rejects((r) => (r.data.classes = []), 'data.classes', /at least one/);
-  rejects((r) => (r.effective_config.epochs = { value: 3 }), 'effective_config.epochs.source', /expected one of 'default', 'cli', 'train_input.json', got undefined/);
+  rejects(
+    (r) => (r.effective_config.epochs = { value: 3 }),
+    'effective_config.epochs.source',
+    /expected one of 'default', 'cli', 'train_input.json', got undefined/,
+  );
   rejects((r) => (r.model.layers[2].output_shape = [25, 'x']), 'model.layers[2].output_shape[1]', /finite number/);
   rejects((r) => (r.warnings = [1]), 'warnings[0]', /expected a string/);
   assert.throws(() => validateReport([1, 2]), /report.json: \(top level\): expected an object, got an array/);
@@ -105,7 +109,10 @@ test('writeReport refuses a report that breaks its own schema (internal error, n
   try {
     const report = makeFixtureReport();
     (report.validation!.confusion[0] as number[]).pop();
-    assert.throws(() => writeReport(dir, report), (err: unknown) => !(err instanceof UserError) && /does not match its schema/.test(String(err)));
+    assert.throws(
+      () => writeReport(dir, report),
+      (err: unknown) => !(err instanceof UserError) && /does not match its schema/.test(String(err)),
+    );
     assert.equal(existsSync(join(dir, 'report.json')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -116,13 +123,22 @@ test('rerenderReport: rebuilds report.html; missing or malformed report.json is 
   const dir = tempDir();
   const file = join(dir, 'report.json');
   try {
-    assert.throws(() => rerenderReport(dir), (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: `) && /not found/.test(e.message));
+    assert.throws(
+      () => rerenderReport(dir),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: `) && /not found/.test(e.message),
+    );
     writeFileSync(file, '{"schema_version": 1,');
-    assert.throws(() => rerenderReport(dir), (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: `) && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => rerenderReport(dir),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: `) && /not valid JSON/.test(e.message),
+    );
     const r = roundTrip();
     r.history[4].lr = 'fast';
     writeFileSync(file, JSON.stringify(r));
-    assert.throws(() => rerenderReport(dir), (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: history[4].lr: `));
+    assert.throws(
+      () => rerenderReport(dir),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(`${file}: history[4].lr: `),
+    );
     assert.equal(existsSync(join(dir, 'report.html')), false);
 
     writeFileSync(file, JSON.stringify(roundTrip()));

@@ -61,7 +61,11 @@ function assertUserError(r: CliResult, out: string | undefined, pattern: RegExp)
     assert.deepEqual(left, [], `no partial artifact in ${out}`);
   }
   if (out !== undefined && existsSync(dirname(out))) {
-    assert.deepEqual(readdirSync(dirname(out)).filter((f) => f.includes('.dendritic')), [], 'no staging directory or lock left beside the out directory');
+    assert.deepEqual(
+      readdirSync(dirname(out)).filter((f) => f.includes('.dendritic')),
+      [],
+      'no staging directory or lock left beside the out directory',
+    );
   }
 }
 
@@ -121,7 +125,11 @@ test('.npy header that is not a dict', () => {
 
 test('.npy header with a non-integer shape', () => {
   const c = fresh();
-  writeRawNpy(c.file('X_split_test.npy'), "{'descr': '<f4', 'fortran_order': False, 'shape': (9, 'twelve'), }", float32Bytes(new Float32Array(VAL_ROWS * FEATURES)));
+  writeRawNpy(
+    c.file('X_split_test.npy'),
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (9, 'twelve'), }",
+    float32Bytes(new Float32Array(VAL_ROWS * FEATURES)),
+  );
   assertUserError(train(c), c.out, /X_split_test\.npy: shape: expected non-negative integers/);
 });
 
@@ -139,30 +147,50 @@ test('.npy v2 whose header length field claims 4 GB', () => {
   Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]).copy(bytes);
   bytes.writeUInt32LE(0xffffffff, 8);
   writeFileSync(c.file('X_split_train.npy'), bytes);
-  assertUserError(train(c), c.out, /X_split_train\.npy: header: header says 4294967295 bytes but the file ends after 52 of them: expected a complete \.npy header/);
+  assertUserError(
+    train(c),
+    c.out,
+    /X_split_train\.npy: header: header says 4294967295 bytes but the file ends after 52 of them: expected a complete \.npy header/,
+  );
 });
 
 test('.npy with short data (truncated payload)', () => {
   const c = fresh();
-  writeRawNpy(c.file('X_split_train.npy'), `{'descr': '<f4', 'fortran_order': False, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`, float32Bytes(new Float32Array(TRAIN_ROWS * FEATURES - 5)));
+  writeRawNpy(
+    c.file('X_split_train.npy'),
+    `{'descr': '<f4', 'fortran_order': False, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`,
+    float32Bytes(new Float32Array(TRAIN_ROWS * FEATURES - 5)),
+  );
   assertUserError(train(c), c.out, /X_split_train\.npy: data: file holds \d+ bytes of data but .* need \d+ bytes/);
 });
 
 test('.npy in Fortran order', () => {
   const c = fresh();
-  writeRawNpy(c.file('X_split_train.npy'), `{'descr': '<f4', 'fortran_order': True, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`, float32Bytes(new Float32Array(TRAIN_ROWS * FEATURES)));
+  writeRawNpy(
+    c.file('X_split_train.npy'),
+    `{'descr': '<f4', 'fortran_order': True, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`,
+    float32Bytes(new Float32Array(TRAIN_ROWS * FEATURES)),
+  );
   assertUserError(train(c), c.out, /X_split_train\.npy: fortran_order: Fortran \(column-major\) order is not supported/);
 });
 
 test('.npy with an unsupported dtype (complex64)', () => {
   const c = fresh();
-  writeRawNpy(c.file('X_split_train.npy'), `{'descr': '<c8', 'fortran_order': False, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`, new Uint8Array(TRAIN_ROWS * FEATURES * 8));
+  writeRawNpy(
+    c.file('X_split_train.npy'),
+    `{'descr': '<c8', 'fortran_order': False, 'shape': (${TRAIN_ROWS}, ${FEATURES}), }`,
+    new Uint8Array(TRAIN_ROWS * FEATURES * 8),
+  );
   assertUserError(train(c), c.out, /X_split_train\.npy: descr: dtype '<c8' is not supported: expected float32/);
 });
 
 test('.npy with an unsupported dtype (float16)', () => {
   const c = fresh();
-  writeRawNpy(c.file('X_split_test.npy'), `{'descr': '<f2', 'fortran_order': False, 'shape': (${VAL_ROWS}, ${FEATURES}), }`, new Uint8Array(VAL_ROWS * FEATURES * 2));
+  writeRawNpy(
+    c.file('X_split_test.npy'),
+    `{'descr': '<f2', 'fortran_order': False, 'shape': (${VAL_ROWS}, ${FEATURES}), }`,
+    new Uint8Array(VAL_ROWS * FEATURES * 2),
+  );
   assertUserError(train(c), c.out, /X_split_test\.npy: descr: dtype '<f2' is not supported/);
 });
 
@@ -279,7 +307,11 @@ test("feature count not matching train_input.json's inputShapeString", () => {
   const c = fresh();
   const info = c.file('train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], inputShapeString: '(650,)' }));
-  assertUserError(train(c, ['--info-file', info]), c.out, /train_input\.json: inputShapeString: \(650,\) has 650 features but X_split_train\.npy rows have 12/);
+  assertUserError(
+    train(c, ['--info-file', info]),
+    c.out,
+    /train_input\.json: inputShapeString: \(650,\) has 650 features but X_split_train\.npy rows have 12/,
+  );
 });
 
 test('malformed train_input.json (truncated JSON)', () => {
@@ -336,7 +368,11 @@ test('class names in train_input.json not matching one-hot Y', () => {
   writeNpy(c.file('Y_split_test.npy'), oneHot(cycle(VAL_ROWS), CLASSES), [VAL_ROWS, CLASSES], 'float32');
   const info = c.file('train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c', 'd', 'e'] }));
-  assertUserError(train(c, ['--info-file', info]), c.out, /train_input\.json: classes: 5 classes named but Y_split_train\.npy is one-hot over 3.*expected/);
+  assertUserError(
+    train(c, ['--info-file', info]),
+    c.out,
+    /train_input\.json: classes: 5 classes named but Y_split_train\.npy is one-hot over 3.*expected/,
+  );
 });
 
 test('sample_id_details.json that is not JSON', () => {
@@ -361,7 +397,11 @@ test("conv2d forced on train_input.json's 2-D (non-image) inputShapeString", () 
   const c = fresh();
   const info = c.file('train_input.json');
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], inputShapeString: '(3, 4)' }));
-  assertUserError(train(c, ['--model', 'conv2d', '--info-file', info]), c.out, /parameters: --model: 'conv2d' needs an image input .*got 12 features with input shape \[3, 4\]/);
+  assertUserError(
+    train(c, ['--model', 'conv2d', '--info-file', info]),
+    c.out,
+    /parameters: --model: 'conv2d' needs an image input .*got 12 features with input shape \[3, 4\]/,
+  );
 });
 
 // ---------------------------------------------------------------- parameters
@@ -433,7 +473,11 @@ test('--resume with a corrupt checkpoint', () => {
   writeFileSync(join(c.out, CHECKPOINT_FILE), 'DNDCKPT1 but nothing after it');
   const r = train(c, ['--resume']);
   assertUserError(r, undefined, /checkpoint\.dndckpt: (header|metadata|arrays): .*checkpoint/);
-  assert.deepEqual(readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)), [CHECKPOINT_FILE], 'nothing but the checkpoint that was there');
+  assert.deepEqual(
+    readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)),
+    [CHECKPOINT_FILE],
+    'nothing but the checkpoint that was there',
+  );
 });
 
 test('--resume with a checkpoint written for other data or parameters', () => {
@@ -441,8 +485,15 @@ test('--resume with a checkpoint written for other data or parameters', () => {
   mkdirSync(c.out);
   saveCheckpoint(join(c.out, CHECKPOINT_FILE), { fingerprint: 'another run', state: { epoch: 3 } });
   const r = train(c, ['--resume']);
-  assertUserError(r, undefined, /checkpoint\.dndckpt: resume: the checkpoint was written with other data or parameters: expected the same data and parameters/);
-  assert.deepEqual(readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)), [CHECKPOINT_FILE]);
+  assertUserError(
+    r,
+    undefined,
+    /checkpoint\.dndckpt: resume: the checkpoint was written with other data or parameters: expected the same data and parameters/,
+  );
+  assert.deepEqual(
+    readdirSync(c.out).filter((f) => !ALLOWED_AFTER_FAILURE.has(f)),
+    [CHECKPOINT_FILE],
+  );
 });
 
 // ---------------------------------------------------------------- out directory
@@ -481,6 +532,10 @@ test('features: WAV that is not RIFF at all', () => {
   for (const name of ['0_a_0.wav', '1_a_0.wav']) writeWav(join(wavDir, name), { formatTag: 1, bits: 16, data: pcm });
   writeFileSync(join(wavDir, '1_a_1.wav'), 'ID3 an mp3 renamed to .wav');
   const out = join(wavDir, 'out');
-  assertUserError(runCli(['features', '--wav-dir', wavDir, '--out-directory', out, '--validation-fraction', '0.5']), out, /1_a_1\.wav: RIFF header: not a WAV file: expected/);
+  assertUserError(
+    runCli(['features', '--wav-dir', wavDir, '--out-directory', out, '--validation-fraction', '0.5']),
+    out,
+    /1_a_1\.wav: RIFF header: not a WAV file: expected/,
+  );
   if (existsSync(out)) assert.deepEqual(readdirSync(out), []);
 });

@@ -31,7 +31,10 @@ function assertRefused(r: CliResult, pattern: RegExp): void {
 }
 
 function train(dataDir: string, extra: string[] = []): CliResult {
-  return runCli(['train', '--data-directory', dataDir, '--out-directory', join(root, `out${n++}`), '--epochs', '1', '--dendrites', '0', '--quiet', ...extra], { timeoutMs: 60_000 });
+  return runCli(
+    ['train', '--data-directory', dataDir, '--out-directory', join(root, `out${n++}`), '--epochs', '1', '--dendrites', '0', '--quiet', ...extra],
+    { timeoutMs: 60_000 },
+  );
 }
 
 function copyOf(src: string): string {
@@ -67,7 +70,10 @@ function floatWav(path: string, bad: number): void {
 before(() => {
   mkdirSync(data);
   writeEiDirectory(data, { features: 12, classes: 3, trainRows: 48, valRows: 12 });
-  const r = runCli(['train', '--data-directory', data, '--out-directory', model, '--epochs', '1', '--dendrites', '0', '--quiet', '--export-format', 'all'], { timeoutMs: 60_000 });
+  const r = runCli(
+    ['train', '--data-directory', data, '--out-directory', model, '--epochs', '1', '--dendrites', '0', '--quiet', '--export-format', 'all'],
+    { timeoutMs: 60_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -103,7 +109,12 @@ test('a label of 2e9 without train_input.json is refused, not allocated', () => 
 
 test('5,000 classes are refused (labels and train_input.json)', () => {
   const d = copyOf(data);
-  writeNpy(join(d, 'Y_split_train.npy'), Int32Array.from({ length: 48 }, (_, i) => (i * 104) % 5000), [48], 'int32');
+  writeNpy(
+    join(d, 'Y_split_train.npy'),
+    Int32Array.from({ length: 48 }, (_, i) => (i * 104) % 5000),
+    [48],
+    'int32',
+  );
   assertRefused(train(d), /labels up to \d+ imply \d+ classes: expected at most 1000 classes/);
   const info = join(root, 'many.json');
   writeFileSync(info, JSON.stringify({ classes: Array.from({ length: 5000 }, (_, i) => `c${i}`) }));
@@ -119,9 +130,22 @@ test('duplicate class names in train_input.json are refused', () => {
 test('1,000 classes: the report stays proportionate (report.html under 1 MB, report.json under 5 MB)', () => {
   const d = join(root, 'c1000');
   mkdirSync(d);
-  for (const [split, rows] of [['train', 2000], ['test', 1000]] as const) {
-    writeNpy(join(d, `X_split_${split}.npy`), Float32Array.from({ length: rows * 12 }, (_, i) => ((i * 7919) % 101) / 101), [rows, 12], 'float32');
-    writeNpy(join(d, `Y_split_${split}.npy`), Int32Array.from({ length: rows }, (_, i) => i % 1000), [rows], 'int32');
+  for (const [split, rows] of [
+    ['train', 2000],
+    ['test', 1000],
+  ] as const) {
+    writeNpy(
+      join(d, `X_split_${split}.npy`),
+      Float32Array.from({ length: rows * 12 }, (_, i) => ((i * 7919) % 101) / 101),
+      [rows, 12],
+      'float32',
+    );
+    writeNpy(
+      join(d, `Y_split_${split}.npy`),
+      Int32Array.from({ length: rows }, (_, i) => i % 1000),
+      [rows],
+      'int32',
+    );
   }
   const out = join(root, 'out-c1000');
   const r = runCli(['train', '--data-directory', d, '--out-directory', out, '--epochs', '1', '--dendrites', '0', '--quiet'], { timeoutMs: 120_000 });
@@ -141,8 +165,14 @@ test('1,000 classes: the report stays proportionate (report.html under 1 MB, rep
 test('features: --fft-length 1000000 and other absurd MFCC settings are refused by range', () => {
   const dir = wavDir();
   const out = join(root, `feat${n++}`);
-  assertRefused(runCli(['features', '--wav-dir', dir, '--out-directory', out, '--fft-length', '1000000']), /features: --fft-length: expected an integer >= 2 and <= 16384, got '1000000'/);
-  assertRefused(runCli(['features', '--wav-dir', dir, '--out-directory', out, '--window-seconds', '1e9']), /--window-seconds: expected a number > 0 and <= 60/);
+  assertRefused(
+    runCli(['features', '--wav-dir', dir, '--out-directory', out, '--fft-length', '1000000']),
+    /features: --fft-length: expected an integer >= 2 and <= 16384, got '1000000'/,
+  );
+  assertRefused(
+    runCli(['features', '--wav-dir', dir, '--out-directory', out, '--window-seconds', '1e9']),
+    /--window-seconds: expected a number > 0 and <= 60/,
+  );
   assert.ok(!existsSync(out));
 });
 
@@ -150,13 +180,20 @@ test('features: float WAVs with NaN, Inf or 3e38 samples are refused; the data d
   const good = join(root, `feat${n++}`);
   assert.equal(runCli(['features', '--wav-dir', wavDir(), '--out-directory', good, '--validation-fraction', '0.5']).code, 0);
   const before = hashDir(good);
-  for (const [bad, what] of [[Number.NaN, 'not finite'], [Number.POSITIVE_INFINITY, 'not finite'], [3e38, 'far out of range']] as const) {
+  for (const [bad, what] of [
+    [Number.NaN, 'not finite'],
+    [Number.POSITIVE_INFINITY, 'not finite'],
+    [3e38, 'far out of range'],
+  ] as const) {
     const dir = wavDir((d) => floatWav(join(d, 'b_2.wav'), bad));
     const r = runCli(['features', '--wav-dir', dir, '--out-directory', good, '--validation-fraction', '0.5']);
     assertRefused(r, new RegExp(`b_2\\.wav: data chunk: frame 700 channel 0: sample .* is ${what}: expected float samples within`));
     assert.equal(hashDir(good), before);
   }
-  assert.deepEqual(readdirSync(root).filter((f) => f.includes('.dendritic')), []);
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.includes('.dendritic')),
+    [],
+  );
 });
 
 test('features and predict: a symbolic link loop in the WAV folder is refused', () => {
@@ -164,10 +201,16 @@ test('features and predict: a symbolic link loop in the WAV folder is refused', 
     mkdirSync(join(d, 'sub'));
     symlinkSync('..', join(d, 'sub', 'up'));
   });
-  assertRefused(runCli(['features', '--wav-dir', dir, '--out-directory', join(root, `feat${n++}`)]), /sub\/up: symbolic link: leads back to .*a loop.*expected a folder tree without cycles/);
+  assertRefused(
+    runCli(['features', '--wav-dir', dir, '--out-directory', join(root, `feat${n++}`)]),
+    /sub\/up: symbolic link: leads back to .*a loop.*expected a folder tree without cycles/,
+  );
   assertRefused(runCli(['predict', join(model, 'model.tflite'), dir]), /sub\/up: symbolic link: leads back to/);
   const self = wavDir((d) => symlinkSync('me.wav', join(d, 'me.wav')));
-  assertRefused(runCli(['features', '--wav-dir', self, '--out-directory', join(root, `feat${n++}`)]), /me\.wav: symbolic link: is a loop of links: expected/);
+  assertRefused(
+    runCli(['features', '--wav-dir', self, '--out-directory', join(root, `feat${n++}`)]),
+    /me\.wav: symbolic link: is a loop of links: expected/,
+  );
 });
 
 // ---------------------------------------------------------------- predict
@@ -180,9 +223,17 @@ test('predict: truncated or random .tflite/.onnx files give a clear error', () =
     ['half.tflite', tfl.subarray(0, tfl.length >> 1), /half\.tflite: model: not a complete TFLite model \(.* lies outside the \d+-byte file\)/],
     ['head.tflite', tfl.subarray(0, 40), /head\.tflite: model: not a complete TFLite model/],
     ['ident.tflite', Buffer.from('\0\0\0\0TFL3'), /ident\.tflite: model: not a complete TFLite model/],
-    ['random.tflite', Uint8Array.from({ length: 4000 }, (_, i) => (i * 2654435761) >>> 24), /random\.tflite: model: not a TFLite flatbuffer \(no 'TFL3' identifier\)/],
+    [
+      'random.tflite',
+      Uint8Array.from({ length: 4000 }, (_, i) => (i * 2654435761) >>> 24),
+      /random\.tflite: model: not a TFLite flatbuffer \(no 'TFL3' identifier\)/,
+    ],
     ['half.onnx', onnx.subarray(0, onnx.length >> 1), /half\.onnx: model: (not a readable ONNX model|onnxruntime cannot run it)/],
-    ['random.onnx', Uint8Array.from({ length: 4000 }, (_, i) => (i * 2654435761) >>> 24), /random\.onnx: model: (not a readable ONNX model|onnxruntime cannot run it)/],
+    [
+      'random.onnx',
+      Uint8Array.from({ length: 4000 }, (_, i) => (i * 2654435761) >>> 24),
+      /random\.onnx: model: (not a readable ONNX model|onnxruntime cannot run it)/,
+    ],
   ];
   for (const [name, bytes, pattern] of cases) {
     const path = join(root, name);

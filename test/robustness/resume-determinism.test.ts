@@ -27,9 +27,27 @@ const FEATURES = 650;
 
 function args(out: string): string[] {
   return [
-    'train', '--data-directory', data, '--out-directory', out,
-    '--epochs', String(EPOCHS), '--seed', '11', '--export-format', 'all',
-    '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1', '--max-dendrites', '2',
+    'train',
+    '--data-directory',
+    data,
+    '--out-directory',
+    out,
+    '--epochs',
+    String(EPOCHS),
+    '--seed',
+    '11',
+    '--export-format',
+    'all',
+    '--switch-mode',
+    'fixed',
+    '--first-fixed-switch-num',
+    '2',
+    '--fixed-switch-num',
+    '2',
+    '--retain-all-dendrites',
+    '1',
+    '--max-dendrites',
+    '2',
   ];
 }
 
@@ -76,13 +94,19 @@ test('same data, parameters and seed: byte-identical model.onnx, model.tflite an
 
 test('SIGKILL mid-training, then --resume: the same files as the uninterrupted run', async () => {
   type Epochs = { epoch: number; dendrite_sets: number }[];
-  const report = JSON.parse(readFileSync(join(reference.out, 'report.json'), 'utf8')) as { history: Epochs; dendrites: { payoff?: { dendritic: { history?: Epochs } } } };
+  const report = JSON.parse(readFileSync(join(reference.out, 'report.json'), 'utf8')) as {
+    history: Epochs;
+    dendrites: { payoff?: { dendritic: { history?: Epochs } } };
+  };
   // The dendritic run's epochs: when the payoff check ships the plain network, history[] is that network's run
   // (the resumed run must then repeat the check as well, so the files still match).
   const dendritic = report.dendrites.payoff?.dendritic.history ?? report.history;
   const setsAt = (epoch: number): number => dendritic.find((h) => h.epoch === epoch)?.dendrite_sets ?? -1;
   const lastEpoch = dendritic.at(-1)!.epoch; // the controller may end the run before EPOCHS
-  assert.ok(setsAt(3) >= 1 && setsAt(lastEpoch) > setsAt(3) && lastEpoch > 4, `a set is added before epoch 3 and another after it: ${JSON.stringify(dendritic.map((h) => h.dendrite_sets))}`);
+  assert.ok(
+    setsAt(3) >= 1 && setsAt(lastEpoch) > setsAt(3) && lastEpoch > 4,
+    `a set is added before epoch 3 and another after it: ${JSON.stringify(dendritic.map((h) => h.dendrite_sets))}`,
+  );
 
   const out = join(root, 'killed');
   const child = startCli(args(out));
@@ -113,7 +137,11 @@ test('SIGKILL mid-training, then --resume: the same files as the uninterrupted r
   assert.equal(resumedReport.history.length, report.history.length, 'the history covers every epoch');
   assert.ok(!existsSync(join(out, CHECKPOINT_FILE)), 'the finished run removed its checkpoint');
   assert.deepEqual(temporaries(out), []);
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')), [], 'no staging directory or lock outlives the next run');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.killed.dendritic')),
+    [],
+    'no staging directory or lock outlives the next run',
+  );
 });
 
 test('SIGTERM keeps the checkpoint: --resume then ends with the files of the uninterrupted run', async () => {
@@ -162,6 +190,10 @@ test('dendrite-form merged through the CLI: SIGKILL then --resume gives the file
   const resumed = runCli([...merged(out), '--resume'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming after epoch \d+/);
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.merged-killed.dendritic')), [], 'nothing is left beside the out directory');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.merged-killed.dendritic')),
+    [],
+    'nothing is left beside the out directory',
+  );
   assertSameFiles(modelBytes(refOut), modelBytes(out), 'the killed-and-resumed merged run');
 });

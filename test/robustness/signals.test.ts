@@ -92,7 +92,21 @@ test('--max-training-seconds stops training; the best weights are exported norma
 test('the time limit also ends a correlation dendrite phase (candidate training polls the budget per batch)', async () => {
   const out = join(root, 'limit-correlation');
   // A dendrite set every epoch with 500 correlation epochs: one phase alone would run for minutes.
-  const argv = ['--epochs', '10000', '--seed', '3', '--dendrite-training', 'correlation', '--correlation-epochs', '500', '--switch-mode', 'every-epoch', '--max-training-seconds', '2', '--quiet'];
+  const argv = [
+    '--epochs',
+    '10000',
+    '--seed',
+    '3',
+    '--dendrite-training',
+    'correlation',
+    '--correlation-epochs',
+    '500',
+    '--switch-mode',
+    'every-epoch',
+    '--max-training-seconds',
+    '2',
+    '--quiet',
+  ];
   const r = runCli(['train', '--data-directory', data, '--out-directory', out, ...argv], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   const report = await verifyOutDirectory(out, data, ['tflite-float', 'tflite-int8']);
@@ -107,8 +121,14 @@ test("train_input.json's maxTrainingTimeSeconds, less the export margin, bounds 
   writeFileSync(info, JSON.stringify({ classes: ['a', 'b', 'c'], mode: 'classification', inputShapeString: '(650,)', maxTrainingTimeSeconds: 4 }));
   const r = runCli(['train', '--data-directory', data, '--out-directory', out, '--info-file', info, ...LONG, '--quiet'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
-  const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<string, { value: unknown; source: string; applied?: unknown }>;
-  assert.deepEqual([cfg['max-training-seconds']?.value, cfg['max-training-seconds']?.source, cfg['max-training-seconds']?.applied], [2, 'train_input.json', 2]);
+  const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<
+    string,
+    { value: unknown; source: string; applied?: unknown }
+  >;
+  assert.deepEqual(
+    [cfg['max-training-seconds']?.value, cfg['max-training-seconds']?.source, cfg['max-training-seconds']?.applied],
+    [2, 'train_input.json', 2],
+  );
   const report = await verifyOutDirectory(out, data, ['tflite-float', 'tflite-int8']);
   assert.equal(report.timing.stopped_by, 'time_limit');
   assert.ok(report.timing.training_seconds < 4, `training took ${report.timing.training_seconds} s of a 4 s limit`);

@@ -52,7 +52,10 @@ test("every parameters.json default on the command line: train_input.json's limi
   assert.equal(r.code, 0, r.stderr);
   // Studio kills the job at its limit; a loaded test machine gets two seconds of slack for the export.
   assert.ok(wallSeconds < limit + 2, `the run took ${wallSeconds.toFixed(1)} s of wall time for a ${limit} s limit`);
-  const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<string, { value: unknown; source: string; applied?: unknown }>;
+  const cfg = JSON.parse(readFileSync(join(out, 'effective-config.json'), 'utf8')) as Record<
+    string,
+    { value: unknown; source: string; applied?: unknown }
+  >;
   // 4 s less the export margin (half the limit for a limit this short) leaves 2 s of training.
   assert.deepEqual(cfg['max-training-seconds'], { value: 2, source: 'train_input.json', applied: 2, consumer: 'train/budget' });
   const report = await verifyOutDirectory(out, data, ['tflite-float', 'tflite-int8']);

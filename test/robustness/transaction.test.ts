@@ -33,7 +33,10 @@ function hashTree(dir: string): string {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else h.update(`${relative(dir, p)}\0`).update(readFileSync(p)).update('\0');
+      else
+        h.update(`${relative(dir, p)}\0`)
+          .update(readFileSync(p))
+          .update('\0');
     }
   };
   walk(dir);
@@ -46,7 +49,10 @@ function leftovers(out: string): string[] {
 }
 
 function train(out: string, extra: string[], env: Record<string, string> = {}, dataDir = data): CliResult {
-  return runCli(['train', '--data-directory', dataDir, '--out-directory', out, ...extra], { timeoutMs: 60_000, ...(Object.keys(env).length ? { env } : {}) });
+  return runCli(['train', '--data-directory', dataDir, '--out-directory', out, ...extra], {
+    timeoutMs: 60_000,
+    ...(Object.keys(env).length ? { env } : {}),
+  });
 }
 
 /** One clear line on stderr, the expected exit code, and the good out directory exactly as it was. */
@@ -84,9 +90,22 @@ test('a model that does not fit the data is refused with the good directory inta
 test('divergence (NaN training loss) ends with a clear error and nothing published', () => {
   const div = join(root, 'diverging');
   mkdirSync(div);
-  for (const [split, n] of [['train', 48], ['test', 12]] as const) {
-    writeNpy(join(div, `X_split_${split}.npy`), Float32Array.from({ length: n * 12 }, (_, i) => (i % 7) * 1e15 * (i % 2 ? 1 : -1)), [n, 12], 'float32');
-    writeNpy(join(div, `Y_split_${split}.npy`), Int32Array.from({ length: n }, (_, i) => i % 3), [n], 'int32');
+  for (const [split, n] of [
+    ['train', 48],
+    ['test', 12],
+  ] as const) {
+    writeNpy(
+      join(div, `X_split_${split}.npy`),
+      Float32Array.from({ length: n * 12 }, (_, i) => (i % 7) * 1e15 * (i % 2 ? 1 : -1)),
+      [n, 12],
+      'float32',
+    );
+    writeNpy(
+      join(div, `Y_split_${split}.npy`),
+      Int32Array.from({ length: n }, (_, i) => i % 3),
+      [n],
+      'int32',
+    );
   }
   const r = train(good, ['--epochs', '5', '--dendrites', '0', '--optimizer', 'sgd', '--learning-rate', '10', '--quiet'], {}, div);
   assertRefused(r, 2, /training: epoch \d+: the training loss is NaN \(training diverged\): expected a finite loss; lower --learning-rate/);
@@ -132,11 +151,23 @@ test('--export-format tflite after all: model.onnx is removed, report.json descr
   const r = train(out, [...TINY, '--export-format', 'tflite']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { exports: { file?: string; written?: boolean }[] };
-  const described = report.exports.filter((e) => e.written === true).map((e) => e.file).sort();
-  const models = readdirSync(out).filter((f) => /^model/.test(f)).sort();
+  const described = report.exports
+    .filter((e) => e.written === true)
+    .map((e) => e.file)
+    .sort();
+  const models = readdirSync(out)
+    .filter((f) => /^model/.test(f))
+    .sort();
   assert.deepEqual(models, described);
   assert.deepEqual(models, ['model.tflite', 'model_quantized_int8_io.tflite']);
-  assert.deepEqual(readdirSync(out).sort(), ['effective-config.json', 'metrics.jsonl', 'model.tflite', 'model_quantized_int8_io.tflite', 'report.html', 'report.json']);
+  assert.deepEqual(readdirSync(out).sort(), [
+    'effective-config.json',
+    'metrics.jsonl',
+    'model.tflite',
+    'model_quantized_int8_io.tflite',
+    'report.html',
+    'report.json',
+  ]);
   assert.deepEqual(leftovers(out), []);
 });
 
@@ -181,7 +212,10 @@ test('kill -9 mid-training over a good directory leaves it byte-identical', asyn
 
 test('a lock left by a process that no longer exists is stale', () => {
   const out = join(root, 'stale-lock');
-  writeFileSync(join(root, '.stale-lock.dendritic-lock'), JSON.stringify({ pid: 2 ** 22 + 12345, start: '1', host: hostname(), command: 'train', since: 'then' }));
+  writeFileSync(
+    join(root, '.stale-lock.dendritic-lock'),
+    JSON.stringify({ pid: 2 ** 22 + 12345, start: '1', host: hostname(), command: 'train', since: 'then' }),
+  );
   const r = train(out, TINY);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(leftovers(out), []);
@@ -209,7 +243,10 @@ test('a time limit shorter than one epoch: exit 2 naming the limit, nothing publ
   const out = join(root, 'limit-early');
   const r = train(out, [...SLOW, '--max-training-seconds', '1', '--quiet'], {}, slow);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^error: parameters: --max-training-seconds: the time limit \(1 s for training\) ended training before the first epoch finished: expected a limit that fits at least one epoch/m);
+  assert.match(
+    r.stderr,
+    /^error: parameters: --max-training-seconds: the time limit \(1 s for training\) ended training before the first epoch finished: expected a limit that fits at least one epoch/m,
+  );
   assert.ok(!existsSync(out));
   assert.deepEqual(leftovers(out), []);
 });
@@ -221,7 +258,10 @@ test("train_input.json's maxTrainingTimeSeconds: 1 is refused: no time would be 
   const started = performance.now();
   const r = train(out, [...TINY, '--info-file', info]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^error: .*info-1s\.json: maxTrainingTimeSeconds: 1 s leaves no time to train once 0\.5 s are kept for export and verification: expected at least 2 seconds/m);
+  assert.match(
+    r.stderr,
+    /^error: .*info-1s\.json: maxTrainingTimeSeconds: 1 s leaves no time to train once 0\.5 s are kept for export and verification: expected at least 2 seconds/m,
+  );
   assert.ok(performance.now() - started < 10_000);
   assert.ok(!existsSync(out));
 });
@@ -236,7 +276,10 @@ test('a checkpoint left by a killed run is adopted by --resume from its staging 
   await exit;
   assert.ok(!existsSync(out));
   const staged = leftovers(out).filter((n) => n.includes('staging'));
-  assert.ok(staged.some((s) => existsSync(join(root, s, CHECKPOINT_FILE))), 'the checkpoint waits beside the out directory');
+  assert.ok(
+    staged.some((s) => existsSync(join(root, s, CHECKPOINT_FILE))),
+    'the checkpoint waits beside the out directory',
+  );
   // the time limit is not part of what must match, so the resumed run can be cut short
   const r = train(out, [...args, '--resume', '--max-training-seconds', '1']);
   assert.equal(r.code, 0, r.stderr);

@@ -22,11 +22,14 @@ program: train.py
 `;
 
 function fails(text: string, pattern: RegExp): void {
-  assert.throws(() => parseSweepConfig(text, 'sweep.yaml'), (err: Error) => {
-    assert.equal(err.name, 'UserError');
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseSweepConfig(text, 'sweep.yaml'),
+    (err: Error) => {
+      assert.equal(err.name, 'UserError');
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('a W&B sweep config parses: every kind of parameter, metric aliases, hyperband, ignored W&B keys', () => {
@@ -38,7 +41,10 @@ test('a W&B sweep config parses: every kind of parameter, metric aliases, hyperb
   assert.deepEqual(c.ignored, ['program']);
   const by = Object.fromEntries(c.dimensions.map((d) => [d.param, d]));
   assert.deepEqual(Object.keys(by), ['learning-rate', 'width', 'epochs', 'batch-size', 'dropout', 'dendrites', 'dendrite-form', 'improvement-threshold']);
-  assert.deepEqual({ ...by['learning-rate'], spec: undefined }, { param: 'learning-rate', spec: undefined, kind: 'numeric', distribution: 'log_uniform_values', min: 0.0001, max: 0.1, log: true, q: undefined });
+  assert.deepEqual(
+    { ...by['learning-rate'], spec: undefined },
+    { param: 'learning-rate', spec: undefined, kind: 'numeric', distribution: 'log_uniform_values', min: 0.0001, max: 0.1, log: true, q: undefined },
+  );
   assert.equal(by['batch-size']!.kind === 'numeric' && by['batch-size']!.distribution, 'int_uniform'); // integer min/max
   assert.equal(by['dropout']!.kind === 'numeric' && by['dropout']!.q, 0.1);
   assert.deepEqual(by['width']!.kind === 'choice' && by['width']!.values, [0.5, 1, 2]);
@@ -59,9 +65,18 @@ test('bad configs name the file and the line of the mistake', () => {
   fails(base('  learning-rate: {min: 0, max: 0.1}'), /^sweep\.yaml:5: parameters\.learning-rate\.min: got 0, expected a number > 0 and <= 10$/);
   fails(base('  widht: {values: [1, 2]}'), /^sweep\.yaml:5: parameters\.widht: unknown parameter: expected a block parameter \(epochs, learning-rate, /);
   fails(base('  data-directory: {value: /tmp}'), /^sweep\.yaml:5: parameters\.data-directory: not a block parameter/);
-  fails(base('  model: {values: [dense, lstm]}'), /^sweep\.yaml:5: parameters\.model\.values\[1\]: got "lstm", expected one of auto\|ei-kws\|dense\|conv2d$/);
-  fails(base('  batch-size: {distribution: uniform, min: 8, max: 64}'), /^sweep\.yaml:5: parameters\.batch-size: batch-size is an integer parameter: expected int_uniform/);
-  fails(base('  width: {distribution: normal, min: 1, max: 2}'), /^sweep\.yaml:5: parameters\.width\.distribution: got "normal", expected one of constant\|categorical\|/);
+  fails(
+    base('  model: {values: [dense, lstm]}'),
+    /^sweep\.yaml:5: parameters\.model\.values\[1\]: got "lstm", expected one of auto\|ei-kws\|dense\|conv2d$/,
+  );
+  fails(
+    base('  batch-size: {distribution: uniform, min: 8, max: 64}'),
+    /^sweep\.yaml:5: parameters\.batch-size: batch-size is an integer parameter: expected int_uniform/,
+  );
+  fails(
+    base('  width: {distribution: normal, min: 1, max: 2}'),
+    /^sweep\.yaml:5: parameters\.width\.distribution: got "normal", expected one of constant\|categorical\|/,
+  );
   fails(base('  width: {min: 2, max: 1}'), /^sweep\.yaml:5: parameters\.width\.min: got min 2 and max 1, expected min < max$/);
   fails(base('  width: {min: 1, max: 20}'), /^sweep\.yaml:5: parameters\.width\.max: got 20, expected a number > 0 and <= 16$/);
   fails(base('  dendrites: {min: 0, max: 1}'), /^sweep\.yaml:5: parameters\.dendrites: a boolean parameter takes value or values/);
@@ -69,10 +84,16 @@ test('bad configs name the file and the line of the mistake', () => {
   fails(base('  epochs: {value: 3}'), /^sweep\.yaml:5: YAML: Map keys must be unique/);
   fails(base('  learning-rate: {value: 0.1}\n  learning_rate: {value: 0.2}'), /^sweep\.yaml:6: parameters\.learning_rate: learning-rate is given twice$/);
   fails('method: random\nparameters:\n  width: {values: [1, 2]}\n', /^sweep\.yaml:1: run_cap: missing: method random needs run_cap/);
-  fails('method: grid\nparameters:\n  width: {values: [1, 2]}\n  dropout: {min: 0.1, max: 0.2}\n', /^sweep\.yaml:3: parameters\.dropout: method grid needs value or values/);
+  fails(
+    'method: grid\nparameters:\n  width: {values: [1, 2]}\n  dropout: {min: 0.1, max: 0.2}\n',
+    /^sweep\.yaml:3: parameters\.dropout: method grid needs value or values/,
+  );
   fails('method: hill-climb\nparameters:\n  width: {values: [1]}\n', /^sweep\.yaml:1: method: got "hill-climb", expected grid, random or bayes$/);
   fails('method: grid\nmetric: {name: f1}\nparameters:\n  width: {values: [1]}\n', /^sweep\.yaml:2: metric\.name: got "f1", expected one of accuracy\|/);
-  fails('method: grid\nparameters:\n  width: {values: [1]}\nearly_terminate: {type: hyperband, eta: 3, s: 2}\n', /^sweep\.yaml:4: early_terminate\.min_iter: missing/);
+  fails(
+    'method: grid\nparameters:\n  width: {values: [1]}\nearly_terminate: {type: hyperband, eta: 3, s: 2}\n',
+    /^sweep\.yaml:4: early_terminate\.min_iter: missing/,
+  );
   fails('method: grid\nparameters:\n  width: {values: [1]\n', /^sweep\.yaml:[34]: YAML: /);
   fails('method: grid\nparameters:\n  width: {values: [1]}\nfoo: 1\n', /^sweep\.yaml:4: foo: unknown key: expected method, /);
 });
@@ -80,6 +101,9 @@ test('bad configs name the file and the line of the mistake', () => {
 test('hyperband brackets: min_iter * eta^k for s brackets, or up to max_iter', () => {
   assert.deepEqual(hyperbandMilestones(1, 3, 4), [1, 3, 9, 27]);
   assert.deepEqual(hyperbandMilestones(2, 2, 3), [2, 4, 8]);
-  const c = parseSweepConfig('method: grid\nparameters:\n  width: {values: [1]}\nearly_terminate: {type: hyperband, min_iter: 3, eta: 3, max_iter: 27}\n', 's.yaml');
+  const c = parseSweepConfig(
+    'method: grid\nparameters:\n  width: {values: [1]}\nearly_terminate: {type: hyperband, min_iter: 3, eta: 3, max_iter: 27}\n',
+    's.yaml',
+  );
   assert.deepEqual(c.earlyTerminate?.milestones, [3, 9, 27]);
 });

@@ -56,8 +56,14 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
 
     const s = readSweep(out);
     assert.equal(s.trials.length, 20);
-    assert.deepEqual(s.trials.map((t) => t.id).sort(), Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`));
-    assert.ok(s.trials.every((t) => t.status === 'completed'), JSON.stringify(s.trials.map((t) => [t.id, t.status, t.error])));
+    assert.deepEqual(
+      s.trials.map((t) => t.id).sort(),
+      Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`),
+    );
+    assert.ok(
+      s.trials.every((t) => t.status === 'completed'),
+      JSON.stringify(s.trials.map((t) => [t.id, t.status, t.error])),
+    );
     assert.deepEqual(s.pending, []);
     const killed = s.trials.find((t) => t.id === killedTrial)!;
     assert.equal(killed.worker, 'worker-b', `${killedTrial} was retried on worker-b`);
@@ -78,7 +84,9 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
     const best = runCli(['sweep', 'best', out]);
     assert.equal(best.code, 0, best.stderr);
     const again = join(dir, 'again');
-    const t = runCli(['train', '--data-directory', data, '--out-directory', again, ...best.stdout.split('\n')[2]!.split(' '), '--quiet'], { timeoutMs: 60_000 });
+    const t = runCli(['train', '--data-directory', data, '--out-directory', again, ...best.stdout.split('\n')[2]!.split(' '), '--quiet'], {
+      timeoutMs: 60_000,
+    });
     assert.equal(t.code, 0, t.stderr);
     assert.equal(JSON.parse(readFileSync(join(again, 'report.json'), 'utf8')).validation.accuracy, s.best!.metrics!.accuracy);
     assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /20 of 20 trials finished \(20 completed, 0 pruned, 0 failed\)/);
@@ -113,7 +121,10 @@ test('worker and sweep --queue: a Redis that does not answer, or a bad URL, is a
   assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/HOST:PORT/);
   const { dir, cleanup } = tempDir('sweep-noredis');
   const { data, config } = writeSweepFixture(dir);
-  for (const args of [['worker', '--queue', 'redis://127.0.0.1:1'], ['sweep', '--config', config, '--data-directory', data, '--out-directory', join(dir, 'o'), '--queue', 'redis://127.0.0.1:1']]) {
+  for (const args of [
+    ['worker', '--queue', 'redis://127.0.0.1:1'],
+    ['sweep', '--config', config, '--data-directory', data, '--out-directory', join(dir, 'o'), '--queue', 'redis://127.0.0.1:1'],
+  ]) {
     const w = runCli(args, { timeoutMs: 20_000 });
     assert.equal(w.code, 2, w.stderr);
     assert.match(w.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*\): expected a running redis-server/);

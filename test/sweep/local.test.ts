@@ -23,7 +23,10 @@ test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html 
     assert.equal(summary.completed, 20);
     const s = readSweep(out);
     assert.equal(s.trials.length, 20);
-    assert.deepEqual(s.trials.map((t) => t.id).sort(), Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`));
+    assert.deepEqual(
+      s.trials.map((t) => t.id).sort(),
+      Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`),
+    );
     assert.deepEqual(s.pending, []);
     assert.deepEqual(new Set(s.trials.map((t) => t.worker)), new Set(['local-1', 'local-2']));
     for (const t of s.trials) {
@@ -42,7 +45,9 @@ test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html 
       assert.ok(t.seconds > 0);
     }
     // best: the highest accuracy (ties: the lower loss)
-    const top = [...s.trials].sort((a, b) => b.metrics!.accuracy! - a.metrics!.accuracy! || a.metrics!.loss! - b.metrics!.loss! || a.id.localeCompare(b.id))[0]!;
+    const top = [...s.trials].sort(
+      (a, b) => b.metrics!.accuracy! - a.metrics!.accuracy! || a.metrics!.loss! - b.metrics!.loss! || a.id.localeCompare(b.id),
+    )[0]!;
     assert.equal(s.best!.id, top.id);
     assert.equal(s.best!.value, top.metrics!.accuracy);
     assert.ok(new Set(s.trials.map((t) => t.metrics!.accuracy)).size > 2, 'the sweep should spread the accuracies');
@@ -52,15 +57,33 @@ test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html 
     assert.doesNotMatch(html, /<script|<link|src=|href=|https?:/);
     assert.equal((html.match(/<polyline class="trial"/g) ?? []).length, 20);
     assert.match(html, new RegExp(`<polyline class="trial" data-trial="${s.best!.id}"[^>]*stroke-width="3"`));
-    for (const [id, bytes] of [['pareto-ram', 'ram_bytes'], ['pareto-flash', 'flash_bytes']] as const) {
+    for (const [id, bytes] of [
+      ['pareto-ram', 'ram_bytes'],
+      ['pareto-flash', 'flash_bytes'],
+    ] as const) {
       const svg = new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(html)![0];
       assert.equal((svg.match(/<circle /g) ?? []).length, 20);
       const onFront = [...svg.matchAll(/class="point on-front" data-trial="(t\d+)"/g)].map((m) => m[1]).sort();
       // independent check: not dominated in (accuracy up, bytes down)
-      const expected = s.trials.filter((a) => !s.trials.some((b) => b.metrics!.accuracy! >= a.metrics!.accuracy! && b.deployment![bytes] <= a.deployment![bytes]
-        && (b.metrics!.accuracy! > a.metrics!.accuracy! || b.deployment![bytes] < a.deployment![bytes]))).map((t) => t.id).sort();
+      const expected = s.trials
+        .filter(
+          (a) =>
+            !s.trials.some(
+              (b) =>
+                b.metrics!.accuracy! >= a.metrics!.accuracy! &&
+                b.deployment![bytes] <= a.deployment![bytes] &&
+                (b.metrics!.accuracy! > a.metrics!.accuracy! || b.deployment![bytes] < a.deployment![bytes]),
+            ),
+        )
+        .map((t) => t.id)
+        .sort();
       assert.deepEqual(onFront, expected);
-      assert.deepEqual(paretoFront(s.trials, (t) => t.deployment![bytes]).map((t) => t.id).sort(), expected);
+      assert.deepEqual(
+        paretoFront(s.trials, (t) => t.deployment![bytes])
+          .map((t) => t.id)
+          .sort(),
+        expected,
+      );
       assert.ok(expected.includes(s.best!.id) || s.trials.some((t) => expected.includes(t.id) && t.metrics!.accuracy === s.best!.value));
     }
     assert.match(html, /<svg id="parallel-coordinates"/);
@@ -72,7 +95,10 @@ test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html 
     const flags = lines[2]!.split(' ');
     assert.equal(flags[0], '--epochs');
     const fragment = JSON.parse(lines.slice(4).join('\n')) as Array<{ param: string; value: unknown }>;
-    assert.deepEqual(fragment.map((f) => [f.param, f.value]), Object.entries(s.best!.params));
+    assert.deepEqual(
+      fragment.map((f) => [f.param, f.value]),
+      Object.entries(s.best!.params),
+    );
     const again = join(dir, 'again');
     const t = runCli(['train', '--data-directory', data, '--out-directory', again, ...flags, '--quiet'], { timeoutMs: 60_000 });
     assert.equal(t.code, 0, t.stderr);
@@ -105,7 +131,9 @@ test('hyperband prunes trials whose metric at a milestone is not in the best 1/e
     mkdirSync(data);
     writeEiDirectory(data, { trainRows: 3000, valRows: 60, seed: 3 });
     const config = join(dir, 'hb.yaml');
-    writeFileSync(config, `method: grid
+    writeFileSync(
+      config,
+      `method: grid
 parameters:
   learning-rate: {values: [0.05, 0.00001, 0.05, 0.00001]}
   epochs: {value: 60}
@@ -113,13 +141,17 @@ parameters:
   restarts: {value: false}
   lr-schedule: {value: none}
 early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
-`);
+`,
+    );
     const out = join(dir, 'out');
     const r = runCli(['sweep', '--config', config, '--data-directory', data, '--out-directory', out], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const s = readSweep(out);
     const byId = Object.fromEntries(s.trials.map((t) => [t.id, t]));
-    assert.deepEqual(['t0001', 't0002', 't0003', 't0004'].map((id) => byId[id]!.status), ['completed', 'pruned', 'completed', 'pruned']);
+    assert.deepEqual(
+      ['t0001', 't0002', 't0003', 't0004'].map((id) => byId[id]!.status),
+      ['completed', 'pruned', 'completed', 'pruned'],
+    );
     for (const id of ['t0002', 't0004']) {
       const t = byId[id]!;
       assert.equal(t.pruned_at_epoch, 2);

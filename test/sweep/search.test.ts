@@ -5,11 +5,17 @@ import { createSearch, gridPoint, TpeSearch, type Observation } from '../../src/
 import { hyperbandStops, MemoryMilestones } from '../../src/sweep/hyperband.js';
 
 test('grid: every combination once, the last parameter fastest', () => {
-  const c = parseSweepConfig('method: grid\nparameters:\n  width: {values: [1, 2]}\n  epochs: {value: 3}\n  optimizer: {values: [adam, sgd, adam]}\n', 'g.yaml');
+  const c = parseSweepConfig(
+    'method: grid\nparameters:\n  width: {values: [1, 2]}\n  epochs: {value: 3}\n  optimizer: {values: [adam, sgd, adam]}\n',
+    'g.yaml',
+  );
   assert.equal(c.trials, 6);
   const s = createSearch(c);
   const points = Array.from({ length: 6 }, (_, i) => s.propose(i, []));
-  assert.deepEqual(points.map((p) => `${p.width}/${p.optimizer}/${p.epochs}`), ['1/adam/3', '1/sgd/3', '1/adam/3', '2/adam/3', '2/sgd/3', '2/adam/3']);
+  assert.deepEqual(
+    points.map((p) => `${p.width}/${p.optimizer}/${p.epochs}`),
+    ['1/adam/3', '1/sgd/3', '1/adam/3', '2/adam/3', '2/sgd/3', '2/adam/3'],
+  );
   assert.deepEqual(Object.keys(points[0]!), ['width', 'epochs', 'optimizer']);
   assert.deepEqual(gridPoint(c.dimensions, 6), points[0]); // wraps
 });
@@ -47,9 +53,12 @@ test('random: deterministic per (seed, index), within bounds, each distribution 
 });
 
 test('bayes (TPE): after the random start-up, proposals concentrate where the metric is good and beat random search', () => {
-  const c = parseSweepConfig(`method: bayes\nrun_cap: 60\nseed: 5\nparameters:
+  const c = parseSweepConfig(
+    `method: bayes\nrun_cap: 60\nseed: 5\nparameters:
   learning-rate: {distribution: log_uniform_values, min: 0.0001, max: 1}
-  optimizer: {values: [adam, sgd]}\n`, 'b.yaml');
+  optimizer: {values: [adam, sgd]}\n`,
+    'b.yaml',
+  );
   // A made-up objective: best at learning rate 0.01 with adam.
   const objective = (p: Record<string, unknown>) => -Math.abs(Math.log10(p['learning-rate'] as number) + 2) - (p.optimizer === 'sgd' ? 0.5 : 0);
   const run = (method: 'bayes' | 'random') => {
@@ -66,7 +75,10 @@ test('bayes (TPE): after the random start-up, proposals concentrate where the me
   const tpe = createSearch(c) as TpeSearch;
   assert.equal(tpe.startup, 10);
   // The first `startup` proposals are the random search's.
-  assert.deepEqual(bayes.slice(0, 10).map((o) => o.params), random.slice(0, 10).map((o) => o.params));
+  assert.deepEqual(
+    bayes.slice(0, 10).map((o) => o.params),
+    random.slice(0, 10).map((o) => o.params),
+  );
   const mean = (o: Observation[]) => o.reduce((a, b) => a + b.score, 0) / o.length;
   const lateBayes = mean(bayes.slice(30));
   const lateRandom = mean(random.slice(30));

@@ -34,8 +34,14 @@ test('a truncated or foreign checkpoint is a clear user error; saving leaves no 
   assert.deepEqual(readdirSync(dir), ['checkpoint.bin']);
   const bytes = encodeCheckpoint({ w: new Float32Array(100) });
   writeFileSync(path, bytes.subarray(0, bytes.length - 10));
-  assert.throws(() => loadCheckpoint(path), (e: unknown) => e instanceof UserError && /truncated/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(path),
+    (e: unknown) => e instanceof UserError && /truncated/.test(e.message),
+  );
   writeFileSync(path, 'hello world, not a checkpoint');
-  assert.throws(() => loadCheckpoint(path), (e: unknown) => e instanceof UserError && /magic/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(path),
+    (e: unknown) => e instanceof UserError && /magic/.test(e.message),
+  );
   assert.throws(() => loadCheckpoint(join(dir, 'missing')), /missing: file: not found: expected the checkpoint an earlier run wrote/);
 });

@@ -16,7 +16,19 @@ import { tempDir, writeEiDirectory } from '../helpers/ei-data.js';
 
 test('parseExperimentArgs: own flags are taken out, plain-only widths exclude the dendritic widths', () => {
   assert.deepEqual(parseExperimentArgs(['--data-directory', '/d', '--modes', 'frozen,gd']).modes, ['frozen', 'gd']);
-  const a = parseExperimentArgs(['--data-directory', '/d', '--widths', '1,0.5', '--plain-widths=2,1,1.5', '--seeds', '2', '--modes', 'gd', '--epochs', '7']);
+  const a = parseExperimentArgs([
+    '--data-directory',
+    '/d',
+    '--widths',
+    '1,0.5',
+    '--plain-widths=2,1,1.5',
+    '--seeds',
+    '2',
+    '--modes',
+    'gd',
+    '--epochs',
+    '7',
+  ]);
   assert.deepEqual(a.widths, [0.5, 1]);
   assert.deepEqual(a.plainWidths, [1.5, 2]);
   assert.equal(a.seeds, 2);
@@ -32,7 +44,10 @@ test('planRuns: same seeds for baseline and dendritic runs, only dendrite knobs 
   assert.equal(plan.length, 2 * 3 + 2);
   const plainOnly = plan.slice(6);
   assert.ok(plainOnly.every((p) => p.variant === 'baseline' && p.config.width === 2));
-  assert.deepEqual(plainOnly.map((p) => p.config.seed), [5, 6]);
+  assert.deepEqual(
+    plainOnly.map((p) => p.config.seed),
+    [5, 6],
+  );
   const b = runConfig(base, 'baseline', 1, 5);
   const d = runConfig(base, 'correlation', 1, 5);
   assert.equal(b.switchMode, 'none');
@@ -43,8 +58,18 @@ test('planRuns: same seeds for baseline and dendritic runs, only dendrite knobs 
 
 function run(width: number, seed: number, variant: RunResult['variant'], parameters: number, acc: number): RunResult {
   return {
-    width, seed, variant, parameters, dendriteParameters: variant === 'baseline' ? 0 : parameters / 10, dendriteSets: variant === 'baseline' ? 0 : 1,
-    holdoutAccuracy: acc, validationAccuracy: acc, bestEpoch: 1, epochsRun: 1, seconds: 1, config: defaultConfig(),
+    width,
+    seed,
+    variant,
+    parameters,
+    dendriteParameters: variant === 'baseline' ? 0 : parameters / 10,
+    dendriteSets: variant === 'baseline' ? 0 : 1,
+    holdoutAccuracy: acc,
+    validationAccuracy: acc,
+    bestEpoch: 1,
+    epochsRun: 1,
+    seconds: 1,
+    config: defaultConfig(),
     // Dendritic models cost more RAM per parameter on the device (their extra operators' TFLM records).
     device: { ramBytes: parameters * (variant === 'baseline' ? 1 : 3), flashBytes: 2 * parameters, modelBytes: parameters, operators: 8 },
   };
@@ -52,12 +77,18 @@ function run(width: number, seed: number, variant: RunResult['variant'], paramet
 
 test('summarise: relative error reduction, paired gain and the front interpolated in log(parameters)', () => {
   const runs = [
-    run(1, 0, 'baseline', 1000, 0.7), run(1, 1, 'baseline', 1000, 0.8),
-    run(1, 0, 'gd', 2000, 0.8), run(1, 1, 'gd', 2000, 0.9),
-    run(4, 0, 'baseline', 4000, 0.9), run(4, 1, 'baseline', 4000, 0.9),
+    run(1, 0, 'baseline', 1000, 0.7),
+    run(1, 1, 'baseline', 1000, 0.8),
+    run(1, 0, 'gd', 2000, 0.8),
+    run(1, 1, 'gd', 2000, 0.9),
+    run(4, 0, 'baseline', 4000, 0.9),
+    run(4, 1, 'baseline', 4000, 0.9),
   ];
   const front = plainFront(runs);
-  assert.deepEqual(front.map((p) => p.width), [1, 4]);
+  assert.deepEqual(
+    front.map((p) => p.width),
+    [1, 4],
+  );
   const [row] = summarise(runs);
   assert.ok(row);
   assert.ok(Math.abs(row.relativeErrorReduction - (0.25 - 0.15) / 0.25) < 1e-12);
@@ -93,13 +124,41 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
   try {
     writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
     const r = await experimentCommand(
-      ['--data-directory', data.dir, '--out-directory', out.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5',
-        '--plain-widths', '1', '--seeds', '1', '--modes', 'gd,frozen', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2',
-        '--fixed-switch-num', '2', '--dendrite-rank', '1', '--prune-dendrites', '0'],
+      [
+        '--data-directory',
+        data.dir,
+        '--out-directory',
+        out.dir,
+        '--model',
+        'dense',
+        '--epochs',
+        '6',
+        '--widths',
+        '0.5',
+        '--plain-widths',
+        '1',
+        '--seeds',
+        '1',
+        '--modes',
+        'gd,frozen',
+        '--switch-mode',
+        'fixed',
+        '--first-fixed-switch-num',
+        '2',
+        '--fixed-switch-num',
+        '2',
+        '--dendrite-rank',
+        '1',
+        '--prune-dendrites',
+        '0',
+      ],
       () => {},
     );
     assert.equal(r.runs.length, 4);
-    assert.deepEqual(r.runs.map((x) => `${x.width}/${x.variant}`), ['0.5/baseline', '0.5/gd', '0.5/frozen', '1/baseline']);
+    assert.deepEqual(
+      r.runs.map((x) => `${x.width}/${x.variant}`),
+      ['0.5/baseline', '0.5/gd', '0.5/frozen', '1/baseline'],
+    );
     assert.equal(r.rows.length, 2);
     // the frozen control trains with the gd configuration but deploys the plain network
     const [base, gd, frozen] = r.runs;
@@ -124,15 +183,38 @@ test('experiment --jobs 2: the same runs, in plan order, as a sequential experim
   const data = tempDir('exp-jobs-data');
   try {
     writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
-    const argv = ['--data-directory', data.dir, '--model', 'dense', '--epochs', '5', '--widths', '0.5', '--plain-widths', '1',
-      '--seeds', '2', '--modes', 'gd', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2'];
+    const argv = [
+      '--data-directory',
+      data.dir,
+      '--model',
+      'dense',
+      '--epochs',
+      '5',
+      '--widths',
+      '0.5',
+      '--plain-widths',
+      '1',
+      '--seeds',
+      '2',
+      '--modes',
+      'gd',
+      '--switch-mode',
+      'fixed',
+      '--first-fixed-switch-num',
+      '2',
+      '--fixed-switch-num',
+      '2',
+    ];
     const lines: string[] = [];
     const sequential = await experimentCommand(argv, () => {});
     const parallel = await experimentCommand([...argv, '--jobs', '2'], (l) => lines.push(l));
     const strip = (runs: typeof sequential.runs) => runs.map(({ seconds: _s, ...rest }) => rest);
     assert.equal(parallel.runs.length, 6);
     assert.deepEqual(strip(parallel.runs), strip(sequential.runs));
-    assert.ok(lines.some((l) => /on 2 worker threads/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /on 2 worker threads/.test(l)),
+      lines.join('\n'),
+    );
     assert.throws(() => parseExperimentArgs(['--data-directory', '/d', '--jobs', '0']), /--jobs/);
   } finally {
     data.cleanup();
@@ -144,8 +226,28 @@ test("experiment mode 'shipped': the payoff check runs and the run is scored and
   try {
     writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
     const r = await experimentCommand(
-      ['--data-directory', data.dir, '--model', 'dense', '--epochs', '6', '--widths', '0.5', '--seeds', '1', '--modes', 'gd,shipped',
-        '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2', '--retain-all-dendrites', '1'],
+      [
+        '--data-directory',
+        data.dir,
+        '--model',
+        'dense',
+        '--epochs',
+        '6',
+        '--widths',
+        '0.5',
+        '--seeds',
+        '1',
+        '--modes',
+        'gd,shipped',
+        '--switch-mode',
+        'fixed',
+        '--first-fixed-switch-num',
+        '2',
+        '--fixed-switch-num',
+        '2',
+        '--retain-all-dendrites',
+        '1',
+      ],
       () => {},
     );
     const [base, gd, shipped] = r.runs;

@@ -14,10 +14,18 @@ const model = ringModel;
 const config = (extra: Partial<Config>): Config => ({ ...defaultConfig(), learningRate: 0.01, batchSize: 16, seed: 5, ...extra });
 
 test('restarts with dendrites off: at each switch the best weights come back at their rate, no set is added, the run ends by itself', () => {
-  const train = ringData(240, 5), val = ringData(60, 6);
+  const train = ringData(240, 5),
+    val = ringData(60, 6);
   const cfg = config({
-    dendrites: false, restarts: true, epochs: 60, switchMode: 'fixed', firstFixedSwitchNum: 6, fixedSwitchNum: 6,
-    maxDendrites: 2, maxDendriteTries: 1, lrPatience: 2,
+    dendrites: false,
+    restarts: true,
+    epochs: 60,
+    switchMode: 'fixed',
+    firstFixedSwitchNum: 6,
+    fixedSwitchNum: 6,
+    maxDendrites: 2,
+    maxDendriteTries: 1,
+    lrPatience: 2,
   });
   const options = { ...cfg, ...loopParts(cfg, 4), cycle: cycleFor(cfg) };
   assert.ok(options.cycle?.restartsOnly, 'a restarts-only cycle');
@@ -86,6 +94,8 @@ test("experiment: the 'restarts' mode is the plain network with restarts; the ba
   assert.deepEqual([restarts.dendrites, restarts.restarts, restarts.width, restarts.seed], [false, true, 1, 5]);
   assert.ok(cycleFor(restarts)?.restartsOnly);
   assert.equal(cycleFor(runConfig(base.config, 'baseline', 1, 5)), undefined);
-  const differing = (Object.keys(restarts) as Array<keyof Config>).filter((k) => JSON.stringify(restarts[k]) !== JSON.stringify(runConfig(base.config, 'baseline', 1, 5)[k]));
+  const differing = (Object.keys(restarts) as Array<keyof Config>).filter(
+    (k) => JSON.stringify(restarts[k]) !== JSON.stringify(runConfig(base.config, 'baseline', 1, 5)[k]),
+  );
   assert.deepEqual(differing.sort(), ['dendrites', 'switchMode']);
 });

@@ -15,7 +15,11 @@ import { tempDir } from '../helpers/ei-data.js';
 const opts = { command: 'test', manages: ['a.txt', 'b.txt', 'c.txt'] };
 
 function contents(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 test('publish: a new directory appears whole; a second run replaces, adds and removes only managed files', () => {
@@ -47,7 +51,10 @@ test('abort and a refused second open leave the directory as it was', () => {
     writeFileSync(join(out, 'a.txt'), 'old');
     const t1 = OutTransaction.open(out, opts);
     t1.writeFile('a.txt', 'new');
-    assert.throws(() => OutTransaction.open(out, opts), (e: unknown) => e instanceof UserError && /in use by another run \(test, pid \d+/.test(e.message));
+    assert.throws(
+      () => OutTransaction.open(out, opts),
+      (e: unknown) => e instanceof UserError && /in use by another run \(test, pid \d+/.test(e.message),
+    );
     t1.abort();
     assert.deepEqual(contents(out), { 'a.txt': 'old' });
     assert.deepEqual(readdirSync(dir), ['out']);
@@ -87,7 +94,7 @@ test('the lock records a start time that tells a reused pid from its owner', () 
   assert.equal(processStartTime(2 ** 22 + 12345), null);
 });
 
-test('a killed run\'s adopted file survives a run that aborts, and is adopted by the next one', () => {
+test("a killed run's adopted file survives a run that aborts, and is adopted by the next one", () => {
   const { dir, cleanup } = tempDir('tx');
   try {
     const out = join(dir, 'out');
@@ -101,7 +108,7 @@ test('a killed run\'s adopted file survives a run that aborts, and is adopted by
     (killed as unknown as { lock: { release(): void } }).lock.release();
     const refused = OutTransaction.open(out, adoptOpts);
     assert.ok(refused.has('ckpt'), 'adopted');
-    assert.ok(!existsSync(killedStaging), 'the killed run\'s staging is taken over');
+    assert.ok(!existsSync(killedStaging), "the killed run's staging is taken over");
     refused.writeFile('b.txt', 'never published');
     refused.abort();
     assert.ok(!existsSync(out), 'nothing published');

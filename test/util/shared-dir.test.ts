@@ -15,7 +15,9 @@ test('findSharedDir: $DENDRITIC_SHARED, then shared/ beside the repo, then besid
     mkdirSync(join(root, 'work', 'shared'), { recursive: true });
     mkdirSync(origin, { recursive: true });
     execFileSync('git', ['init', '-q', origin]);
-    execFileSync('git', ['-C', origin, 'commit', '-q', '--allow-empty', '-m', 'x'], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    execFileSync('git', ['-C', origin, 'commit', '-q', '--allow-empty', '-m', 'x'], {
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    });
     assert.equal(findSharedDir(origin), join(root, 'work', 'shared'));
     const clone = join(root, 'scratch', 'clone');
     execFileSync('git', ['clone', '-q', origin, clone]);

@@ -115,9 +115,14 @@ abstract class MaxPoolCore extends PoolCore {
 /** Average pooling over the valid (unpadded) cells of each window. */
 abstract class AvgPoolCore extends PoolCore {
   protected pool(x: Float32Array, n: number, g: PoolGeometry, y: Float32Array): void {
-    this.sweep(n, g, (base, o, c, inv) => {
-      for (let ch = 0; ch < c; ch++) y[o + ch] += x[base + ch] * inv;
-    }, y);
+    this.sweep(
+      n,
+      g,
+      (base, o, c, inv) => {
+        for (let ch = 0; ch < c; ch++) y[o + ch] += x[base + ch] * inv;
+      },
+      y,
+    );
   }
 
   protected unpool(dy: Float32Array, n: number, g: PoolGeometry, dx: Float32Array): void {
@@ -128,12 +133,7 @@ abstract class AvgPoolCore extends PoolCore {
   }
 
   /** Calls visit(inputCellOffset, outputOffset, channels, 1/count) for every valid cell of every window. */
-  private sweep(
-    n: number,
-    g: PoolGeometry,
-    visit: (base: number, o: number, c: number, inv: number) => void,
-    zeroOut?: Float32Array,
-  ): void {
+  private sweep(n: number, g: PoolGeometry, visit: (base: number, o: number, c: number, inv: number) => void, zeroOut?: Float32Array): void {
     const { h, w, c, ho, wo, padTop, padLeft } = g;
     zeroOut?.fill(0);
     let o = 0;

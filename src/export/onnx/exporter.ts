@@ -54,8 +54,7 @@ export function exportOnnx(graph: Graph, opts: OnnxExportOptions = {}): Uint8Arr
     producer_version: opts.producerVersion ?? '',
     model_version: 1,
     doc_string:
-      opts.docString ??
-      'Dendritic network: float32 input [1, F] is the flat Edge Impulse feature vector; output [1, classes] are softmax probabilities.',
+      opts.docString ?? 'Dendritic network: float32 input [1, F] is the flat Edge Impulse feature vector; output [1, classes] are softmax probabilities.',
     graph: {
       name: opts.graphName ?? 'dendritic',
       node: writer.nodes,
@@ -176,9 +175,7 @@ class OnnxGraphWriter {
     const dims = spec.dims;
     const ks = spec.kernelShape;
     if (ks.length !== dims + 2 || input.shape.length !== dims + 2) {
-      throw new Error(
-        `exportOnnx: conv '${node.name}': kernelShape [${ks.join(', ')}] and input [${input.shape.join(', ')}] do not fit a ${dims}-D conv`,
-      );
+      throw new Error(`exportOnnx: conv '${node.name}': kernelShape [${ks.join(', ')}] and input [${input.shape.join(', ')}] do not fit a ${dims}-D conv`);
     }
     const k = ks.slice(0, dims);
     const cin = ks[dims]!;
@@ -195,13 +192,21 @@ class OnnxGraphWriter {
     const weight = this.constFloat(`${node.name}_W`, [cout, cin, ...k], kernelToChannelsFirst(spec.kernel, k, cin, cout));
     const bias = this.constFloat(`${node.name}_B`, [cout], spec.bias);
     const x = this.inLayout(node, 0, 'cf');
-    const y = this.op('Conv', node, [x, weight, bias], [
-      intsAttr('kernel_shape', k),
-      intsAttr('strides', spec.strides),
-      intsAttr('pads', geometry.pads),
-      intsAttr('dilations', k.map(() => 1)),
-      intAttr('group', 1),
-    ]);
+    const y = this.op(
+      'Conv',
+      node,
+      [x, weight, bias],
+      [
+        intsAttr('kernel_shape', k),
+        intsAttr('strides', spec.strides),
+        intsAttr('pads', geometry.pads),
+        intsAttr(
+          'dilations',
+          k.map(() => 1),
+        ),
+        intAttr('group', 1),
+      ],
+    );
     this.setLayout(node, 'cf', y);
   }
 
@@ -342,9 +347,7 @@ class OnnxGraphWriter {
    */
   private op(opType: string, node: GraphNode, inputs: string[], attribute: AttributeMessage[] = [], outputHint?: string): string {
     const output =
-      outputHint === undefined && node.name === this.graph.output && node.shape.length <= 2
-        ? ONNX_OUTPUT_NAME
-        : this.uniqueName(outputHint ?? node.name);
+      outputHint === undefined && node.name === this.graph.output && node.shape.length <= 2 ? ONNX_OUTPUT_NAME : this.uniqueName(outputHint ?? node.name);
     this.nodes.push({
       name: this.uniqueName(`${opType}_${outputHint ?? node.name}`),
       op_type: opType,
@@ -392,9 +395,7 @@ class OnnxGraphWriter {
 
   private checkSameSize(node: GraphNode, inputShape: number[]): void {
     if (product(inputShape) !== product(node.shape)) {
-      throw new Error(
-        `exportOnnx: ${node.spec.op} '${node.name}': [${inputShape.join(', ')}] cannot become [${node.shape.join(', ')}]`,
-      );
+      throw new Error(`exportOnnx: ${node.spec.op} '${node.name}': [${inputShape.join(', ')}] cannot become [${node.shape.join(', ')}]`);
     }
   }
 }
@@ -404,12 +405,7 @@ class OnnxGraphWriter {
  * 'same': out = ceil(in / s), total = max((out - 1) * s + k - in, 0), begin = floor(total / 2);
  * 'valid': out = floor((in - k) / s) + 1, no padding.
  */
-export function spatialGeometry(
-  inSizes: number[],
-  kernel: number[],
-  strides: number[],
-  padding: 'same' | 'valid',
-): { out: number[]; pads: number[] } {
+export function spatialGeometry(inSizes: number[], kernel: number[], strides: number[], padding: 'same' | 'valid'): { out: number[]; pads: number[] } {
   if (kernel.length !== inSizes.length || strides.length !== inSizes.length) {
     throw new Error(`spatialGeometry: ${inSizes.length} spatial axes but kernel [${kernel.join(', ')}], strides [${strides.join(', ')}]`);
   }

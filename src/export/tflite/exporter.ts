@@ -6,14 +6,7 @@
  */
 import type { Graph } from '../../engine/graph.js';
 import { lowerGraph, type LoweredModel, type LoweredTensor } from './lower.js';
-import {
-  BuiltinOperator,
-  TensorType,
-  writeTfliteModel,
-  type OperatorCodeSpec,
-  type QuantizationSpec,
-  type TensorSpec,
-} from './schema.js';
+import { BuiltinOperator, TensorType, writeTfliteModel, type OperatorCodeSpec, type QuantizationSpec, type TensorSpec } from './schema.js';
 
 export const TFLITE_FLOAT_FILE = 'model.tflite';
 export const TFLITE_INT8_FILE = 'model_quantized_int8_io.tflite';

@@ -33,7 +33,8 @@ export function runTfliteSync(modelBytes: Uint8Array, x: Float32Array, n: number
   const inInfo = single(io.inputs, 'input');
   const outInfo = single(io.outputs, 'output');
   const inCount = inInfo.shape.reduce((a, b) => a * b, 1);
-  if (inCount !== features) throw userError('runTflite', 'features', `the model's input [${inInfo.shape.join(', ')}] holds ${inCount} values, not ${features}`);
+  if (inCount !== features)
+    throw userError('runTflite', 'features', `the model's input [${inInfo.shape.join(', ')}] holds ${inCount} values, not ${features}`);
   const classes = outInfo.shape.reduce((a, b) => a * b, 1);
 
   // node-tflite wraps `model.buffer` whole: hand it a buffer that holds exactly the model.

@@ -56,17 +56,7 @@ export const TFLM_CODE_SIZE_METHOD =
 
 /** The operators our exporter emits: the names of src/export/tflite/schema.ts's `BuiltinOperator`. */
 export type TflmOperator =
-  | 'CONV_2D'
-  | 'FULLY_CONNECTED'
-  | 'MAX_POOL_2D'
-  | 'AVERAGE_POOL_2D'
-  | 'RESHAPE'
-  | 'SOFTMAX'
-  | 'RELU'
-  | 'LOGISTIC'
-  | 'TANH'
-  | 'ADD'
-  | 'MUL';
+  'CONV_2D' | 'FULLY_CONNECTED' | 'MAX_POOL_2D' | 'AVERAGE_POOL_2D' | 'RESHAPE' | 'SOFTMAX' | 'RELU' | 'LOGISTIC' | 'TANH' | 'ADD' | 'MUL';
 
 /** The interpreter with no operator registered, minus an empty main: the script's `interpreter`. */
 export const TFLM_INTERPRETER_CODE_BYTES = 22300;
@@ -116,9 +106,7 @@ export type TflmInputType = 'float32' | 'int8';
  * for `-f32` and `-i8`. The other operators' figures move too, as helpers they shared with the stripped
  * paths become theirs alone.
  */
-export const TFLM_SINGLE_TYPE_CODE_BYTES: Readonly<
-  Record<TflmInputType, { sharedKernelBytes: number; ops: Readonly<Record<TflmOperator, number>> }>
-> = {
+export const TFLM_SINGLE_TYPE_CODE_BYTES: Readonly<Record<TflmInputType, { sharedKernelBytes: number; ops: Readonly<Record<TflmOperator, number>> }>> = {
   float32: {
     sharedKernelBytes: 8916,
     ops: {
