@@ -38,64 +38,22 @@ export function gemm(
       const c1 = c0 + N;
       const c2 = c1 + N;
       const c3 = c2 + N;
-      let s00 = C[c0],
-        s01 = C[c0 + 1],
-        s02 = C[c0 + 2],
-        s03 = C[c0 + 3];
-      let s10 = C[c1],
-        s11 = C[c1 + 1],
-        s12 = C[c1 + 2],
-        s13 = C[c1 + 3];
-      let s20 = C[c2],
-        s21 = C[c2 + 1],
-        s22 = C[c2 + 2],
-        s23 = C[c2 + 3];
-      let s30 = C[c3],
-        s31 = C[c3 + 1],
-        s32 = C[c3 + 2],
-        s33 = C[c3 + 3];
+      let s00 = C[c0], s01 = C[c0 + 1], s02 = C[c0 + 2], s03 = C[c0 + 3];
+      let s10 = C[c1], s11 = C[c1 + 1], s12 = C[c1 + 2], s13 = C[c1 + 3];
+      let s20 = C[c2], s21 = C[c2 + 1], s22 = C[c2 + 2], s23 = C[c2 + 3];
+      let s30 = C[c3], s31 = C[c3 + 1], s32 = C[c3 + 2], s33 = C[c3 + 3];
       for (let k = 0, b = j; k < K; k++, b += N) {
-        const b0 = B[b],
-          b1 = B[b + 1],
-          b2 = B[b + 2],
-          b3 = B[b + 3];
-        const x0 = A[a0 + k],
-          x1 = A[a1 + k],
-          x2 = A[a2 + k],
-          x3 = A[a3 + k];
-        s00 += x0 * b0;
-        s01 += x0 * b1;
-        s02 += x0 * b2;
-        s03 += x0 * b3;
-        s10 += x1 * b0;
-        s11 += x1 * b1;
-        s12 += x1 * b2;
-        s13 += x1 * b3;
-        s20 += x2 * b0;
-        s21 += x2 * b1;
-        s22 += x2 * b2;
-        s23 += x2 * b3;
-        s30 += x3 * b0;
-        s31 += x3 * b1;
-        s32 += x3 * b2;
-        s33 += x3 * b3;
+        const b0 = B[b], b1 = B[b + 1], b2 = B[b + 2], b3 = B[b + 3];
+        const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
+        s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2; s03 += x0 * b3;
+        s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2; s13 += x1 * b3;
+        s20 += x2 * b0; s21 += x2 * b1; s22 += x2 * b2; s23 += x2 * b3;
+        s30 += x3 * b0; s31 += x3 * b1; s32 += x3 * b2; s33 += x3 * b3;
       }
-      C[c0] = s00;
-      C[c0 + 1] = s01;
-      C[c0 + 2] = s02;
-      C[c0 + 3] = s03;
-      C[c1] = s10;
-      C[c1 + 1] = s11;
-      C[c1 + 2] = s12;
-      C[c1 + 3] = s13;
-      C[c2] = s20;
-      C[c2 + 1] = s21;
-      C[c2 + 2] = s22;
-      C[c2 + 3] = s23;
-      C[c3] = s30;
-      C[c3 + 1] = s31;
-      C[c3 + 2] = s32;
-      C[c3 + 3] = s33;
+      C[c0] = s00; C[c0 + 1] = s01; C[c0 + 2] = s02; C[c0 + 3] = s03;
+      C[c1] = s10; C[c1 + 1] = s11; C[c1 + 2] = s12; C[c1 + 3] = s13;
+      C[c2] = s20; C[c2 + 1] = s21; C[c2 + 2] = s22; C[c2 + 3] = s23;
+      C[c3] = s30; C[c3 + 1] = s31; C[c3 + 2] = s32; C[c3 + 3] = s33;
     }
   }
   // Right edge (columns N4..N) of the tiled rows, then the bottom rows in full.
@@ -104,7 +62,17 @@ export function gemm(
 }
 
 /** C[i, j] += sum_k A[i, k] B[k, j] for i in [i0, i1), j in [j0, j1); zero A entries skipped. */
-function gemmPlain(i0: number, i1: number, j0: number, j1: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void {
+function gemmPlain(
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+): void {
   for (let i = i0; i < i1; i++) {
     const cRow = i * N;
     const aRow = i * K;
@@ -124,7 +92,15 @@ const TN_CHUNK = 64;
  * C[M,N] (+)= A[K,M]^T . B[K,N]: the weight-gradient product (inputs^T . output gradients).
  * Summation runs over the long K axis (batch x positions) in L1-sized chunks, 4x4 tiles of C in registers.
  */
-export function gemmTN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void {
+export function gemmTN(
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
+): void {
   if (!accumulate) C.fill(0, 0, M * N);
   const M4 = M - (M % 4);
   const N4 = N - (N % 4);
@@ -136,64 +112,22 @@ export function gemmTN(M: number, N: number, K: number, A: Float32Array, B: Floa
         const c1 = c0 + N;
         const c2 = c1 + N;
         const c3 = c2 + N;
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        let s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        let s20 = 0,
-          s21 = 0,
-          s22 = 0,
-          s23 = 0;
-        let s30 = 0,
-          s31 = 0,
-          s32 = 0,
-          s33 = 0;
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
+        let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
+        let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
         for (let k = k0, a = k0 * M + i, b = k0 * N + j; k < k1; k++, a += M, b += N) {
-          const x0 = A[a],
-            x1 = A[a + 1],
-            x2 = A[a + 2],
-            x3 = A[a + 3];
-          const b0 = B[b],
-            b1 = B[b + 1],
-            b2 = B[b + 2],
-            b3 = B[b + 3];
-          s00 += x0 * b0;
-          s01 += x0 * b1;
-          s02 += x0 * b2;
-          s03 += x0 * b3;
-          s10 += x1 * b0;
-          s11 += x1 * b1;
-          s12 += x1 * b2;
-          s13 += x1 * b3;
-          s20 += x2 * b0;
-          s21 += x2 * b1;
-          s22 += x2 * b2;
-          s23 += x2 * b3;
-          s30 += x3 * b0;
-          s31 += x3 * b1;
-          s32 += x3 * b2;
-          s33 += x3 * b3;
+          const x0 = A[a], x1 = A[a + 1], x2 = A[a + 2], x3 = A[a + 3];
+          const b0 = B[b], b1 = B[b + 1], b2 = B[b + 2], b3 = B[b + 3];
+          s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2; s03 += x0 * b3;
+          s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2; s13 += x1 * b3;
+          s20 += x2 * b0; s21 += x2 * b1; s22 += x2 * b2; s23 += x2 * b3;
+          s30 += x3 * b0; s31 += x3 * b1; s32 += x3 * b2; s33 += x3 * b3;
         }
-        C[c0] += s00;
-        C[c0 + 1] += s01;
-        C[c0 + 2] += s02;
-        C[c0 + 3] += s03;
-        C[c1] += s10;
-        C[c1 + 1] += s11;
-        C[c1 + 2] += s12;
-        C[c1 + 3] += s13;
-        C[c2] += s20;
-        C[c2 + 1] += s21;
-        C[c2 + 2] += s22;
-        C[c2 + 3] += s23;
-        C[c3] += s30;
-        C[c3 + 1] += s31;
-        C[c3 + 2] += s32;
-        C[c3 + 3] += s33;
+        C[c0] += s00; C[c0 + 1] += s01; C[c0 + 2] += s02; C[c0 + 3] += s03;
+        C[c1] += s10; C[c1 + 1] += s11; C[c1 + 2] += s12; C[c1 + 3] += s13;
+        C[c2] += s20; C[c2 + 1] += s21; C[c2 + 2] += s22; C[c2 + 3] += s23;
+        C[c3] += s30; C[c3 + 1] += s31; C[c3 + 2] += s32; C[c3 + 3] += s33;
       }
     }
     // Edges: rows M4..M of C over all columns, columns N4..N of the tiled rows.
