@@ -14,6 +14,8 @@ export interface Command {
   /** The full `--help` text. */
   help(): string | Promise<string>;
   run(argv: readonly string[]): Promise<number>;
+  /** Left out of the command list (started by another command, not by hand). */
+  hidden?: boolean;
 }
 
 export const COMMANDS: readonly Command[] = [
@@ -53,6 +55,13 @@ export const COMMANDS: readonly Command[] = [
     run: async (argv) => (await (await import('../commands/experiment.js')).experimentCommand(argv)).exitCode,
   },
   {
+    name: 'experiment-run',
+    summary: "one run of an experiment (started by 'experiment' and by 'worker')",
+    hidden: true,
+    help: async () => (await import('../commands/experiment-run.js')).EXPERIMENT_RUN_HELP,
+    run: async (argv) => (await import('../commands/experiment-run.js')).experimentRunCommand(argv),
+  },
+  {
     name: 'sweep',
     summary: 'hyperparameter sweep (grid, random, bayes; hyperband) of train runs, local or on a Redis queue; sweep best O',
     help: async () => (await import('../commands/sweep.js')).SWEEP_HELP,
@@ -83,14 +92,15 @@ Re-renders OUT_DIR/report.html from OUT_DIR/report.json (e.g. after upgrading de
 `;
 
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const listed = COMMANDS.filter((c) => !c.hidden);
+  const width = Math.max(...listed.map((c) => c.name.length));
   return [
     'Usage: dendritic <command> [options]',
     '',
     'Dendritic optimization for TinyML networks, shipped to microcontrollers through Edge Impulse.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...listed.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'help'.padEnd(width)}  show this list, or a command's help: dendritic help <command>`,
     '',
     'Options:',
@@ -107,7 +117,12 @@ export function usage(): string {
 function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    throw usageError('', `unknown command '${name}': expected ${COMMANDS.map((c) => c.name).join(', ')}, help or --version`);
+    throw usageError(
+      '',
+      `unknown command '${name}': expected ${COMMANDS.filter((c) => !c.hidden)
+        .map((c) => c.name)
+        .join(', ')}, help or --version`,
+    );
   }
   return command;
 }

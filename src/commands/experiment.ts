@@ -2,7 +2,11 @@
  * `dendritic experiment`: baseline (switch-mode none) against dendritic training at several widths and
  * seeds, every run scored on a hold-out split that neither switching nor best-weight restore saw.
  * Writes experiment.md (the table) and experiment.json (table rows + every run) to --out-directory.
+ * The runs go through the sweep's backends (src/experiment/runner.ts): local processes (--jobs) or a
+ * Redis queue (--queue); with --out-directory, OUT/experiment-runs/ holds what a rerun resumes from.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadEiDirectory, loadEiTestSplit } from '../data/ei-directory.js';
@@ -11,7 +15,9 @@ import type { LabelledSet } from '../engine/tensor.js';
 import { OutTransaction } from '../util/out-transaction.js';
 import { parseExperimentArgs } from '../experiment/args.js';
 import { planRuns, type ExperimentData, type RunResult } from '../experiment/run.js';
-import { runExperimentOnWorkers } from '../experiment/pool.js';
+import { runPlan } from '../experiment/runner.js';
+import type { Backend } from '../sweep/backend.js';
+import { LocalBackend } from '../sweep/local.js';
 import { plainFront, renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
 
 export interface ExperimentOutcome {
@@ -48,15 +54,31 @@ async function runAndWrite(
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
-  const onJobs = args.jobs > 1 ? ` on ${args.jobs} worker threads` : '';
+  const onJobs = args.queue ? ` on the queue ${args.queue}` : args.jobs > 1 ? ` on ${args.jobs} local worker processes` : '';
   log(
     `experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`,
   );
-  const runs = await runExperimentOnWorkers(data, plan, args.jobs, (r, i, done) =>
-    log(
-      `[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`,
-    ),
-  );
+  // Without an out directory there is nothing to resume into: the runs' files go to a temporary directory.
+  const scratch = tx ? undefined : mkdtempSync(join(tmpdir(), 'dendritic-experiment-'));
+  let runs: RunResult[];
+  try {
+    runs = await runPlan({
+      plan,
+      dataDirectory: resolve(args.config.dataDirectory!),
+      holdoutDirectory: args.holdoutDirectory === undefined ? undefined : resolve(args.holdoutDirectory),
+      dataSeed: args.config.seed,
+      stateDirectory: scratch ?? join(tx!.outDir, 'experiment-runs'),
+      window: args.queue ? plan.length : args.jobs,
+      makeBackend: await backendMaker(args.queue, args.jobs),
+      log,
+      onRun: (r, i, done) =>
+        log(
+          `[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`,
+        ),
+    });
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
   const rows = summarise(runs);
   const front = plainFront(runs);
   const markdown = renderMarkdown(rows, front);
@@ -72,6 +94,15 @@ async function runAndWrite(
     log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
   }
   return { exitCode: 0, rows, runs, markdown };
+}
+
+/** Local slots (--jobs), or the sweep queue (--queue, checked to answer before any run is queued). */
+async function backendMaker(queue: string | undefined, jobs: number): Promise<(id: string) => Promise<Backend>> {
+  if (queue === undefined) return async () => new LocalBackend(jobs);
+  const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
+  const addr = parseQueueUrl(queue);
+  await pingRedis(addr, queue);
+  return async (id) => new QueueBackend(addr, id);
 }
 
 /**

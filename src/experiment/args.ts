@@ -32,8 +32,10 @@ export interface ExperimentArgs {
   /** Seeds config.seed, config.seed + 1, ... (one baseline and one dendritic run per mode each). */
   seeds: number;
   modes: DendriteMode[];
-  /** Worker threads that run the plan (results do not depend on it). */
+  /** Local processes that run the plan at once (results do not depend on it). */
   jobs: number;
+  /** redis://HOST:PORT: the runs go on the sweep queue for `dendritic worker` processes instead. */
+  queue: string | undefined;
   warning: string | undefined;
 }
 
@@ -59,11 +61,15 @@ Options:
   --plain-widths LIST      extra widths trained as baseline only
   --seeds N                seeds per configuration, from --seed on (default \${EXPERIMENT_DEFAULTS.seeds})
   --modes LIST             dendritic variants: \${MODES.join(', ')} (default \${EXPERIMENT_DEFAULTS.modes.join(',')})
-  --jobs N                 worker threads (results do not depend on it; default \${EXPERIMENT_DEFAULTS.jobs})
+  --jobs N                 runs at once, each a local process (results do not depend on it; default \${EXPERIMENT_DEFAULTS.jobs})
+  --queue URL              redis://HOST:PORT: put the runs on the sweep queue for 'dendritic worker --queue URL'
+                           processes (on machines that see the data and out directories at the same paths)
+Rerunning the same command with the same --out-directory continues an interrupted experiment: the runs
+recorded in OUT/experiment-runs/state.json are not run again.
 Every other argument is a training parameter, as for 'dendritic train' (see 'dendritic train --help').
 `;
 
-const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes', 'jobs'] as const;
+const OWN_FLAGS = ['holdout-directory', 'widths', 'plain-widths', 'seeds', 'modes', 'jobs', 'queue'] as const;
 type OwnFlag = (typeof OWN_FLAGS)[number];
 
 export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
@@ -106,6 +112,7 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
     seeds,
     modes: [...new Set(modes)],
     jobs,
+    queue: own.get('queue'),
     warning: unknownArgsWarning(parsed.unknown),
   };
 }
@@ -136,6 +143,6 @@ function parseSeeds(text: string): number {
 function parseJobs(text: string): number {
   const v = Number(text);
   if (!(Number.isInteger(v) && v >= 1 && v <= 256))
-    throw userError('experiment', '--jobs', `expected a number of worker threads from 1 to 256, got '${text}'`);
+    throw userError('experiment', '--jobs', `expected a number of runs at once from 1 to 256, got '${text}'`);
   return v;
 }

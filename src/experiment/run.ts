@@ -107,6 +107,16 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   };
 }
 
+/** What one run's child process needs (src/commands/experiment-run.ts): the data by path, and the run. */
+export interface ExperimentRunSpec {
+  dataDirectory: string;
+  holdoutDirectory: string | null;
+  /** Seeds the halving of the validation split when there is no hold-out directory (the experiment's --seed). */
+  dataSeed: number;
+  variant: Variant;
+  config: Config;
+}
+
 export interface PlanEntry {
   variant: Variant;
   config: Config;
@@ -135,12 +145,4 @@ export function planRuns(
     for (let s = 0; s < seeds; s++) plan.push({ variant: 'baseline', config: runConfig(base, 'baseline', width, base.seed + s) });
   }
   return plan;
-}
-
-export function runExperiment(data: ExperimentData, plan: readonly PlanEntry[], onRun?: (r: RunResult, index: number) => void): RunResult[] {
-  return plan.map((entry, i) => {
-    const r = runOne(data, entry.config, entry.variant);
-    onRun?.(r, i);
-    return r;
-  });
 }

@@ -52,6 +52,12 @@ export interface TrialSpec {
   /** Where the out directory is reported relative to. */
   sweepDirectory: string;
   pruning: { milestones: number[]; eta: number; goal: Goal; metric: MetricName } | null;
+  /**
+   * 'train' (the default): a `train` run of the block with `params` as its flags. 'experiment-run': one
+   * planned run of `dendritic experiment`, `dendritic experiment-run --spec OUT/spec.json --out OUT/run.json`
+   * (src/commands/experiment-run.ts); its figures come from that run.json.
+   */
+  kind?: 'train' | 'experiment-run';
 }
 
 /** The block flags of a trial's parameters, as Edge Impulse passes them (`--p value`, booleans 1/0). */
@@ -63,12 +69,34 @@ export function paramFlags(params: Params): string[] {
   });
 }
 
-function cliPath(): string {
-  return fileURLToPath(new URL('../cli.js', import.meta.url));
+/**
+ * node's arguments up to the CLI script: the watchdog preloaded, the built CLI; run from the sources
+ * (the tests, under tsx), the sources' CLI through tsx.
+ */
+function nodePrefix(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const ext = fromSource ? 'ts' : 'js';
+  return [
+    ...(fromSource ? ['--import', import.meta.resolve('tsx')] : []),
+    '--import',
+    fileURLToPath(new URL(`./watchdog.${ext}`, import.meta.url)),
+    fileURLToPath(new URL(`../cli.${ext}`, import.meta.url)),
+  ];
 }
 
-function watchdogPath(): string {
-  return fileURLToPath(new URL('./watchdog.js', import.meta.url));
+function trialArgv(spec: TrialSpec): string[] {
+  if (spec.kind === 'experiment-run')
+    return [...nodePrefix(), 'experiment-run', '--spec', join(spec.outDirectory, 'spec.json'), '--out', join(spec.outDirectory, 'run.json')];
+  return [
+    ...nodePrefix(),
+    'train',
+    '--data-directory',
+    spec.dataDirectory,
+    '--out-directory',
+    spec.outDirectory,
+    ...paramFlags(spec.params),
+    '--json-logs',
+  ];
 }
 
 interface MetricsLine {
@@ -131,34 +159,31 @@ function finishedTrial(spec: TrialSpec, worker: string, end: TrialEnd): TrialRes
     // the log is a convenience; the result does not depend on it
   }
   const base = { id: spec.id, params: spec.params, seconds: (Date.now() - end.started) / 1000, worker, out: rel };
-  const report = readReport(join(spec.outDirectory, 'report.json'));
+  const report =
+    spec.kind === 'experiment-run' ? readExperimentRun(join(spec.outDirectory, 'run.json')) : readReport(join(spec.outDirectory, 'report.json'));
   // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
   const pruned = end.prunedAt !== undefined && end.code === 143;
   const ok = end.code === 0 || pruned;
   if (!ok || !report) {
-    const why = end.errorLine ?? `train exited with ${end.signal ? `signal ${end.signal}` : `code ${end.code}`}${report ? '' : ' without a report.json'}`;
+    const why =
+      end.errorLine ??
+      `${spec.kind ?? 'train'} exited with ${end.signal ? `signal ${end.signal}` : `code ${end.code}`}${report ? '' : ` without a ${spec.kind === 'experiment-run' ? 'run' : 'report'}.json`}`;
     return { ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: why };
   }
   return { ...base, status: pruned ? 'pruned' : 'completed', ...report, ...(pruned ? { pruned_at_epoch: end.prunedAt } : {}) };
+}
+
+/** The result of a trial whose process could not be started. */
+function notStarted(spec: TrialSpec, worker: string, started: number, err: Error): TrialResult {
+  const base = { id: spec.id, params: spec.params, seconds: (Date.now() - started) / 1000, worker, out: spec.outDirectory };
+  return { ...base, status: 'failed', metrics: null, deployment: null, epochs: null, error: err.message };
 }
 
 /** Starts a trial; `store` keeps the milestone values when the sweep prunes. */
 export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStore | null): RunningTrial {
   const started = Date.now();
   mkdirSync(dirname(spec.outDirectory), { recursive: true });
-  const argv = [
-    '--import',
-    watchdogPath(),
-    cliPath(),
-    'train',
-    '--data-directory',
-    spec.dataDirectory,
-    '--out-directory',
-    spec.outDirectory,
-    ...paramFlags(spec.params),
-    '--json-logs',
-  ];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, trialArgv(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   let errorLine: string | undefined;
   let tail: Tail | undefined;
@@ -224,18 +249,7 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
     });
     child.on('error', (err) => {
       clearInterval(poll);
-      resolve({
-        id: spec.id,
-        params: spec.params,
-        status: 'failed',
-        metrics: null,
-        deployment: null,
-        epochs: null,
-        seconds: (Date.now() - started) / 1000,
-        worker,
-        out: spec.outDirectory,
-        error: err.message,
-      });
+      resolve(notStarted(spec, worker, started, err));
     });
   });
   return { result, kill: () => child.kill('SIGKILL'), pid: child.pid };
@@ -265,4 +279,15 @@ export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deploym
         : null,
     epochs: Array.isArray(r.history) ? r.history.length : null,
   };
+}
+
+/** An experiment run's figures (its run.json: hold-out accuracy, epochs); undefined when there is none. */
+export function readExperimentRun(path: string): Pick<TrialResult, 'metrics' | 'deployment' | 'epochs'> | undefined {
+  let r: { holdoutAccuracy?: number; epochsRun?: number };
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as typeof r;
+  } catch {
+    return undefined;
+  }
+  return { metrics: { accuracy: r.holdoutAccuracy ?? null, loss: null }, deployment: null, epochs: r.epochsRun ?? null };
 }

@@ -25,7 +25,7 @@ const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 
 test('every command answers --help and -h on stdout, exit 0, and does nothing else (demo --help does not run the demo)', () => {
   const names = COMMANDS.map((c) => c.name);
-  assert.deepEqual(names, ['train', 'features', 'demo', 'predict', 'experiment', 'sweep', 'worker', 'report']);
+  assert.deepEqual(names, ['train', 'features', 'demo', 'predict', 'experiment', 'experiment-run', 'sweep', 'worker', 'report']);
   const cwd = join(root, 'help-cwd');
   mkdirSync(cwd);
   for (const name of names) {
@@ -54,7 +54,8 @@ test('--version, -v and help', () => {
     const r = runCli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: dendritic <command> \[options\]/);
-    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.name} `, 'm'));
+    // Hidden commands (experiment-run: started by experiment and worker) answer --help but are not listed.
+    for (const c of COMMANDS) assert[c.hidden ? 'doesNotMatch' : 'match'](r.stdout, new RegExp(`^  ${c.name} `, 'm'));
   }
 });
 

@@ -212,7 +212,7 @@ test('experiment --jobs 2: the same runs, in plan order, as a sequential experim
     assert.equal(parallel.runs.length, 6);
     assert.deepEqual(strip(parallel.runs), strip(sequential.runs));
     assert.ok(
-      lines.some((l) => /on 2 worker threads/.test(l)),
+      lines.some((l) => /on 2 local worker processes/.test(l)),
       lines.join('\n'),
     );
     assert.throws(() => parseExperimentArgs(['--data-directory', '/d', '--jobs', '0']), /--jobs/);
