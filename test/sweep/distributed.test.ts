@@ -55,7 +55,11 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
     assert.match(second.stderr, /resuming sweep s[0-9a-f]+: \d+ trials finished, \d+ pending/);
 
     const s = readSweep(out);
-    assert.equal(s.trials.length, 20);
+    assert.equal(
+      s.trials.length,
+      20,
+      `sweep.json after the rerun: trials ${s.trials.map((t) => `${t.id}:${t.status}`).join(' ')}; pending ${JSON.stringify(s.pending)}; the rerun's log:\n${second.stderr.slice(-3000)}`,
+    );
     assert.deepEqual(
       s.trials.map((t) => t.id).sort(),
       Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(4, '0')}`),
