@@ -26,14 +26,9 @@ import { runOnnx } from '../../src/export/onnx/runtime.js';
 import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
 import { runTflite } from '../../src/export/tflite/runtime.js';
 import { testConfig } from '../helpers/config.js';
+import { correlationProblem, randn } from '../helpers/correlation-problem.js';
 
 const ctx = { training: true, rng: new Rng(99) };
-
-function randn(rng: Rng, n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
-  return a;
-}
 
 /** A layer with `sets` low-rank sets whose v, w and biases are all non-zero. */
 function wrapped(base: WrappableLayer, sets: number, rank: number, activation: Activation, seed = 1): DendriticLayer {
@@ -152,13 +147,7 @@ test('parameter accounting: names, countParameters and parametersPerNextSet agre
 
 test('correlation training installs low-rank candidates: one set, function unchanged, |r| > 0', () => {
   const rng = new Rng(3);
-  const model = new Sequential(
-    [8],
-    [new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng })],
-  );
-  const n = 48;
-  const x = randn(rng, n * 8);
-  const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
+  const { model, x, labels, n } = correlationProblem(rng);
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
   const r = trainCandidatesByCorrelation(
     model,

@@ -15,8 +15,6 @@ import { addDendriteSet, countParameters, parametersPerNextSet } from '../../src
 import { trainCandidatesByCorrelation } from '../../src/dendrites/correlation.js';
 import { Dense } from '../../src/engine/layers/dense.js';
 import { Conv1D, Conv2D } from '../../src/engine/layers/conv.js';
-import { ReLU } from '../../src/engine/layers/activation.js';
-import { Sequential } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 import { gradCheck as checkGradients } from '../engine/gradcheck.js';
 import { sizeOf } from '../../src/engine/tensor.js';
@@ -29,14 +27,9 @@ import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
 import { runTflite } from '../../src/export/tflite/runtime.js';
 import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
 import { testConfig } from '../helpers/config.js';
+import { correlationProblem, randn } from '../helpers/correlation-problem.js';
 
 const ctx = { training: true, rng: new Rng(99) };
-
-function randn(rng: Rng, n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
-  return a;
-}
 
 /** A layer with `sets` merged-form sets whose v and biases are all non-zero. */
 function wrapped(base: WrappableLayer, sets: number, rank: number, activation: Activation, seed = 1): DendriticLayer {
@@ -187,13 +180,7 @@ test('parameter accounting: names, no cascade weights, parametersPerNextSet agre
 
 test('correlation training with merged candidates: one merged set per layer, function unchanged, |r| > 0', () => {
   const rng = new Rng(3);
-  const model = new Sequential(
-    [8],
-    [new Dense({ name: 'h', inFeatures: 8, units: 6, rng }), new ReLU('r'), new Dense({ name: 'out', inFeatures: 6, units: 3, rng })],
-  );
-  const n = 48;
-  const x = randn(rng, n * 8);
-  const labels = Int32Array.from({ length: n }, (_, i) => (x[i * 8]! * x[i * 8 + 1]! > 0 ? 1 : i % 3));
+  const { model, x, labels, n } = correlationProblem(rng);
   const before = model.forward({ data: x, shape: [n, 8] }, ctx).data.slice();
   for (let round = 0; round < 2; round++) {
     const r = trainCandidatesByCorrelation(
