@@ -51,7 +51,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   let backend: Backend | undefined;
   let interrupted: NodeJS.Signals | null = null;
   let wake!: () => void;
-  const interruption = new Promise<null>((r) => (wake = () => r(null)));
+  // A sentinel no backend result can be: a null from a backend is an error, never a quiet end of the sweep.
+  const INTERRUPTED = Symbol('interrupted');
+  const interruption = new Promise<typeof INTERRUPTED>((r) => (wake = () => r(INTERRUPTED)));
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = signal;
@@ -103,7 +105,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       }
       if (backend.inFlight() === 0) break;
       const result = await Promise.race([backend.next(), interruption]);
-      if (interrupted || result === null) break;
+      if (interrupted || result === INTERRUPTED) break;
       if (state.record(result)) {
         recorded++;
         publish();

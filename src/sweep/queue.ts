@@ -82,15 +82,19 @@ export function jobId(sweepId: string, trial: string): string {
   return `${sweepId}-${trial}`;
 }
 
+/** The part of BullMQ's Queue the coordinator uses (a test stands in for it to replay a race). */
+export type TrialQueue = Pick<Queue, 'add' | 'getJob' | 'getJobState' | 'close'>;
+
 export class QueueBackend implements Backend {
-  private readonly queue: Queue;
+  private readonly queue: TrialQueue;
   private readonly waiting = new Set<string>();
 
   constructor(
     addr: RedisAddress,
     private readonly sweepId: string,
+    queue?: TrialQueue,
   ) {
-    this.queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
+    this.queue = queue ?? new Queue(QUEUE_NAME, { connection: connection(addr) });
   }
 
   async submit(spec: TrialSpec): Promise<void> {
@@ -109,35 +113,49 @@ export class QueueBackend implements Backend {
   async next(): Promise<TrialResult> {
     for (;;) {
       for (const trial of this.waiting) {
-        const job = await this.queue.getJob(jobId(this.sweepId, trial));
-        if (!job) {
+        const result = await this.finished(trial);
+        if (result) {
           this.waiting.delete(trial);
-          throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
-        }
-        const state = await job.getState();
-        if (state === 'completed') {
-          this.waiting.delete(trial);
-          return job.returnvalue as TrialResult;
-        }
-        if (state === 'failed') {
-          this.waiting.delete(trial);
-          const spec = (job.data as JobData).spec;
-          return {
-            id: trial,
-            params: spec.params,
-            status: 'failed',
-            metrics: null,
-            deployment: null,
-            epochs: null,
-            seconds: job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0,
-            worker: 'queue',
-            out: spec.outDirectory,
-            error: job.failedReason,
-          };
+          return result;
         }
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+
+  /**
+   * The trial's result once its job is completed or finally failed, else null. The state is read
+   * before the job: a job read first and found completed a moment later carries the return value of
+   * its earlier snapshot (none; BullMQ's null), which once ended a resumed sweep early as if the
+   * queue were drained. Completed and failed are terminal, so the job read afterwards is final.
+   */
+  private async finished(trial: string): Promise<TrialResult | null> {
+    const id = jobId(this.sweepId, trial);
+    const state = await this.queue.getJobState(id);
+    if (state !== 'completed' && state !== 'failed') {
+      if (state === 'unknown') throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
+      return null;
+    }
+    const job = await this.queue.getJob(id);
+    if (!job) throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
+    if (state === 'completed') {
+      const result = job.returnvalue as TrialResult | null;
+      if (result?.id !== trial) throw new Error(`queue: job ${id} completed without its trial's result (return value ${JSON.stringify(result)})`);
+      return result;
+    }
+    const spec = (job.data as JobData).spec;
+    return {
+      id: trial,
+      params: spec.params,
+      status: 'failed',
+      metrics: null,
+      deployment: null,
+      epochs: null,
+      seconds: job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0,
+      worker: 'queue',
+      out: spec.outDirectory,
+      error: job.failedReason,
+    };
   }
 
   async acknowledge(id: string): Promise<void> {

@@ -1,0 +1,102 @@
+/**
+ * The queue backend's reading of finished jobs, against a stand-in for BullMQ's Queue that replays the
+ * race a real Redis showed once under load: a job read while active, completed a moment later. Read
+ * in that order, the job's stale snapshot had no return value (BullMQ's null), and a resumed sweep
+ * ended with exit 0 and half its trials unrecorded. A real Redis cannot replay that interleaving on
+ * demand, so the stand-in does: its job completes right after the first call the backend makes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QueueBackend, jobId, type TrialQueue } from '../../src/sweep/queue.js';
+import type { TrialResult, TrialSpec } from '../../src/sweep/trial.js';
+
+const spec: TrialSpec = { id: 't0001', params: { width: 1 }, dataDirectory: '/d', outDirectory: '/o/trials/t0001', sweepDirectory: '/o', pruning: null };
+const result: TrialResult = {
+  id: 't0001',
+  params: { width: 1 },
+  status: 'completed',
+  metrics: { accuracy: 0.75, loss: 0.5 },
+  deployment: null,
+  epochs: 3,
+  seconds: 1,
+  worker: 'w',
+  out: 'trials/t0001',
+};
+
+type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'unknown';
+
+/** One job whose state advances to `final` after the backend's `afterCalls`-th call to the queue. */
+function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedReason?: string; afterCalls: number }): TrialQueue & { calls: string[] } {
+  const calls: string[] = [];
+  const now = () => (calls.length > opts.afterCalls ? opts.final : 'active');
+  const tick = (name: string) => {
+    const state = now();
+    calls.push(name);
+    return state;
+  };
+  const queue = {
+    calls,
+    add: async () => {
+      tick('add');
+      return undefined as never;
+    },
+    getJobState: async (id: string) => {
+      assert.equal(id, jobId('sX', 't0001'));
+      return tick('getJobState');
+    },
+    getJob: async () => {
+      // A snapshot, as BullMQ's getJob returns: the return value only once the job is completed.
+      const state = tick('getJob');
+      if (state === 'unknown') return undefined;
+      return {
+        data: { sweepId: 'sX', spec },
+        returnvalue: state === 'completed' ? ('returnvalue' in opts ? opts.returnvalue : result) : null,
+        failedReason: state === 'failed' ? opts.failedReason : undefined,
+        processedOn: 1000,
+        finishedOn: state === 'completed' || state === 'failed' ? 3500 : undefined,
+        getState: async () => now(),
+      };
+    },
+    close: async () => undefined,
+  };
+  return queue as unknown as TrialQueue & { calls: string[] };
+}
+
+async function submitted(queue: TrialQueue): Promise<QueueBackend> {
+  const backend = new QueueBackend({ host: '127.0.0.1', port: 1, db: 0 }, 'sX', queue);
+  await backend.submit(spec);
+  return backend;
+}
+
+test('a job that completes between two reads gives its result, not the stale snapshot', async () => {
+  // submit() finds the job (one call); it completes right after the next call, next()'s first read.
+  const queue = scriptedQueue({ final: 'completed', afterCalls: 1 });
+  const backend = await submitted(queue);
+  assert.equal(backend.inFlight(), 1);
+  assert.deepEqual(await backend.next(), result);
+  assert.equal(backend.inFlight(), 0);
+  // the state is read before the job, and the job only once it is final
+  assert.deepEqual(queue.calls.slice(1), ['getJobState', 'getJobState', 'getJob']);
+});
+
+test('a finally failed job is a failed trial with its reason and time', async () => {
+  const backend = await submitted(scriptedQueue({ final: 'failed', failedReason: 'worker lost 5 times', afterCalls: 1 }));
+  const r = await backend.next();
+  assert.equal(r.status, 'failed');
+  assert.equal(r.id, 't0001');
+  assert.equal(r.error, 'worker lost 5 times');
+  assert.equal(r.seconds, 2.5);
+  assert.deepEqual(r.params, { width: 1 });
+});
+
+test('a completed job without its trial result, or a job gone, is an error, never a quiet end of the sweep', async () => {
+  await assert.rejects(
+    (await submitted(scriptedQueue({ final: 'completed', returnvalue: null, afterCalls: 0 }))).next(),
+    /completed without its trial's result/,
+  );
+  await assert.rejects(
+    (await submitted(scriptedQueue({ final: 'completed', returnvalue: { ...result, id: 't0002' }, afterCalls: 0 }))).next(),
+    /completed without its trial's result/,
+  );
+  await assert.rejects((await submitted(scriptedQueue({ final: 'unknown', afterCalls: 2 }))).next(), /the job of trial t0001 disappeared/);
+});
