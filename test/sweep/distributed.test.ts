@@ -2,14 +2,14 @@
  * Issue 17's done-when, distributed: a Redis started here, two `dendritic worker` processes, the
  * 20-trial sweep on `--queue`. One worker is SIGKILLed mid-trial (its train process dies with it and
  * the trial runs again on the other worker); the coordinator is SIGKILLed too and rerun, and resumes.
- * All 20 trials end completed, each exactly once.
+ * All 20 trials end completed, each exactly once. Then hyperband across two workers, end to end.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { runCli, startCli, tempDir, waitForExit, waitForOutput } from '../helpers/ei-data.js';
+import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { RedisMilestones, parseQueueUrl } from '../../src/sweep/queue.js';
 import { processGone, readSweep, startRedis, writeSweepFixture } from './helpers.js';
 
@@ -96,6 +96,71 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
     assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /20 of 20 trials finished \(20 completed, 0 pruned, 0 failed\)/);
   } finally {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await redis.stop();
+    cleanup();
+  }
+});
+
+test('hyperband on two workers: the milestone values of both meet in Redis, and the trials behind the best 1/eta are pruned', async () => {
+  const { dir, cleanup } = tempDir('sweep-queue-hb');
+  const redis = await startRedis(join(dir, 'redis'));
+  const client = new Redis({ ...parseQueueUrl(redis.url), maxRetriesPerRequest: null });
+  const workers: ReturnType<typeof startCli>[] = [];
+  try {
+    // Two good trials first (FIFO: one on each worker), then two that barely learn. Whichever worker
+    // takes a slow trial, a good trial's epoch-2 value is already in the shared store, so it is pruned.
+    const { data, config } = writeSweepFixture(
+      dir,
+      `method: grid
+parameters:
+  learning-rate: {values: [0.05, 0.05, 0.00001, 0.00001]}
+  epochs: {value: 30}
+  dendrites: {value: false}
+  restarts: {value: false}
+  lr-schedule: {value: none}
+early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
+`,
+    );
+    writeEiDirectory(data, { trainRows: 3000, valRows: 60, seed: 3 });
+    for (const name of ['worker-a', 'worker-b']) workers.push(startCli(['worker', '--queue', redis.url, '--name', name]));
+    const exits = workers.map((w) => waitForExit(w));
+    await Promise.all(workers.map((w) => waitForOutput(w, /waiting for trials/)));
+    const out = join(dir, 'out');
+    const sweep = startCli(['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--queue', redis.url]);
+    const r = await waitForExit(sweep);
+    assert.equal(r.code, 0, r.stderr);
+    const s = readSweep(out);
+    const byId = Object.fromEntries(s.trials.map((t) => [t.id, t]));
+    assert.deepEqual(
+      ['t0001', 't0002', 't0003', 't0004'].map((id) => byId[id]?.status),
+      ['completed', 'completed', 'pruned', 'pruned'],
+      JSON.stringify(s.trials.map((t) => [t.id, t.status, t.worker, t.epochs])),
+    );
+    assert.deepEqual(new Set(s.trials.map((t) => t.worker)), new Set(['worker-a', 'worker-b']));
+    for (const id of ['t0003', 't0004']) {
+      const t = byId[id]!;
+      assert.equal(t.pruned_at_epoch, 2);
+      assert.ok(t.epochs! >= 2 && t.epochs! < 30, `${id} trained ${t.epochs} epochs`);
+      const report = JSON.parse(readFileSync(join(out, t.out, 'report.json'), 'utf8'));
+      assert.equal(report.timing.stopped_by, 'signal');
+      assert.equal(t.metrics!.accuracy, report.validation.accuracy);
+    }
+    assert.equal(byId['t0001']!.epochs, 30);
+    // One store for the sweep: every trial's epoch-2 value, whichever worker ran it
+    const atTwo = await client.hgetall(`dendritic:${s.sweep_id}:hyperband:2`);
+    assert.deepEqual(Object.keys(atTwo).sort(), ['t0001', 't0002', 't0003', 't0004']);
+    const metrics = (id: string) =>
+      readFileSync(join(out, byId[id]!.out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { run?: string; epoch?: number; val_acc?: number })
+        .find((m) => m.run === 'train' && m.epoch === 2)!.val_acc;
+    for (const id of Object.keys(atTwo)) assert.equal(Number(atTwo[id]), metrics(id), `${id}'s value at epoch 2`);
+    for (const w of workers) w.kill('SIGTERM');
+    for (const e of exits) assert.equal((await e).code, 143);
+  } finally {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    client.disconnect();
     await redis.stop();
     cleanup();
   }
