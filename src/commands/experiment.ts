@@ -90,7 +90,8 @@ async function runAndWrite(
   }
   const results = renderResults(command, sizes, outcome);
   process.stdout.write(results.markdown);
-  if (outcome.interrupted) return interruptedOutcome(outcome, results, tx, log);
+  // A signal that came after the last run was recorded stopped nothing: the experiment is complete.
+  if (outcome.interrupted && outcome.runs.length < outcome.planned) return interruptedOutcome(outcome, results, tx, log);
   if (tx) {
     stage(tx, results.file).publish();
     log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
