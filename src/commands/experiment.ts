@@ -15,8 +15,9 @@ import type { LabelledSet } from '../engine/tensor.js';
 import { OutTransaction } from '../util/out-transaction.js';
 import { parseExperimentArgs } from '../experiment/args.js';
 import { planRuns, type ExperimentData, type RunResult } from '../experiment/run.js';
-import { runPlan } from '../experiment/runner.js';
+import { runPlan, type PlanOutcome, type PlanProgress } from '../experiment/runner.js';
 import type { Backend } from '../sweep/backend.js';
+import { signalExitCode } from '../sweep/drive.js';
 import { LocalBackend } from '../sweep/local.js';
 import { plainFront, renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
 
@@ -58,11 +59,13 @@ async function runAndWrite(
   log(
     `experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`,
   );
+  const command = `dendritic experiment ${argv.join(' ')}`;
+  const sizes = { train: data.train.n, validation: data.validation.n, holdout: data.holdout.n };
   // Without an out directory there is nothing to resume into: the runs' files go to a temporary directory.
   const scratch = tx ? undefined : mkdtempSync(join(tmpdir(), 'dendritic-experiment-'));
-  let runs: RunResult[];
+  let outcome: PlanOutcome;
   try {
-    runs = await runPlan({
+    outcome = await runPlan({
       plan,
       dataDirectory: resolve(args.config.dataDirectory!),
       holdoutDirectory: args.holdoutDirectory === undefined ? undefined : resolve(args.holdoutDirectory),
@@ -71,29 +74,90 @@ async function runAndWrite(
       window: args.queue ? plan.length : args.jobs,
       makeBackend: await backendMaker(args.queue, args.jobs),
       log,
-      onRun: (r, i, done) =>
+      onStopInFlight: args.queue
+        ? 'the runs on the queue stay there for the workers, and a rerun collects their results'
+        : 'the runs in flight are stopped and run again by a rerun',
+      onRun: (r, i, progress) => {
         log(
-          `[${done}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`,
-        ),
+          `[${progress.runs.length}/${plan.length}] run ${i + 1}: width ${r.width} seed ${r.seed} ${r.variant.padEnd(11)} hold-out ${(100 * r.holdoutAccuracy).toFixed(1)}%  val ${(100 * r.validationAccuracy).toFixed(1)}%  params ${r.parameters}  sets ${r.dendriteSets}  best epoch ${r.bestEpoch}/${r.epochsRun}  ${r.seconds.toFixed(1)} s`,
+        );
+        // Results as they happen: a user watching a long experiment sees the table grow, a killed one leaves them.
+        if (tx && progress.runs.length < plan.length) stage(tx, renderResults(command, sizes, progress).file).publishProgress();
+      },
     });
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
-  const rows = summarise(runs);
-  const front = plainFront(runs);
-  const markdown = renderMarkdown(rows, front);
-  process.stdout.write(markdown);
+  const results = renderResults(command, sizes, outcome);
+  process.stdout.write(results.markdown);
+  // A signal that came after the last run was recorded stopped nothing: the experiment is complete.
+  if (outcome.interrupted && outcome.runs.length < outcome.planned) return interruptedOutcome(outcome, results, tx, log);
   if (tx) {
-    const command = `dendritic experiment ${argv.join(' ')}`;
-    tx.writeFile('experiment.md', `Command: \`${command}\`\n\n${markdown}`);
-    tx.writeFile(
-      'experiment.json',
-      JSON.stringify({ command, train: data.train.n, validation: data.validation.n, holdout: data.holdout.n, rows, front, runs }, null, 1) + '\n',
-    );
-    tx.publish();
+    stage(tx, results.file).publish();
     log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
   }
-  return { exitCode: 0, rows, runs, markdown };
+  return { exitCode: 0, ...results };
+}
+
+/** Publishes the runs a stopped experiment finished (if any) and says how to continue it. */
+function interruptedOutcome(
+  outcome: PlanOutcome,
+  results: ReturnType<typeof renderResults>,
+  tx: OutTransaction | undefined,
+  log: (line: string) => void,
+): ExperimentOutcome {
+  const done = `${outcome.runs.length} of ${outcome.planned} runs done`;
+  if (!tx) log(`${done}; without --out-directory nothing is kept: rerun with --out-directory to be able to resume`);
+  else if (outcome.runs.length === 0) log(`${done}; nothing to publish, ${tx.outDir} is as it was; rerun the same command to start again`);
+  else {
+    stage(tx, results.file).publish();
+    log(`${done}: wrote them to ${join(tx.outDir, 'experiment.md')} and experiment.json (partial); rerun the same command to continue`);
+  }
+  return { exitCode: signalExitCode(outcome.interrupted!), rows: results.rows, runs: results.runs, markdown: results.markdown };
+}
+
+interface SplitSizes {
+  train: number;
+  validation: number;
+  holdout: number;
+}
+
+/**
+ * The table and experiment.md/json of the runs recorded so far. Partial results (fewer runs than
+ * planned) say so: `complete: false` and `runs_done` of `runs_planned` in the JSON, a first line in the
+ * markdown; rows and the plain front then cover the finished runs only.
+ */
+function renderResults(command: string, sizes: SplitSizes, progress: PlanProgress) {
+  const { runs, ids, planned } = progress;
+  const rows = summarise(runs);
+  const front = plainFront(runs);
+  const complete = runs.length === planned;
+  const status = complete
+    ? `${runs.length} of ${planned} runs done.`
+    : `Partial results: ${runs.length} of ${planned} runs done (rows and the plain front cover the finished runs only; a stopped experiment continues when the same command is rerun).`;
+  const markdown = `${status}\n\n${renderMarkdown(rows, front)}`;
+  const json = {
+    command,
+    ...sizes,
+    rows,
+    front,
+    runs: runs.map((r, i) => ({ id: ids[i]!, ...r })),
+    complete,
+    runs_done: runs.length,
+    runs_planned: planned,
+  };
+  return {
+    rows,
+    runs,
+    markdown,
+    file: { markdown: `Command: \`${command}\`\n\n${markdown}`, json: `${JSON.stringify(json, null, 1)}\n` },
+  };
+}
+
+function stage(tx: OutTransaction, file: { markdown: string; json: string }): OutTransaction {
+  tx.writeFile('experiment.md', file.markdown);
+  tx.writeFile('experiment.json', file.json);
+  return tx;
 }
 
 /** Local slots (--jobs), or the sweep queue (--queue, checked to answer before any run is queued). */

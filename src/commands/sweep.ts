@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { buildParametersJson } from '../params/parameters-json.js';
 import { readSweepConfig } from '../sweep/config.js';
 import { renderBest, runSweep } from '../sweep/coordinator.js';
+import { signalExitCode } from '../sweep/drive.js';
 import { LocalBackend } from '../sweep/local.js';
 import { SweepState, type SweepFile } from '../sweep/state.js';
 import { paramFlags } from '../sweep/trial.js';
@@ -88,7 +89,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     best: file.best ? { id: file.best.id, [file.metric.name]: file.best.value } : null,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  if (outcome.interrupted) return outcome.interrupted === 'SIGINT' ? 130 : 143;
+  if (outcome.interrupted) return signalExitCode(outcome.interrupted);
   return 0;
 }
 

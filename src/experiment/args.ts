@@ -52,7 +52,8 @@ export const EXPERIMENT_HELP = `Usage: dendritic experiment --data-directory DIR
 
 Trains the plain network (baseline) and dendritic variants at several widths and seeds, scores every run
 on a hold-out split no training decision saw, and prints a markdown table on stdout (progress on stderr).
-With --out-directory, writes experiment.md and experiment.json there.
+With --out-directory, writes experiment.md and experiment.json there, after every finished run (marked
+partial: N of M runs done) and complete at the end.
 
 Options:
   --holdout-directory DIR  data directory whose X_split_test/Y_split_test is the hold-out
@@ -63,9 +64,11 @@ Options:
   --modes LIST             dendritic variants: \${MODES.join(', ')} (default \${EXPERIMENT_DEFAULTS.modes.join(',')})
   --jobs N                 runs at once, each a local process (results do not depend on it; default \${EXPERIMENT_DEFAULTS.jobs})
   --queue URL              redis://HOST:PORT: put the runs on the sweep queue for 'dendritic worker --queue URL'
-                           processes (on machines that see the data and out directories at the same paths)
-Rerunning the same command with the same --out-directory continues an interrupted experiment: the runs
-recorded in OUT/experiment-runs/state.json are not run again.
+                           processes (on machines that see the data and out directories at the same paths;
+                           needs --out-directory)
+SIGINT/SIGTERM stop it: no further run starts, local runs in flight are stopped, the finished runs are
+published (partial) and it exits 130/143. Rerunning the same command with the same --out-directory
+continues an interrupted experiment: the runs recorded in OUT/experiment-runs/state.json are not run again.
 Every other argument is a training parameter, as for 'dendritic train' (see 'dendritic train --help').
 `;
 
@@ -102,6 +105,14 @@ export function parseExperimentArgs(argv: readonly string[]): ExperimentArgs {
       'experiment',
       parsed.config.dendrites ? '--switch-mode' : '--dendrites',
       'the dendritic runs need dendrites on and a switch mode other than none (the baseline runs turn them off themselves)',
+    );
+  }
+  if (own.has('queue') && parsed.config.outDirectory === undefined) {
+    // Refused before anything is queued: the runs' files would go to a temporary directory on this machine.
+    throw userError(
+      'experiment',
+      '--out-directory',
+      `missing: --queue needs it, since workers (possibly on other machines) read each run's spec and write its result by path under OUT/experiment-runs/, and only a directory they see at the same path works (a temporary directory here does not)`,
     );
   }
   return {

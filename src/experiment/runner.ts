@@ -5,14 +5,15 @@
  * STATE_DIR/state.json (atomically, at once), so an experiment rerun with the same command and out
  * directory runs only the runs not recorded yet. Every run is a pure function of (data, config) and the
  * kernels are deterministic, so results do not depend on where or in what order runs ran; they come back
- * in plan order.
+ * in plan order. The loop and its SIGINT/SIGTERM handling are the sweep's (src/sweep/drive.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Backend } from '../sweep/backend.js';
-import type { TrialSpec } from '../sweep/trial.js';
+import { driveTrials, StopSignals } from '../sweep/drive.js';
+import type { TrialResult, TrialSpec } from '../sweep/trial.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { ExperimentRunSpec, PlanEntry, RunResult } from './run.js';
 
@@ -37,7 +38,22 @@ export interface PlanRunnerOptions {
   window: number;
   makeBackend(id: string): Promise<Backend>;
   log(line: string): void;
-  onRun?(r: RunResult, index: number, done: number): void;
+  /** What a SIGINT/SIGTERM does to the runs in flight, for the log: the backend decides it (abort()). */
+  onStopInFlight: string;
+  /** After each run is recorded in state.json: `progress` holds every recorded run so far. */
+  onRun?(r: RunResult, index: number, progress: PlanProgress): void;
+}
+
+/** The runs recorded so far, in plan order. */
+export interface PlanProgress {
+  ids: string[];
+  runs: RunResult[];
+  planned: number;
+}
+
+export interface PlanOutcome extends PlanProgress {
+  /** The signal (SIGINT/SIGTERM) that stopped the experiment before every run was recorded, or null. */
+  interrupted: NodeJS.Signals | null;
 }
 
 export function runId(index: number): string {
@@ -61,8 +77,16 @@ function openState(path: string, hash: string): ExperimentStateFile {
   return file;
 }
 
-/** Runs the plan's unrecorded runs on a backend; returns every run's result, in plan order. */
-export async function runPlan(opts: PlanRunnerOptions): Promise<RunResult[]> {
+function progressOf(plan: readonly PlanEntry[], state: ExperimentStateFile): PlanProgress {
+  const ids = plan.map((_, i) => runId(i)).filter((id) => id in state.runs);
+  return { ids, runs: ids.map((id) => state.runs[id]!), planned: plan.length };
+}
+
+/**
+ * Runs the plan's unrecorded runs on a backend. SIGINT/SIGTERM stop it (drive.ts): no run is handed out
+ * after, local runs in flight are killed, queued ones stay queued for a rerun to collect.
+ */
+export async function runPlan(opts: PlanRunnerOptions): Promise<PlanOutcome> {
   const { plan, stateDirectory: dir } = opts;
   mkdirSync(dir, { recursive: true });
   const data = { dataDirectory: opts.dataDirectory, holdoutDirectory: opts.holdoutDirectory ?? null, dataSeed: opts.dataSeed };
@@ -70,7 +94,7 @@ export async function runPlan(opts: PlanRunnerOptions): Promise<RunResult[]> {
   const statePath = join(dir, 'state.json');
   const state = openState(statePath, hash);
   const todo = plan.map((_, i) => i).filter((i) => !(runId(i) in state.runs));
-  let done = plan.length - todo.length;
+  const done = plan.length - todo.length;
   if (done > 0) opts.log(`resuming: ${done} of ${plan.length} runs already recorded in ${statePath}`);
   const spec = (i: number): TrialSpec => {
     const out = join(dir, runId(i));
@@ -79,27 +103,30 @@ export async function runPlan(opts: PlanRunnerOptions): Promise<RunResult[]> {
     writeFileAtomic(join(out, 'spec.json'), `${JSON.stringify(run, null, 1)}\n`);
     return { id: runId(i), kind: 'experiment-run', params: {}, dataDirectory: opts.dataDirectory, outDirectory: out, sweepDirectory: dir, pruning: null };
   };
-  const backend = await opts.makeBackend(`e${createHash('sha256').update(`${dir}\n${hash}`).digest('hex').slice(0, 12)}`);
+  const record = (t: TrialResult) => {
+    const index = Number(t.id.slice(1)) - 1;
+    if (t.status !== 'completed') throw new Error(`experiment run ${index + 1} (${t.id}) failed: ${t.error ?? t.status}; its log: ${join(dir, t.id)}.log`);
+    const r = JSON.parse(readFileSync(join(dir, t.id, 'run.json'), 'utf8')) as RunResult;
+    state.runs[t.id] = r;
+    writeFileAtomic(statePath, `${JSON.stringify(state, null, 1)}\n`);
+    opts.onRun?.(r, index, progressOf(plan, state));
+  };
+  let backend: Backend | undefined;
+  const stop = new StopSignals((signal) => {
+    opts.log(`${signal}: stopping the experiment: no further run is started; ${opts.onStopInFlight}`);
+    backend?.abort();
+  });
   try {
+    backend = await opts.makeBackend(`e${createHash('sha256').update(`${dir}\n${hash}`).digest('hex').slice(0, 12)}`);
     let next = 0;
-    for (;;) {
-      while (next < todo.length && backend.inFlight() < opts.window) await backend.submit(spec(todo[next++]!));
-      if (backend.inFlight() === 0) break;
-      const t = await backend.next();
-      const index = Number(t.id.slice(1)) - 1;
-      if (t.status !== 'completed')
-        throw new Error(`experiment run ${index + 1} (${t.id}) failed: ${t.error ?? t.status}; its log: ${join(dir, t.id)}.log`);
-      const r = JSON.parse(readFileSync(join(dir, t.id, 'run.json'), 'utf8')) as RunResult;
-      state.runs[t.id] = r;
-      writeFileAtomic(statePath, `${JSON.stringify(state, null, 1)}\n`);
-      await backend.acknowledge(t.id);
-      opts.onRun?.(r, index, ++done);
-    }
+    const propose = () => (next < todo.length ? spec(todo[next++]!) : undefined);
+    const interrupted = await driveTrials({ backend, window: opts.window, propose, record, stop });
+    return { ...progressOf(plan, state), interrupted };
   } catch (err) {
-    backend.abort();
+    backend?.abort();
     throw err;
   } finally {
-    await backend.close();
+    stop.dispose();
+    await backend?.close();
   }
-  return plan.map((_, i) => state.runs[runId(i)]!);
 }

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { acquireOutLock } from '../util/out-lock.js';
 import type { Backend } from './backend.js';
 import type { Params, SweepConfig } from './config.js';
+import { driveTrials, StopSignals } from './drive.js';
 import { renderSweepHtml } from './html.js';
 import { createSearch, score, type Observation } from './search.js';
 import { SweepState, trialId } from './state.js';
@@ -49,20 +50,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   mkdirSync(join(out, 'trials'), { recursive: true });
   const lock = acquireOutLock(join(out, '.sweep-lock'), out, 'sweep');
   let backend: Backend | undefined;
-  let interrupted: NodeJS.Signals | null = null;
-  let wake!: () => void;
-  // A sentinel no backend result can be: a null from a backend is an error, never a quiet end of the sweep.
-  const INTERRUPTED = Symbol('interrupted');
-  const interruption = new Promise<typeof INTERRUPTED>((r) => (wake = () => r(INTERRUPTED)));
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = signal;
-    wake();
+  const stop = new StopSignals((signal) => {
     opts.log(`${signal}: stopping the sweep; rerun the same command to continue it`);
     backend?.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   try {
     const { config } = opts;
     const state = SweepState.open(out, config, data, opts.queueUrl);
@@ -88,35 +79,31 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     for (const p of state.file.pending) await backend.submit(spec(p.id, p.params));
     publish();
     let recorded = 0;
-    while (!interrupted) {
-      while (!interrupted && backend.inFlight() < opts.window && state.proposed < config.trials) {
-        const index = state.proposed;
-        const observations: Observation[] = [...state.file.trials]
-          .sort((a, b) => a.id.localeCompare(b.id))
-          .flatMap((t) => {
-            const s = t.status === 'failed' ? null : score(config, t.metrics);
-            return s === null ? [] : [{ params: t.params, score: s }];
-          });
-        const id = trialId(index);
-        const params = search.propose(index, observations);
-        state.addPending(id, params);
-        state.write(); // the proposal is durable before the trial starts
-        await backend.submit(spec(id, params));
-      }
-      if (backend.inFlight() === 0) break;
-      const result = await Promise.race([backend.next(), interruption]);
-      if (interrupted || result === INTERRUPTED) break;
-      if (state.record(result)) {
-        recorded++;
-        publish();
-        opts.log(`trial ${result.id} ${describeResult(result)} [${state.file.trials.length}/${config.trials}]`);
-      }
-      await backend.acknowledge(result.id);
-    }
+    const propose = (): TrialSpec | undefined => {
+      if (state.proposed >= config.trials) return undefined;
+      const index = state.proposed;
+      const observations: Observation[] = [...state.file.trials]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .flatMap((t) => {
+          const s = t.status === 'failed' ? null : score(config, t.metrics);
+          return s === null ? [] : [{ params: t.params, score: s }];
+        });
+      const id = trialId(index);
+      const params = search.propose(index, observations);
+      state.addPending(id, params);
+      state.write(); // the proposal is durable before the trial starts
+      return spec(id, params);
+    };
+    const record = (result: TrialResult) => {
+      if (!state.record(result)) return;
+      recorded++;
+      publish();
+      opts.log(`trial ${result.id} ${describeResult(result)} [${state.file.trials.length}/${config.trials}]`);
+    };
+    const interrupted = await driveTrials({ backend, window: opts.window, propose, record, stop });
     return { state, recorded, interrupted };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await backend?.close();
     lock.release();
   }

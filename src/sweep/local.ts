@@ -38,5 +38,13 @@ export class LocalBackend implements Backend {
     for (const r of this.running.values()) r.trial.kill();
   }
 
-  async close(): Promise<void> {}
+  /**
+   * Kills what still runs (the loop ended early: a signal, an error) and waits for those processes to
+   * exit, so none writes its log or result after the command has published and exited.
+   */
+  async close(): Promise<void> {
+    this.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    this.running.clear();
+  }
 }

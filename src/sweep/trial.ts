@@ -183,7 +183,10 @@ function notStarted(spec: TrialSpec, worker: string, started: number, err: Error
 export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStore | null): RunningTrial {
   const started = Date.now();
   mkdirSync(dirname(spec.outDirectory), { recursive: true });
-  const child = spawn(process.execPath, trialArgv(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C at the terminal reaches only the sweep, experiment or worker, which
+  // decides what happens to its trials (kill them, or let the running one finish), instead of every
+  // trial stopping on its own and ending as failed. The watchdog still ties the trial to its parent.
+  const child = spawn(process.execPath, trialArgv(spec), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const log: string[] = [];
   let errorLine: string | undefined;
   let tail: Tail | undefined;

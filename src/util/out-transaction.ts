@@ -9,6 +9,10 @@
  * publish() itself is journalled: the files it replaces go to a backup directory first, with a list of
  * the files it adds; the journal's removal is the commit. A run killed in between is rolled back by the
  * next run on the same out directory (under its lock), which also removes stale staging directories.
+ *
+ * A long run may publish its results as they happen (publishProgress): each such publish is the same
+ * journalled move of whole files, and the transaction stays open (lock held, a fresh staging directory)
+ * for the next one. A run that fails or is killed later leaves the last progress it published.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -121,7 +125,8 @@ export class OutTransaction {
 
   private constructor(
     readonly outDir: string,
-    readonly stagingDir: string,
+    /** Where files are staged; a new directory after each publishProgress(). */
+    private staging: string,
     /** Path prefix of this out directory's lock, staging and backup entries. */
     private readonly prefix: string,
     private readonly lock: OutLock,
@@ -178,10 +183,7 @@ export class OutTransaction {
     }
     try {
       recoverInterrupted(out, prefix);
-      const staging = mkdtempSync(`${prefix}-staging-${process.pid}-`);
-      // mkdtemp makes it private; published whole, it becomes an ordinary folder
-      chmodSync(staging, 0o777 & ~process.umask());
-      const tx = new OutTransaction(out, staging, prefix, lock, opts);
+      const tx = new OutTransaction(out, makeStaging(prefix), prefix, lock, opts);
       tx.adoptFromKilledRuns();
       return tx;
     } catch (err) {
@@ -190,9 +192,13 @@ export class OutTransaction {
     }
   }
 
+  get stagingDir(): string {
+    return this.staging;
+  }
+
   /** Where `name` is staged (for writers that stream; call `recordStaged(name)` after). */
   path(name: string): string {
-    return join(this.stagingDir, name);
+    return join(this.staging, name);
   }
 
   /** Whether `name` is staged (written, or adopted from a killed run). */
@@ -226,17 +232,43 @@ export class OutTransaction {
    * did not write, and releases the lock. Returns the out directory's paths of the published files.
    */
   publish(): string[] {
+    const published = this.moveStagedIn();
+    this.finish();
+    return published;
+  }
+
+  /**
+   * publish() without ending the run: what is staged now is published (atomically, as publish does),
+   * the lock stays held and staging starts empty again, so the run can publish again later (partial
+   * results as they happen). Managed files not staged this time are removed, as at publish().
+   */
+  publishProgress(): string[] {
+    const published = this.moveStagedIn();
+    this.staged.clear();
+    this.adopted.clear();
+    try {
+      // A new out directory was published by renaming the staging directory itself.
+      rmSync(this.staging, { recursive: true, force: true });
+      this.staging = makeStaging(this.prefix);
+    } catch (err) {
+      this.abort();
+      throw fsError(err, this.outDir, 'preparing the staging directory');
+    }
+    return published;
+  }
+
+  private moveStagedIn(): string[] {
     if (this.finished) throw new Error('publish: the transaction already ended');
     for (const [name, hash] of this.staged) {
       if (sha256(this.path(name)) !== hash) throw new Error(`publish: staged ${name} changed after it was written`);
     }
-    fsyncDir(this.stagingDir);
+    fsyncDir(this.staging);
     const incoming = [...this.staged.keys()];
     try {
       injectFault('publish');
       if (!existsSync(this.outDir)) {
         // A new out directory: one rename publishes it whole.
-        renameSync(this.stagingDir, this.outDir);
+        renameSync(this.staging, this.outDir);
       } else {
         this.replaceFiles(incoming);
       }
@@ -245,7 +277,6 @@ export class OutTransaction {
       this.abort();
       throw fsError(err, this.outDir, 'publishing');
     }
-    this.finish();
     return incoming.map((n) => join(this.outDir, n));
   }
 
@@ -263,13 +294,13 @@ export class OutTransaction {
       return;
     }
     this.finished = true;
-    for (const n of readdirSync(this.stagingDir)) if (!keep.includes(n)) rmSync(join(this.stagingDir, n), { recursive: true, force: true });
+    for (const n of readdirSync(this.staging)) if (!keep.includes(n)) rmSync(join(this.staging, n), { recursive: true, force: true });
     this.lock.release();
   }
 
   private finish(): void {
     this.finished = true;
-    rmSync(this.stagingDir, { recursive: true, force: true });
+    rmSync(this.staging, { recursive: true, force: true });
     this.lock.release();
   }
 
@@ -314,6 +345,13 @@ export class OutTransaction {
     }
     for (const d of stale) rmSync(d, { recursive: true, force: true });
   }
+}
+
+function makeStaging(prefix: string): string {
+  const staging = mkdtempSync(`${prefix}-staging-${process.pid}-`);
+  // mkdtemp makes it private; published whole, it becomes an ordinary folder
+  chmodSync(staging, 0o777 & ~process.umask());
+  return staging;
 }
 
 /** Undoes an interrupted publish (journal present) or finishes removing a committed one's backup. */

@@ -1,7 +1,8 @@
 /**
  * The out-directory transaction and lock in-process: publish replaces, adds and removes exactly the
  * managed files; an interrupted publish (journal left by a kill) is rolled back by the next open; a
- * second open while one is held is refused; abort leaves nothing behind.
+ * second open while one is held is refused; abort leaves nothing behind; progress publishes keep the
+ * run (and its lock) open.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +60,37 @@ test('abort and a refused second open leave the directory as it was', () => {
     assert.deepEqual(contents(out), { 'a.txt': 'old' });
     assert.deepEqual(readdirSync(dir), ['out']);
     OutTransaction.open(out, opts).abort(); // the lock was released
+  } finally {
+    cleanup();
+  }
+});
+
+test('publishProgress: each publish appears whole, the lock stays held, a later abort keeps the last progress', () => {
+  const { dir, cleanup } = tempDir('tx');
+  try {
+    const out = join(dir, 'out');
+    const tx = OutTransaction.open(out, opts);
+    tx.writeFile('a.txt', 'a1');
+    tx.writeFile('b.txt', 'b1');
+    tx.publishProgress();
+    assert.deepEqual(contents(out), { 'a.txt': 'a1', 'b.txt': 'b1' });
+    assert.throws(
+      () => OutTransaction.open(out, opts),
+      (e: unknown) => e instanceof UserError && /in use by another run/.test(e.message),
+      'still locked after a progress publish',
+    );
+    assert.ok(!tx.has('a.txt'), 'staging starts empty again');
+    tx.writeFile('a.txt', 'a2');
+    tx.publishProgress();
+    assert.deepEqual(contents(out), { 'a.txt': 'a2' }, 'a managed file not written this time is removed');
+    tx.writeFile('a.txt', 'never published');
+    tx.abort();
+    assert.deepEqual(contents(out), { 'a.txt': 'a2' });
+    assert.deepEqual(readdirSync(dir), ['out'], 'no lock, staging or backup left');
+    const again = OutTransaction.open(out, opts);
+    again.writeFile('c.txt', 'c3');
+    again.publish();
+    assert.deepEqual(contents(out), { 'c.txt': 'c3' });
   } finally {
     cleanup();
   }

@@ -8,7 +8,9 @@
 # holds out g(k) (scored only), validates on g(k+1 mod n) (it drives switching, restore, pruning and the
 # payoff check) and trains on the rest: every window is scored exactly once, and runs pair by seed.
 # Each fold's features go to OUT_DIR/<group>/{data,holdout}, its experiment to OUT_DIR/<group>/exp; a
-# fold whose experiment.json exists is skipped, so a killed run resumes where it stopped.
+# fold whose experiment.json is complete is skipped, and a fold's experiment resumes its recorded runs,
+# so a killed run resumes where it stopped. (experiment.json is published after every run, marked
+# "complete": false until the last; files from before that field are always complete.)
 # Example (issue 14's measurement of the shipped model, docs/dendrites.md):
 #   tools/loso/run.sh data/fsdd/recordings /tmp/loso --widths 1 --plain-widths 1.5,2,3,4 --seeds 4 --modes shipped --jobs 2
 set -euo pipefail
@@ -28,7 +30,7 @@ done
 mkdir -p "$OUT"
 for k in $(seq 0 $((N - 1))); do
   h="${GROUPS_FOUND[$k]}"; v="${GROUPS_FOUND[$(( (k + 1) % N ))]}"; d="$OUT/$h"
-  if [ -f "$d/exp/experiment.json" ]; then echo "fold $h: done before, skipped"; continue; fi
+  if [ -f "$d/exp/experiment.json" ] && ! grep -q '"complete": false' "$d/exp/experiment.json"; then echo "fold $h: done before, skipped"; continue; fi
   mkdir -p "$d"
   node "$CLI" features --wav-dir "$WAV" --out-directory "$d/data" --validation-match "_${v}_" \
     --holdout-match "_${h}_" --holdout-dir "$d/holdout" > "$d/features.log" 2>&1 \
