@@ -131,9 +131,14 @@ function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: stri
     `<text x="14" y="${(tp + b) / 2}" transform="rotate(-90 14 ${(tp + b) / 2})" text-anchor="middle" class="axis">accuracy (${fmt(y0)} .. ${fmt(y1)})</text>`,
   ];
   if (front.length > 1) {
-    parts.push(
-      `<polyline class="front" points="${front.map((t) => `${sx(bytes(t)!).toFixed(1)},${sy(t.metrics!.accuracy!).toFixed(1)}`).join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`,
-    );
+    // A staircase: between two front trials nothing better than the cheaper one's accuracy was found,
+    // so a straight line would promise trade-offs no trial showed.
+    const steps = front.flatMap((t, i) => {
+      const at = [sx(bytes(t)!), sy(t.metrics!.accuracy!)] as const;
+      const corner = i === 0 ? [] : [[at[0], sy(front[i - 1]!.metrics!.accuracy!)] as const];
+      return [...corner, at].map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`);
+    });
+    parts.push(`<polyline class="front" points="${steps.join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`);
   }
   for (const t of pts) {
     const f = onFront.has(t.id);
@@ -161,7 +166,7 @@ export function renderSweepHtml(file: SweepFile): string {
   );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sweep ${esc(file.name ?? file.sweep_id)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}svg{background:#fafafa;border:1px solid #ddd;margin:0.5em 0}
+<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}svg{background:#fafafa;border:1px solid #ddd;margin:0.5em 0;max-width:100%;height:auto}
 .axis{font-size:12px}.tick{font-size:10px;fill:#555}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
 tr.best{background:#efe}.plots{display:flex;flex-wrap:wrap;gap:1em}</style></head><body>
 <h1>Sweep ${esc(file.name ?? file.sweep_id)}</h1>
