@@ -2,7 +2,7 @@
  * TensorFlow Lite Micro as Edge Impulse's SDK ships it, as a test oracle: builds tools/tflm/runner.cc
  * against ../shared/reference/ei-sdk-tflm once per machine (objects cached under
  * $XDG_CACHE_HOME/dendritic/tflm or ~/.cache/dendritic/tflm, keyed by the Makefile, the SDK's README
- * and the compiler, so a clean build of ~6 CPU-minutes happens once) and runs .tflite files through it.
+ * and the compiler, so a clean build of about 1 CPU-minute happens once) and runs .tflite files through it.
  * Two builds: the desktop's 64-bit one and one with a Cortex-M's struct layout (g++ -m32 -fshort-enums).
  */
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 // A test oracle: runs a .tflite file through TensorFlow Lite Micro exactly as Edge Impulse's C++ SDK
-// drives it on a device (AllOpsResolver, 16-byte-aligned arena, AllocateTensors(true), int8 input
+// drives it on a device (an op resolver, 16-byte-aligned arena, AllocateTensors(true), int8 input
 // quantized by the SDK's own pre_cast_quantize, int8 output dequantized as (q - zero_point) * scale).
 //
 //   tflm-runner MODEL.tflite                      -> one JSON line: arena_used_bytes and the graph
@@ -13,14 +13,14 @@
 //                                                   own objects and the head: what src/export/tflite/tflm-arena.ts
 //                                                   models
 //
-// Built from ../shared/reference/ei-sdk-tflm by tools/tflm/build.mjs; never part of the shipped package.
+// Built from ../shared/reference/ei-sdk-tflm by tools/tflm/Makefile (driven by test/helpers/tflm.ts); never part of the shipped package.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "edge-impulse-sdk/classifier/ei_quantize.h"
-#include "edge-impulse-sdk/tensorflow/lite/micro/all_ops_resolver.h"
+#include "edge-impulse-sdk/tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "edge-impulse-sdk/tensorflow/lite/micro/micro_interpreter.h"
 #include "edge-impulse-sdk/tensorflow/lite/micro/memory_planner/greedy_memory_planner.h"
 #include "edge-impulse-sdk/tensorflow/lite/micro/single_arena_buffer_allocator.h"
@@ -68,7 +68,7 @@ bool CheckOperators(const tflite::Model* model, const tflite::MicroOpResolver& r
     const auto* code = codes->Get(i);
     int builtin = std::max<int>(code->deprecated_builtin_code(), code->builtin_code());
     if (resolver.FindOp(static_cast<tflite::BuiltinOperator>(builtin)) == nullptr) {
-      std::fprintf(stderr, "tflm-runner: operator %s (%d) is not in AllOpsResolver\n",
+      std::fprintf(stderr, "tflm-runner: operator %s (%d) is not in the runner's resolver (the exporter's operators)\n",
                    tflite::EnumNameBuiltinOperator(static_cast<tflite::BuiltinOperator>(builtin)), builtin);
       return false;
     }
@@ -161,7 +161,21 @@ int main(int argc, char** argv) {
   const tflite::Model* model = tflite::GetModel(model_data);
   if (model->version() != TFLITE_SCHEMA_VERSION) return Fail("unsupported schema version", argv[1]);
 
-  static tflite::AllOpsResolver resolver;
+  // The operators our exporter emits, as a deployment's generated resolver registers only the model's
+  // own (EI_TFLITE_RESOLVER in classifier/inferencing_engines/tflite_micro.h). The kernels, and so the
+  // arenas and outputs, are the ones AllOpsResolver would give; only these need compiling (Makefile).
+  static tflite::MicroMutableOpResolver<11> resolver;
+  resolver.AddConv2D();
+  resolver.AddFullyConnected();
+  resolver.AddMaxPool2D();
+  resolver.AddAveragePool2D();
+  resolver.AddReshape();
+  resolver.AddSoftmax();
+  resolver.AddRelu();
+  resolver.AddLogistic();
+  resolver.AddTanh();
+  resolver.AddAdd();
+  resolver.AddMul();
   if (!CheckOperators(model, resolver)) return 1;
   if (record) return Record(model, resolver);
   if (trace) return Trace(model, resolver);
