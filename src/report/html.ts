@@ -135,6 +135,11 @@ function summary(r: Report): string {
   if (gain) {
     const d = (gain.withSets - gain.without) * 100;
     dendriteSub += `<br>best val acc ${pct(gain.without)} before the first set → ${pct(gain.withSets)} with sets (${d >= 0 ? '+' : ''}${d.toFixed(1)} pts)`;
+    // The gain above is the training curve's; a pruned set did not cause it (the network validates as
+    // well without it), so the card must not leave the reader crediting the sets.
+    const pruned = r.dendrites.pruned ?? 0;
+    if (pruned > 0)
+      dendriteSub += `; ${pruned} set${pruned === 1 ? '' : 's'} pruned after training as no more accurate than without${r.dendrites.added === 0 ? ", so the gain is not the sets' own" : ''}`;
   }
   if (r.dendrites.payoff?.shipped === 'plain')
     dendriteSub += `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;

@@ -261,4 +261,9 @@ test('a pruned set gets its own dashed marker, label and table row', () => {
   const svg = figure(page, 'chart-acc');
   assert.match(svg, /class="marker marker-pruned" data-kind="pruned" data-x="30"[\s\S]*?stroke-dasharray/);
   assert.match(page, /<tr class="ev-pruned">[\s\S]*?dendrite set pruned[\s\S]*?set 2 removed/);
+  // The summary card's gain with sets is not credited to a set that pruning showed adds nothing.
+  assert.match(page, /with sets \([+-]\d+\.\d pts\); 1 set pruned after training as no more accurate than without</);
+  const none = renderReportHtml({ ...pruned, dendrites: { ...pruned.dendrites, added: 0, pruned: 2 } });
+  assert.match(none, /2 sets pruned after training as no more accurate than without, so the gain is not the sets' own</);
+  assert.doesNotMatch(renderReportHtml(base), /pts\); \d+ sets? pruned after training/);
 });
