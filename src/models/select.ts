@@ -115,15 +115,21 @@ export function describeModel(model: Sequential): ModelDescription {
   const shapes = model.shapes();
   const layers = model.layers.map((l, i) => ({
     name: l.name,
-    kind: l.kind,
+    kind: layerKind(l),
     outputShape: shapes[i]!,
     params: l.params().reduce((n, p) => n + p.value.length, 0),
   }));
   return { inputShape: [...model.inputShape], layers, params: model.parameterCount(), macs: model.macs() };
 }
 
+/** A layer's kind as report.json documents it: a dendritic wrapper names what it wraps, e.g. `dendritic(conv1d)`. */
+function layerKind(l: Sequential['layers'][number]): string {
+  const base = (l as { base?: { kind?: unknown } }).base;
+  return l.kind === 'dendritic' && typeof base?.kind === 'string' ? `dendritic(${base.kind})` : l.kind;
+}
+
 /** describeModel as aligned text lines. */
 export function formatModel(d: ModelDescription): string {
-  const rows = d.layers.map((l) => `${l.name.padEnd(14)} ${l.kind.padEnd(10)} [${l.outputShape.join(', ')}]`.padEnd(44) + `${l.params}`);
+  const rows = d.layers.map((l) => `${l.name.padEnd(14)} ${l.kind.padEnd(17)} [${l.outputShape.join(', ')}]`.padEnd(51) + `${l.params}`);
   return [`input [${d.inputShape.join(', ')}]`, ...rows, `params ${d.params}, MACs ${d.macs}`].join('\n');
 }

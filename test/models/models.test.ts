@@ -6,6 +6,8 @@ import { Rng } from '../../src/engine/rng.js';
 import { Adam } from '../../src/engine/optim.js';
 import { softmaxCrossEntropy } from '../../src/engine/loss.js';
 import type { Sequential } from '../../src/engine/model.js';
+import { addDendriteSet } from '../../src/dendrites/apply.js';
+import { testConfig } from '../helpers/config.js';
 
 const base = { classes: 12, width: 1, dropout: 0.25, seed: 0 };
 
@@ -125,4 +127,15 @@ test('ei-kws overfits a small random synthetic set', () => {
   assert.equal(m.layers[0]!.kind, 'conv1d');
   const acc = train(m, X, Y, 60, 0.01);
   assert.ok(acc >= 0.95, `training accuracy ${acc}`);
+});
+
+test("describeModel names a dendritic layer by what it wraps, as report.json's layers[].kind documents", () => {
+  const model = buildModel({ ...base, kind: 'ei-kws', features: 650 });
+  addDendriteSet(model, testConfig({ dendriteLayers: 'hidden' }), new Rng(1));
+  const d = describeModel(model);
+  assert.deepEqual(
+    d.layers.map((l) => l.kind),
+    ['dendritic(conv1d)', 'relu', 'maxpool1d', 'dropout', 'dendritic(conv1d)', 'relu', 'maxpool1d', 'dropout', 'flatten', 'dense'],
+  );
+  assert.match(formatModel(d), /^conv1d_1 +dendritic\(conv1d\) \[50, 8\]/m);
 });
