@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { RedisMilestones, parseQueueUrl } from '../../src/sweep/queue.js';
-import { processGone, readSweep, startRedis, writeSweepFixture } from './helpers.js';
+import { assertPrunedAt, processGone, readSweep, startRedis, startWorkers, writeSweepFixture } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,12 +22,11 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
   try {
     const { data, config } = writeSweepFixture(dir);
     const out = join(dir, 'out');
-    const a = startCli(['worker', '--queue', redis.url, '--name', 'worker-a']);
-    const b = startCli(['worker', '--queue', redis.url, '--name', 'worker-b']);
-    workers.push(a, b);
-    const aExit = waitForExit(a);
-    const bExit = waitForExit(b);
-    await Promise.all([waitForOutput(a, /waiting for trials/), waitForOutput(b, /waiting for trials/)]);
+    const {
+      procs: [a, b],
+      exits: [aExit, bExit],
+    } = await startWorkers(redis.url, ['worker-a', 'worker-b']);
+    workers.push(a!, b!);
     const sweepArgs = ['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--queue', redis.url];
     const first = startCli(sweepArgs);
     const firstExit = waitForExit(first);
@@ -122,9 +121,8 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
 `,
     );
     writeEiDirectory(data, { trainRows: 3000, valRows: 60, seed: 3 });
-    for (const name of ['worker-a', 'worker-b']) workers.push(startCli(['worker', '--queue', redis.url, '--name', name]));
-    const exits = workers.map((w) => waitForExit(w));
-    await Promise.all(workers.map((w) => waitForOutput(w, /waiting for trials/)));
+    const { procs, exits } = await startWorkers(redis.url, ['worker-a', 'worker-b']);
+    workers.push(...procs);
     const out = join(dir, 'out');
     const sweep = startCli(['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--queue', redis.url]);
     const r = await waitForExit(sweep);
@@ -137,14 +135,7 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
       JSON.stringify(s.trials.map((t) => [t.id, t.status, t.worker, t.epochs])),
     );
     assert.deepEqual(new Set(s.trials.map((t) => t.worker)), new Set(['worker-a', 'worker-b']));
-    for (const id of ['t0003', 't0004']) {
-      const t = byId[id]!;
-      assert.equal(t.pruned_at_epoch, 2);
-      assert.ok(t.epochs! >= 2 && t.epochs! < 30, `${id} trained ${t.epochs} epochs`);
-      const report = JSON.parse(readFileSync(join(out, t.out, 'report.json'), 'utf8'));
-      assert.equal(report.timing.stopped_by, 'signal');
-      assert.equal(t.metrics!.accuracy, report.validation.accuracy);
-    }
+    for (const id of ['t0003', 't0004']) assertPrunedAt(out, byId[id]!, 2, 30);
     assert.equal(byId['t0001']!.epochs, 30);
     // One store for the sweep: every trial's epoch-2 value, whichever worker ran it
     const atTwo = await client.hgetall(`dendritic:${s.sweep_id}:hyperband:2`);

@@ -1,9 +1,10 @@
-/** Shared by the sweep tests: the tiny sweep, a private redis-server, reading sweep.json. */
+/** Shared by the sweep tests: the tiny sweep, a private redis-server, workers, reading sweep.json. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { writeEiDirectory } from '../helpers/ei-data.js';
+import assert from 'node:assert/strict';
+import { startCli, waitForExit, waitForOutput, writeEiDirectory, type CliResult } from '../helpers/ei-data.js';
 import type { SweepFile } from '../../src/sweep/state.js';
 
 /** 20 random trials of ~1 s each: 3 epochs on 60 rows; learning rate, width, optimizer and dendrites vary. */
@@ -83,4 +84,22 @@ export function processGone(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** `dendritic worker` processes on `url`, one per name, each ready (listening for trials) when this resolves. */
+export async function startWorkers(url: string, names: readonly string[]): Promise<{ procs: ChildProcess[]; exits: Promise<CliResult>[] }> {
+  const procs = names.map((name) => startCli(['worker', '--queue', url, '--name', name]));
+  const exits = procs.map((p) => waitForExit(p));
+  await Promise.all(procs.map((p) => waitForOutput(p, /waiting for trials/)));
+  return { procs, exits };
+}
+
+/** A trial hyperband stopped at `milestone` of `epochs`: its train run ended by the signal, its figures its own report's. */
+export function assertPrunedAt(out: string, t: SweepFile['trials'][number], milestone: number, epochs: number): void {
+  assert.equal(t.status, 'pruned', `${t.id}: ${t.status}`);
+  assert.equal(t.pruned_at_epoch, milestone);
+  assert.ok(t.epochs! >= milestone && t.epochs! < epochs, `${t.id} trained ${t.epochs} epochs`);
+  const report = JSON.parse(readFileSync(join(out, t.out, 'report.json'), 'utf8')) as { timing: { stopped_by: string }; validation: { accuracy: number } };
+  assert.equal(report.timing.stopped_by, 'signal');
+  assert.equal(t.metrics!.accuracy, report.validation.accuracy);
 }

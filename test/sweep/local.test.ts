@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { paretoFront } from '../../src/sweep/html.js';
-import { readSweep, writeSweepFixture } from './helpers.js';
+import { assertPrunedAt, readSweep, writeSweepFixture } from './helpers.js';
 
 test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html and sweep best are right', () => {
   const { dir, cleanup } = tempDir('sweep-local');
@@ -152,14 +152,7 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
       ['t0001', 't0002', 't0003', 't0004'].map((id) => byId[id]!.status),
       ['completed', 'pruned', 'completed', 'pruned'],
     );
-    for (const id of ['t0002', 't0004']) {
-      const t = byId[id]!;
-      assert.equal(t.pruned_at_epoch, 2);
-      assert.ok(t.epochs! >= 2 && t.epochs! < 60, `${id} trained ${t.epochs} epochs`);
-      const report = JSON.parse(readFileSync(join(out, t.out, 'report.json'), 'utf8'));
-      assert.equal(report.timing.stopped_by, 'signal');
-      assert.equal(t.metrics!.accuracy, report.validation.accuracy);
-    }
+    for (const id of ['t0002', 't0004']) assertPrunedAt(out, byId[id]!, 2, 60);
     assert.equal(byId['t0001']!.epochs, 60);
     assert.ok(existsSync(join(out, 'sweep.html')));
     assert.match(readFileSync(join(out, 'sweep.html'), 'utf8'), /stroke-dasharray/); // pruned trials are dashed

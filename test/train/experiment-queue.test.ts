@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory, type CliResult } from '../helpers/ei-data.js';
-import { processGone, startRedis } from '../sweep/helpers.js';
+import { processGone, startRedis, startWorkers } from '../sweep/helpers.js';
 import { experimentArgs, ids, readExperiment, recordedIds, runsOf, sleep } from './experiment-helpers.js';
 
 test('experiment --queue without --out-directory: a usage error naming --out-directory, before Redis is even asked', () => {
@@ -62,12 +62,11 @@ test('experiment --queue on two workers, one SIGKILLed mid-run: each planned run
     const l = runCli(args(local), { timeoutMs: 120_000 });
     assert.equal(l.code, 0, l.stderr);
 
-    const a = startCli(['worker', '--queue', redis.url, '--name', 'worker-a']);
-    const b = startCli(['worker', '--queue', redis.url, '--name', 'worker-b']);
-    workers.push(a, b);
-    const aExit = waitForExit(a);
-    const bExit = waitForExit(b);
-    await Promise.all([waitForOutput(a, /waiting for trials/), waitForOutput(b, /waiting for trials/)]);
+    const {
+      procs: [a, b],
+      exits: [aExit, bExit],
+    } = await startWorkers(redis.url, ['worker-a', 'worker-b']);
+    workers.push(a!, b!);
     const queued = join(dir, 'queued');
     const coordinator = startCli([...args(queued), '--queue', redis.url]);
     const coordinatorExit = waitForExit(coordinator);
