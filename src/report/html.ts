@@ -353,7 +353,7 @@ function deployment(r: Report): string {
     .join('')}</tbody></table>`;
   const tflm = r.deployment.find((d) => d.runtime === 'tflm');
   const notes = tflm
-    ? `<ul class="notes"><li>RAM: TensorFlow Lite Micro's <code>arena_used_bytes()</code> on a Cortex-M, computed exactly (${e(tflm.ram_checked_against ?? '')})${tflm.ram_bytes_64bit != null ? `; a 64-bit (desktop) build needs ${bytes(tflm.ram_bytes_64bit)}` : ''}.</li>
+    ? `<ul class="notes"><li>RAM: TensorFlow Lite Micro's <code>arena_used_bytes()</code> on a Cortex-M, computed exactly (${e(tflm.ram_checked_against ?? '')})${tflm.ram_bytes_64bit != null ? `; a 64-bit (desktop) build needs ${bytes(tflm.ram_bytes_64bit)}` : ''}. Edge Impulse's SDK builds Cortex-M targets with CMSIS-NN kernels unless told otherwise (<code>EI_CLASSIFIER_TFLITE_ENABLE_CMSIS_NN</code>); their scratch buffers and kernel data are not in these figures (not measured here).</li>
 <li>Flash: ${e(tflm.flash_method ?? 'model file')}.</li>
 <li>Latency: ${e(tflm.latency_reference ?? '')}.</li></ul>`
     : '<p class="notes">Figures of schema version 1: estimates.</p>';

@@ -132,6 +132,11 @@ test('page is self-contained and has every section', () => {
   assert.equal(bars.length, report.deployment.length);
   const ratio = Number(bars[1]!.width) / Number(bars[0]!.width);
   assert.ok(Math.abs(ratio - report.deployment[1]!.flash_bytes / report.deployment[0]!.flash_bytes) < 0.01);
+  // The RAM figure says which kernels it holds for: a Cortex-M deployment of the SDK defaults to CMSIS-NN.
+  assert.match(
+    html,
+    /<li>RAM: [^<]*<code>arena_used_bytes\(\)<\/code>[^]*?CMSIS-NN kernels unless told otherwise[^]*?not in these figures \(not measured here\)/,
+  );
 });
 
 test('a report without validation or dendrites still renders', () => {
