@@ -72,7 +72,7 @@ async function runAndWrite(
       dataSeed: args.config.seed,
       stateDirectory: scratch ?? join(tx!.outDir, 'experiment-runs'),
       window: args.queue ? plan.length : args.jobs,
-      makeBackend: await backendMaker(args.queue, args.jobs),
+      makeBackend: await backendMaker(args.queue, args.jobs, log),
       log,
       onStopInFlight: args.queue
         ? 'the runs on the queue stay there for the workers, and a rerun collects their results'
@@ -161,12 +161,12 @@ function stage(tx: OutTransaction, file: { markdown: string; json: string }): Ou
 }
 
 /** Local slots (--jobs), or the sweep queue (--queue, checked to answer before any run is queued). */
-async function backendMaker(queue: string | undefined, jobs: number): Promise<(id: string) => Promise<Backend>> {
+async function backendMaker(queue: string | undefined, jobs: number, log: (line: string) => void): Promise<(id: string) => Promise<Backend>> {
   if (queue === undefined) return async () => new LocalBackend(jobs);
   const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
   const addr = parseQueueUrl(queue);
   await pingRedis(addr, queue);
-  return async (id) => new QueueBackend(addr, id);
+  return async (id) => new QueueBackend(addr, id, { url: queue, log });
 }
 
 /**

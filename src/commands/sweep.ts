@@ -72,7 +72,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
     const addr = parseQueueUrl(queueUrl);
     await pingRedis(addr, queueUrl);
-    makeBackend = async (sweepId) => new QueueBackend(addr, sweepId);
+    makeBackend = async (sweepId) => new QueueBackend(addr, sweepId, { url: queueUrl, log });
   }
   log(
     `sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`,

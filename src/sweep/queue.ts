@@ -29,6 +29,8 @@ export const STALLED_CHECK_MS = 5000;
 /** A trial may lose its worker this many times before it is recorded as failed. */
 export const MAX_STALLS = 5;
 const POLL_MS = 200;
+/** How long close() waits for BullMQ to close the queue before dropping the connection. */
+export const CLOSE_MS = 3000;
 
 export interface JobData {
   sweepId: string;
@@ -83,18 +85,43 @@ export function jobId(sweepId: string, trial: string): string {
 }
 
 /** The part of BullMQ's Queue the coordinator uses (a test stands in for it to replay a race). */
-export type TrialQueue = Pick<Queue, 'add' | 'getJob' | 'getJobState' | 'close'>;
+export type TrialQueue = Pick<Queue, 'add' | 'getJob' | 'getJobState' | 'close' | 'disconnect'>;
+
+/** How often a connection problem that goes on is reported again. */
+export const PROBLEM_REPEAT_MS = 30_000;
+
+/**
+ * One line per connection problem, repeated at most every PROBLEM_REPEAT_MS while it goes on: BullMQ
+ * retries a lost Redis for ever and, without a listener, prints every failed attempt as a stack.
+ */
+export function queueProblemReporter(url: string, log: (line: string) => void, now: () => number = Date.now): (err: Error) => void {
+  const last = new Map<string, number>();
+  return (err) => {
+    const what = (err as NodeJS.ErrnoException).code ?? err.message;
+    const at = now();
+    if (at - (last.get(what) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
+    last.set(what, at);
+    log(`queue: Redis at ${url}: ${what}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)`);
+  };
+}
 
 export class QueueBackend implements Backend {
   private readonly queue: TrialQueue;
   private readonly waiting = new Set<string>();
+  private readonly url: string;
 
   constructor(
     addr: RedisAddress,
     private readonly sweepId: string,
-    queue?: TrialQueue,
+    opts: { queue?: TrialQueue; url?: string; log?: (line: string) => void } = {},
   ) {
-    this.queue = queue ?? new Queue(QUEUE_NAME, { connection: connection(addr) });
+    this.url = opts.url ?? `redis://${addr.host}:${addr.port}`;
+    if (opts.queue) this.queue = opts.queue;
+    else {
+      const queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
+      queue.on('error', queueProblemReporter(this.url, opts.log ?? ((line) => process.stderr.write(`${line}\n`))));
+      this.queue = queue;
+    }
   }
 
   async submit(spec: TrialSpec): Promise<void> {
@@ -123,6 +150,13 @@ export class QueueBackend implements Backend {
     }
   }
 
+  /** A queue that lost a job lost it with Redis's data: what to do is rerun, which queues it again. */
+  private gone(trial: string): UserError {
+    return new UserError(
+      `${this.url}: job ${jobId(this.sweepId, trial)}: gone from the queue (Redis restarted without its data?): expected it queued until its result is recorded; rerun the same command to queue the unfinished trials again`,
+    );
+  }
+
   /**
    * The trial's result once its job is completed or finally failed, else null. The state is read
    * before the job: a job read first and found completed a moment later carries the return value of
@@ -133,11 +167,11 @@ export class QueueBackend implements Backend {
     const id = jobId(this.sweepId, trial);
     const state = await this.queue.getJobState(id);
     if (state !== 'completed' && state !== 'failed') {
-      if (state === 'unknown') throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
+      if (state === 'unknown') throw this.gone(trial);
       return null;
     }
     const job = await this.queue.getJob(id);
-    if (!job) throw new Error(`queue: the job of trial ${trial} disappeared (Redis restarted without its data?)`);
+    if (!job) throw this.gone(trial);
     if (state === 'completed') {
       const result = job.returnvalue as TrialResult | null;
       if (result?.id !== trial) throw new Error(`queue: job ${id} completed without its trial's result (return value ${JSON.stringify(result)})`);
@@ -165,8 +199,23 @@ export class QueueBackend implements Backend {
 
   abort(): void {}
 
+  /** Closes the queue; with Redis gone, a sweep stopped by SIGTERM during an outage must still exit. */
   async close(): Promise<void> {
-    await this.queue.close();
+    await closeWithin(this.queue.close(), () => this.queue.disconnect());
+  }
+}
+
+/**
+ * Waits up to CLOSE_MS for a BullMQ close, then drops the connection instead: with Redis gone, close()
+ * waits for it for ever.
+ */
+async function closeWithin(closing: Promise<unknown>, drop: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_MS)));
+  try {
+    if ((await Promise.race([closing.catch(() => undefined), late])) === 'late') await drop();
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -219,7 +268,9 @@ export async function startWorker(
     },
     { connection: connection(addr), concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: MAX_STALLS },
   );
-  worker.on('error', (err) => log(`queue error: ${err.message}`));
+  const problem = queueProblemReporter(url, log);
+  worker.on('error', problem);
+  redis.on('error', problem);
   await worker.waitUntilReady();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -228,7 +279,9 @@ export async function startWorker(
     label,
     closed,
     stop: async () => {
-      await worker.close();
+      const closing = worker.close(); // takes no new trial from here on
+      await current?.result; // the running trial finishes first (a second signal kills it)
+      await closeWithin(closing, () => worker.disconnect());
       redis.disconnect();
       resolveClosed();
     },

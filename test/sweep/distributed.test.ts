@@ -191,3 +191,55 @@ test('worker and sweep --queue: a Redis that does not answer, or a bad URL, is a
   }
   cleanup();
 });
+
+/** Everything a child prints, from now on, and a wait for a pattern in all of it (seen before the wait or after). */
+function transcript(child: ReturnType<typeof startCli>): { text(): string; until(pattern: RegExp, ms: number): Promise<void> } {
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
+  return {
+    text: () => text,
+    until: async (pattern, ms) => {
+      const t0 = Date.now();
+      while (!pattern.test(text)) {
+        if (Date.now() - t0 > ms) throw new Error(`no output matching ${pattern} within ${ms} ms; got:\n${text}`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+test('Redis going away: the coordinator and a worker each say so in one line (no stack traces) and still stop on SIGTERM', async () => {
+  const { dir, cleanup } = tempDir('sweep-redis-gone');
+  const redis = await startRedis(join(dir, 'redis'));
+  const procs: ReturnType<typeof startCli>[] = [];
+  try {
+    const { data, config } = writeSweepFixture(dir);
+    const out = join(dir, 'out');
+    const sweep = startCli(['sweep', '--config', config, '--data-directory', data, '--out-directory', out, '--queue', redis.url]);
+    const worker = startCli(['worker', '--queue', redis.url, '--name', 'worker-a']);
+    procs.push(sweep, worker);
+    const [sweepLog, workerLog] = [transcript(sweep), transcript(worker)];
+    const [sweepExit, workerExit] = [waitForExit(sweep), waitForExit(worker)];
+    // Redis goes away while the sweep waits on its queue and the worker runs or waits for a trial.
+    await sweepLog.until(/trial t0002 completed/, 60_000);
+    await redis.stop();
+    const gone = /queue: Redis at redis:\/\/127\.0\.0\.1:\d+: ECONNREFUSED; retrying until it answers/;
+    await Promise.all([sweepLog.until(gone, 20_000), workerLog.until(gone, 20_000)]);
+    const t0 = Date.now();
+    sweep.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    const [s, w] = await Promise.all([sweepExit, workerExit]);
+    assert.ok(Date.now() - t0 < 15_000, `stopping took ${Date.now() - t0} ms`);
+    assert.equal(s.code, 143, s.stderr);
+    assert.equal(w.code, 143, w.stderr);
+    for (const log of [s.stderr, w.stderr]) {
+      assert.equal([...log.matchAll(new RegExp(gone.source, 'g'))].length, 1, log);
+      assert.doesNotMatch(log, /Unhandled error event|^\s+at /m, log);
+    }
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await redis.stop();
+    cleanup();
+  }
+});

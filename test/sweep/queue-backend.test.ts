@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QueueBackend, jobId, type TrialQueue } from '../../src/sweep/queue.js';
+import { QueueBackend, jobId, queueProblemReporter, type TrialQueue } from '../../src/sweep/queue.js';
 import type { TrialResult, TrialSpec } from '../../src/sweep/trial.js';
 
 const spec: TrialSpec = { id: 't0001', params: { width: 1 }, dataDirectory: '/d', outDirectory: '/o/trials/t0001', sweepDirectory: '/o', pruning: null };
@@ -63,7 +63,7 @@ function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedRea
 }
 
 async function submitted(queue: TrialQueue): Promise<QueueBackend> {
-  const backend = new QueueBackend({ host: '127.0.0.1', port: 1, db: 0 }, 'sX', queue);
+  const backend = new QueueBackend({ host: '127.0.0.1', port: 1, db: 0 }, 'sX', { queue });
   await backend.submit(spec);
   return backend;
 }
@@ -98,5 +98,27 @@ test('a completed job without its trial result, or a job gone, is an error, neve
     (await submitted(scriptedQueue({ final: 'completed', returnvalue: { ...result, id: 't0002' }, afterCalls: 0 }))).next(),
     /completed without its trial's result/,
   );
-  await assert.rejects((await submitted(scriptedQueue({ final: 'unknown', afterCalls: 2 }))).next(), /the job of trial t0001 disappeared/);
+  await assert.rejects(
+    (await submitted(scriptedQueue({ final: 'unknown', afterCalls: 2 }))).next(),
+    /redis:\/\/127\.0\.0\.1:1: job sX-t0001: gone from the queue \(Redis restarted without its data\?\).*rerun the same command/,
+  );
+});
+
+test('a Redis that goes away is reported in one line per problem, again at most every 30 s while it lasts', () => {
+  const lines: string[] = [];
+  let now = 0;
+  const report = queueProblemReporter(
+    'redis://10.0.0.9:6379',
+    (l) => lines.push(l),
+    () => now,
+  );
+  const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:6379'), { code: 'ECONNREFUSED' });
+  for (; now < 65_000; now += 500) report(refused);
+  report(new Error('READONLY You cannot write against a read only replica.'));
+  assert.deepEqual(lines, [
+    'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
+    'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
+    'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
+    'queue: Redis at redis://10.0.0.9:6379: READONLY You cannot write against a read only replica.; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
+  ]);
 });
