@@ -101,7 +101,9 @@ export function queueProblemReporter(url: string, log: (line: string) => void, n
     const at = now();
     if (at - (last.get(what) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
     last.set(what, at);
-    log(`queue: Redis at ${url}: ${what}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)`);
+    // A socket error (it has an errno code) is Redis not answering; anything else is BullMQ's to say.
+    const code = (err as NodeJS.ErrnoException).code;
+    log(code ? `queue: Redis at ${url}: ${code}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)` : `queue error: ${err.message}`);
   };
 }
 

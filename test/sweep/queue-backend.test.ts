@@ -119,6 +119,6 @@ test('a Redis that goes away is reported in one line per problem, again at most 
     'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
     'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
     'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
-    'queue: Redis at redis://10.0.0.9:6379: READONLY You cannot write against a read only replica.; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
+    'queue error: READONLY You cannot write against a read only replica.',
   ]);
 });
