@@ -94,7 +94,13 @@ async function runAndWrite(
   if (outcome.interrupted && outcome.runs.length < outcome.planned) return interruptedOutcome(outcome, results, tx, log);
   if (tx) {
     stage(tx, results.file).publish();
-    log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json`);
+    log(`wrote ${join(tx.outDir, 'experiment.md')} and experiment.json${outcome.failed.length ? ' (without the failed runs)' : ''}`);
+  }
+  if (outcome.failed.length) {
+    log(
+      `${outcome.failed.length} of ${outcome.planned} runs failed (${outcome.failed.map((f) => f.id).join(', ')}): the table leaves them out; their logs say why; rerun the same command to try them again`,
+    );
+    return { exitCode: 1, ...results };
   }
   return { exitCode: 0, ...results };
 }
@@ -128,13 +134,16 @@ interface SplitSizes {
  * markdown; rows and the plain front then cover the finished runs only.
  */
 function renderResults(command: string, sizes: SplitSizes, progress: PlanProgress) {
-  const { runs, ids, planned } = progress;
+  const { runs, ids, planned, failed } = progress;
   const rows = summarise(runs);
   const front = plainFront(runs);
   const complete = runs.length === planned;
+  const failures = failed.length
+    ? ` ${failed.length} run${failed.length === 1 ? '' : 's'} failed and ${failed.length === 1 ? 'is' : 'are'} left out: ${failed.map((f) => `${f.id} (run ${f.run}: ${f.error}; log ${f.log})`).join('; ')}.`
+    : '';
   const status = complete
     ? `${runs.length} of ${planned} runs done.`
-    : `Partial results: ${runs.length} of ${planned} runs done (rows and the plain front cover the finished runs only; a stopped experiment continues when the same command is rerun).`;
+    : `Partial results: ${runs.length} of ${planned} runs done (rows and the plain front cover the finished runs only; a stopped experiment continues when the same command is rerun).${failures}`;
   const markdown = `${status}\n\n${renderMarkdown(rows, front)}`;
   const json = {
     command,
@@ -145,6 +154,7 @@ function renderResults(command: string, sizes: SplitSizes, progress: PlanProgres
     complete,
     runs_done: runs.length,
     runs_planned: planned,
+    failed_runs: failed,
   };
   return {
     rows,

@@ -44,11 +44,21 @@ export interface PlanRunnerOptions {
   onRun?(r: RunResult, index: number, progress: PlanProgress): void;
 }
 
-/** The runs recorded so far, in plan order. */
+/** The runs recorded so far, in plan order, and the ones that failed in this invocation. */
 export interface PlanProgress {
   ids: string[];
   runs: RunResult[];
   planned: number;
+  failed: FailedRun[];
+}
+
+/** A run that ended without a result: left out of the table, tried again by a rerun. */
+export interface FailedRun {
+  id: string;
+  /** 1-based position in the plan. */
+  run: number;
+  error: string;
+  log: string;
 }
 
 export interface PlanOutcome extends PlanProgress {
@@ -77,9 +87,9 @@ function openState(path: string, hash: string): ExperimentStateFile {
   return file;
 }
 
-function progressOf(plan: readonly PlanEntry[], state: ExperimentStateFile): PlanProgress {
+function progressOf(plan: readonly PlanEntry[], state: ExperimentStateFile, failed: readonly FailedRun[]): PlanProgress {
   const ids = plan.map((_, i) => runId(i)).filter((id) => id in state.runs);
-  return { ids, runs: ids.map((id) => state.runs[id]!), planned: plan.length };
+  return { ids, runs: ids.map((id) => state.runs[id]!), planned: plan.length, failed: [...failed] };
 }
 
 /**
@@ -103,13 +113,21 @@ export async function runPlan(opts: PlanRunnerOptions): Promise<PlanOutcome> {
     writeFileAtomic(join(out, 'spec.json'), `${JSON.stringify(run, null, 1)}\n`);
     return { id: runId(i), kind: 'experiment-run', params: {}, dataDirectory: opts.dataDirectory, outDirectory: out, sweepDirectory: dir, pruning: null };
   };
+  // A failed run (a diverging loss, a killed process) does not end hours of other runs: it is left out,
+  // named, and not recorded, so a rerun tries it again.
+  const failed: FailedRun[] = [];
   const record = (t: TrialResult) => {
     const index = Number(t.id.slice(1)) - 1;
-    if (t.status !== 'completed') throw new Error(`experiment run ${index + 1} (${t.id}) failed: ${t.error ?? t.status}; its log: ${join(dir, t.id)}.log`);
+    if (t.status !== 'completed') {
+      const f: FailedRun = { id: t.id, run: index + 1, error: t.error ?? t.status, log: `${join(dir, t.id)}.log` };
+      failed.push(f);
+      opts.log(`run ${f.run} (${f.id}) failed: ${f.error}; its log: ${f.log}; the experiment goes on without it (a rerun tries it again)`);
+      return;
+    }
     const r = JSON.parse(readFileSync(join(dir, t.id, 'run.json'), 'utf8')) as RunResult;
     state.runs[t.id] = r;
     writeFileAtomic(statePath, `${JSON.stringify(state, null, 1)}\n`);
-    opts.onRun?.(r, index, progressOf(plan, state));
+    opts.onRun?.(r, index, progressOf(plan, state, failed));
   };
   let backend: Backend | undefined;
   const stop = new StopSignals((signal) => {
@@ -121,7 +139,7 @@ export async function runPlan(opts: PlanRunnerOptions): Promise<PlanOutcome> {
     let next = 0;
     const propose = () => (next < todo.length ? spec(todo[next++]!) : undefined);
     const interrupted = await driveTrials({ backend, window: opts.window, propose, record, stop });
-    return { ...progressOf(plan, state), interrupted };
+    return { ...progressOf(plan, state, failed), interrupted };
   } catch (err) {
     backend?.abort();
     throw err;

@@ -9,6 +9,7 @@ export interface ExperimentJson {
   complete: boolean;
   runs_done: number;
   runs_planned: number;
+  failed_runs: Array<{ id: string; run: number; error: string; log: string }>;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

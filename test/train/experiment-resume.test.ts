@@ -117,6 +117,63 @@ test('experiment: partial results while it runs; SIGTERM stops it (143) with its
   }
 });
 
+test('a run that fails (its process killed) is left out and named; the others finish, exit 1; a rerun runs only it', async () => {
+  const dir = tempDir('exp-failed-run');
+  try {
+    const data = join(dir.dir, 'data');
+    mkdirSync(data);
+    // Runs of about half a second (as in the killed-worker test), so one can be seen and killed mid-run.
+    writeEiDirectory(data, { trainRows: 3000, valRows: 60, features: 16, classes: 3 });
+    const args = (out: string) => [...experimentArgs(data, out, 100), '--first-fixed-switch-num', '40', '--fixed-switch-num', '40'];
+    const whole = join(dir.dir, 'whole');
+    assert.equal(runCli(args(whole), { timeoutMs: 120_000 }).code, 0);
+
+    const out = join(dir.dir, 'failing');
+    const first = startCli(args(out));
+    const exited = waitForExit(first);
+    // Kill the first run process seen after r0001 (as an OOM killer would): its id is in its spec path.
+    let killed: string | undefined;
+    const t0 = Date.now();
+    while (!killed && Date.now() - t0 < 60_000) {
+      const proc = processesUnder(join(out, 'experiment-runs')).find((p) => /experiment-run .*\/(r\d+)\/spec\.json/.test(p) && !p.includes('/r0001/'));
+      if (proc) {
+        killed = /\/(r\d+)\/spec\.json/.exec(proc)![1]!;
+        process.kill(Number(proc.split(':')[0]), 'SIGKILL');
+      } else await sleep(10);
+    }
+    assert.ok(killed, 'a run process was seen');
+    const r = await exited;
+    assert.equal(r.code, 1, r.stderr);
+    const n = Number(killed.slice(1));
+    assert.match(
+      r.stderr,
+      new RegExp(`run ${n} \\(${killed}\\) failed: .*signal SIGKILL.*; the experiment goes on without it \\(a rerun tries it again\\)`),
+    );
+    assert.match(r.stderr, new RegExp(`1 of 6 runs failed \\(${killed}\\): the table leaves them out`));
+    const json = readExperiment(out);
+    assert.deepEqual([json.complete, json.runs_done, json.runs_planned], [false, 5, 6]);
+    assert.deepEqual(
+      json.failed_runs.map((f) => [f.id, f.run]),
+      [[killed, n]],
+    );
+    assert.deepEqual(
+      json.runs.map((x) => x.id),
+      ids(6).filter((id) => id !== killed),
+    );
+    assert.match(readFileSync(join(out, 'experiment.md'), 'utf8'), new RegExp(`1 run failed and is left out: ${killed} \\(run ${n}: `));
+
+    const second = runCli(args(out), { timeoutMs: 120_000 });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /resuming: 5 of 6 runs already recorded/);
+    assert.deepEqual(loggedRuns(second.stderr), [n]);
+    const done = readExperiment(out);
+    assert.deepEqual([done.complete, done.failed_runs], [true, []]);
+    assert.deepEqual(runsOf(out), runsOf(whole));
+  } finally {
+    dir.cleanup();
+  }
+});
+
 test('experiment --queue: the runs go to dendritic worker processes, with the same results as local runs', async () => {
   const dir = tempDir('exp-queue');
   const redis = await startRedis(join(dir.dir, 'redis'));
