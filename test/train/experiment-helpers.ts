@@ -41,33 +41,15 @@ export function processesUnder(path: string): string[] {
     });
 }
 
-/** 6 runs (width 0.5: baseline and gd, plain width 1; 2 seeds) of 4 epochs: a fraction of a second each on tiny data. */
+/** 6 runs (width 0.5: baseline and gd, plain width 1; 2 seeds) of `epochs` epochs: a fraction of a second each on tiny data. */
+export function experimentFlags(epochs = 4): string[] {
+  const fixedSwitchAt2 = ['--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2'];
+  return ['--model', 'dense', '--epochs', String(epochs), '--widths', '0.5', '--plain-widths', '1', '--seeds', '2', '--modes', 'gd', ...fixedSwitchAt2];
+}
+
+/** The CLI's argv of that experiment into `out`. */
 export function experimentArgs(data: string, out: string, epochs = 4): string[] {
-  return [
-    'experiment',
-    '--data-directory',
-    data,
-    '--out-directory',
-    out,
-    '--model',
-    'dense',
-    '--epochs',
-    String(epochs),
-    '--widths',
-    '0.5',
-    '--plain-widths',
-    '1',
-    '--seeds',
-    '2',
-    '--modes',
-    'gd',
-    '--switch-mode',
-    'fixed',
-    '--first-fixed-switch-num',
-    '2',
-    '--fixed-switch-num',
-    '2',
-  ];
+  return ['experiment', '--data-directory', data, '--out-directory', out, ...experimentFlags(epochs)];
 }
 
 /** experiment.json's runs without what may differ between two experiments of the same runs: wall time, out directory. */

@@ -13,6 +13,7 @@ import { plainFront, renderMarkdown, summarise } from '../../src/experiment/tabl
 import { experimentCommand } from '../../src/commands/experiment.js';
 import { defaultConfig } from '../../src/params/schema.js';
 import { tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+import { experimentFlags } from './experiment-helpers.js';
 
 test('parseExperimentArgs: own flags are taken out, plain-only widths exclude the dendritic widths', () => {
   assert.deepEqual(parseExperimentArgs(['--data-directory', '/d', '--modes', 'frozen,gd']).modes, ['frozen', 'gd']);
@@ -183,28 +184,7 @@ test('experiment --jobs 2: the same runs, in plan order, as a sequential experim
   const data = tempDir('exp-jobs-data');
   try {
     writeEiDirectory(data.dir, { trainRows: 60, valRows: 40, features: 8, classes: 3 });
-    const argv = [
-      '--data-directory',
-      data.dir,
-      '--model',
-      'dense',
-      '--epochs',
-      '5',
-      '--widths',
-      '0.5',
-      '--plain-widths',
-      '1',
-      '--seeds',
-      '2',
-      '--modes',
-      'gd',
-      '--switch-mode',
-      'fixed',
-      '--first-fixed-switch-num',
-      '2',
-      '--fixed-switch-num',
-      '2',
-    ];
+    const argv = ['--data-directory', data.dir, ...experimentFlags(5)];
     const lines: string[] = [];
     const sequential = await experimentCommand(argv, () => {});
     const parallel = await experimentCommand([...argv, '--jobs', '2'], (l) => lines.push(l));
