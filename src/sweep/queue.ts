@@ -97,12 +97,12 @@ export const PROBLEM_REPEAT_MS = 30_000;
 export function queueProblemReporter(url: string, log: (line: string) => void, now: () => number = Date.now): (err: Error) => void {
   const last = new Map<string, number>();
   return (err) => {
-    const what = (err as NodeJS.ErrnoException).code ?? err.message;
+    // A socket error (it has an errno code) is Redis not answering; anything else is BullMQ's to say.
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code ?? err.message;
     const at = now();
     if (at - (last.get(what) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
     last.set(what, at);
-    // A socket error (it has an errno code) is Redis not answering; anything else is BullMQ's to say.
-    const code = (err as NodeJS.ErrnoException).code;
     log(code ? `queue: Redis at ${url}: ${code}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)` : `queue error: ${err.message}`);
   };
 }
