@@ -12,7 +12,8 @@ import type { Backend } from './backend.js';
 import type { Params, SweepConfig } from './config.js';
 import { driveTrials, StopSignals } from './drive.js';
 import { renderSweepHtml } from './html.js';
-import { createSearch, score, type Observation } from './search.js';
+import { reachesTarget } from './metrics.js';
+import { createSearch, observationsOf } from './search.js';
 import { SweepState, trialId } from './state.js';
 import type { TrialResult, TrialSpec } from './trial.js';
 
@@ -66,7 +67,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       outDirectory: join(out, 'trials', id),
       sweepDirectory: out,
       pruning: config.earlyTerminate
-        ? { milestones: config.earlyTerminate.milestones, eta: config.earlyTerminate.eta, goal: config.metric.goal, metric: config.metric.name }
+        ? {
+            milestones: config.earlyTerminate.milestones,
+            eta: config.earlyTerminate.eta,
+            goal: config.metric.goal,
+            metric: config.metric.name,
+            strict: config.earlyTerminate.strict,
+          }
         : null,
     });
     const publish = () => {
@@ -79,17 +86,23 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     for (const p of state.file.pending) await backend.submit(spec(p.id, p.params));
     publish();
     let recorded = 0;
+    let targetLogged = false;
     const propose = (): TrialSpec | undefined => {
       if (state.proposed >= config.trials) return undefined;
+      const reached = state.file.trials.find((t) => reachesTarget(config, t));
+      if (reached) {
+        if (!targetLogged) opts.log(`trial ${reached.id} reached metric.target ${config.metric.target}: no further trial is started`);
+        targetLogged = true;
+        return undefined;
+      }
       const index = state.proposed;
-      const observations: Observation[] = [...state.file.trials]
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .flatMap((t) => {
-          const s = t.status === 'failed' ? null : score(config, t.metrics);
-          return s === null ? [] : [{ params: t.params, score: s }];
-        });
+      const observations = observationsOf(config, state.file.trials);
       const id = trialId(index);
-      const params = search.propose(index, observations);
+      const params = search.propose(
+        index,
+        observations,
+        [...state.file.trials, ...state.file.pending].map((t) => t.params),
+      );
       state.addPending(id, params);
       state.write(); // the proposal is durable before the trial starts
       return spec(id, params);
