@@ -86,7 +86,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     completed: file.trials.filter((t) => t.status === 'completed').length,
     pruned: file.trials.filter((t) => t.status === 'pruned').length,
     failed: file.trials.filter((t) => t.status === 'failed').length,
-    best: file.best ? { id: file.best.id, [file.metric.name]: file.best.value } : null,
+    best: file.best ? { id: file.best.id, [file.metric.name]: file.best.value, dendrites: file.best.dendrites ?? null } : null,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (outcome.interrupted) return signalExitCode(outcome.interrupted);

@@ -11,7 +11,7 @@ import { acquireOutLock } from '../util/out-lock.js';
 import type { Backend } from './backend.js';
 import type { Params, SweepConfig } from './config.js';
 import { driveTrials, StopSignals } from './drive.js';
-import { renderSweepHtml } from './html.js';
+import { dendriteOutcome, renderSweepHtml } from './html.js';
 import { reachesTarget } from './metrics.js';
 import { createSearch, observationsOf } from './search.js';
 import { SweepState, trialId } from './state.js';
@@ -40,6 +40,8 @@ export function describeResult(t: TrialResult): string {
   if (t.metrics?.accuracy != null) parts.push(`accuracy ${t.metrics.accuracy.toFixed(4)}`);
   if (t.metrics?.loss != null) parts.push(`loss ${t.metrics.loss.toFixed(4)}`);
   if (t.deployment) parts.push(`RAM ${t.deployment.ram_bytes} B, flash ${t.deployment.flash_bytes} B`);
+  if (t.metrics?.int8_accuracy != null) parts.push(`int8 accuracy ${t.metrics.int8_accuracy.toFixed(4)}`);
+  if (t.dendrites) parts.push(`dendrites: ${dendriteOutcome(t.dendrites)}`);
   if (t.pruned_at_epoch !== undefined) parts.push(`pruned at epoch ${t.pruned_at_epoch}`);
   if (t.error) parts.push(t.error);
   return `${parts.join(', ')} (${t.seconds.toFixed(1)} s, ${t.worker})`;
@@ -135,7 +137,7 @@ export function renderBest(
     .map((item) => ({ ...item, value: item.type === 'string' ? String(best.params[item.param]) : best.params[item.param] }));
   const argv = flags(best.params).map((a) => (/^[\w.,:/@+=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return [
-    `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}`,
+    `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}; dendrites: ${dendriteOutcome(best.dendrites ?? null)}${file.constraints?.length ? `; meets the constraints (${file.constraints.map((c) => `${c.name}${c.min !== undefined ? ` >= ${c.min}` : ''}${c.max !== undefined ? ` <= ${c.max}` : ''}`).join(', ')})` : ''}`,
     "# block parameters (dendritic train ... or the block's arguments):",
     argv.join(' '),
     '# parameters.json fragment (these parameters with the best values as their defaults):',
