@@ -19,10 +19,13 @@ export const SWEEP_HELP = `Usage: dendritic sweep --config sweep.yaml --data-dir
 
 Runs a hyperparameter sweep: each trial is one 'dendritic train' run of the block with the trial's
 parameters as its flags, into O/trials/<id>/ (its report.json, report.html and models). The config is
-W&B's sweep format (YAML): method grid | random | bayes, metric {name: accuracy|loss, goal}, parameters
-(any block parameter, with value, values, or distribution + min/max), run_cap, early_terminate
-{type: hyperband, min_iter, eta, s}. Results as they happen: O/sweep.json and O/sweep.html.
-Rerunning the same command continues an interrupted sweep. See docs/sweeps.md.
+W&B's sweep format (YAML): method grid | random | bayes, metric {name, goal, target} (name: accuracy
+(val_accuracy), loss (val_loss), or the deployed int8 model's int8_accuracy, ram_bytes, flash_bytes,
+macs, latency_ms), parameters (any block parameter, with value, values (+ probabilities), or a W&B
+distribution; nested groups allowed), run_cap, early_terminate {type: hyperband, min_iter | max_iter +
+s, eta, strict}, and constraints {ram_bytes: {max: N}, ...} (our addition). Results as they happen:
+O/sweep.json and O/sweep.html, with what dendrites did in each trial. Rerunning the same command
+continues an interrupted sweep. See docs/sweeps.md.
 
 Options:
   --config PATH          the sweep configuration (YAML)

@@ -596,6 +596,13 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const methodNode = top.get('method')?.value ?? null;
   const method = scalarValue(methodNode);
   if (!top.has('method')) throw r.fail(root, 'method', 'missing: expected grid, random or bayes');
+  if (method === 'custom') {
+    throw r.fail(
+      methodNode,
+      'method',
+      "W&B's custom method takes its proposals from an external controller, which a sweep here does not have: expected grid, random or bayes",
+    );
+  }
   if (method !== 'grid' && method !== 'random' && method !== 'bayes') {
     throw r.fail(methodNode, 'method', `got ${JSON.stringify(method ?? null)}, expected grid, random or bayes`);
   }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { parseSweepConfig, hyperbandMilestones, type SweepConfig } from '../../src/sweep/config.js';
 
 const GOOD = `method: random
@@ -211,4 +212,21 @@ test('constraints and deployed-model metrics parse', () => {
     { name: 'ram_bytes', max: 65536 },
     { name: 'latency_ms', max: 20 },
   ]);
+});
+
+test("docs/sweeps.md's example configuration parses as described; method custom is refused with the reason", () => {
+  const doc = readFileSync(new URL('../../docs/sweeps.md', import.meta.url), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+  const c = parseSweepConfig(yaml, 'docs/sweeps.md');
+  assert.deepEqual(c.metric, { name: 'accuracy', goal: 'maximize', target: 0.97 });
+  assert.deepEqual(c.constraints, [{ name: 'ram_bytes', max: 65536 }]);
+  assert.deepEqual(
+    c.dimensions.map((d) => d.param),
+    ['epochs', 'learning-rate', 'width', 'batch-size', 'dropout', 'dendrites', 'dendrite-rank'],
+  );
+  assert.deepEqual(c.earlyTerminate?.milestones.slice(0, 3), [3, 9, 27]);
+  fails(
+    'method: custom\nparameters:\n  width: {values: [1]}\n',
+    /^sweep\.yaml:1: method: W&B's custom method takes its proposals from an external controller/,
+  );
 });
