@@ -9,10 +9,17 @@ import type { TrainingObserver } from '../train/loop.js';
 import { METRICS_JSONL, MetricsLog, type MetricsRun } from './metrics-log.js';
 import { TENSORBOARD_DIR, TensorBoardWriter } from './tensorboard.js';
 
+/** The TensorBoard run (subdirectory of tensorboard/) of the payoff check's plain network. */
+export const PAYOFF_PLAIN_DIR = 'payoff_plain';
+
 export interface EpochSinks {
   metricsPath: string;
   tensorboardPath: string | undefined;
-  /** `observer` with every finished epoch also recorded (TensorBoard gets the shipped run's, 'train', only). */
+  /**
+   * `observer` with every finished epoch also recorded. TensorBoard: the training run in tensorboard/,
+   * the payoff check's plain run (the network shipped when the check chooses it) in
+   * tensorboard/payoff_plain/, a run of its own beside it.
+   */
   observe(observer: TrainingObserver, run: MetricsRun): TrainingObserver;
   close(): void;
 }
@@ -20,6 +27,7 @@ export interface EpochSinks {
 export function openEpochSinks(outDir: string, opts: { resume: boolean; tensorboard: boolean }): EpochSinks {
   const metrics = new MetricsLog(join(outDir, METRICS_JSONL), { append: opts.resume });
   const tensorboard = opts.tensorboard ? new TensorBoardWriter(join(outDir, TENSORBOARD_DIR)) : undefined;
+  let plainBoard: TensorBoardWriter | undefined; // created when the plain run's first epoch ends
   return {
     metricsPath: metrics.path,
     tensorboardPath: tensorboard?.path,
@@ -31,12 +39,14 @@ export function openEpochSinks(outDir: string, opts: { resume: boolean; tensorbo
       epochEnd: (record) => {
         metrics.epoch(record, run);
         if (run === 'train') tensorboard?.epoch(record);
+        else if (tensorboard) (plainBoard ??= new TensorBoardWriter(join(outDir, TENSORBOARD_DIR, PAYOFF_PLAIN_DIR))).epoch(record);
         observer.epochEnd?.(record);
       },
     }),
     close: () => {
       metrics.close();
       tensorboard?.close();
+      plainBoard?.close();
     },
   };
 }
