@@ -32,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
     run: async (argv) => {
       const { parseFeaturesArgs, buildFeaturesDirectory } = await import('../commands/features.js');
       const summary = buildFeaturesDirectory(parseFeaturesArgs(argv));
+      process.stderr.write(`features: split: ${summary.split}\n`);
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return 0;
     },

@@ -238,6 +238,10 @@ function openRun(tx: OutTransaction, parsedArgs: ParsedArgs, log: ProgressLogger
   tx.writeFile('effective-config.json', JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
   if (data.inputShapeNote) log.info(data.inputShapeNote);
+  const besideData = join(resolve(config.dataDirectory!), 'train_input.json');
+  if (config.infoFile === undefined && existsSync(besideData)) {
+    log.info(`note: ${besideData} not read (no --info-file): pass --info-file ${besideData} to use its classes and input shape`);
+  }
 
   const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
   const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };
