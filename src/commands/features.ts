@@ -119,7 +119,8 @@ export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
   const holdoutMatch = regexFlag(values, '--holdout-match');
   const holdoutDir = values.get('--holdout-dir');
   if (validationMatch !== undefined) {
-    if (splitBy === 'group') throw userError('features', '--validation-match', 'chooses the validation files itself: expected it or --split group, not both');
+    if (splitBy === 'group')
+      throw userError('features', '--validation-match', 'chooses the validation files itself: expected it or --split group, not both');
     opts.validationMatch = validationMatch;
   }
   if (holdoutMatch !== undefined) opts.holdoutMatch = holdoutMatch;
