@@ -233,8 +233,8 @@ function openRun(tx: OutTransaction, parsedArgs: ParsedArgs, log: ProgressLogger
   );
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
   const { config, sources } = parsed;
-  for (const line of renderEffectiveConfig(config, sources)) log.info(line);
   const effective = effectiveConfigJson(config, sources);
+  log.config(effective, renderEffectiveConfig(config, sources));
   tx.writeFile('effective-config.json', JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
   if (data.inputShapeNote) log.info(data.inputShapeNote);
