@@ -78,6 +78,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   const config = readSweepConfig(values.config!);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (config.ignored.length) log(`note: ${config.ignored.join(', ')} in ${config.file} ignored: a trial is always 'dendritic train'`);
+  for (const note of config.notes ?? []) log(`note: ${config.file}: ${note}`);
   let makeBackend = async (_sweepId: string) => new LocalBackend(window) as import('../sweep/backend.js').Backend;
   if (queueUrl) {
     const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');

@@ -120,6 +120,8 @@ export interface SweepConfig {
   earlyTerminate: Hyperband | null;
   /** Keys of W&B's format that have no meaning here (program, command, project, entity): ignored. */
   ignored: string[];
+  /** Where this reading differs from W&B's on what the config leaves out, said in the log (e.g. a missing metric.goal). */
+  notes?: string[];
 }
 
 const METRIC_ALIASES: Record<string, MetricName> = {
@@ -608,6 +610,11 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   }
 
   const metric = readMetric(r, top);
+  const notes: string[] = [];
+  const metricNode = top.get('metric')?.value;
+  if (isMap(metricNode) && !metricNode.items.some((p) => isScalar(p.key) && p.key.value === 'goal')) {
+    notes.push(`metric.goal is missing: W&B would minimize ${metric.name}; this sweep ${metric.goal}s it (write goal: to say which)`);
+  }
   const constraints = readConstraints(r, top);
   const paramsNode = top.get('parameters')?.value ?? null;
   const dimensions = readDimensions(r, root, paramsNode);
@@ -626,6 +633,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
     dimensions,
     earlyTerminate,
     ignored,
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -144,6 +144,10 @@ early_terminate: {type: hyperband, max_iter: 27, s: 2, eta: 3, strict: true}
   assert.deepEqual(Object.keys(by), ['optimizer', 'learning-rate', 'dropout', 'width', 'batch-size', 'lr-patience']);
   const lr = by['learning-rate']!;
   assert.ok(lr.kind === 'numeric' && Math.abs(lr.min - Math.exp(-9.2)) < 1e-12 && Math.abs(lr.max - Math.exp(-2.3)) < 1e-12 && lr.log); // exponents
+  assert.equal(c.notes, undefined); // goal given
+  assert.deepEqual(parseSweepConfig('method: grid\nmetric: {name: val_accuracy}\nparameters:\n  width: {values: [1]}\n', 'm.yaml').notes, [
+    'metric.goal is missing: W&B would minimize accuracy; this sweep maximizes it (write goal: to say which)',
+  ]);
   for (const name of ['accuracy', 'val_acc', 'val_accuracy', 'validation.accuracy']) {
     assert.equal(parseSweepConfig(`method: grid\nmetric: {name: ${name}}\nparameters:\n  width: {values: [1]}\n`, 'm.yaml').metric.name, 'accuracy');
   }
