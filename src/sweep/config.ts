@@ -35,7 +35,8 @@ export const NUMERIC_DISTRIBUTIONS = [
 /** Distributions W&B defines by mu/sigma or a/b instead of min/max (here truncated to the parameter's range). */
 export const SHAPED_DISTRIBUTIONS = ['normal', 'q_normal', 'log_normal', 'q_log_normal', 'beta', 'q_beta'] as const;
 export type NumericDistribution = (typeof NUMERIC_DISTRIBUTIONS)[number];
-const DISTRIBUTIONS = ['constant', 'categorical', ...NUMERIC_DISTRIBUTIONS] as const;
+/** categorical_w_probabilities: W&B's schema name of `values` with `probabilities`. */
+const DISTRIBUTIONS = ['constant', 'categorical', 'categorical_w_probabilities', ...NUMERIC_DISTRIBUTIONS] as const;
 
 interface DimensionCommon {
   /** The block parameter's flag name (kebab-case), e.g. `learning-rate`. */
@@ -268,7 +269,7 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
     throw r.fail(node, at, `a ${spec.type} parameter takes value or values (${expectation(spec)}), not a numeric range`);
   }
   const dist = (distribution ?? (Number.isInteger(min) && Number.isInteger(max) ? 'int_uniform' : 'uniform')) as NumericDistribution;
-  if (dist === ('constant' as string) || dist === ('categorical' as string)) {
+  if (dist === ('constant' as string) || (dist as string).startsWith('categorical')) {
     throw r.fail(distNode, `${at}.distribution`, `${dist} takes value / values, not min and max`);
   }
   if (fields.has('q') && !dist.startsWith('q_')) throw r.fail(fields.get('q')!.keyNode, `${at}.q`, `q belongs to a q_ distribution, not ${dist}`);

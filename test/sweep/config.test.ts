@@ -125,7 +125,7 @@ test("W&B's keys as its reference defines them: probabilities, every distributio
 run_cap: 4
 metric: {name: val_accuracy, goal: maximize, target: 0.97}
 parameters:
-  optimizer: {values: [adam, sgd], probabilities: [0.9, 0.1]}
+  optimizer: {distribution: categorical_w_probabilities, values: [adam, sgd], probabilities: [0.9, 0.1]}
   training:
     parameters:
       learning-rate: {distribution: q_log_uniform, min: -9.2, max: -2.3, q: 0.0001}
@@ -141,6 +141,7 @@ early_terminate: {type: hyperband, max_iter: 27, s: 2, eta: 3, strict: true}
   assert.deepEqual(c.earlyTerminate?.milestones, [3, 9]); // W&B: floor(27/3), floor(27/9), sorted
   assert.equal(c.earlyTerminate?.strict, true);
   const by = Object.fromEntries(c.dimensions.map((d) => [d.param, d]));
+  assert.deepEqual(by.optimizer!.kind === 'choice' && by.optimizer!.probabilities, [0.9, 0.1]);
   assert.deepEqual(Object.keys(by), ['optimizer', 'learning-rate', 'dropout', 'width', 'batch-size', 'lr-patience']);
   const lr = by['learning-rate']!;
   assert.ok(lr.kind === 'numeric' && Math.abs(lr.min - Math.exp(-9.2)) < 1e-12 && Math.abs(lr.max - Math.exp(-2.3)) < 1e-12 && lr.log); // exponents
