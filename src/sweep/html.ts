@@ -131,6 +131,7 @@ function parallelCoordinates(trials: readonly TrialResult[], swept: readonly str
   const x = (i: number) => 60 + (i * (W - 210)) / Math.max(1, axes.length - 1);
   const y = (p: number) => bottom - p * (bottom - top);
   const parts: string[] = [];
+  const ends = new Map<string, TrialResult[]>();
   for (const t of trials) {
     const pts = axes.map((a, i) => {
       const p = a.pos(t);
@@ -141,10 +142,15 @@ function parallelCoordinates(trials: readonly TrialResult[], swept: readonly str
     parts.push(
       `<polyline class="trial" data-trial="${esc(t.id)}" points="${pts.join(' ')}" fill="none" stroke="${colour(t.metrics?.accuracy, accLo, accHi)}" stroke-width="${isBest ? 3 : 1.2}" opacity="${isBest ? 1 : 0.7}"${t.status === 'pruned' ? ' stroke-dasharray="4 3"' : ''}><title>${esc(t.id)} ${esc(t.status)}${t.pruned_at_epoch !== undefined ? ` at epoch ${t.pruned_at_epoch}` : ''}</title></polyline>`,
     );
-    // the trial's id at the end of its line, so a line can be found in the table
-    const last = pts[pts.length - 1]!.split(',');
+    // the trial's id at the end of its line, so a line can be found in the table (lines ending together share one label)
+    const last = pts[pts.length - 1]!;
+    ends.set(last, [...(ends.get(last) ?? []), t]);
+  }
+  for (const [at, ts] of ends) {
+    const [ex, ey] = at.split(',').map(Number) as [number, number];
+    const text = ts.map((t) => `${t.id}${t.status === 'pruned' ? ' (pruned)' : ''}`).join(', ');
     parts.push(
-      `<text class="label" data-trial="${esc(t.id)}" x="${(Number(last[0]) + 6).toFixed(1)}" y="${(Number(last[1]) + 3).toFixed(1)}">${esc(t.id)}${t.status === 'pruned' ? ' (pruned)' : ''}</text>`,
+      `<text class="label" data-trial="${esc(ts.map((t) => t.id).join(' '))}" x="${(ex + 6).toFixed(1)}" y="${(ey + 3).toFixed(1)}">${esc(text)}</text>`,
     );
   }
   axes.forEach((a, i) => {
@@ -155,7 +161,10 @@ function parallelCoordinates(trials: readonly TrialResult[], swept: readonly str
       parts.push(`<text x="${x(i) - 6}" y="${(y(tk.at) + 3).toFixed(1)}" text-anchor="end" class="tick">${esc(tk.text)}</text>`);
     }
   });
-  return `<svg id="parallel-coordinates" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>Parallel coordinates of the trials</title>${parts.join('')}</svg>`;
+  // room for the longest end label (about 5.5 px a character at 9 px)
+  const longest = Math.max(0, ...[...ends.values()].map((ts) => ts.map((t) => `${t.id}${t.status === 'pruned' ? ' (pruned)' : ''}`).join(', ').length));
+  const Wl = Math.max(W, Math.ceil(x(axes.length - 1) + 12 + longest * 5.5));
+  return `<svg id="parallel-coordinates" width="${Wl}" height="${H}" viewBox="0 0 ${Wl} ${H}" role="img"><title>Parallel coordinates of the trials</title>${parts.join('')}</svg>`;
 }
 
 function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: string, bytes: (t: TrialResult) => number | undefined): string {
@@ -194,6 +203,7 @@ function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: stri
     });
     parts.push(`<polyline class="front" points="${steps.join(' ')}" fill="none" stroke="#c33" stroke-width="1.5"/>`);
   }
+  const labels = new Map<string, string[]>();
   for (const t of pts) {
     const f = onFront.has(t.id);
     const pruned = t.status === 'pruned';
@@ -206,8 +216,14 @@ function paretoPlot(id: string, trials: readonly TrialResult[], bytesLabel: stri
     const [cx, cy] = [sx(bytes(t)!), sy(t.metrics!.accuracy!)];
     parts.push(
       `<circle class="${f ? 'point on-front' : pruned ? 'point pruned' : off ? 'point infeasible' : 'point'}" data-trial="${esc(t.id)}" cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${f ? 5 : 3.5}" fill="${f ? '#c33' : off ? 'none' : '#69c'}"${off ? ' stroke="#888"' : ''}><title>${esc(t.id)}: ${fmt(t.metrics!.accuracy!)} at ${bytes(t)} bytes${esc(why)}</title></circle>`,
-      `<text class="label" x="${(cx + 6).toFixed(1)}" y="${(cy - 4).toFixed(1)}">${esc(t.id.replace(/^t0*/, 't'))}</text>`,
     );
+    const at = `${cx.toFixed(1)},${cy.toFixed(1)}`;
+    labels.set(at, [...(labels.get(at) ?? []), t.id.replace(/^t0*/, 't')]);
+  }
+  // one label per point, naming every trial there
+  for (const [at, ids] of labels) {
+    const [cx, cy] = at.split(',').map(Number) as [number, number];
+    parts.push(`<text class="label" x="${(cx + 6).toFixed(1)}" y="${(cy - 4).toFixed(1)}">${esc(ids.join(', '))}</text>`);
   }
   return `<svg id="${id}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img"><title>Accuracy vs ${esc(bytesLabel)}</title>${parts.join('')}</svg>`;
 }
