@@ -218,3 +218,66 @@ parameters:
     cleanup();
   }
 });
+
+/** A backend whose trials finish at once, with an accuracy made up from their parameters. */
+class InstantBackend {
+  private readonly done: TrialResult[] = [];
+  constructor(private readonly accuracy: (p: TrialResult['params']) => number) {}
+  async submit(spec: { id: string; params: TrialResult['params'] }): Promise<void> {
+    this.done.push({
+      ...trial(spec.id, this.accuracy(spec.params), 1000),
+      params: spec.params,
+      metrics: { accuracy: this.accuracy(spec.params), loss: 0.5, int8_accuracy: null },
+    });
+  }
+  inFlight(): number {
+    return this.done.length;
+  }
+  async next(): Promise<TrialResult> {
+    return this.done.shift()!;
+  }
+  async acknowledge(): Promise<void> {}
+  abort(): void {}
+  async close(): Promise<void> {}
+}
+
+test('the coordinator: a 20-trial bayes sweep (2 at once) runs no trial twice; metric.target ends it once reached', async () => {
+  const { runSweep } = await import('../../src/sweep/coordinator.js');
+  const { dir, cleanup } = tempDir('sweep-coordinator');
+  try {
+    // a small space (3 x 2 x 4 = 24 points) where repeats are likely without the rule
+    const config = parseSweepConfig(
+      'method: bayes\nrun_cap: 20\nparameters:\n  width: {values: [0.5, 1, 2]}\n  optimizer: {values: [adam, sgd]}\n  batch-size: {distribution: int_uniform, min: 8, max: 11}\n',
+      'b.yaml',
+    );
+    const accuracy = (p: TrialResult['params']) =>
+      (p.width === 1 ? 0.9 : 0.8) + (p.optimizer === 'adam' ? 0.05 : 0) - Math.abs((p['batch-size'] as number) - 9) / 100;
+    const lines: string[] = [];
+    const run = (c: typeof config, out: string) =>
+      runSweep({
+        config: c,
+        dataDirectory: dir,
+        outDirectory: join(dir, out),
+        window: 2,
+        queueUrl: null,
+        makeBackend: async () => new InstantBackend(accuracy),
+        log: (l) => lines.push(l),
+      });
+    const { state } = await run(config, 'o1');
+    assert.equal(state.file.trials.length, 20);
+    const keys = state.file.trials.map((t) => JSON.stringify(t.params));
+    assert.equal(new Set(keys).size, 20, `repeated: ${keys.filter((k, i) => keys.indexOf(k) !== i).join(' ')}`);
+    // target: the sweep stops proposing once a trial reaches it
+    const withTarget = parseSweepConfig(
+      'method: random\nrun_cap: 20\nmetric: {name: accuracy, goal: maximize, target: 0.9}\nparameters:\n  width: {values: [0.5, 1, 2]}\n  optimizer: {values: [adam, sgd]}\n  batch-size: {value: 9}\n',
+      't.yaml',
+    );
+    const t = await run(withTarget, 'o2');
+    const reached = t.state.file.trials.findIndex((x) => x.metrics!.accuracy! >= 0.9);
+    assert.ok(reached >= 0 && t.state.file.trials.length < 20, `${t.state.file.trials.length} trials`);
+    assert.ok(t.state.file.trials.length <= reached + 2, 'at most the trials already running when it was reached');
+    assert.ok(lines.some((l) => /reached metric\.target 0\.9: no further trial is started/.test(l)));
+  } finally {
+    cleanup();
+  }
+});
