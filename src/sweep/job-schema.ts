@@ -187,6 +187,17 @@ export function printable(value: unknown, max = 120): string {
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
+/** A value as an error shows it: JSON (strings quoted), printable, short. */
+function got(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return printable(text);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -207,12 +218,12 @@ function directory(v: unknown, field: string): string {
     v.endsWith('/') ||
     /[\n\r]/.test(v)
   )
-    throw new JobRefused(`${field}: got ${printable(v)}, expected an absolute, normalised path (no '..') of at most ${MAX_PATH} characters`);
+    throw new JobRefused(`${field}: got ${got(v)}, expected an absolute, normalised path (no '..') of at most ${MAX_PATH} characters`);
   return v;
 }
 
 function params(v: unknown, kind: SignedTrial['kind']): Params {
-  if (!isPlainObject(v)) throw new JobRefused(`trial.params: got ${printable(v)}, expected an object of block parameters`);
+  if (!isPlainObject(v)) throw new JobRefused(`trial.params: got ${got(v)}, expected an object of block parameters`);
   const keys = Object.keys(v);
   if (kind === 'experiment-run' && keys.length > 0) throw new JobRefused('trial.params: expected none for an experiment run');
   if (keys.length > MAX_PARAMS) throw new JobRefused(`trial.params: ${keys.length} parameters, expected at most ${MAX_PARAMS}`);
@@ -222,7 +233,7 @@ function params(v: unknown, kind: SignedTrial['kind']): Params {
     if (!spec || spec.param !== key) throw new JobRefused(`trial.params.${printable(key, 40)}: unknown: expected a block parameter`);
     const value = v[key];
     if (!(typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') || (typeof value === 'string' && value.length > 1024))
-      throw new JobRefused(`trial.params.${key}: got ${printable(value)}, expected a number, string or boolean`);
+      throw new JobRefused(`trial.params.${key}: got ${got(value)}, expected a number, string or boolean`);
     try {
       parseValue(spec, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
     } catch (err) {
@@ -236,7 +247,7 @@ function params(v: unknown, kind: SignedTrial['kind']): Params {
 
 function pruning(v: unknown): SignedTrial['pruning'] {
   if (v === null) return null;
-  if (!isPlainObject(v)) throw new JobRefused(`trial.pruning: got ${printable(v)}, expected null or {milestones, eta, goal, metric}`);
+  if (!isPlainObject(v)) throw new JobRefused(`trial.pruning: got ${got(v)}, expected null or {milestones, eta, goal, metric}`);
   onlyKeys(v, 'trial.pruning', ['milestones', 'eta', 'goal', 'metric']);
   const m = v.milestones;
   if (
@@ -245,11 +256,11 @@ function pruning(v: unknown): SignedTrial['pruning'] {
     m.length > MAX_MILESTONES ||
     !m.every((x) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 1e6)
   )
-    throw new JobRefused(`trial.pruning.milestones: got ${printable(m)}, expected 1 to ${MAX_MILESTONES} integer epochs from 1 to 1000000`);
+    throw new JobRefused(`trial.pruning.milestones: got ${got(m)}, expected 1 to ${MAX_MILESTONES} integer epochs from 1 to 1000000`);
   if (typeof v.eta !== 'number' || !(v.eta > 1 && v.eta <= 1000))
-    throw new JobRefused(`trial.pruning.eta: got ${printable(v.eta)}, expected a number > 1 and <= 1000`);
-  if (v.goal !== 'maximize' && v.goal !== 'minimize') throw new JobRefused(`trial.pruning.goal: got ${printable(v.goal)}, expected maximize or minimize`);
-  if (v.metric !== 'accuracy' && v.metric !== 'loss') throw new JobRefused(`trial.pruning.metric: got ${printable(v.metric)}, expected accuracy or loss`);
+    throw new JobRefused(`trial.pruning.eta: got ${got(v.eta)}, expected a number > 1 and <= 1000`);
+  if (v.goal !== 'maximize' && v.goal !== 'minimize') throw new JobRefused(`trial.pruning.goal: got ${got(v.goal)}, expected maximize or minimize`);
+  if (v.metric !== 'accuracy' && v.metric !== 'loss') throw new JobRefused(`trial.pruning.metric: got ${got(v.metric)}, expected accuracy or loss`);
   return { milestones: m as number[], eta: v.eta, goal: v.goal, metric: v.metric };
 }
 
@@ -266,19 +277,19 @@ export function validateJob(id: unknown, data: unknown): JobData {
     throw new JobRefused('data: not JSON');
   }
   if (size > MAX_JOB_BYTES) throw new JobRefused(`data: ${size} bytes, expected at most ${MAX_JOB_BYTES}`);
-  if (!isPlainObject(data)) throw new JobRefused(`data: got ${printable(data)}, expected {v, sweepId, trial, mac}`);
+  if (!isPlainObject(data)) throw new JobRefused(`data: got ${got(data)}, expected {v, sweepId, trial, mac}`);
   onlyKeys(data, 'data', ['v', 'sweepId', 'trial', 'mac']);
-  if (data.v !== JOB_SCHEMA) throw new JobRefused(`v: got ${printable(data.v)}, expected ${JOB_SCHEMA} (a job of another dendritic version?)`);
+  if (data.v !== JOB_SCHEMA) throw new JobRefused(`v: got ${got(data.v)}, expected ${JOB_SCHEMA} (a job of another dendritic version?)`);
   if (typeof data.sweepId !== 'string' || !/^[se][0-9a-f]{12}$/.test(data.sweepId))
-    throw new JobRefused(`sweepId: got ${printable(data.sweepId)}, expected s or e and 12 hex digits`);
-  if (typeof data.mac !== 'string' || !/^[0-9a-f]{64}$/.test(data.mac)) throw new JobRefused(`mac: got ${printable(data.mac)}, expected 64 hex digits`);
+    throw new JobRefused(`sweepId: got ${got(data.sweepId)}, expected s or e and 12 hex digits`);
+  if (typeof data.mac !== 'string' || !/^[0-9a-f]{64}$/.test(data.mac)) throw new JobRefused(`mac: got ${got(data.mac)}, expected 64 hex digits`);
   const t = data.trial;
-  if (!isPlainObject(t)) throw new JobRefused(`trial: got ${printable(t)}, expected an object`);
+  if (!isPlainObject(t)) throw new JobRefused(`trial: got ${got(t)}, expected an object`);
   onlyKeys(t, 'trial', ['id', 'kind', 'params', 'dataDirectory', 'sweepDirectory', 'pruning']);
-  if (t.kind !== 'train' && t.kind !== 'experiment-run') throw new JobRefused(`trial.kind: got ${printable(t.kind)}, expected train or experiment-run`);
+  if (t.kind !== 'train' && t.kind !== 'experiment-run') throw new JobRefused(`trial.kind: got ${got(t.kind)}, expected train or experiment-run`);
   const idPattern = t.kind === 'train' ? /^t\d{4,6}$/ : /^r\d{4,6}$/;
   if (typeof t.id !== 'string' || !idPattern.test(t.id))
-    throw new JobRefused(`trial.id: got ${printable(t.id)}, expected ${t.kind === 'train' ? 't' : 'r'} and 4 to 6 digits`);
+    throw new JobRefused(`trial.id: got ${got(t.id)}, expected ${t.kind === 'train' ? 't' : 'r'} and 4 to 6 digits`);
   const trial: SignedTrial = {
     id: t.id,
     kind: t.kind,
@@ -289,7 +300,7 @@ export function validateJob(id: unknown, data: unknown): JobData {
   };
   if (trial.kind === 'experiment-run' && trial.pruning) throw new JobRefused('trial.pruning: expected null for an experiment run');
   const job: JobData = { v: JOB_SCHEMA, sweepId: data.sweepId, trial, mac: data.mac };
-  if (id !== signedJobId(job)) throw new JobRefused(`job id: got ${printable(id)}, expected ${signedJobId(job)} (the id its content implies)`);
+  if (id !== signedJobId(job)) throw new JobRefused(`job id: got ${got(id)}, expected ${signedJobId(job)} (the id its content implies)`);
   return job;
 }
 
