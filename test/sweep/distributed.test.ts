@@ -179,7 +179,12 @@ test('hyperband milestones in Redis: shared by all workers of a sweep, a retried
 test('worker and sweep --queue: a Redis that does not answer, or a bad URL, is a clear usage error', async () => {
   const r = runCli(['worker', '--queue', 'http://localhost:6379']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/HOST:PORT/);
+  assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/\[USER\[:PASSWORD\]@\]HOST\[:PORT\]\[\/DB\] or rediss:\/\//);
+  // A password in a refused URL is not printed.
+  const withPassword = runCli(['worker', '--queue', 'redis://:S3cret-pw@localhost:6379/x']);
+  assert.equal(withPassword.code, 2);
+  assert.match(withPassword.stderr, /--queue: got 'redis:\/\/:\*\*\*@localhost:6379\/x'/);
+  assert.ok(!withPassword.stderr.includes('S3cret-pw'));
   const { dir, cleanup } = tempDir('sweep-noredis');
   const { data, config } = writeSweepFixture(dir);
   for (const args of [
