@@ -28,6 +28,7 @@ export function redactUrl(url: string): string {
   return url.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/@]*)@/gi, (_all, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     if (colon < 0) return `${scheme}${userinfo}@`; // a user name alone is not a secret
+    if (/^PASSWORD\]?$/.test(userinfo.slice(colon + 1))) return `${scheme}${userinfo}@`; // the placeholder in help and errors
     return `${scheme}${userinfo.slice(0, colon)}:${MASK}@`;
   });
 }

@@ -46,3 +46,8 @@ test('redaction masks passwords in URLs inside any text, and named secrets', () 
   assert.equal(redactText('connect to redis://a:b@c failed; then redis://:x@y'), 'connect to redis://a:***@c failed; then redis://:***@y');
   assert.equal(redactText('WRONGPASS for hunter2', ['hunter2']), 'WRONGPASS for ***');
 });
+
+test('the placeholder of the help and the errors is not a password', () => {
+  assert.equal(redactUrl('expected redis://[USER[:PASSWORD]@]HOST[:PORT]'), 'expected redis://[USER[:PASSWORD]@]HOST[:PORT]');
+  assert.equal(redactUrl('redis://USER:PASSWORD@HOST'), 'redis://USER:PASSWORD@HOST');
+});
