@@ -93,6 +93,10 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (outcome.interrupted) return signalExitCode(outcome.interrupted);
+  if (outcome.unfinished.length > 0) {
+    log(`${outcome.unfinished.join(', ')}: stopped from outside the sweep, still pending: rerun the same command to run them again`);
+    return 1;
+  }
   return 0;
 }
 
