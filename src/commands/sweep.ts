@@ -12,6 +12,7 @@ import { renderBest, runSweep } from '../sweep/coordinator.js';
 import { signalExitCode } from '../sweep/drive.js';
 import { LocalBackend } from '../sweep/local.js';
 import { SweepState, type SweepFile } from '../sweep/state.js';
+import { checkSweepFileForBest } from '../sweep/sweep-file.js';
 import { paramFlags } from '../sweep/trial.js';
 import { parseQueueUrl, redactUrl } from '../sweep/redis-url.js';
 
@@ -105,8 +106,9 @@ function bestCommand(argv: readonly string[]): number {
   const path = SweepState.path(positionals[0]!);
   let file: SweepFile;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
+    file = checkSweepFileForBest(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(
       `${path}: sweep.json: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected the out directory of a sweep`,
     );
