@@ -10,7 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
+import { readSweepConfig } from '../../src/sweep/config.js';
+import { configHash } from '../../src/sweep/state.js';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput } from '../helpers/ei-data.js';
 import { loadOrCreateSecret, signJob, signedJobId } from '../../src/sweep/job-schema.js';
 import { QUEUE_NAME } from '../../src/sweep/queue.js';
@@ -87,15 +90,17 @@ test('poisoned jobs are refused in one line each and never retried; the worker s
       pruning: null,
       ...over,
     });
+    // The id the sweep below will have (derived from its out directory and config, as state.ts does).
+    const sweepId = `s${createHash('sha256')
+      .update(`${out}\n${configHash(readSweepConfig(config), data)}`)
+      .digest('hex')
+      .slice(0, 12)}`;
     const forged = signJob(Buffer.alloc(32, 7), 's0123456789ab', trial({ sweepDirectory: fakeSweep }));
     const noSecret = signJob(Buffer.alloc(32, 8), 's0123456789ab', trial({ sweepDirectory: victim }));
     const poison: Array<[string, unknown, RegExp]> = [
-      // the old job format, with its out directory escaping the sweep
-      [
-        's0123456789ab-t0003',
-        { sweepId: 's0123456789ab', spec: trial({ outDirectory: join(out, 'trials/../../../victim/x') }) },
-        /data\.spec: unknown key/,
-      ],
+      // the old job format under this sweep's own old job id for t0001 (learning rate 9.5, not in the
+      // grid), its out directory escaping the sweep
+      [`${sweepId}-t0001`, { sweepId, spec: trial({ id: 't0001', outDirectory: join(out, 'trials/../../../victim/x') }) }, /data\.spec: unknown key/],
       [
         'abs',
         { v: 1, sweepId: 's0123456789ab', trial: { ...forged.trial, sweepDirectory: `${victim}/../victim` }, mac: forged.mac },
@@ -138,6 +143,7 @@ test('poisoned jobs are refused in one line each and never retried; the worker s
     const s = await sweepExit;
     assert.equal(s.code, 0, s.stderr);
     const file = readSweep(out);
+    assert.equal(file.sweep_id, sweepId, 'the poisoned job above used this sweep id');
     assert.deepEqual(file.trials.map((t) => [t.id, t.status, t.params['learning-rate']]).sort(), [
       ['t0001', 'completed', 0.01],
       ['t0002', 'completed', 0.02],
