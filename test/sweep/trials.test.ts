@@ -5,11 +5,34 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput } from '../helpers/ei-data.js';
 import { readSweep, writeSweepFixture } from './helpers.js';
+
+/** The command line of a process ('' once it is gone). */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The pids whose parent is `parent` (from /proc: no ps needed). */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 test("trials get the data directory's train_input.json (--info-file): its class names reach every trial", () => {
   const { dir, cleanup } = tempDir('sweep-info');
@@ -62,9 +85,7 @@ parameters:
     let trainPid: number | undefined;
     for (let i = 0; i < 100 && trainPid === undefined; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const kids = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(sweep.pid)], { encoding: 'utf8' });
-      const line = kids.split('\n').find((l) => / train /.test(l));
-      if (line) trainPid = Number(line.trim().split(/\s+/)[0]);
+      trainPid = childrenOf(sweep.pid!).find((pid) => cmdline(pid).includes(' train '));
     }
     assert.ok(trainPid, 'the trial started');
     await new Promise((r) => setTimeout(r, 1200));
