@@ -34,12 +34,15 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     if (!existsSync(root) || !statSync(root).isDirectory()) throw usageError('worker', `--root: got '${root}', expected an existing directory`);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const handle = await startWorker(addr, values.queue, log, { label: values.name, roots: roots.map((r) => resolve(r)) });
+  // The handlers come first: a signal that arrives while the worker starts (or just after it says it
+  // is waiting) must not meet the default action, which ends the process without closing anything.
+  let handle: Awaited<ReturnType<typeof startWorker>> | undefined;
   let signals = 0;
   let code = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     code = signal === 'SIGINT' ? 130 : 143;
+    if (!handle) process.exit(code); // no trial yet: nothing to finish
     if (signals === 1) {
       log(`${signal}: finishing the running trial, taking no new one (again to stop at once)`);
       void handle.stop();
@@ -50,6 +53,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  handle = await startWorker(addr, values.queue, log, { label: values.name, roots: roots.map((r) => resolve(r)) });
   await handle.closed;
   return code;
 }

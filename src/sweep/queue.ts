@@ -212,7 +212,7 @@ export class QueueBackend implements Backend {
       const verified = verifyResult(this.secret(w.spec.sweepDirectory), this.sweepId, trial, w.spec.params, job.returnvalue);
       if (typeof verified === 'string') {
         this.log(`queue: job ${w.id}: ${verified}: not recorded (a job this sweep did not run); queued again`);
-        await job.remove();
+        await job.remove().catch(() => undefined); // gone already, or locked: the add below is then a no-op and the next poll looks again
         await this.enqueue(w.id, w.job);
         return null;
       }

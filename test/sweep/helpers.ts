@@ -34,7 +34,7 @@ export function readSweep(out: string): SweepFile {
   return JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepFile;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -140,6 +140,22 @@ test('poisoned jobs are refused in one line each and never retried; the worker s
     const sweepExit = waitForExit(sweep);
     await waitForOutput(sweep, /sweep: grid search/);
     assert.ok(!cmdline(sweep.pid!).includes(ALICE), `ps shows the password: ${cmdline(sweep.pid!)}`);
+    // No process on the machine shows either password, trials included (but the test's own redis-server,
+    // which was given them on its command line).
+    for (let t0 = Date.now(); !/trial t000\d of sweep \S+ started/.test(workerLog);) {
+      assert.ok(Date.now() - t0 < 60_000, `no trial started on the worker:\n${workerLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      let line = '';
+      try {
+        line = cmdline(Number(pid));
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (line.startsWith('redis-server')) continue;
+      assert.ok(!line.includes(PASSWORD) && !line.includes(ALICE), `process ${pid} shows a password: ${line}`);
+    }
     const s = await sweepExit;
     assert.equal(s.code, 0, s.stderr);
     const file = readSweep(out);
