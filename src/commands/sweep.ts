@@ -94,6 +94,13 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (outcome.interrupted) return signalExitCode(outcome.interrupted);
+  const failed = file.trials.filter((t) => t.status === 'failed');
+  if (file.trials.length > 0 && failed.length === file.trials.length) {
+    // Nothing to choose from: say why the first one failed instead of ending as if the sweep had worked.
+    const first = [...failed].sort((a, b) => a.id.localeCompare(b.id))[0]!;
+    log(`every trial failed (${first.id}: ${first.error ?? 'see its log'}); the logs: ${join(outcome.state.dir, 'trials')}/<id>.log`);
+    return 1;
+  }
   if (outcome.unfinished.length > 0) {
     log(`${outcome.unfinished.join(', ')}: stopped from outside the sweep, still pending: rerun the same command to run them again`);
     return 1;

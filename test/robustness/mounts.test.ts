@@ -83,7 +83,7 @@ function oneLine(r: CliResult, code: number, pattern: RegExp): void {
 }
 
 test(
-  'an out directory bind-mounted from the same filesystem (a Docker volume): training publishes (real mounts)',
+  'an out directory bind-mounted from the same filesystem (a Docker volume): train and report publish (real mounts)',
   { skip: !canMount && 'needs root for unshare -m' },
   async () => {
     const volume = join(root, 'volume-rw');
@@ -112,6 +112,15 @@ test(
       );
       assert.deepEqual(readdirSync(parent), ['out'], 'nothing left beside the mount point');
     }
+    // `report` on the same mount re-renders report.html in place.
+    const html = readFileSync(join(volume, 'report.html'));
+    const r = cliOnBindMount(volume, mountpoint, false, ['report', mountpoint]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(readFileSync(join(volume, 'report.html')).equals(html), 'the same report.html, re-rendered');
+    assert.deepEqual(
+      readdirSync(volume).filter((n) => n.startsWith('.')),
+      [],
+    );
   },
 );
 

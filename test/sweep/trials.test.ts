@@ -114,3 +114,29 @@ parameters:
     cleanup();
   }
 });
+
+test('a sweep whose every trial failed exits 1 and says why the first one failed', () => {
+  const { dir, cleanup } = tempDir('sweep-all-failed');
+  try {
+    const { data, config } = writeSweepFixture(
+      dir,
+      `method: grid
+parameters:
+  epochs: {value: 2}
+  learning-rate: {values: [0.01, 0.02]}
+`,
+    );
+    // Edge Impulse's time limit of 1 s leaves no time to export: train refuses every trial.
+    writeFileSync(join(data, 'train_input.json'), JSON.stringify({ classes: ['a', 'b', 'c'], maxTrainingTimeSeconds: 1 }));
+    const out = join(dir, 'out');
+    const r = runCli(['sweep', '--config', config, '--data-directory', data, '--out-directory', out], { timeoutMs: 120_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /every trial failed \(t0001: error: .*maxTrainingTimeSeconds.*\); the logs: .*trials\/<id>\.log/);
+    assert.deepEqual(
+      readSweep(out).trials.map((t) => t.status),
+      ['failed', 'failed'],
+    );
+  } finally {
+    cleanup();
+  }
+});
