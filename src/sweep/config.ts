@@ -191,8 +191,14 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   if (q !== undefined && !(q > 0)) throw r.fail(fields.get('q')?.value, `${at}.q`, `got ${q}, expected a number > 0`);
   // A step beyond the range rounds every draw outside it: every trial would fail.
   const span = dist === 'q_log_uniform_values' ? max : max - min;
-  if (q !== undefined && fields.has('q') && q > span)
-    throw r.fail(fields.get('q')!.value, `${at}.q`, `got ${q}, expected a step <= ${dist === 'q_log_uniform_values' ? 'max' : 'max - min'} (${span})`);
+  if (q !== undefined && q > span) {
+    const given = fields.has('q') ? `got ${q}` : `got the default ${q}`;
+    throw r.fail(
+      fields.get('q')?.value ?? distNode,
+      `${at}.q`,
+      `${given}, expected a step <= ${dist === 'q_log_uniform_values' ? 'max' : 'max - min'} (${span})`,
+    );
+  }
   if (dist === 'int_uniform') {
     if (!Number.isInteger(min) || !Number.isInteger(max)) throw r.fail(minNode, at, 'int_uniform needs integer min and max');
     q = 1;

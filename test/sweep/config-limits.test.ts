@@ -76,6 +76,10 @@ test('a q step beyond its range is refused (every trial would fail)', () => {
       .replace('min: 0.001, max: 0.1, q: 1', 'min: 8, max: 64, q: 128'),
     /parameters\.batch-size\.q: got 128, expected a step <= max \(64\)/,
   );
+  fails(
+    RANDOM('  dropout: {distribution: q_uniform, min: 0, max: 0.5}\n'),
+    /parameters\.dropout\.q: got the default 1, expected a step <= max - min \(0\.5\)/,
+  );
   parseSweepConfig(RANDOM('  dropout: {distribution: q_uniform, min: 0, max: 0.5, q: 0.1}\n'), 'sweep.yaml');
 });
 
