@@ -12,7 +12,8 @@
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Backend } from './backend.js';
-import { QUEUE_NAME, jobId, queueProblemReporter, type JobData, type RedisAddress } from './queue.js';
+import { QUEUE_NAME, queueProblemReporter, redactUrl, type RedisAddress } from './queue.js';
+import { redisOptions } from './redis-url.js';
 import type { TrialResult, TrialSpec } from './trial.js';
 
 /** Job states in which a job has not been taken by a worker. */
@@ -28,12 +29,24 @@ export interface CancelOutcome {
   purgedKeys: number;
 }
 
+/** The same connection options as the queue's own (credentials, TLS). */
 function connection(addr: RedisAddress) {
-  return { host: addr.host, port: addr.port, db: addr.db, maxRetriesPerRequest: null };
+  return redisOptions(addr);
 }
 
+/**
+ * The sweep and trial a job names (its data is untrusted: only read here to pick the jobs to remove,
+ * never run). Jobs are `{sweepId, trial: {id, ...}}` (signed) or, from before signing, `{sweepId, spec}`.
+ */
 function sweepOf(job: Job | undefined): string | undefined {
-  return (job?.data as JobData | undefined)?.sweepId;
+  const d = job?.data as { sweepId?: unknown } | undefined;
+  return typeof d?.sweepId === 'string' ? d.sweepId : undefined;
+}
+
+function trialOf(job: Job): string {
+  const d = job.data as { trial?: { id?: unknown }; spec?: { id?: unknown } } | undefined;
+  const id = d?.trial?.id ?? d?.spec?.id;
+  return `${sweepOf(job) ?? '?'}/${typeof id === 'string' ? id : job.id}`;
 }
 
 /** Removes `sweepId`'s waiting jobs (every sweep's when null) from the queue at `addr`. */
@@ -44,9 +57,8 @@ export async function cancelSweepJobs(
   opts: { purge: boolean; log(line: string): void },
 ): Promise<CancelOutcome> {
   const queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
-  queue.on('error', queueProblemReporter(url, opts.log));
+  queue.on('error', queueProblemReporter(redactUrl(url), opts.log));
   const mine = (j: Job | undefined) => j !== undefined && (sweepId === null || sweepOf(j) === sweepId);
-  const trialOf = (j: Job) => `${sweepOf(j) ?? '?'}/${(j.data as JobData).spec?.id ?? j.id}`;
   const out: CancelOutcome = { removed: [], running: [], purgedJobs: 0, purgedKeys: 0 };
   try {
     for (const job of (await queue.getJobs([...NOT_STARTED])).filter(mine)) {
@@ -110,24 +122,26 @@ export function watchWorkers(
     if (busy || submitted.size === 0) return;
     busy = true;
     try {
-      const states = await Promise.all([...submitted].map((id) => queue.getJobState(jobId(sweepId, id))));
-      const waiting = states.filter((s) => (NOT_STARTED as readonly string[]).includes(s)).length;
-      if (waiting < states.length) {
-        // a trial is running or finished: workers are taking them
+      const ours = (jobs: Job[]) => jobs.filter((j) => sweepOf(j) === sweepId).length;
+      const running = ours(await queue.getJobs(['active']));
+      const waiting = ours(await queue.getJobs([...NOT_STARTED]));
+      if (running > 0 || waiting === 0) {
+        // a trial is running (or none waits): workers are taking them
         lastProgress = Date.now();
-        if (noticed) log(`queue: a worker is taking this sweep's trials again`);
-        noticed = false;
+        if (noticed && running > 0) log(`queue: a worker is taking this sweep's trials again`);
+        if (running > 0) noticed = false;
         return;
       }
       const now = Date.now();
       if (now - lastProgress < opts.idleMs || now - lastNotice < opts.repeatMs) return;
       const workers = await queue.getWorkersCount().catch(() => -1);
+      const shown = redactUrl(url);
       const who =
         workers === 0
-          ? `no worker is connected to ${url}: start 'dendritic worker --queue ${url}' where D and O are at the same paths`
+          ? `no worker is connected to ${shown}: start 'dendritic worker --queue ${shown}' where D and O are at the same paths`
           : workers > 0
             ? `${workers} worker${workers === 1 ? ' is' : 's are'} connected but busy with other jobs (another sweep's? 'dendritic sweep cancel O' removes a stopped sweep's queued trials)`
-            : `start 'dendritic worker --queue ${url}'`;
+            : `start 'dendritic worker --queue ${shown}'`;
       log(`queue: no worker has taken a trial of this sweep for ${Math.round((now - lastProgress) / 1000)} s (${waiting} waiting): ${who}`);
       lastNotice = now;
       noticed = true;

@@ -10,6 +10,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNo
 import { UserError } from '../errors.js';
 import { BLOCK_PARAMETERS, SCHEMA, type ParamSpec } from '../params/schema.js';
 import { expectation, parseValue } from '../params/values.js';
+import { checkConfigFile, checkConfigText, MAX_HYPERBAND_S, MAX_ITER, MAX_RUN_CAP, MAX_SEED, MAX_VALUES } from './limits.js';
 import { shapeCdf } from './space.js';
 
 export type ParamValue = number | string | boolean;
@@ -180,13 +181,19 @@ function entries(map: YAMLMap): Array<{ key: string; keyNode: YamlNode; value: Y
   }));
 }
 
-function number(r: Reader, node: YamlNode | null, field: string, opts: { integer?: boolean; min?: number } = {}): number {
+function number(r: Reader, node: YamlNode | null, field: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
   const v = scalarValue(node);
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    (opts.integer && !Number.isInteger(v)) ||
+    (opts.min !== undefined && v < opts.min) ||
+    (opts.max !== undefined && v > opts.max)
+  ) {
     throw r.fail(
       node,
       field,
-      `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`,
+      `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? `${opts.min !== undefined ? ' and' : ''} <= ${opts.max}` : ''}`,
     );
   }
   return v;
@@ -242,6 +249,7 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   if (fields.has('values')) {
     const list = fields.get('values')!.value;
     if (!isSeq(list) || list.items.length === 0) throw r.fail(list, `${at}.values`, 'expected a non-empty list');
+    if (list.items.length > MAX_VALUES) throw r.fail(list, `${at}.values`, `${list.items.length} values, expected at most ${MAX_VALUES}`);
     const values = list.items.map((item, i) => paramValue(r, spec, item as YamlNode, `${at}.values[${i}]`));
     if (fields.has('probabilities')) {
       return {
@@ -276,6 +284,17 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   let q: number | undefined;
   if (dist.startsWith('q_')) q = fields.has('q') ? number(r, fields.get('q')!.value, `${at}.q`) : 1;
   if (q !== undefined && !(q > 0)) throw r.fail(fields.get('q')?.value, `${at}.q`, `got ${q}, expected a number > 0`);
+  // A step beyond the range rounds every draw outside it: every trial would fail.
+  // (q_log_uniform's min and max are exponents: its largest value is e^max.)
+  const span = dist === 'q_log_uniform_values' ? max : dist === 'q_log_uniform' ? Math.exp(max) : max - min;
+  if (q !== undefined && q > span) {
+    const given = fields.has('q') ? `got ${q}` : `got the default ${q}`;
+    throw r.fail(
+      fields.get('q')?.value ?? distNode,
+      `${at}.q`,
+      `${given}, expected a step <= ${dist === 'q_log_uniform_values' ? 'max' : dist === 'q_log_uniform' ? 'e^max' : 'max - min'} (${span})`,
+    );
+  }
   if (dist === 'int_uniform') {
     if (!Number.isInteger(min) || !Number.isInteger(max)) throw r.fail(minNode, at, 'int_uniform needs integer min and max');
     q = 1;
@@ -381,6 +400,13 @@ function shapedDimension(
   const nat = shape.family === 'beta' ? [0, 1] : shape.family === 'log_normal' ? [0, Infinity] : [-Infinity, Infinity];
   const min = Math.max(nat[0]!, spec.min ?? -Infinity);
   const max = Math.min(nat[1]!, spec.max ?? Infinity);
+  if (q !== undefined && q > max - min) {
+    throw r.fail(
+      fields.get('q')?.value ?? distNode ?? node,
+      `${at}.q`,
+      `${fields.has('q') ? `got ${q}` : `got the default ${q}`}, expected a step <= the range it is drawn in (${max - min}: ${spec.param}'s range${dist.includes('beta') ? ' within [0, 1]' : ''})`,
+    );
+  }
   const d: Dimension = { param, spec, kind: 'numeric', distribution: dist, min, max, log: false, q, shape };
   const mass = shapeCdf(d, max) - shapeCdf(d, min);
   if (!(min < max) || !(mass > 1e-9)) {
@@ -529,9 +555,13 @@ function readEarlyTerminate(r: Reader, top: TopLevel, metric: SweepConfig['metri
       throw r.fail(ef.get('strict')!.value, 'early_terminate.strict', `got ${JSON.stringify(v ?? null)}, expected true or false`);
     strict = v;
   }
-  const minIter = ef.has('min_iter') ? number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1 }) : undefined;
-  const maxIter = ef.has('max_iter') ? number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter ?? 1 }) : undefined;
-  const s = ef.has('s') ? number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1 }) : undefined;
+  const minIter = ef.has('min_iter')
+    ? number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1, max: MAX_ITER })
+    : undefined;
+  const maxIter = ef.has('max_iter')
+    ? number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter ?? 1, max: MAX_ITER })
+    : undefined;
+  const s = ef.has('s') ? number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1, max: MAX_HYPERBAND_S }) : undefined;
   let milestones: number[];
   if (maxIter !== undefined && s !== undefined) {
     milestones = [];
@@ -544,15 +574,12 @@ function readEarlyTerminate(r: Reader, top: TopLevel, metric: SweepConfig['metri
     milestones.sort((a, b) => a - b);
     if (milestones.length === 0) throw r.fail(et, 'early_terminate.max_iter', `max_iter ${maxIter} / eta ${eta} is below 1: expected a larger max_iter`);
   } else if (minIter !== undefined) {
-    milestones = hyperbandMilestones(minIter, eta, Infinity, maxIter ?? HYPERBAND_LAST_EPOCH);
+    milestones = hyperbandMilestones(minIter, eta, Infinity, maxIter ?? MAX_ITER);
   } else if (maxIter !== undefined) {
     throw r.fail(et, 'early_terminate.s', 'missing: max_iter needs s, the number of brackets counted back from it (as in W&B), or give min_iter');
   } else throw r.fail(et, 'early_terminate.min_iter', 'missing: expected min_iter (the first epoch at which trials are judged), or max_iter and s');
   return { type: 'hyperband', minIter: milestones[0]!, eta, strict, milestones };
 }
-
-/** Hyperband milestones beyond this epoch are never reached (the epochs parameter's maximum). */
-const HYPERBAND_LAST_EPOCH = 100000;
 
 /** How many trials: the grid's size (capped by run_cap), or run_cap for random and bayes. */
 function trialCount(
@@ -564,7 +591,7 @@ function trialCount(
   dimensions: Dimension[],
 ): number {
   let runCap: number | undefined;
-  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1 });
+  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1, max: MAX_RUN_CAP });
   if (method === 'grid') {
     for (const d of dimensions) {
       if (d.kind === 'numeric') throw r.fail(paramsNode, `parameters.${d.param}`, 'method grid needs value or values for every parameter');
@@ -580,6 +607,7 @@ function trialCount(
 
 /** Parses and checks the YAML text of a sweep configuration; `file` names it in errors. */
 export function parseSweepConfig(text: string, file: string): SweepConfig {
+  checkConfigText(text, file);
   const r = new Reader(file);
   const doc = parseDocument(text, { lineCounter: r.lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -621,7 +649,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const dimensions = readDimensions(r, root, paramsNode);
   const earlyTerminate = readEarlyTerminate(r, top, metric);
   const trials = trialCount(r, root, top, method, paramsNode, dimensions);
-  const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0 }) : 0;
+  const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0, max: MAX_SEED }) : 0;
   const nameValue = scalarValue(top.get('name')?.value);
   return {
     file,
@@ -650,6 +678,7 @@ export function hyperbandMilestones(minIter: number, eta: number, s: number, las
 }
 
 export function readSweepConfig(path: string): SweepConfig {
+  checkConfigFile(path);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
