@@ -574,7 +574,8 @@ function readEarlyTerminate(r: Reader, top: TopLevel, metric: SweepConfig['metri
     milestones.sort((a, b) => a - b);
     if (milestones.length === 0) throw r.fail(et, 'early_terminate.max_iter', `max_iter ${maxIter} / eta ${eta} is below 1: expected a larger max_iter`);
   } else if (minIter !== undefined) {
-    milestones = hyperbandMilestones(minIter, eta, Infinity, maxIter ?? MAX_ITER);
+    // W&B's bands go on for ever (100 of them); here the first MAX_HYPERBAND_S up to the epoch limit.
+    milestones = hyperbandMilestones(minIter, eta, MAX_HYPERBAND_S, maxIter ?? MAX_ITER);
   } else if (maxIter !== undefined) {
     throw r.fail(et, 'early_terminate.s', 'missing: max_iter needs s, the number of brackets counted back from it (as in W&B), or give min_iter');
   } else throw r.fail(et, 'early_terminate.min_iter', 'missing: expected min_iter (the first epoch at which trials are judged), or max_iter and s');
