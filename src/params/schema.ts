@@ -60,7 +60,7 @@ export interface Config {
   candidateWeightInit: number;
   dendriteLayers: 'all' | 'output' | 'hidden' | 'first';
   dendriteRank: number;
-  dendriteForm: 'gated' | 'merged';
+  dendriteForm: 'gated' | 'merged' | 'linear';
   correlationEpochs: number;
   correlationCandidates: number;
   // Command line only
@@ -319,8 +319,8 @@ export const SCHEMA: readonly ParamSpec[] = [
   int({ key: 'dendriteRank', param: 'dendrite-rank', name: 'Dendrite branch rank', default: 2, min: 0, max: 64, ...DENDRITE_KNOB,
     help: 'Size of each dendrite branch: 0 copies the wrapped layer (as the reference library; a set costs as much as the layers); r >= 1 makes a low-rank branch (the layer with r output channels, then r -> outputs), costing about r/outputs of a copy.',
     consumer: 'dendrites/dendritic-layer' }),
-  select({ key: 'dendriteForm', param: 'dendrite-form', name: 'Dendrite form', default: 'gated', valid: ['gated', 'merged'], ...DENDRITE_KNOB,
-    help: 'Where the dendrite activation sits. gated: on the layer\'s outputs, each set gated after it (out += v * f(branch(x)), sets cascade); on the device each set adds 5 or more operators per layer. merged: inside the branch, on its rank channels (out += v * up(f(down(x))), no cascade): v folds into up and all sets of a layer merge at export into 4 operators per layer however many sets are kept (rank 0: f of a full copy, merged the same way).',
+  select({ key: 'dendriteForm', param: 'dendrite-form', name: 'Dendrite form', default: 'linear', valid: ['gated', 'merged', 'linear'], ...DENDRITE_KNOB,
+    help: 'Where the dendrite activation sits. linear (default): nowhere: out += v * branch(x), and at export every set folds exactly into the layer\'s own weights, so the device runs the plain configured network at its cost (dendrite-activation does not apply). gated: on the layer\'s outputs, each set gated after it (out += v * f(branch(x)), sets cascade); on the device each set adds 5 or more operators per layer. merged: inside the branch, on its rank channels (out += v * up(f(down(x))), no cascade): v folds into up and all sets of a layer merge at export into 4 operators per layer however many sets are kept (rank 0: f of a full copy, merged the same way).',
     consumer: 'dendrites/dendritic-layer' }),
   int({ key: 'correlationEpochs', param: 'correlation-epochs', name: 'Correlation epochs', default: 10, min: 1, max: 10000, ...DENDRITE_KNOB,
     help: 'Correlation training: epochs of candidate training in each dendrite phase.', consumer: 'dendrites/correlation' }),
