@@ -79,7 +79,7 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
   if (c.payoffCheck)
     out.dendritePayoffCheck = {
       value: c.payoffCheck.enabled,
-      consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)',
+      consumer: 'train/checkbox (the dendrites-off network first, then the dendritic one; the better on validation within max-cost-ratio ships)',
     };
   return out;
 }
