@@ -42,8 +42,9 @@ export interface RunResult {
   /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/tflite/device-cost.ts). */
   device: RunDeviceCost;
   /**
-   * Mode 'shipped' only: the network the payoff check shipped ('plain' = the wider plain network of
-   * `shippedWidth`, which replaced the dendritic one; `width` stays the run's own width).
+   * Mode 'shipped' only: the network the payoff check shipped. From issue 22 on 'plain' is the
+   * dendrites-off network of the run's own width (the checkbox's first run); before, it was the wider
+   * plain network of `width` that replaced the dendritic one.
    */
   shipped?: { network: 'dendritic' | 'plain'; width: number };
 }
@@ -53,6 +54,8 @@ export interface RunDeviceCost {
   flashBytes: number;
   modelBytes: number;
   operators: number;
+  /** Multiply-accumulates per inference, counted from the int8 file (absent in experiment.json files before issue 22). */
+  macs?: number;
 }
 
 /**
@@ -61,8 +64,8 @@ export interface RunDeviceCost {
  */
 function deployedCost(model: Sequential, validation: LabelledSet, stripSets: boolean): RunDeviceCost {
   if (stripSets) while (dendriteSetCount(model) > 0) removeLastDendriteSet(model);
-  const { ramBytes, flashBytes, modelBytes, operators } = priceInt8(model, validation);
-  return { ramBytes, flashBytes, modelBytes, operators };
+  const { ramBytes, flashBytes, modelBytes, operators, macs } = priceInt8(model, validation);
+  return { ramBytes, flashBytes, modelBytes, operators, macs };
 }
 
 /** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
