@@ -7,8 +7,8 @@
  *    is the budget, so the shipped model has had at least the training the dendrites-off run would have
  *    had and never costs more on the device than it.
  * 2. With what is left of the time limit (none is reserved: the plain run may use it all), train the
- *    dendritic candidate from the plain candidate's best weights, for up to `epochs` more epochs, sets
- *    added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
+ *    dendritic candidate from the plain candidate's best weights, at the rate they were found with
+ *    (`continuationRate`), for up to `epochs` more epochs, sets added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
  *    layers' own weights, so the candidate is the plain network again, at identical cost.
  * 3. Ship the dendritic candidate only when each budget figure is within `max-cost-ratio` of the plain
  *    candidate's and it validates strictly better; a tie ships the plain network.
@@ -61,6 +61,17 @@ function candidateOf(model: Sequential, val: TrainData['val'], budget: Int8Price
   return { valAcc: evaluate(model, val).acc, price, parameters: model.parameterCount(), figures, fits: fitsAll(figures) };
 }
 
+/**
+ * The rate the dendrites-off network's best weights were found with. The dendritic network starts from
+ * those weights at this rate, as a restart continues (docs/dendrites.md "Restarts"): measured on FSDD
+ * (jackson/nicolas, 4 seeds), starting at the initial rate instead shook the weights out of their
+ * optimum and lost 1.9 ± 1.8 hold-out points (validation +0.6): it overfit the validation split.
+ */
+export function continuationRate(loop: LoopResult, initial: number): number {
+  const lr = loop.history[loop.best.epoch - 1]?.lr;
+  return lr !== undefined && lr > 0 ? lr : initial;
+}
+
 /** Whether the dendritic candidate ships: within the budget, trained at least one epoch, strictly better on validation. */
 export function shipsDendritic(plainValAcc: number, d: { valAcc: number; fits: boolean; epochsRun: number }): boolean {
   return d.fits && d.epochsRun > 0 && d.valAcc > plainValAcc;
@@ -104,7 +115,8 @@ export function trainCheckbox(
   );
   const dm = buildNetwork(config, data);
   dm.restore(plainRun.model.snapshot());
-  const run = trainNetwork(config, data, { budget, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
+  const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
+  const run = trainNetwork(dendriticConfig, data, { budget, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
   const sets = dendriteSetCount(dm);
   const folded = config.dendriteForm === 'linear' && foldLinearSets(dm) > 0;
   const candidate = candidateOf(dm, data.val, plainCandidate.price, ratio);

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { trainCheckbox, plainConfigOf, shipsDendritic } from '../../src/train/checkbox.js';
+import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic } from '../../src/train/checkbox.js';
+import type { LoopResult } from '../../src/train/loop.js';
 import { checkFigures, BUDGET_FIGURES } from '../../src/train/device-budget.js';
 import { trainNetwork, type TrainData } from '../../src/train/run.js';
 import { trainAndChoose } from '../../src/train/payoff.js';
@@ -145,4 +146,14 @@ test('trainAndChoose: the checkbox for dendrites on with the check; the dendriti
   assert.equal(off.payoff, undefined);
   assert.equal(off.shipped.network, 'dendritic');
   assert.ok(dendriteSetCount(off.shipped.model) > 0);
+});
+
+test('the dendritic network continues from the dendrites-off best weights at the rate they were found with', () => {
+  const loop = { history: [{ lr: 0.005 }, { lr: 0.0025 }, { lr: 0.00125 }], best: { epoch: 2 } } as unknown as LoopResult;
+  assert.equal(continuationRate(loop, 0.005), 0.0025);
+  assert.equal(continuationRate({ ...loop, history: [] } as unknown as LoopResult, 0.005), 0.005, 'no history: the initial rate');
+  const c = config({ lrPatience: 1 });
+  const o = trainCheckbox(c, data());
+  assert.ok(o.dendritic);
+  assert.equal(o.dendritic.loop.history[0]!.lr, continuationRate(o.plain.loop, c.learningRate));
 });
