@@ -1,11 +1,14 @@
 /**
- * Ship only what pays (issue 14): ticking "dendrites" must never give a worse deployed model than plain
- * widening at the same device cost. When training ends with a dendrite set kept, the dendritic model's
- * int8 export is priced on the device (TFLM arena on a Cortex-M, flash = file + code), the widest plain
- * network whose int8 export needs no more RAM and no more flash is found on a width grid, trained as the
- * block trains with dendrites off (the `restarts` schedule by default) for the same epoch budget within
- * what is left of the time limit, and whichever validates better is shipped (a tie ships the plain one:
- * same accuracy, no more cost, fewer operators).
+ * Which network ships. `trainAndChoose` is the one place that decides: with dendrites on and
+ * dendrite-payoff-check, the checkbox's plain-first flow (src/train/checkbox.ts, issue 22: the
+ * dendrites-off network first, at whose device cost the dendritic one must validate strictly better);
+ * otherwise the configured network as trained.
+ *
+ * `runPayoffCheck` and the width search are the flow before issue 22 (issue 14): when training kept a
+ * set, the widest plain network whose int8 export needs no more RAM and flash than the dendritic model
+ * was trained and the better on validation shipped. It let a few TFLite kernels buy a 3-7.5x wider
+ * network, so nothing calls it by default any more. It stays, tested, for an explicit opt-in (not wired
+ * yet): with max-cost-ratio above 1.05, a wider plain network within that ratio could be a candidate.
  */
 import type { Sequential } from '../engine/model.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
