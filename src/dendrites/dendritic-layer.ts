@@ -64,7 +64,7 @@ export interface PreparedSet {
   activation: Activation;
   /** Cascade weights from each existing set, each of length outChannels (copied); none in the merged form. */
   cascade: Float32Array[];
-  /** gated (default) or merged; a merged set's branch is a RankSpaceBranch with this activation. */
+  /** gated (when absent), merged or linear; a merged set's branch is a RankSpaceBranch with this activation. */
   form?: DendriteForm;
 }
 
