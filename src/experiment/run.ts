@@ -46,7 +46,15 @@ export interface RunResult {
    * dendrites-off network of the run's own width (the checkbox's first run); before, it was the wider
    * plain network of `width` that replaced the dendritic one.
    */
-  shipped?: { network: 'dendritic' | 'plain'; width: number };
+  shipped?: {
+    network: 'dendritic' | 'plain';
+    width: number;
+    /**
+     * Since issue 22: sets the checkbox's dendritic network kept (folded into its weights when linear, so
+     * `dendriteSets` of the shipped network is 0), whichever network shipped; null when none was trained.
+     */
+    dendriticSets?: number | null;
+  };
 }
 
 export interface RunDeviceCost {
@@ -84,7 +92,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   // The frozen control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
   const frozen = { onSetAdded: (m: TrainableModel) => dendriticLayers(m).forEach((l) => l.freezeDendrites(true)) };
   const shipsByPayoff = variant === 'shipped' || variant === 'shipped-merged';
-  const { dendritic, shipped } = trainAndChoose(config, trainData, { ...(variant === 'frozen' ? frozen : {}), payoffCheck: shipsByPayoff });
+  const { dendritic, shipped, payoff } = trainAndChoose(config, trainData, { ...(variant === 'frozen' ? frozen : {}), payoffCheck: shipsByPayoff });
   const model = dendritic.model;
   const shippedModel = shipped.model;
   const loop = shipped.loop;
@@ -106,7 +114,15 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     seconds: (performance.now() - started) / 1000,
     config,
     device: deployedCost(shippedModel, data.validation, variant === 'frozen'),
-    ...(shipsByPayoff ? { shipped: { network: shipped.network, width: shipped.width } } : {}),
+    ...(shipsByPayoff
+      ? {
+          shipped: {
+            network: shipped.network,
+            width: shipped.width,
+            ...(payoff?.checkbox ? { dendriticSets: payoff.dendritic ? payoff.dendritic.sets : null } : {}),
+          },
+        }
+      : {}),
   };
 }
 
