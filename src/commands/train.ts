@@ -344,7 +344,11 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     modelWidth: config.width,
     payoffCheck:
       cycleMode(config) === 'dendrites'
-        ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' }
+        ? {
+            enabled: config.dendritePayoffCheck,
+            restarts: cycleMode({ ...config, dendrites: false }) === 'restarts',
+            maxCostRatio: payoff?.checkbox?.ratio ?? null,
+          }
         : null,
     tensorboard: run.tensorboardPath !== undefined,
     inputShape: data.inputShape,
