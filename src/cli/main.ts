@@ -4,6 +4,7 @@
  * are one line on stderr with exit code 2. Results go to stdout, progress and logs to stderr.
  */
 import { UserError } from '../errors.js';
+import { hideCredentialsInProcessTitle, redactText } from '../sweep/redis-url.js';
 import { parseCommandLine, usageError, wantsHelp } from './args.js';
 import { packageVersion } from './version.js';
 
@@ -162,16 +163,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** The process-level wrapper: exit code from `main`, UserError -> one line and 2, anything else -> 1. */
 export function runMain(argv: readonly string[]): void {
+  hideCredentialsInProcessTitle(); // `ps` shows `redis://USER:***@...`, never a queue password
   main(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
       if (err instanceof UserError) {
-        process.stderr.write(`error: ${err.message}\n`);
+        process.stderr.write(`error: ${redactText(err.message)}\n`);
         process.exitCode = 2;
       } else {
-        process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.stderr.write(`internal error: ${redactText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
         process.exitCode = 1;
       }
     },

@@ -19,6 +19,7 @@ import { runPlan, type PlanOutcome, type PlanProgress } from '../experiment/runn
 import type { Backend } from '../sweep/backend.js';
 import { signalExitCode } from '../sweep/drive.js';
 import { LocalBackend } from '../sweep/local.js';
+import { redactUrl } from '../sweep/redis-url.js';
 import { plainFront, renderMarkdown, summarise, type ExperimentRow } from '../experiment/table.js';
 
 export interface ExperimentOutcome {
@@ -55,7 +56,7 @@ async function runAndWrite(
   const data = loadExperimentData(resolve(args.config.dataDirectory!), args.holdoutDirectory, args.config.seed, log);
   const plan = planRuns(args.config, args.widths, args.seeds, args.modes, args.plainWidths);
   const plainOnly = args.plainWidths.length > 0 ? `; plain only at ${args.plainWidths.join(', ')}` : '';
-  const onJobs = args.queue ? ` on the queue ${args.queue}` : args.jobs > 1 ? ` on ${args.jobs} local worker processes` : '';
+  const onJobs = args.queue ? ` on the queue ${redactUrl(args.queue)}` : args.jobs > 1 ? ` on ${args.jobs} local worker processes` : '';
   log(
     `experiment: ${plan.length} runs (widths ${args.widths.join(', ')}; ${args.seeds} seeds; baseline + ${args.modes.join(', ')}${plainOnly}), ${args.config.epochs} epochs each${onJobs}`,
   );

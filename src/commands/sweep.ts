@@ -12,7 +12,9 @@ import { renderBest, runSweep } from '../sweep/coordinator.js';
 import { signalExitCode } from '../sweep/drive.js';
 import { LocalBackend } from '../sweep/local.js';
 import { SweepState, type SweepFile } from '../sweep/state.js';
+import { checkSweepFileForBest } from '../sweep/sweep-file.js';
 import { paramFlags } from '../sweep/trial.js';
+import { parseQueueUrl, redactUrl } from '../sweep/redis-url.js';
 
 export const SWEEP_HELP = `Usage: dendritic sweep --config sweep.yaml --data-directory D --out-directory O [--workers N] [--queue redis://HOST:PORT]
        dendritic sweep best O
@@ -30,7 +32,8 @@ Options:
   --out-directory O      sweep.json, sweep.html, trials/<id>/
   --workers N            trials at once (default 1): local train processes; with --queue, the trials
                          kept queued and running for the workers (default 8)
-  --queue URL            redis://HOST:PORT: put the trials on a BullMQ queue in that Redis for
+  --queue URL            redis://[USER:PASSWORD@]HOST:PORT (rediss:// for TLS; the password may instead
+                         be in DENDRITIC_QUEUE_PASSWORD): put the trials on a BullMQ queue in that Redis for
                          'dendritic worker --queue URL' processes (on any machine that sees D and O
                          at the same paths) instead of running them here
 
@@ -59,6 +62,7 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
     if (values[required] === undefined) throw usageError('sweep', `--${required}: missing`);
   }
   const queueUrl = values.queue ?? null;
+  const shownQueue = queueUrl === null ? null : redactUrl(queueUrl); // sweep.json and the log never hold a password
   const window = positiveInt(values.workers, '--workers', queueUrl ? 8 : 1);
   const dataDirectory = values['data-directory']!;
   if (!existsSync(join(dataDirectory, 'X_split_train.npy'))) {
@@ -69,15 +73,15 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   if (config.ignored.length) log(`note: ${config.ignored.join(', ')} in ${config.file} ignored: a trial is always 'dendritic train'`);
   let makeBackend = async (_sweepId: string) => new LocalBackend(window) as import('../sweep/backend.js').Backend;
   if (queueUrl) {
-    const { parseQueueUrl, pingRedis, QueueBackend } = await import('../sweep/queue.js');
+    const { pingRedis, QueueBackend } = await import('../sweep/queue.js');
     const addr = parseQueueUrl(queueUrl);
     await pingRedis(addr, queueUrl);
     makeBackend = async (sweepId) => new QueueBackend(addr, sweepId, { url: queueUrl, log });
   }
   log(
-    `sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${queueUrl ? `queue ${queueUrl}` : `${window} local worker${window > 1 ? 's' : ''}`}`,
+    `sweep: ${config.method} search over ${config.dimensions.length} parameters, ${config.trials} trials, ${shownQueue ? `queue ${shownQueue}` : `${window} local worker${window > 1 ? 's' : ''}`}`,
   );
-  const outcome = await runSweep({ config, dataDirectory, outDirectory: values['out-directory']!, window, queueUrl, makeBackend, log });
+  const outcome = await runSweep({ config, dataDirectory, outDirectory: values['out-directory']!, window, queueUrl: shownQueue, makeBackend, log });
   const file = outcome.state.file;
   const summary = {
     sweep: SweepState.path(outcome.state.dir),
@@ -90,6 +94,17 @@ export async function sweepCommand(argv: readonly string[]): Promise<number> {
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (outcome.interrupted) return signalExitCode(outcome.interrupted);
+  const failed = file.trials.filter((t) => t.status === 'failed');
+  if (file.trials.length > 0 && failed.length === file.trials.length) {
+    // Nothing to choose from: say why the first one failed instead of ending as if the sweep had worked.
+    const first = [...failed].sort((a, b) => a.id.localeCompare(b.id))[0]!;
+    log(`every trial failed (${first.id}: ${first.error ?? 'see its log'}); the logs: ${join(outcome.state.dir, 'trials')}/<id>.log`);
+    return 1;
+  }
+  if (outcome.unfinished.length > 0) {
+    log(`${outcome.unfinished.join(', ')}: stopped from outside the sweep, still pending: rerun the same command to run them again`);
+    return 1;
+  }
   return 0;
 }
 
@@ -98,8 +113,9 @@ function bestCommand(argv: readonly string[]): number {
   const path = SweepState.path(positionals[0]!);
   let file: SweepFile;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
+    file = checkSweepFileForBest(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(
       `${path}: sweep.json: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected the out directory of a sweep`,
     );

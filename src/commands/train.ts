@@ -21,7 +21,7 @@ import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { cycleMode } from '../dendrites/cycle.js';
 import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
-import { OutTransaction } from '../util/out-transaction.js';
+import { createPublishFlag, guardPublishes, OutTransaction } from '../util/out-transaction.js';
 import { openEpochSinks } from '../report/epoch-sinks.js';
 import { METRICS_JSONL } from '../report/metrics-log.js';
 import { TENSORBOARD_DIR } from '../report/tensorboard.js';
@@ -62,6 +62,8 @@ interface WorkerInput {
   tag: typeof WORKER_TAG;
   argv: string[];
   stopFlag: Int32Array;
+  /** Set while the worker publishes (out-transaction.ts guardPublishes): a second signal waits for it. */
+  publishing: Int32Array;
   isTTY: boolean;
 }
 
@@ -73,9 +75,10 @@ interface WorkerInput {
  */
 export async function trainCommand(argv: readonly string[]): Promise<TrainOutcome> {
   const stopFlag = createStopFlag();
-  const undo = relaySignals(stopFlag);
+  const publishing = createPublishFlag();
+  const undo = relaySignals(stopFlag, publishing);
   try {
-    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, isTTY: isatty(2) };
+    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, publishing, isTTY: isatty(2) };
     const worker = startModuleWorker(import.meta.url, input);
     const reply = await new Promise<WorkerReply<TrainOutcome>>((resolveReply, reject) => {
       let got: WorkerReply<TrainOutcome> | undefined;
@@ -92,6 +95,7 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
 
 if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {
   const input = workerData as WorkerInput;
+  guardPublishes(input.publishing);
   trainInThisThread(input.argv, { stopFlag: input.stopFlag, isTTY: input.isTTY, stdout: fdSink(1), stderr: fdSink(2) }).then(
     (value) => parentPort!.postMessage({ ok: true, value } satisfies WorkerReply<TrainOutcome>),
     (err: unknown) => parentPort!.postMessage(replyFromError(err)),
@@ -147,6 +151,7 @@ export async function trainInThisThread(
   const tx = OutTransaction.open(resolve(parsed.config.outDirectory!), {
     command: 'train',
     manages: TRAIN_OUTPUTS,
+    directories: [TENSORBOARD_DIR],
     adopt: [CHECKPOINT_FILE, METRICS_JSONL, TENSORBOARD_DIR],
   });
   try {

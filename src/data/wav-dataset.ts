@@ -6,7 +6,7 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { userError } from '../errors.js';
 import { Rng } from '../engine/rng.js';
-import { mfcc, padOrCrop, type MfccOptions } from './mfcc.js';
+import { mfcc, MFCC_DEFAULTS, padOrCrop, type MfccOptions } from './mfcc.js';
 import { readWav } from './wav.js';
 
 export type LabelSource = 'prefix' | 'folder';
@@ -33,6 +33,12 @@ export interface WavFeatures {
  */
 export function computeWavFeatures(path: string, windowSeconds = 1, mfccOptions: Partial<MfccOptions> = {}): WavFeatures {
   const wav = readWav(path);
+  // A header's rate too low for one MFCC frame (1 Hz: a frame of no samples) is named, not a RangeError.
+  const frameLength = mfccOptions.frameLength ?? MFCC_DEFAULTS.frameLength;
+  const frameStride = mfccOptions.frameStride ?? MFCC_DEFAULTS.frameStride;
+  const minRate = Math.ceil(2 / Math.min(frameLength, frameStride));
+  if (wav.sampleRate < minRate)
+    throw userError(path, 'fmt chunk: sample rate', `${wav.sampleRate} Hz is too low for MFCC frames of ${frameLength} s: expected at least ${minRate} Hz`);
   const n = Math.round(wav.sampleRate * windowSeconds);
   const r = mfcc(padOrCrop(wav.samples, n), wav.sampleRate, mfccOptions);
   return { features: r.features, frames: r.frames, coeffs: r.coeffs, sampleRate: wav.sampleRate, channels: wav.channels };

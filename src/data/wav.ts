@@ -23,6 +23,9 @@ const MAX_FLOAT_SAMPLE = 1000 * 32768;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
+/** Above any real recording's rate (768 kHz); a header claiming more is corrupt, not audio to allocate for. */
+export const MAX_SAMPLE_RATE = 768_000;
+
 export function readWav(path: string): WavAudio {
   return parseWav(readRegularFile(path, 'file', 'a .wav file'), path);
 }
@@ -72,7 +75,8 @@ export function parseWav(bytes: Buffer, where: string): WavAudio {
   if (fmt === undefined) throw userError(where, 'fmt chunk', 'missing: expected a "fmt " chunk before the data');
   if (data === undefined) throw userError(where, 'data chunk', 'missing: expected a "data" chunk with the samples');
   if (fmt.channels < 1) throw userError(where, 'fmt chunk: channels', `expected at least 1, found ${fmt.channels}`);
-  if (fmt.sampleRate < 1) throw userError(where, 'fmt chunk: sample rate', `expected > 0, found ${fmt.sampleRate}`);
+  if (fmt.sampleRate < 1 || fmt.sampleRate > MAX_SAMPLE_RATE)
+    throw userError(where, 'fmt chunk: sample rate', `expected 1 to ${MAX_SAMPLE_RATE} Hz, found ${fmt.sampleRate}`);
 
   const decode = sampleDecoder(fmt.format, fmt.bits, where);
   const bytesPerSample = fmt.bits / 8;

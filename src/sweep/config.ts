@@ -10,6 +10,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNo
 import { UserError } from '../errors.js';
 import { BLOCK_PARAMETERS, SCHEMA, type ParamSpec } from '../params/schema.js';
 import { expectation, parseValue } from '../params/values.js';
+import { checkConfigFile, checkConfigText, MAX_HYPERBAND_S, MAX_ITER, MAX_RUN_CAP, MAX_SEED, MAX_VALUES } from './limits.js';
 
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;
@@ -109,13 +110,19 @@ function entries(map: YAMLMap): Array<{ key: string; keyNode: YamlNode; value: Y
   }));
 }
 
-function number(r: Reader, node: YamlNode | null, field: string, opts: { integer?: boolean; min?: number } = {}): number {
+function number(r: Reader, node: YamlNode | null, field: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
   const v = scalarValue(node);
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    (opts.integer && !Number.isInteger(v)) ||
+    (opts.min !== undefined && v < opts.min) ||
+    (opts.max !== undefined && v > opts.max)
+  ) {
     throw r.fail(
       node,
       field,
-      `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`,
+      `got ${JSON.stringify(v ?? null)}, expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? `${opts.min !== undefined ? ' and' : ''} <= ${opts.max}` : ''}`,
     );
   }
   return v;
@@ -160,6 +167,7 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   if (fields.has('values')) {
     const list = fields.get('values')!.value;
     if (!isSeq(list) || list.items.length === 0) throw r.fail(list, `${at}.values`, 'expected a non-empty list');
+    if (list.items.length > MAX_VALUES) throw r.fail(list, `${at}.values`, `${list.items.length} values, expected at most ${MAX_VALUES}`);
     const values = list.items.map((item, i) => paramValue(r, spec, item as YamlNode, `${at}.values[${i}]`));
     return { param, spec, kind: 'choice', values };
   }
@@ -181,6 +189,16 @@ function dimension(r: Reader, param: string, spec: ParamSpec, node: YamlNode | n
   let q: number | undefined;
   if (dist.startsWith('q_')) q = fields.has('q') ? number(r, fields.get('q')!.value, `${at}.q`) : 1;
   if (q !== undefined && !(q > 0)) throw r.fail(fields.get('q')?.value, `${at}.q`, `got ${q}, expected a number > 0`);
+  // A step beyond the range rounds every draw outside it: every trial would fail.
+  const span = dist === 'q_log_uniform_values' ? max : max - min;
+  if (q !== undefined && q > span) {
+    const given = fields.has('q') ? `got ${q}` : `got the default ${q}`;
+    throw r.fail(
+      fields.get('q')?.value ?? distNode,
+      `${at}.q`,
+      `${given}, expected a step <= ${dist === 'q_log_uniform_values' ? 'max' : 'max - min'} (${span})`,
+    );
+  }
   if (dist === 'int_uniform') {
     if (!Number.isInteger(min) || !Number.isInteger(max)) throw r.fail(minNode, at, 'int_uniform needs integer min and max');
     q = 1;
@@ -282,12 +300,12 @@ function readEarlyTerminate(r: Reader, top: TopLevel): Hyperband | null {
   if (scalarValue(typeNode) !== 'hyperband')
     throw r.fail(typeNode ?? et, 'early_terminate.type', `got ${JSON.stringify(scalarValue(typeNode) ?? null)}, expected hyperband`);
   if (!ef.has('min_iter')) throw r.fail(et, 'early_terminate.min_iter', 'missing: expected the first epoch at which trials are judged');
-  const minIter = number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1 });
+  const minIter = number(r, ef.get('min_iter')!.value, 'early_terminate.min_iter', { integer: true, min: 1, max: MAX_ITER });
   const eta = ef.has('eta') ? number(r, ef.get('eta')!.value, 'early_terminate.eta', { min: 1.01 }) : 3;
   let s: number;
-  if (ef.has('s')) s = number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1 });
+  if (ef.has('s')) s = number(r, ef.get('s')!.value, 'early_terminate.s', { integer: true, min: 1, max: MAX_HYPERBAND_S });
   else if (ef.has('max_iter')) {
-    const maxIter = number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter });
+    const maxIter = number(r, ef.get('max_iter')!.value, 'early_terminate.max_iter', { integer: true, min: minIter, max: MAX_ITER });
     s = Math.max(1, Math.floor(Math.log(maxIter / minIter) / Math.log(eta) + 1e-9) + 1);
   } else throw r.fail(et, 'early_terminate', 'expected s (brackets) or max_iter');
   return { type: 'hyperband', minIter, eta, milestones: hyperbandMilestones(minIter, eta, s) };
@@ -303,7 +321,7 @@ function trialCount(
   dimensions: Dimension[],
 ): number {
   let runCap: number | undefined;
-  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1 });
+  if (top.has('run_cap')) runCap = number(r, top.get('run_cap')!.value, 'run_cap', { integer: true, min: 1, max: MAX_RUN_CAP });
   if (method === 'grid') {
     for (const d of dimensions) {
       if (d.kind === 'numeric') throw r.fail(paramsNode, `parameters.${d.param}`, 'method grid needs value or values for every parameter');
@@ -319,6 +337,7 @@ function trialCount(
 
 /** Parses and checks the YAML text of a sweep configuration; `file` names it in errors. */
 export function parseSweepConfig(text: string, file: string): SweepConfig {
+  checkConfigText(text, file);
   const r = new Reader(file);
   const doc = parseDocument(text, { lineCounter: r.lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -347,7 +366,7 @@ export function parseSweepConfig(text: string, file: string): SweepConfig {
   const dimensions = readDimensions(r, root, paramsNode);
   const earlyTerminate = readEarlyTerminate(r, top);
   const trials = trialCount(r, root, top, method, paramsNode, dimensions);
-  const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0 }) : 0;
+  const seed = top.has('seed') ? number(r, top.get('seed')!.value, 'seed', { integer: true, min: 0, max: MAX_SEED }) : 0;
   const nameValue = scalarValue(top.get('name')?.value);
   return {
     file,
@@ -373,6 +392,7 @@ export function hyperbandMilestones(minIter: number, eta: number, s: number): nu
 }
 
 export function readSweepConfig(path: string): SweepConfig {
+  checkConfigFile(path);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

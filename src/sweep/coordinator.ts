@@ -30,6 +30,8 @@ export interface SweepOptions {
 export interface SweepOutcome {
   state: SweepState;
   recorded: number;
+  /** Trials stopped from outside the sweep, left pending for a rerun. */
+  unfinished: string[];
   /** The signal that stopped the sweep, or null. */
   interrupted: NodeJS.Signals | null;
 }
@@ -94,14 +96,21 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       state.write(); // the proposal is durable before the trial starts
       return spec(id, params);
     };
+    const unfinished: string[] = [];
     const record = (result: TrialResult) => {
+      if (result.retry) {
+        // Stays pending: a rerun runs it again (its process was signalled by someone else).
+        unfinished.push(result.id);
+        opts.log(`trial ${result.id} ${result.error ?? 'stopped from outside the sweep'} (${result.worker})`);
+        return;
+      }
       if (!state.record(result)) return;
       recorded++;
       publish();
       opts.log(`trial ${result.id} ${describeResult(result)} [${state.file.trials.length}/${config.trials}]`);
     };
     const interrupted = await driveTrials({ backend, window: opts.window, propose, record, stop });
-    return { state, recorded, interrupted };
+    return { state, recorded, unfinished, interrupted };
   } finally {
     stop.dispose();
     await backend?.close();

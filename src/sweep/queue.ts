@@ -10,11 +10,27 @@
  * then removes the job, so a coordinator killed in between finds the result again when rerun.
  */
 import { hostname } from 'node:os';
-import { Queue, Worker, type Job } from 'bullmq';
+import { realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { UserError } from '../errors.js';
 import type { Backend } from './backend.js';
 import type { MilestoneStore } from './hyperband.js';
+import {
+  JobRefused,
+  loadOrCreateSecret,
+  printable,
+  readSecret,
+  signedJobId,
+  signJob,
+  signResult,
+  validateJob,
+  verifiedSpec,
+  verifyResult,
+  type JobData,
+} from './job-schema.js';
+import { redactText, redactUrl, redisOptions, type RedisAddress } from './redis-url.js';
 import { startTrial, type RunningTrial, type TrialResult, type TrialSpec } from './trial.js';
 
 export const QUEUE_NAME = 'dendritic-trials';
@@ -32,36 +48,17 @@ const POLL_MS = 200;
 /** How long close() waits for BullMQ to close the queue before dropping the connection. */
 export const CLOSE_MS = 3000;
 
-export interface JobData {
-  sweepId: string;
-  spec: TrialSpec;
-}
-
-export interface RedisAddress {
-  host: string;
-  port: number;
-  db: number;
-}
-
-/** `redis://HOST:PORT[/DB]` -> the connection options; anything else is a usage error. */
-export function parseQueueUrl(url: string, option = '--queue'): RedisAddress {
-  const m = /^redis:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\])(?::(\d+))?(?:\/(\d+))?\/?$/.exec(url);
-  const port = m?.[2] === undefined ? 6379 : Number(m[2]);
-  if (!m || port < 1 || port > 65535)
-    throw new UserError(`command line: ${option}: got '${url}', expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379)`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port, db: m[3] === undefined ? 0 : Number(m[3]) };
-}
+export type { RedisAddress } from './redis-url.js';
+export { parseQueueUrl, redactUrl } from './redis-url.js';
 
 function connection(addr: RedisAddress) {
-  return { host: addr.host, port: addr.port, db: addr.db, maxRetriesPerRequest: null };
+  return redisOptions(addr);
 }
 
 /** Fails at once with a clear error when Redis does not answer at `addr` (a client that does not retry). */
 export async function pingRedis(addr: RedisAddress, url: string): Promise<void> {
   const probe = new Redis({
-    host: addr.host,
-    port: addr.port,
-    db: addr.db,
+    ...redisOptions(addr),
     lazyConnect: true,
     connectTimeout: 3000,
     retryStrategy: () => null,
@@ -74,12 +71,18 @@ export async function pingRedis(addr: RedisAddress, url: string): Promise<void> 
     await Promise.race([probe.connect().then(() => probe.ping()), failed]);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new UserError(`command line: --queue: cannot reach Redis at ${url} (${e.code ?? e.message}): expected a running redis-server`);
+    const why = redactText(e.code ?? e.message, addr.password ? [addr.password] : []);
+    if (/NOAUTH|WRONGPASS|NOPERM|AUTH/.test(why))
+      throw new UserError(
+        `command line: --queue: Redis at ${redactUrl(url)} refused the credentials (${why}): expected redis://USER:PASSWORD@HOST:PORT of a user allowed the queue's keys`,
+      );
+    throw new UserError(`command line: --queue: cannot reach Redis at ${redactUrl(url)} (${why}): expected a running redis-server`);
   } finally {
     probe.disconnect();
   }
 }
 
+/** The job id of a trial up to its MAC prefix (signedJobId adds it). */
 export function jobId(sweepId: string, trial: string): string {
   return `${sweepId}-${trial}`;
 }
@@ -94,7 +97,8 @@ export const PROBLEM_REPEAT_MS = 30_000;
  * One line per connection problem, repeated at most every PROBLEM_REPEAT_MS while it goes on: BullMQ
  * retries a lost Redis for ever and, without a listener, prints every failed attempt as a stack.
  */
-export function queueProblemReporter(url: string, log: (line: string) => void, now: () => number = Date.now): (err: Error) => void {
+export function queueProblemReporter(rawUrl: string, log: (line: string) => void, now: () => number = Date.now): (err: Error) => void {
+  const url = redactUrl(rawUrl);
   const last = new Map<string, number>();
   return (err) => {
     // A socket error (it has an errno code) is Redis not answering; anything else is BullMQ's to say.
@@ -103,36 +107,57 @@ export function queueProblemReporter(url: string, log: (line: string) => void, n
     const at = now();
     if (at - (last.get(what) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
     last.set(what, at);
-    log(code ? `queue: Redis at ${url}: ${code}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)` : `queue error: ${err.message}`);
+    log(
+      code
+        ? `queue: Redis at ${url}: ${code}; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)`
+        : `queue error: ${redactText(err.message)}`,
+    );
   };
 }
 
 export class QueueBackend implements Backend {
   private readonly queue: TrialQueue;
-  private readonly waiting = new Set<string>();
+  /** The trials awaited, each with its signed job (its id carries the job's MAC). */
+  private readonly waiting = new Map<string, { spec: TrialSpec; job: JobData; id: string }>();
   private readonly url: string;
+  private readonly log: (line: string) => void;
+  private readonly secrets = new Map<string, Buffer>();
+  /** Job ids of trials returned by next() and not yet acknowledged. */
+  private readonly returned = new Map<string, string>();
 
   constructor(
     addr: RedisAddress,
     private readonly sweepId: string,
     opts: { queue?: TrialQueue; url?: string; log?: (line: string) => void } = {},
   ) {
-    this.url = opts.url ?? `redis://${addr.host}:${addr.port}`;
+    this.url = redactUrl(opts.url ?? `redis://${addr.host}:${addr.port}`);
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     if (opts.queue) this.queue = opts.queue;
     else {
       const queue = new Queue(QUEUE_NAME, { connection: connection(addr) });
-      queue.on('error', queueProblemReporter(this.url, opts.log ?? ((line) => process.stderr.write(`${line}\n`))));
+      queue.on('error', queueProblemReporter(this.url, this.log));
       this.queue = queue;
     }
   }
 
+  /** The sweep's secret, in the directory its trials run under (created with the first job). */
+  private secret(dir: string): Buffer {
+    let secret = this.secrets.get(dir);
+    if (!secret) this.secrets.set(dir, (secret = loadOrCreateSecret(dir)));
+    return secret;
+  }
+
   async submit(spec: TrialSpec): Promise<void> {
-    const id = jobId(this.sweepId, spec.id);
-    this.waiting.add(spec.id);
+    const job = signJob(this.secret(spec.sweepDirectory), this.sweepId, spec);
+    const id = signedJobId(job);
+    this.waiting.set(spec.id, { spec, job, id });
     const existing = await this.queue.getJob(id);
     if (existing) return; // queued, running or finished: await it
-    const data: JobData = { sweepId: this.sweepId, spec };
-    await this.queue.add('trial', data, { jobId: id, attempts: 2, removeOnComplete: false, removeOnFail: false });
+    await this.enqueue(id, job);
+  }
+
+  private async enqueue(id: string, job: JobData): Promise<void> {
+    await this.queue.add('trial', job, { jobId: id, attempts: 2, removeOnComplete: false, removeOnFail: false });
   }
 
   inFlight(): number {
@@ -141,9 +166,10 @@ export class QueueBackend implements Backend {
 
   async next(): Promise<TrialResult> {
     for (;;) {
-      for (const trial of this.waiting) {
+      for (const trial of this.waiting.keys()) {
         const result = await this.finished(trial);
         if (result) {
+          this.returned.set(trial, this.waiting.get(trial)!.id);
           this.waiting.delete(trial);
           return result;
         }
@@ -154,8 +180,9 @@ export class QueueBackend implements Backend {
 
   /** A queue that lost a job lost it with Redis's data: what to do is rerun, which queues it again. */
   private gone(trial: string): UserError {
+    const id = this.waiting.get(trial)?.id ?? jobId(this.sweepId, trial);
     return new UserError(
-      `${this.url}: job ${jobId(this.sweepId, trial)}: gone from the queue (Redis restarted without its data?): expected it queued until its result is recorded; rerun the same command to queue the unfinished trials again`,
+      `${this.url}: job ${id}: gone from the queue (Redis restarted without its data?): expected it queued until its result is recorded; rerun the same command to queue the unfinished trials again`,
     );
   }
 
@@ -164,38 +191,53 @@ export class QueueBackend implements Backend {
    * before the job: a job read first and found completed a moment later carries the return value of
    * its earlier snapshot (none; BullMQ's null), which once ended a resumed sweep early as if the
    * queue were drained. Completed and failed are terminal, so the job read afterwards is final.
+   * A completed job whose result does not verify (not signed with the sweep's secret, another trial's,
+   * other parameters) is not this sweep's: it is named in one line, removed and the trial queued again.
    */
   private async finished(trial: string): Promise<TrialResult | null> {
-    const id = jobId(this.sweepId, trial);
-    const state = await this.queue.getJobState(id);
+    const w = this.waiting.get(trial)!;
+    const state = await this.queue.getJobState(w.id);
     if (state !== 'completed' && state !== 'failed') {
       if (state === 'unknown') throw this.gone(trial);
       return null;
     }
-    const job = await this.queue.getJob(id);
+    const job = await this.queue.getJob(w.id);
     if (!job) throw this.gone(trial);
+    const out = w.spec.outDirectory.startsWith(`${w.spec.sweepDirectory}/`)
+      ? w.spec.outDirectory.slice(w.spec.sweepDirectory.length + 1)
+      : w.spec.outDirectory;
     if (state === 'completed') {
-      const result = job.returnvalue as TrialResult | null;
-      if (result?.id !== trial) throw new Error(`queue: job ${id} completed without its trial's result (return value ${JSON.stringify(result)})`);
-      return result;
+      if (job.returnvalue === null || job.returnvalue === undefined)
+        throw new Error(`queue: job ${w.id} completed without its trial's result (return value ${JSON.stringify(job.returnvalue)})`);
+      const verified = verifyResult(this.secret(w.spec.sweepDirectory), this.sweepId, trial, w.spec.params, job.returnvalue);
+      if (typeof verified === 'string') {
+        this.log(`queue: job ${w.id}: ${verified}: not recorded (a job this sweep did not run); queued again`);
+        await job.remove().catch(() => undefined); // gone already, or locked: the add below is then a no-op and the next poll looks again
+        await this.enqueue(w.id, w.job);
+        return null;
+      }
+      // The sweep's own parameters and out directory, whatever the result says.
+      return { ...verified, id: trial, params: w.spec.params, out };
     }
-    const spec = (job.data as JobData).spec;
     return {
       id: trial,
-      params: spec.params,
+      params: w.spec.params,
       status: 'failed',
       metrics: null,
       deployment: null,
       epochs: null,
       seconds: job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0,
       worker: 'queue',
-      out: spec.outDirectory,
-      error: job.failedReason,
+      out,
+      error: printable(job.failedReason ?? 'failed on the queue', 500),
     };
   }
 
   async acknowledge(id: string): Promise<void> {
-    const job = await this.queue.getJob(jobId(this.sweepId, id));
+    const jid = this.returned.get(id);
+    this.returned.delete(id);
+    if (jid === undefined) return;
+    const job = await this.queue.getJob(jid);
     await job?.remove().catch(() => undefined);
   }
 
@@ -244,29 +286,73 @@ export interface WorkerHandle {
   killTrial(): void;
 }
 
+export interface WorkerOptions {
+  /** This worker's name in sweep.json (default HOST:PID). */
+  label?: string;
+  /**
+   * Directories the sweeps this worker serves live under (its own configuration): a job naming a sweep
+   * directory elsewhere is refused before anything is read there. Empty: any directory that holds the
+   * sweep's secret.
+   */
+  roots?: readonly string[];
+}
+
+/** Whether `dir` (resolved through links) lies under one of `roots`. */
+function underRoots(dir: string, roots: readonly string[]): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return false;
+  }
+  return roots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`));
+}
+
+/**
+ * A job, checked: well-formed (job-schema.ts), under the worker's roots, signed with the secret of the
+ * sweep directory it names. Anything else throws JobRefused.
+ */
+export function acceptJob(job: Pick<Job, 'id' | 'data'>, roots: readonly string[]): { data: JobData; spec: TrialSpec; secret: Buffer } {
+  const data = validateJob(job.id, job.data);
+  const dir = data.trial.sweepDirectory;
+  if (roots.length > 0 && !underRoots(dir, roots))
+    throw new JobRefused(`trial.sweepDirectory: ${printable(dir)} is not under this worker's --root (${roots.join(', ')})`);
+  const secret = readSecret(
+    dir,
+    (why) => new JobRefused(`trial.sweepDirectory: ${printable(dir)}: no sweep secret there (${why}): a job no sweep of ours queued`),
+  );
+  return { data, spec: verifiedSpec(data, secret), secret };
+}
+
 /** A `dendritic worker`: takes trials from the queue, one at a time, until stopped. */
-export async function startWorker(
-  addr: RedisAddress,
-  url: string,
-  log: (line: string) => void,
-  label = `${hostname()}:${process.pid}`,
-): Promise<WorkerHandle> {
+export async function startWorker(addr: RedisAddress, url: string, log: (line: string) => void, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+  const label = opts.label ?? `${hostname()}:${process.pid}`;
+  const roots = (opts.roots ?? []).map((r) => realpathSync(r));
   await pingRedis(addr, url);
   const redis = new Redis(connection(addr));
   let current: RunningTrial | undefined;
   const worker = new Worker(
     QUEUE_NAME,
     async (job: Job) => {
-      const { sweepId, spec } = job.data as JobData;
-      const running = startTrial(spec, label, spec.pruning ? new RedisMilestones(redis, sweepId) : null);
+      let accepted: ReturnType<typeof acceptJob>;
+      try {
+        accepted = acceptJob(job, roots);
+      } catch (err) {
+        // A job anyone could have put there: one line, failed for good (never retried on another worker).
+        const why = err instanceof JobRefused ? err.message : `internal error: ${(err as Error).message}`;
+        log(`job ${printable(job.id, 80)} refused: ${why}; failed, not retried`);
+        throw new UnrecoverableError(`refused by worker ${label}: ${why}`);
+      }
+      const { data, spec, secret } = accepted;
+      const running = startTrial(spec, label, spec.pruning ? new RedisMilestones(redis, data.sweepId) : null);
       current = running;
-      log(`trial ${spec.id} of sweep ${sweepId} started (train pid ${running.pid}, attempt ${job.attemptsStarted})`);
+      log(`trial ${spec.id} of sweep ${data.sweepId} started (train pid ${running.pid}, attempt ${job.attemptsStarted})`);
       const result = await running.result;
       current = undefined;
       log(
         `trial ${spec.id} ${result.status}${result.metrics?.accuracy != null ? `: accuracy ${result.metrics.accuracy.toFixed(4)}` : ''} (${result.seconds.toFixed(1)} s)`,
       );
-      return result;
+      return signResult(secret, data.sweepId, result);
     },
     { connection: connection(addr), concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: MAX_STALLS },
   );
@@ -276,7 +362,7 @@ export async function startWorker(
   await worker.waitUntilReady();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-  log(`worker ${label} waiting for trials on ${url}`);
+  log(`worker ${label} waiting for trials on ${redactUrl(url)}${roots.length ? ` (sweeps under ${roots.join(', ')})` : ''}`);
   return {
     label,
     closed,

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Dimension, Params, SweepConfig } from './config.js';
 import { score } from './search.js';
+import { checkSweepFile } from './sweep-file.js';
 import type { TrialResult } from './trial.js';
 
 export const SWEEP_SCHEMA = 1;
@@ -77,8 +78,9 @@ export class SweepState {
     if (existsSync(path)) {
       let file: SweepFile;
       try {
-        file = JSON.parse(readFileSync(path, 'utf8')) as SweepFile;
+        file = checkSweepFile(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
       } catch (err) {
+        if (err instanceof UserError) throw err;
         throw new UserError(
           `${path}: sweep.json: cannot be read (${(err as Error).message}): expected the state of an earlier sweep, or an empty --out-directory`,
         );

@@ -41,6 +41,11 @@ export interface TrialResult {
   out: string;
   /** Why a failed trial failed (its last error line). */
   error?: string;
+  /**
+   * The trial was stopped by a signal from outside the sweep (its train process was sent SIGTERM or
+   * SIGINT by someone else): not recorded, it stays pending and a rerun runs it again.
+   */
+  retry?: boolean;
 }
 
 export interface TrialSpec {
@@ -87,11 +92,15 @@ function nodePrefix(): string[] {
 function trialArgv(spec: TrialSpec): string[] {
   if (spec.kind === 'experiment-run')
     return [...nodePrefix(), 'experiment-run', '--spec', join(spec.outDirectory, 'spec.json'), '--out', join(spec.outDirectory, 'run.json')];
+  // As Edge Impulse runs the block: with the data directory's train_input.json (class names, the input
+  // shape that makes image data a conv2d network, the time limit), when it has one.
+  const info = join(spec.dataDirectory, 'train_input.json');
   return [
     ...nodePrefix(),
     'train',
     '--data-directory',
     spec.dataDirectory,
+    ...(existsSync(info) ? ['--info-file', info] : []),
     '--out-directory',
     spec.outDirectory,
     ...paramFlags(spec.params),
@@ -163,6 +172,21 @@ function finishedTrial(spec: TrialSpec, worker: string, end: TrialEnd): TrialRes
     spec.kind === 'experiment-run' ? readExperimentRun(join(spec.outDirectory, 'run.json')) : readReport(join(spec.outDirectory, 'report.json'));
   // A run that ended before the SIGTERM arrived (exit 0) finished normally: completed, not pruned.
   const pruned = end.prunedAt !== undefined && end.code === 143;
+  // Stopped by a signal nobody in the sweep sent (train exits 143/130 after publishing its best weights,
+  // or dies of it): not the trial's failure, and not its full run either. It runs again on rerun.
+  const outside = !pruned && (end.code === 143 || end.code === 130 || end.signal === 'SIGTERM' || end.signal === 'SIGINT');
+  if (outside) {
+    const how = end.code !== null ? `exit ${end.code}` : `signal ${end.signal}`;
+    return {
+      ...base,
+      status: 'failed',
+      metrics: null,
+      deployment: null,
+      epochs: null,
+      error: `stopped from outside the sweep (${how}): not recorded; a rerun runs it again`,
+      retry: true,
+    };
+  }
   const ok = end.code === 0 || pruned;
   if (!ok || !report) {
     const why =

@@ -9,6 +9,8 @@
  * the main thread, idle, relays signals into a shared stop flag (`relaySignals`) that the worker's
  * budget reads with Atomics at every batch.
  */
+import { exitAfterPublish } from '../util/out-transaction.js';
+
 export type StopReason = 'time_limit' | 'signal';
 
 const SIGNAL_NUMBERS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 2, SIGTERM: 15 };
@@ -25,13 +27,15 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 
 /**
  * Main thread: the first SIGTERM/SIGINT is stored in `flag` (training sees it at its next batch and
- * exports the best weights); a second one exits at once (the user insists). Returns the undo function.
+ * exports the best weights); a second one exits at once (the user insists), or, when it comes while
+ * `publishing` is set, right after that publish. Returns the undo function.
  */
-export function relaySignals(flag: Int32Array): () => void {
+export function relaySignals(flag: Int32Array, publishing?: Int32Array): () => void {
   const handlers: Array<[NodeJS.Signals, () => void]> = [];
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     const handler = (): void => {
-      if (Atomics.load(flag, 0) !== 0) process.exit(signalExitCode(sig));
+      // A publish under way finishes first: the out directory holds the new run whole or the old one.
+      if (Atomics.load(flag, 0) !== 0) return exitAfterPublish(publishing, signalExitCode(sig));
       Atomics.store(flag, 0, SIGNAL_NUMBERS[sig]);
     };
     process.on(sig, handler);

@@ -20,6 +20,7 @@ import {
   chmodSync,
   closeSync,
   constants,
+  cpSync,
   existsSync,
   fsyncSync,
   lstatSync,
@@ -45,6 +46,12 @@ export interface OutTransactionOptions {
   manages: readonly string[];
   /** Files a killed run's staging directory hands on to this run (a checkpoint for --resume). */
   adopt?: readonly string[];
+  /**
+   * The names in `manages` that this command writes as folders (a TensorBoard folder); every other one
+   * is a file. An entry of the other kind under a managed name is not this command's: it is never
+   * removed, and publishing over it is refused.
+   */
+  directories?: readonly string[];
 }
 
 const JOURNAL = 'JOURNAL.json';
@@ -63,6 +70,7 @@ const FS_PROBLEMS: Record<string, string> = {
   ELOOP: 'symbolic link loop (ELOOP)',
   EIO: 'input/output error (EIO)',
   EMFILE: 'too many open files (EMFILE)',
+  EXDEV: 'a rename across mounts failed (EXDEV)',
 };
 
 /**
@@ -76,7 +84,41 @@ function injectFault(step: string): void {
   const cut = spec.indexOf(':');
   if (cut < 0 || spec.slice(cut + 1) !== step) return;
   const code = spec.slice(0, cut);
+  if (code === 'SLOW') {
+    // Not a failure: the step pauses 2 s (a test signals the process while it is in the middle of it).
+    process.stderr.write(`fault: ${step} paused\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    return;
+  }
   throw Object.assign(new Error(`${code}: injected fault at ${step}`), { code });
+}
+
+/**
+ * Set while a publish moves files (1), else 0: shared with the thread that handles signals, which holds
+ * an exit a second SIGINT/SIGTERM asks for until the publish is done, so a run is published whole or
+ * not at all (train runs in a worker thread; the signals reach the main one).
+ */
+let publishing: Int32Array | undefined;
+
+/** Makes this thread's publishes set `flag` while they move files (see holdExitWhilePublishing). */
+export function guardPublishes(flag: Int32Array): void {
+  publishing = flag;
+}
+
+/** A flag for guardPublishes, created where the signals are handled. */
+export function createPublishFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+/** Exits with `code` once no publish is under way (at once when none is). */
+export function exitAfterPublish(flag: Int32Array | undefined, code: number): void {
+  if (!flag || Atomics.load(flag, 0) === 0) process.exit(code);
+  const timer = setInterval(() => {
+    if (Atomics.load(flag, 0) === 0) {
+      clearInterval(timer);
+      process.exit(code);
+    }
+  }, 5);
 }
 
 /** A file's hash, or a folder's (every entry's name and content, sorted: a TensorBoard folder). */
@@ -114,6 +156,58 @@ function fsyncDir(dir: string): void {
   } catch {
     // not every filesystem lets a directory be fsynced; the renames are still ordered
   }
+}
+
+/**
+ * Whether a file renames from `parent` into `out` (false: EXDEV, another mount). Any other failure is
+ * the disk's state and is thrown (open() turns it into one line).
+ */
+function renameCrosses(parent: string, out: string): boolean {
+  const probe = join(parent, `.${basename(out)}.dendritic-probe-${process.pid}`);
+  const inside = join(out, `.dendritic-probe-${process.pid}`);
+  writeFileAtomic(probe, '');
+  try {
+    injectFault('probe');
+    renameSync(probe, inside);
+  } catch (err) {
+    rmSync(probe, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EXDEV') return false;
+    throw err;
+  }
+  rmSync(inside, { force: true });
+  return true;
+}
+
+/**
+ * rename(), or where the two paths turn out to be on different mounts after all (EXDEV), a copy that is
+ * fsynced and checked against the source before the source is removed.
+ */
+export function moveOrCopy(from: string, to: string): void {
+  try {
+    injectFault(`move:${basename(from)}`);
+    renameSync(from, to);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+  }
+  const want = sha256(from);
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true, preserveTimestamps: true });
+  const syncAll = (p: string): void => {
+    if (lstatSync(p).isDirectory()) for (const n of readdirSync(p)) syncAll(join(p, n));
+    const fd = openSync(p, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  syncAll(to);
+  if (sha256(to) !== want) {
+    rmSync(to, { recursive: true, force: true });
+    throw Object.assign(new Error(`copying ${from} to ${to}: the copy differs from what was written`), { code: 'EIO' });
+  }
+  rmSync(from, { recursive: true, force: true });
 }
 
 export class OutTransaction {
@@ -168,7 +262,14 @@ export class OutTransaction {
     // where only the out directory may be written (a volume mounted into a read-only parent) or where
     // it is another filesystem than its parent (a mounted volume, a link elsewhere): rename() cannot
     // move files between filesystems.
-    const beside = writable(parent) && !(exists && statSync(out).dev !== statSync(parent).dev);
+    // A read-only out directory (a read-only bind mount, a read-only volume) is refused before any work.
+    if (exists && !writable(out)) {
+      throw new UserError(`${out}: out-directory: is read-only (a read-only mount, or not ours): expected a writable directory; nothing was written`);
+    }
+    let beside = writable(parent) && !(exists && statSync(out).dev !== statSync(parent).dev);
+    // A bind mount (a Docker volume) has its parent's device number, but rename() still cannot cross
+    // it (EXDEV): a probe file renamed from the parent into the out directory tells, before any work.
+    if (beside && exists && !renameCrosses(parent, out)) beside = false;
     if (!beside && !(exists && writable(out))) {
       throw new UserError(
         `${out}: out-directory: cannot be written (${exists ? 'the directory and its parent are' : 'its parent directory is'} read-only or not ours): expected a writable directory`,
@@ -264,6 +365,7 @@ export class OutTransaction {
     }
     fsyncDir(this.staging);
     const incoming = [...this.staged.keys()];
+    if (publishing) Atomics.store(publishing, 0, 1);
     try {
       injectFault('publish');
       if (!existsSync(this.outDir)) {
@@ -276,6 +378,8 @@ export class OutTransaction {
     } catch (err) {
       this.abort();
       throw fsError(err, this.outDir, 'publishing');
+    } finally {
+      if (publishing) Atomics.store(publishing, 0, 0);
     }
     return incoming.map((n) => join(this.outDir, n));
   }
@@ -306,15 +410,27 @@ export class OutTransaction {
 
   private replaceFiles(incoming: string[]): void {
     const present = new Set(readdirSync(this.outDir));
-    const stale = this.opts.manages.filter((n) => present.has(n) && !incoming.includes(n));
+    const isDir = (p: string) => lstatSync(p).isDirectory();
+    // Never delete what this command did not write: a folder where it writes a file (or the reverse).
+    for (const n of incoming) {
+      if (present.has(n) && isDir(join(this.outDir, n)) !== isDir(this.path(n))) {
+        const kind = isDir(join(this.outDir, n)) ? 'a folder' : 'a file';
+        throw new UserError(
+          `${join(this.outDir, n)}: out-directory: ${n} is ${kind}, not what ${this.opts.command} writes there: expected it moved away (it is not removed; nothing was published)`,
+        );
+      }
+    }
+    const ours = (n: string) => isDir(join(this.outDir, n)) === (this.opts.directories ?? []).includes(n);
+    const stale = this.opts.manages.filter((n) => present.has(n) && !incoming.includes(n) && ours(n));
     const replaced = incoming.filter((n) => present.has(n));
     const backup = `${this.prefix}-backup`;
     mkdirSync(backup);
     writeFileAtomic(join(backup, JOURNAL), JSON.stringify({ added: incoming.filter((n) => !present.has(n)) }));
     fsyncDir(backup);
     try {
-      for (const n of [...replaced, ...stale]) renameSync(join(this.outDir, n), join(backup, n));
-      for (const n of incoming) renameSync(this.path(n), join(this.outDir, n));
+      for (const n of [...replaced, ...stale]) moveOrCopy(join(this.outDir, n), join(backup, n));
+      injectFault('replace');
+      for (const n of incoming) moveOrCopy(this.path(n), join(this.outDir, n));
     } catch (err) {
       rollBack(this.outDir, backup);
       throw err;
@@ -370,7 +486,7 @@ function rollBack(out: string, backup: string): void {
     // a journal cut short was written before any file moved: nothing was added
   }
   for (const n of added) rmSync(join(out, n), { force: true, recursive: true });
-  for (const n of readdirSync(backup)) if (n !== JOURNAL) renameSync(join(backup, n), join(out, n));
+  for (const n of readdirSync(backup)) if (n !== JOURNAL) moveOrCopy(join(backup, n), join(out, n));
   rmSync(backup, { recursive: true, force: true });
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { RedisMilestones, parseQueueUrl } from '../../src/sweep/queue.js';
+import { redisOptions } from '../../src/sweep/redis-url.js';
 import { assertPrunedAt, processGone, readSweep, startRedis, startWorkers, writeSweepFixture } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,7 +104,7 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
 test('hyperband on two workers: the milestone values of both meet in Redis, and the trials behind the best 1/eta are pruned', async () => {
   const { dir, cleanup } = tempDir('sweep-queue-hb');
   const redis = await startRedis(join(dir, 'redis'));
-  const client = new Redis({ ...parseQueueUrl(redis.url), maxRetriesPerRequest: null });
+  const client = new Redis(redisOptions(parseQueueUrl(redis.url)));
   const workers: ReturnType<typeof startCli>[] = [];
   try {
     // Two good trials first (FIFO: one on each worker), then two that barely learn. Whichever worker
@@ -160,7 +161,7 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
 test('hyperband milestones in Redis: shared by all workers of a sweep, a retried trial replaces its value', async () => {
   const { dir, cleanup } = tempDir('sweep-redis');
   const redis = await startRedis(join(dir, 'redis'));
-  const client = new Redis({ ...parseQueueUrl(redis.url), maxRetriesPerRequest: null });
+  const client = new Redis(redisOptions(parseQueueUrl(redis.url)));
   try {
     const m1 = new RedisMilestones(client, 'sA');
     const m2 = new RedisMilestones(client, 'sA');
@@ -178,7 +179,12 @@ test('hyperband milestones in Redis: shared by all workers of a sweep, a retried
 test('worker and sweep --queue: a Redis that does not answer, or a bad URL, is a clear usage error', async () => {
   const r = runCli(['worker', '--queue', 'http://localhost:6379']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/HOST:PORT/);
+  assert.match(r.stderr, /--queue: got 'http:\/\/localhost:6379', expected redis:\/\/\[USER\[:PASSWORD\]@\]HOST\[:PORT\]\[\/DB\] or rediss:\/\//);
+  // A password in a refused URL is not printed.
+  const withPassword = runCli(['worker', '--queue', 'redis://:S3cret-pw@localhost:6379/x']);
+  assert.equal(withPassword.code, 2);
+  assert.match(withPassword.stderr, /--queue: got 'redis:\/\/:\*\*\*@localhost:6379\/x'/);
+  assert.ok(!withPassword.stderr.includes('S3cret-pw'));
   const { dir, cleanup } = tempDir('sweep-noredis');
   const { data, config } = writeSweepFixture(dir);
   for (const args of [

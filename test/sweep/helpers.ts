@@ -34,7 +34,7 @@ export function readSweep(out: string): SweepFile {
   return JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepFile;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -46,10 +46,11 @@ async function freePort(): Promise<number> {
 }
 
 /** A redis-server of our own on a free loopback port, in a temporary dir, without persistence. */
-export async function startRedis(dir: string): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+export async function startRedis(dir: string, extra: readonly string[] = []): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const child: ChildProcess = spawn('redis-server', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let seen = '';
@@ -87,8 +88,12 @@ export function processGone(pid: number): boolean {
 }
 
 /** `dendritic worker` processes on `url`, one per name, each ready (listening for trials) when this resolves. */
-export async function startWorkers(url: string, names: readonly string[]): Promise<{ procs: ChildProcess[]; exits: Promise<CliResult>[] }> {
-  const procs = names.map((name) => startCli(['worker', '--queue', url, '--name', name]));
+export async function startWorkers(
+  url: string,
+  names: readonly string[],
+  extra: readonly string[] = [],
+): Promise<{ procs: ChildProcess[]; exits: Promise<CliResult>[] }> {
+  const procs = names.map((name) => startCli(['worker', '--queue', url, '--name', name, ...extra]));
   const exits = procs.map((p) => waitForExit(p));
   await Promise.all(procs.map((p) => waitForOutput(p, /waiting for trials/)));
   return { procs, exits };

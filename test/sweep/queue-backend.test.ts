@@ -5,12 +5,29 @@
  * ended with exit 0 and half its trials unrecorded. A real Redis cannot replay that interleaving on
  * demand, so the stand-in does: its job completes right after the first call the backend makes.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QueueBackend, jobId, queueProblemReporter, type TrialQueue } from '../../src/sweep/queue.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateSecret, signJob, signedJobId, signResult } from '../../src/sweep/job-schema.js';
+import { QueueBackend, queueProblemReporter, type TrialQueue } from '../../src/sweep/queue.js';
 import type { TrialResult, TrialSpec } from '../../src/sweep/trial.js';
 
-const spec: TrialSpec = { id: 't0001', params: { width: 1 }, dataDirectory: '/d', outDirectory: '/o/trials/t0001', sweepDirectory: '/o', pruning: null };
+const sweepDir = mkdtempSync(join(tmpdir(), 'queue-backend-'));
+const scratch = [sweepDir];
+after(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const spec: TrialSpec = {
+  id: 't0001',
+  params: { width: 1 },
+  dataDirectory: '/d',
+  outDirectory: join(sweepDir, 'trials', 't0001'),
+  sweepDirectory: sweepDir,
+  pruning: null,
+};
+/** The sweep's secret (the backend creates the same file with its first job) and the trial's job id. */
+const secret = loadOrCreateSecret(sweepDir);
+const theJobId = signedJobId(signJob(secret, 'sX', spec));
 const result: TrialResult = {
   id: 't0001',
   params: { width: 1 },
@@ -26,7 +43,9 @@ const result: TrialResult = {
 type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'unknown';
 
 /** One job whose state advances to `final` after the backend's `afterCalls`-th call to the queue. */
-function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedReason?: string; afterCalls: number }): TrialQueue & { calls: string[] } {
+function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedReason?: string; afterCalls: number }): TrialQueue & {
+  calls: string[];
+} {
   const calls: string[] = [];
   const now = () => (calls.length > opts.afterCalls ? opts.final : 'active');
   const tick = (name: string) => {
@@ -41,7 +60,7 @@ function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedRea
       return undefined as never;
     },
     getJobState: async (id: string) => {
-      assert.equal(id, jobId('sX', 't0001'));
+      assert.equal(id, theJobId);
       return tick('getJobState');
     },
     getJob: async () => {
@@ -50,7 +69,7 @@ function scriptedQueue(opts: { final: JobState; returnvalue?: unknown; failedRea
       if (state === 'unknown') return undefined;
       return {
         data: { sweepId: 'sX', spec },
-        returnvalue: state === 'completed' ? ('returnvalue' in opts ? opts.returnvalue : result) : null,
+        returnvalue: state === 'completed' ? ('returnvalue' in opts ? opts.returnvalue : signResult(secret, 'sX', result)) : null,
         failedReason: state === 'failed' ? opts.failedReason : undefined,
         processedOn: 1000,
         finishedOn: state === 'completed' || state === 'failed' ? 3500 : undefined,
@@ -95,12 +114,8 @@ test('a completed job without its trial result, or a job gone, is an error, neve
     /completed without its trial's result/,
   );
   await assert.rejects(
-    (await submitted(scriptedQueue({ final: 'completed', returnvalue: { ...result, id: 't0002' }, afterCalls: 0 }))).next(),
-    /completed without its trial's result/,
-  );
-  await assert.rejects(
     (await submitted(scriptedQueue({ final: 'unknown', afterCalls: 2 }))).next(),
-    /redis:\/\/127\.0\.0\.1:1: job sX-t0001: gone from the queue \(Redis restarted without its data\?\).*rerun the same command/,
+    /redis:\/\/127\.0\.0\.1:1: job sX-t0001-[0-9a-f]{16}: gone from the queue \(Redis restarted without its data\?\).*rerun the same command/,
   );
 });
 
@@ -121,4 +136,60 @@ test('a Redis that goes away is reported in one line per problem, again at most 
     'queue: Redis at redis://10.0.0.9:6379: ECONNREFUSED; retrying until it answers (SIGINT/SIGTERM stops; a rerun continues)',
     'queue error: READONLY You cannot write against a read only replica.',
   ]);
+});
+
+/**
+ * Issue 26: anything that reaches Redis can complete a trial's job with a return value of its own. The
+ * coordinator records only a result signed with the sweep's secret, for the trial it proposed, with the
+ * parameters it proposed; anything else is named in one line, removed, and the trial queued again.
+ */
+test('a forged, replayed or tampered result is not recorded: the trial is queued again and its real result recorded', async () => {
+  const otherDir = mkdtempSync(join(tmpdir(), 'queue-backend-other-'));
+  scratch.push(otherDir);
+  const other = loadOrCreateSecret(otherDir);
+  const forgeries: Array<[unknown, RegExp]> = [
+    [{ ...result, metrics: { accuracy: 1, loss: 0 } }, /not signed with this sweep's secret/],
+    [signResult(other, 'sX', { ...result, metrics: { accuracy: 1, loss: 0 } }), /not signed with this sweep's secret/],
+    [{ ...signResult(secret, 'sX', result), metrics: { accuracy: 1, loss: 0 } }, /not signed with this sweep's secret/],
+    [signResult(secret, 'sX', { ...result, id: 't0002' }), /trial t0002's/],
+    [signResult(secret, 'sX', { ...result, params: { width: 9.5 } }), /other parameters than the sweep proposed/],
+    [signResult(secret, 'sOther', result), /not signed with this sweep's secret/],
+    ['a string', /return value is string/],
+  ];
+  for (const [forged, why] of forgeries) {
+    const events: string[] = [];
+    let returnvalue: unknown = forged;
+    const queue = {
+      add: async (_name: string, _data: unknown, o: { jobId: string }) => {
+        events.push(`add ${o.jobId === theJobId ? 'own' : o.jobId}`);
+        returnvalue = signResult(secret, 'sX', result);
+        return undefined as never;
+      },
+      getJobState: async () => 'completed',
+      getJob: async () => ({
+        data: {},
+        returnvalue,
+        remove: async () => void events.push('remove'),
+      }),
+      close: async () => undefined,
+    } as unknown as TrialQueue;
+    const lines: string[] = [];
+    const backend = new QueueBackend({ host: '127.0.0.1', port: 1, db: 0 }, 'sX', { queue, log: (l) => lines.push(l) });
+    await backend.submit(spec);
+    const r = await backend.next();
+    assert.deepEqual(r, result, `after ${JSON.stringify(forged)}`);
+    assert.deepEqual(events, ['remove', 'add own']);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, why);
+    assert.match(lines[0]!, /^queue: job sX-t0001-[0-9a-f]{16}: .*: not recorded \(a job this sweep did not run\); queued again$/);
+  }
+});
+
+test("a job's id carries its MAC: nobody without the sweep's secret can take a trial's job id ahead of the coordinator", () => {
+  assert.match(theJobId, /^sX-t0001-[0-9a-f]{16}$/);
+  const otherDir = mkdtempSync(join(tmpdir(), 'queue-backend-other-'));
+  scratch.push(otherDir);
+  const other = loadOrCreateSecret(otherDir);
+  assert.notEqual(signedJobId(signJob(other, 'sX', spec)), theJobId);
+  assert.notEqual(signedJobId(signJob(secret, 'sX', { ...spec, params: { width: 2 } })), theJobId);
 });
