@@ -58,9 +58,6 @@ export interface TrainOutcome {
 
 /** Marks the worker thread `trainCommand` starts (this module is its entry point). */
 const WORKER_TAG = 'dendritic-train-worker';
-/** Share of a time limit the dendritic run may use when the payoff check must leave time for its plain run. */
-const PAYOFF_TIME_SHARE = 0.5;
-
 interface WorkerInput {
   tag: typeof WORKER_TAG;
   argv: string[];
@@ -213,8 +210,8 @@ async function trainInTransaction(
 ): Promise<TrainOutcome> {
   const ctx = openRun(tx, parsedArgs, log, unknownWarning, started);
   const run = await trainWithPayoff(ctx, opts);
-  const { dendritic, payoff, shipped } = run.choice;
-  if (dendritic.loop.epochsRun === 0) return nothingTrained(dendritic.loop, run.budget, log, ctx.config, ctx.sources.maxTrainingSeconds, tx.outDir);
+  const { primary, payoff, shipped } = run.choice;
+  if (primary.loop.epochsRun === 0) return nothingTrained(primary.loop, run.budget, log, ctx.config, ctx.sources.maxTrainingSeconds, tx.outDir);
   const trainingSeconds = (performance.now() - started) / 1000;
   if (payoff) log.info(payoffLine(payoff));
   const exported = await exportShipped(ctx, run);
@@ -276,15 +273,9 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
   if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
 
+  // Dendrites with the payoff check train the dendrites-off network first, with the whole time limit and
+  // the checkpoint, then the dendritic one on what is left (src/train/checkbox.ts): nothing is reserved.
   const payoffActive = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck;
-  if (payoffActive && config.maxTrainingSeconds > 0) {
-    // A time limit would otherwise be spent by the dendritic run alone and the check could never run;
-    // while no set is installed there is nothing to check, so the run keeps the whole limit.
-    budget.limitPhase(PAYOFF_TIME_SHARE, () => dendriteSetCount(model) > 0);
-    log.info(
-      `time limit: once a dendrite set is installed the dendritic run gets ${Math.round(100 * PAYOFF_TIME_SHARE)}% of ${config.maxTrainingSeconds} s; the rest is kept for the payoff check's plain run`,
-    );
-  }
   // Per-epoch metrics, written into the staging directory as each epoch ends: readable while the run goes
   // on (the log names the path), published with the run, left for --resume by a killed run.
   const tensorboard = config.tensorboard || data.info?.tensorboardLogging === true;
@@ -302,7 +293,7 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
         resumeFrom,
         onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
         payoffCheck: payoffActive,
-        payoffObserver: sinks.observe(payoffObserver(log), 'payoff_plain'),
+        payoffObserver: sinks.observe(candidateObserver(log), 'dendritic_candidate'),
         info: (line) => log.info(line),
       },
       model,
@@ -348,7 +339,7 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     config,
     model,
     family: ctx.family,
-    loop: dendritic.loop.applied,
+    loop: run.choice.primary.loop.applied,
     cycle: dendritic.cycle,
     budget: run.budget,
     logMode: ctx.log.mode,
@@ -358,11 +349,15 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     resumedFromEpoch: run.resumeFrom ? run.resumeFrom.epoch : null,
     exportFiles: written.map((r) => r.file),
     int8DropLimit: outcome.int8DropLimit,
-    augmentation: dendritic.loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
+    augmentation: run.choice.primary.loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
     modelWidth: config.width,
     payoffCheck:
       cycleMode(config) === 'dendrites'
-        ? { enabled: config.dendritePayoffCheck, restarts: cycleMode({ ...config, dendrites: false }) === 'restarts' }
+        ? {
+            enabled: config.dendritePayoffCheck,
+            restarts: cycleMode({ ...config, dendrites: false }) === 'restarts',
+            maxCostRatio: payoff?.checkbox?.ratio ?? null,
+          }
         : null,
     tensorboard: run.tensorboardPath !== undefined,
     inputShape: data.inputShape,
@@ -394,7 +389,7 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
       ...(payoff ? { payoff: payoffSummary(payoff, dendritic.loop) } : {}),
     },
     loop: shipped.loop,
-    ...(shipped.network === 'plain' ? { dendriteLoop: dendritic.loop } : {}),
+    ...(shipped.loop !== dendritic.loop ? { dendriteLoop: dendritic.loop } : {}),
     validation,
     exports: exportChecks(validation.accuracy, outcome.results, writtenFiles),
     // Only the files this run delivers have a device cost (model.onnx verified but not asked for has none).
@@ -415,9 +410,9 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
 /** Keeps or drops the checkpoint, records the metrics staged, publishes, and prints the result line. */
 function finishRun(ctx: RunContext, run: TrainedRun, accuracy: number, reportHtml: string): TrainOutcome {
   const { tx } = ctx;
-  const { dendritic, shipped } = run.choice;
+  const { primary, shipped } = run.choice;
   // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
-  if (dendritic.loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
+  if (primary.loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
   else if (!tx.has(CHECKPOINT_FILE) && existsSync(run.checkpointPath)) tx.writeFile(CHECKPOINT_FILE, readFileSync(run.checkpointPath));
   tx.recordStaged(METRICS_JSONL);
   if (run.tensorboardPath !== undefined) tx.recordStaged(TENSORBOARD_DIR);
@@ -435,10 +430,10 @@ function finishRun(ctx: RunContext, run: TrainedRun, accuracy: number, reportHtm
 }
 
 /**
- * The payoff check's plain run in the log: its epochs and events as prefixed info lines (json: info
- * objects, so scripts do not mistake them for the shipped run's epochs), the live bar on a terminal.
+ * The checkbox's dendritic candidate in the log: its epochs and events as prefixed info lines (json:
+ * info objects, so scripts do not mistake them for the first run's epochs), the live bar on a terminal.
  */
-function payoffObserver(log: ProgressLogger): TrainingObserver {
+function candidateObserver(log: ProgressLogger): TrainingObserver {
   let total = 0;
   return {
     epochStart: (epoch, totalEpochs, batches) => {
@@ -448,13 +443,14 @@ function payoffObserver(log: ProgressLogger): TrainingObserver {
     batchDone: (done, samples) => {
       if (log.mode === 'tty') log.batchDone(done, samples);
     },
-    epochEnd: (record) => log.info(`payoff check (plain): ${formatEpochLine(record, total)}`),
-    event: (e) => log.info(`payoff check (plain): ${formatEventLine(e)}`),
+    epochEnd: (record) => log.info(`dendritic candidate: ${formatEpochLine(record, total)}`),
+    event: (e) => log.info(`dendritic candidate: ${formatEventLine(e)}`),
   };
 }
 
 /** One progress line: which network ships and why. */
 function payoffLine(p: PayoffOutcome): string {
+  if (p.checkbox) return `checkbox: shipping the ${p.shipped === 'plain' ? 'dendrites-off' : 'dendritic'} network: ${p.reason}`;
   const head = p.shipped === 'plain' ? `shipping the plain width-${p.plain!.config.width} network` : 'shipping the dendritic model';
   return `payoff check: ${head}: ${p.reason}`;
 }
@@ -469,16 +465,23 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
     operators: c.price.operators,
     latency_ms: Math.round(c.price.latencyMs * 100) / 100,
     parameters: c.parameters,
+    macs: c.price.macs,
+    ...(c.figures ? { figures: c.figures.map((f) => ({ name: f.name, value: f.value, limit: f.limit, fits: f.fits })) } : {}),
+    ...(c.fits !== undefined ? { fits: c.fits } : {}),
   });
   const plain = p.plain;
+  const d = p.dendritic;
   return {
     checked: p.checked,
     shipped: p.shipped,
-    dendritic: {
-      ...candidate(p.dendritic),
-      sets: p.dendritic.sets,
-      ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
-    },
+    dendritic: d
+      ? {
+          ...candidate(d),
+          sets: d.sets,
+          ...(d.folded !== undefined ? { folded: d.folded } : {}),
+          ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
+        }
+      : null,
     plain: plain
       ? {
           ...candidate(plain.candidate),
@@ -489,6 +492,9 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
         }
       : null,
     reason: p.reason,
+    ...(p.checkbox
+      ? { checkbox: { ratio: p.checkbox.ratio, budget: p.checkbox.budget.map((f) => ({ name: f.name, value: f.value, limit: f.limit })) } }
+      : {}),
   };
 }
 

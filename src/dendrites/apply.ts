@@ -93,7 +93,8 @@ export function countParameters(model: LayeredModel): ParameterCounts {
 /**
  * Parameters one more set would add: per selected layer its branch (a copy of the layer, or rank r:
  * down + up stages) plus v and (form gated) the cascade weights. These are the trained parameters; the
- * merged form's export folds v into up (and sums the sets' up biases), so it ships fewer.
+ * merged form's export folds v into up (and sums the sets' up biases), so it ships fewer, and the
+ * linear form's export folds the whole set into the layer, so it ships none.
  */
 export function parametersPerNextSet(model: LayeredModel, c: Pick<Config, 'dendriteLayers' | 'dendriteRank' | 'dendriteForm'>): number {
   const sets = dendriteSetCount(model);
@@ -105,7 +106,27 @@ export function parametersPerNextSet(model: LayeredModel, c: Pick<Config, 'dendr
     if (!isWrappable(base)) continue;
     if (rank > 0) n += lowRankParameterCount(base, rank);
     else for (const p of base.params()) n += p.value.length;
-    n += base.outChannels * (1 + (c.dendriteForm === 'merged' ? 0 : sets));
+    n += base.outChannels * (1 + (c.dendriteForm === 'gated' ? sets : 0));
   }
   return n;
+}
+
+/**
+ * Folds every linear-form set into its layer's own weights (DendriticLayer.foldedWeights) and puts the
+ * plain layer back in the wrapper's place: the model becomes the plain configured network, computing
+ * the same function up to float rounding. Layers with gated or merged sets are left as they are.
+ * Returns how many sets were folded (per layer, summed).
+ */
+export function foldLinearSets(model: LayeredModel): number {
+  let folded = 0;
+  model.layers.forEach((l, i) => {
+    if (!(l instanceof DendriticLayer) || (l.setCount > 0 && l.form !== 'linear')) return;
+    const { kernel, bias } = l.foldedWeights();
+    const [w, b] = l.base.params();
+    w!.value.set(kernel);
+    b!.value.set(bias);
+    folded += l.setCount;
+    model.layers[i] = l.base;
+  });
+  return folded;
 }

@@ -14,9 +14,15 @@ import { LowRankBranch, RankSpaceBranch, pointwiseStage, stageLike } from './low
  * merged: in the branch's rank space: out += v ⊙ up(f(down(x))) (RankSpaceBranch), no cascade. v folds
  *   into up's weights at export and every set of a layer merges: one down with k·r outputs, one f, one
  *   up (k·r -> C), one ADD, whatever k is.
+ * linear: no non-linearity at all: out += v ⊙ D(x), D a copy of the layer (rank 0) or a LowRankBranch,
+ *   no cascade. The wrapped layer is linear too (its activation is a separate layer after the wrapper),
+ *   so the sum is one layer of the same geometry: W + Σ diag(v_i) K_i, b + Σ v_i ⊙ b_i (K_i = down·up
+ *   for rank r). Export writes that one layer (`foldedWeights`): the deployed graph is the plain
+ *   configured network, the sets cost nothing on the device; they only change how training moves the
+ *   weights (a linear over-parameterization added in cycles, as in ExpandNets).
  */
 export type DendriteForm = Config['dendriteForm'];
-export const DENDRITE_FORMS: readonly DendriteForm[] = ['gated', 'merged'];
+export const DENDRITE_FORMS: readonly DendriteForm[] = ['gated', 'merged', 'linear'];
 
 /**
  * A new set's slice of the configuration (named, defaulted and validated in params/schema.ts):
@@ -34,6 +40,7 @@ export type DendriteSetConfig = Pick<Config, (typeof DENDRITE_SET_KEYS)[number]>
  */
 export function newBranch(base: WrappableLayer, name: string, rng: Rng, c: DendriteSetConfig): WrappableLayer {
   if (c.dendriteForm === 'merged') return new RankSpaceBranch(base, name, c.dendriteRank, c.dendriteActivation, rng, c.candidateWeightInit);
+  // gated and linear: the same branch; gated applies f after it (in DendriticLayer), linear never does.
   return c.dendriteRank === 0 ? base.sibling(name, rng, c.candidateWeightInit) : new LowRankBranch(base, name, c.dendriteRank, rng);
 }
 
@@ -45,7 +52,7 @@ interface DendriteSet {
   v: Param;
   /** w[j] weighs earlier dendrite j's output into this one's pre-activation. */
   w: Param[];
-  /** gated: d_i = f(pre_i); merged: d_i = D_i(x) (f inside the branch, before v). [N, ..., C], from the last forward. */
+  /** gated: d_i = f(pre_i); merged: d_i = D_i(x) (f inside the branch, before v); linear: d_i = D_i(x). [N, ..., C], from the last forward. */
   d: Float32Array | undefined;
   /** dL/dd_i, then dL/dpre_i in place during backward. */
   g: Float32Array | undefined;
@@ -57,7 +64,7 @@ export interface PreparedSet {
   activation: Activation;
   /** Cascade weights from each existing set, each of length outChannels (copied); none in the merged form. */
   cascade: Float32Array[];
-  /** gated (default) or merged; a merged set's branch is a RankSpaceBranch with this activation. */
+  /** gated (when absent), merged or linear; a merged set's branch is a RankSpaceBranch with this activation. */
   form?: DendriteForm;
 }
 
@@ -127,7 +134,7 @@ export class DendriticLayer implements Layer {
     const i = this.sets.length;
     const form = c.dendriteForm;
     const branch = newBranch(this.base, `${this.name}/dendrite${i}`, rng, c);
-    const cascade = form === 'merged' ? [] : this.sets.map(() => new Float32Array(this.outChannels));
+    const cascade = form !== 'gated' ? [] : this.sets.map(() => new Float32Array(this.outChannels));
     this.installSet({ branch, activation: c.dendriteActivation, cascade, form });
   }
 
@@ -145,6 +152,9 @@ export class DendriticLayer implements Layer {
         throw new Error(`DendriticLayer(${this.name}): a merged set needs a RankSpaceBranch with activation ${p.activation}`);
       }
       if (p.cascade.length !== 0) throw new Error(`DendriticLayer(${this.name}): merged sets have no cascade weights`);
+    } else if (form === 'linear') {
+      if (p.branch instanceof RankSpaceBranch) throw new Error(`DendriticLayer(${this.name}): a linear set's branch has no activation inside`);
+      if (p.cascade.length !== 0) throw new Error(`DendriticLayer(${this.name}): linear sets have no cascade weights`);
     } else if (p.cascade.length !== i || p.cascade.some((w) => w.length !== C)) {
       throw new Error(`DendriticLayer(${this.name}): set ${i} needs ${i} cascade vectors of length ${C}`);
     }
@@ -231,7 +241,8 @@ export class DendriticLayer implements Layer {
       const d = s.d!;
       accumulateChannelDot(dy.data, d, s.v.grad, C);
       addScaled(g, dy.data, s.v.value, C);
-      if (s.form === 'merged') {
+      if (s.form !== 'gated') {
+        // merged: f is inside the branch, which applies f' itself; linear: there is no f.
         intoBranch({ data: g, shape }, s.branch);
         continue;
       }
@@ -274,6 +285,8 @@ export class DendriticLayer implements Layer {
   }
 
   macs(inputShape: Shape): number {
+    // linear sets fold into the layer at export: the deployed work is the layer's own.
+    if (this.form === 'linear') return this.base.macs(inputShape);
     const outElems = sizeOf(this.outputShape(inputShape));
     let n = this.base.macs(inputShape);
     for (let i = 0; i < this.sets.length; i++) {
@@ -284,6 +297,10 @@ export class DendriticLayer implements Layer {
   }
 
   toGraph(g: GraphBuilder, input: string, inputShape: Shape): string {
+    if (this.form === 'linear') {
+      const { kernel, bias } = this.foldedWeights();
+      return stageLike(this.base, this.name, this.outChannels, kernel, bias).toGraph(g, input, inputShape);
+    }
     let out = this.base.toGraph(g, input, inputShape);
     const shape = [1, ...this.outputShape(inputShape)];
     if (this.form === 'merged') return this.mergedToGraph(g, input, inputShape, out, shape);
@@ -300,6 +317,29 @@ export class DendriticLayer implements Layer {
       out = g.add(`${this.name}/out${i}`, [out, contribution], shape, { op: 'add' });
     }
     return out;
+  }
+
+  /**
+   * The linear form as one layer of the base's geometry: kernel [P, C] (P kernel elements per output
+   * channel, the layout of every dense/conv stage) = W + Σ_i diag(v_i) K_i and bias b + Σ_i v_i ⊙ b_i,
+   * where K_i, b_i are branch i's own kernel and bias (rank 0), or down·up and down.bias·up + up.bias
+   * (rank r). Exact up to float rounding: every term is linear in x, and the same zero padding applies to
+   * the base and to each branch (same kernel, stride, padding).
+   */
+  foldedWeights(): { kernel: Float32Array; bias: Float32Array } {
+    if (this.sets.some((s) => s.form !== 'linear')) throw new Error(`DendriticLayer(${this.name}): only linear sets fold into the layer`);
+    const C = this.outChannels;
+    const [w, b] = this.base.params().map((p) => p.value) as [Float32Array, Float32Array];
+    const kernel = w.slice();
+    const bias = b.slice();
+    const P = kernel.length / C;
+    for (const s of this.sets) {
+      const v = s.v.value;
+      const { kernel: k, bias: kb } = linearBranchWeights(s.branch, P, C);
+      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) kernel[p * C + c] += v[c]! * k[p * C + c]!;
+      for (let c = 0; c < C; c++) bias[c] += v[c]! * kb[c]!;
+    }
+    return { kernel, bias };
   }
 
   /**
@@ -368,6 +408,28 @@ export class DendriticLayer implements Layer {
     if (this.x === undefined) throw new Error(`DendriticLayer(${this.name}): backward called before forward`);
     return this.x;
   }
+}
+
+/** A linear branch's map as one [P, C] kernel and [C] bias: its own (a copy of the layer) or down·up. */
+function linearBranchWeights(branch: WrappableLayer, P: number, C: number): { kernel: Float32Array; bias: Float32Array } {
+  if (!(branch instanceof LowRankBranch)) {
+    const [k, b] = branch.params().map((p) => p.value) as [Float32Array, Float32Array];
+    if (k.length !== P * C || b.length !== C) throw new Error(`dendrites: branch '${branch.name}' does not match its layer's shape`);
+    return { kernel: k, bias: b };
+  }
+  const r = branch.rank;
+  const [dk, db] = branch.down.params().map((p) => p.value) as [Float32Array, Float32Array];
+  const [uk, ub] = branch.up.params().map((p) => p.value) as [Float32Array, Float32Array];
+  const kernel = new Float32Array(P * C);
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < r; j++) {
+      const d = dk[p * r + j]!;
+      for (let c = 0; c < C; c++) kernel[p * C + c] += d * uk[j * C + c]!;
+    }
+  }
+  const bias = ub.slice();
+  for (let j = 0; j < r; j++) for (let c = 0; c < C; c++) bias[c] += db[j]! * uk[j * C + c]!;
+  return { kernel, bias };
 }
 
 function checkActivation(a: string): void {

@@ -12,10 +12,11 @@ import type { Config } from '../params/schema.js';
  * set frozen at v = 0, so the network never uses it: what is left is the cycle's schedule (restore best,
  * learning-rate restarts, longer training), which tells how much of a gain the dendrites themselves made.
  * restarts: the plain network with `restarts` (dendrites off): the cycle's schedule without any set, as
- * `train` runs a dendrites-off model and the payoff check's plain network.
- * shipped: what `train` ships with dendrites on: the gd run, then the payoff check (when a set is kept,
- * the widest plain network of no more TFLM RAM and flash is trained and the better on validation ships);
- * the hold-out score and the device cost are the shipped network's.
+ * `train` runs a dendrites-off model (and, since issue 22, the checkbox's first run).
+ * shipped: what `train` ships with dendrites on (src/train/checkbox.ts): the dendrites-off run, then the
+ * gd run from its weights, whose linear sets fold away; the dendritic one ships only within
+ * max-cost-ratio and strictly better on validation. The hold-out score and the device cost are the
+ * shipped network's, so `shipped` - `restarts` per seed is the checkbox's gain over dendrites off.
  * shipped-merged: `shipped` with dendrite-form merged (the other form when the shared configuration
  * says merged already: shipped-merged always trains merged sets; shipped uses the configured form).
  */

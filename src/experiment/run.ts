@@ -42,10 +42,19 @@ export interface RunResult {
   /** What the deployed int8 model costs on a Cortex-M under TFLM (src/export/tflite/device-cost.ts). */
   device: RunDeviceCost;
   /**
-   * Mode 'shipped' only: the network the payoff check shipped ('plain' = the wider plain network of
-   * `shippedWidth`, which replaced the dendritic one; `width` stays the run's own width).
+   * Mode 'shipped' only: the network the payoff check shipped. From issue 22 on 'plain' is the
+   * dendrites-off network of the run's own width (the checkbox's first run); before, it was the wider
+   * plain network of `width` that replaced the dendritic one.
    */
-  shipped?: { network: 'dendritic' | 'plain'; width: number };
+  shipped?: {
+    network: 'dendritic' | 'plain';
+    width: number;
+    /**
+     * Since issue 22: sets the checkbox's dendritic network kept (folded into its weights when linear, so
+     * `dendriteSets` of the shipped network is 0), whichever network shipped; null when none was trained.
+     */
+    dendriticSets?: number | null;
+  };
 }
 
 export interface RunDeviceCost {
@@ -53,6 +62,8 @@ export interface RunDeviceCost {
   flashBytes: number;
   modelBytes: number;
   operators: number;
+  /** Multiply-accumulates per inference, counted from the int8 file (absent in experiment.json files before issue 22). */
+  macs?: number;
 }
 
 /**
@@ -61,8 +72,8 @@ export interface RunDeviceCost {
  */
 function deployedCost(model: Sequential, validation: LabelledSet, stripSets: boolean): RunDeviceCost {
   if (stripSets) while (dendriteSetCount(model) > 0) removeLastDendriteSet(model);
-  const { ramBytes, flashBytes, modelBytes, operators } = priceInt8(model, validation);
-  return { ramBytes, flashBytes, modelBytes, operators };
+  const { ramBytes, flashBytes, modelBytes, operators, macs } = priceInt8(model, validation);
+  return { ramBytes, flashBytes, modelBytes, operators, macs };
 }
 
 /** Knobs a baseline run switches off; every other setting is shared with the dendritic runs. */
@@ -81,7 +92,7 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
   // The frozen control: the same cycle, but each added set is frozen with v = 0 (the function never changes).
   const frozen = { onSetAdded: (m: TrainableModel) => dendriticLayers(m).forEach((l) => l.freezeDendrites(true)) };
   const shipsByPayoff = variant === 'shipped' || variant === 'shipped-merged';
-  const { dendritic, shipped } = trainAndChoose(config, trainData, { ...(variant === 'frozen' ? frozen : {}), payoffCheck: shipsByPayoff });
+  const { dendritic, shipped, payoff } = trainAndChoose(config, trainData, { ...(variant === 'frozen' ? frozen : {}), payoffCheck: shipsByPayoff });
   const model = dendritic.model;
   const shippedModel = shipped.model;
   const loop = shipped.loop;
@@ -103,7 +114,15 @@ export function runOne(data: ExperimentData, config: Config, variant: Variant): 
     seconds: (performance.now() - started) / 1000,
     config,
     device: deployedCost(shippedModel, data.validation, variant === 'frozen'),
-    ...(shipsByPayoff ? { shipped: { network: shipped.network, width: shipped.width } } : {}),
+    ...(shipsByPayoff
+      ? {
+          shipped: {
+            network: shipped.network,
+            width: shipped.width,
+            ...(payoff?.checkbox ? { dendriticSets: payoff.dendritic ? payoff.dendritic.sets : null } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -55,12 +55,13 @@ export interface Config {
   pruneDendrites: boolean;
   pruneSignificance: number;
   dendritePayoffCheck: boolean;
+  maxCostRatio: number;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: Activation;
   candidateWeightInit: number;
   dendriteLayers: 'all' | 'output' | 'hidden' | 'first';
   dendriteRank: number;
-  dendriteForm: 'gated' | 'merged';
+  dendriteForm: 'gated' | 'merged' | 'linear';
   correlationEpochs: number;
   correlationCandidates: number;
   // Command line only
@@ -300,10 +301,14 @@ export const SCHEMA: readonly ParamSpec[] = [
     ...DENDRITE_KNOB,
     help: 'With prune-dendrites: a set stays only if, on validation, the samples it fixes minus those it breaks exceed this z-score times the square root of their sum (one-sided McNemar test; 0: any net gain keeps it, 1.645: 95% confidence).',
     consumer: 'train/loop' }),
-  bool({ key: 'dendritePayoffCheck', param: 'dendrite-payoff-check', name: 'Ship dendrites only when they beat widening', default: true,
+  bool({ key: 'dendritePayoffCheck', param: 'dendrite-payoff-check', name: 'Ship dendrites only when they pay at equal device cost', default: true,
     ...DENDRITE_KNOB,
-    help: 'When training keeps a dendrite set, also train the widest plain network whose int8 model needs no more RAM and no more flash on the device (trained as with dendrites off, so with restarts by default; same epoch budget, within the time limit) and ship whichever validates better (a tie ships the plain network).',
-    consumer: 'commands/train' }),
+    help: 'First train the configured network exactly as with dendrites off (same seed, restarts): that plain network is shipped unless the dendritic network, trained next from its weights for up to as many epochs within what is left of the time limit (linear sets folded into the weights), validates strictly better and stays within max-cost-ratio of its RAM, flash, file size and MACs. Off: train the dendritic network alone and ship it as trained.',
+    consumer: 'train/checkbox' }),
+  float({ key: 'maxCostRatio', param: 'max-cost-ratio', name: 'Largest device cost, relative to the configured network', default: 1.05,
+    min: 1, max: 100, ...DENDRITE_KNOB,
+    help: "With dendrite-payoff-check: each device figure of the shipped int8 model (TFLM RAM, flash = file + kernel code, file size, MACs per inference) may be at most this multiple of the plain configured network's. 1.05 keeps the checkbox at the cost of the network you configured; raise it only to let a dendritic model that costs more on the device (dendrite-form gated or merged) ship when it validates better.",
+    consumer: 'train/checkbox' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -319,8 +324,8 @@ export const SCHEMA: readonly ParamSpec[] = [
   int({ key: 'dendriteRank', param: 'dendrite-rank', name: 'Dendrite branch rank', default: 2, min: 0, max: 64, ...DENDRITE_KNOB,
     help: 'Size of each dendrite branch: 0 copies the wrapped layer (as the reference library; a set costs as much as the layers); r >= 1 makes a low-rank branch (the layer with r output channels, then r -> outputs), costing about r/outputs of a copy.',
     consumer: 'dendrites/dendritic-layer' }),
-  select({ key: 'dendriteForm', param: 'dendrite-form', name: 'Dendrite form', default: 'gated', valid: ['gated', 'merged'], ...DENDRITE_KNOB,
-    help: 'Where the dendrite activation sits. gated: on the layer\'s outputs, each set gated after it (out += v * f(branch(x)), sets cascade); on the device each set adds 5 or more operators per layer. merged: inside the branch, on its rank channels (out += v * up(f(down(x))), no cascade): v folds into up and all sets of a layer merge at export into 4 operators per layer however many sets are kept (rank 0: f of a full copy, merged the same way).',
+  select({ key: 'dendriteForm', param: 'dendrite-form', name: 'Dendrite form', default: 'linear', valid: ['gated', 'merged', 'linear'], ...DENDRITE_KNOB,
+    help: 'Where the dendrite activation sits. linear (default): nowhere: out += v * branch(x), and at export every set folds exactly into the layer\'s own weights, so the device runs the plain configured network at its cost (dendrite-activation does not apply). gated: on the layer\'s outputs, each set gated after it (out += v * f(branch(x)), sets cascade); on the device each set adds 5 or more operators per layer. merged: inside the branch, on its rank channels (out += v * up(f(down(x))), no cascade): v folds into up and all sets of a layer merge at export into 4 operators per layer however many sets are kept (rank 0: f of a full copy, merged the same way).',
     consumer: 'dendrites/dendritic-layer' }),
   int({ key: 'correlationEpochs', param: 'correlation-epochs', name: 'Correlation epochs', default: 10, min: 1, max: 10000, ...DENDRITE_KNOB,
     help: 'Correlation training: epochs of candidate training in each dendrite phase.', consumer: 'dendrites/correlation' }),
@@ -361,7 +366,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, dendriteForm: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true, tensorboard: true, inputShape: true,

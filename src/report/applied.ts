@@ -33,8 +33,11 @@ export interface RunComponents {
   int8DropLimit: number | null;
   augmentation: { noise: string; specAugment: string } | null;
   modelWidth: number;
-  /** The payoff check's settings when dendrites are on (null when they are off). */
-  payoffCheck: { enabled: boolean; restarts: boolean } | null;
+  /**
+   * The payoff check's settings when dendrites are on (null when they are off); `maxCostRatio` is the
+   * ratio the checkbox priced its candidates against (null when the checkbox did not run).
+   */
+  payoffCheck: { enabled: boolean; restarts: boolean; maxCostRatio: number | null } | null;
   /** Whether a TensorBoard event file was written. */
   tensorboard: boolean;
   /** The input shape the data loader settled on (X's, train_input.json's or --input-shape). */
@@ -77,9 +80,14 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
   };
   if (c.cycle) Object.assign(out, cycleApplied(c.cycle));
   if (c.payoffCheck)
+    out.maxCostRatio = {
+      value: c.payoffCheck.maxCostRatio,
+      consumer: "train/checkbox (device budget: each int8 figure at most this times the dendrites-off network's)",
+    };
+  if (c.payoffCheck)
     out.dendritePayoffCheck = {
       value: c.payoffCheck.enabled,
-      consumer: 'commands/payoff (dendritic model against the widest plain network at its device cost)',
+      consumer: 'train/checkbox (the dendrites-off network first, then the dendritic one; the better on validation within max-cost-ratio ships)',
     };
   return out;
 }

@@ -142,7 +142,9 @@ function summary(r: Report): string {
       dendriteSub += `; ${pruned} set${pruned === 1 ? '' : 's'} pruned after training as no more accurate than without${r.dendrites.added === 0 ? ", so the gain is not the sets' own" : ''}`;
   }
   if (r.dendrites.payoff?.shipped === 'plain')
-    dendriteSub += `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;
+    dendriteSub += r.dendrites.payoff.checkbox
+      ? `<br>the dendrites-off network was shipped: the dendritic one did not validate better within the device budget (see below)`
+      : `<br>a plain network of no more device cost validated as well or better and was shipped (see below)`;
   const stopped: Record<Report['timing']['stopped_by'], string> = {
     completed: 'the cycle finished (no further set or restart)',
     epochs: 'epoch limit reached',
@@ -214,10 +216,49 @@ ${events}
 </section>`;
 }
 
+/**
+ * The plain-first flow (issue 22): the budget (the dendrites-off network's int8 figures and their
+ * limits), the dendritic network's figures against it, both validation accuracies, and why one shipped.
+ */
+function checkbox(
+  r: Report,
+  p: NonNullable<Report['dendrites']['payoff']>,
+  cb: NonNullable<NonNullable<Report['dendrites']['payoff']>['checkbox']>,
+): string {
+  const d = p.dendritic;
+  const figure = (name: string): string => {
+    const f = d?.figures?.find((x) => x.name === name);
+    return f ? `<td class="n">${int(f.value)}</td><td>${f.fits ? 'within' : '<strong>over</strong>'}</td>` : '<td class="n">-</td><td></td>';
+  };
+  const rows = cb.budget
+    .map((b) => `<tr><td>${e(b.name)}</td><td class="n">${int(b.value)}</td><td class="n">${int(b.limit)}</td>${figure(b.name)}</tr>`)
+    .join('');
+  const acc = `<tr><td>validation accuracy</td><td class="n">${p.plain ? pct(p.plain.val_acc) : '-'}</td><td></td><td class="n">${d ? pct(d.val_acc) : '-'}</td><td></td></tr>`;
+  const who = p.shipped === 'plain' ? 'the dendrites-off network (the network you configured, trained as with dendrites off)' : 'the dendritic network';
+  const sets = d
+    ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
+    : '';
+  const dendriticEvents =
+    p.shipped === 'plain' && d && r.dendrites.events.length
+      ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
+          .map(
+            (ev) =>
+              `<tr class="ev-${ev.type}"><td class="n">${ev.epoch}</td><td><span class="swatch"></span>${e(EVENT_LABEL[ev.type])}</td><td>${e(ev.detail ?? '')}</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : '';
+  return `<section id="payoff"><h2>Did the dendrites pay?</h2>
+<p class="payoff-${p.shipped}">Shipped: ${who}, because ${e(p.reason)}.${sets}</p>
+<p class="muted">Budget: the network you configured, int8 on a Cortex-M under TFLM; a network ships only if each figure is at most ${cb.ratio}x the budget (max-cost-ratio) and it validates strictly better than the dendrites-off network.</p>
+<table class="budget"><thead><tr><th>figure</th><th class="n">dendrites off (budget)</th><th class="n">limit</th><th class="n">dendritic</th><th></th></tr></thead><tbody>${rows}${acc}</tbody></table>${dendriticEvents}</section>`;
+}
+
 /** dendrite-payoff-check: which network was shipped, against what, and why (one paragraph). */
 function payoff(r: Report): string {
   const p = r.dendrites.payoff;
   if (!p) return '';
+  if (p.checkbox) return checkbox(r, p, p.checkbox);
+  if (!p.dendritic) return '';
   const cost = (c: { val_acc: number; ram_bytes: number; flash_bytes: number; parameters: number; latency_ms: number }): string =>
     `${pct(c.val_acc)} validation accuracy, ${bytes(c.ram_bytes)} RAM, ${bytes(c.flash_bytes)} flash, ${int(c.parameters)} parameters, about ${c.latency_ms < 10 ? c.latency_ms.toFixed(2) : c.latency_ms.toFixed(1)} ms per inference (estimate)`;
   const d = `the dendritic model (width ${p.dendritic.width}, ${p.dendritic.sets} set${p.dendritic.sets === 1 ? '' : 's'}: ${cost(p.dendritic)})`;

@@ -10,8 +10,9 @@
  * staging directory that is published only at the end, because the file exists to be read while the
  * run goes on and after a run that never reached its end.
  *
- * Line fields (docs/metrics.md): run ("train": the run whose model ships, unless the payoff check ships
- * "payoff_plain", the plain network it trains), epoch, phase, loss, acc, val_loss, val_acc, lr,
+ * Line fields (docs/metrics.md): run ("train": the first run, with dendrites on and the payoff check the
+ * dendrites-off network; "dendritic_candidate": the dendritic network trained after it; "payoff_plain":
+ * the earlier flow's plain network), epoch, phase, loss, acc, val_loss, val_acc, lr,
  * dendrite_sets, seconds (the epoch's), time (Unix seconds when the line was written).
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -20,7 +21,8 @@ import type { EpochRecord } from './schema.js';
 
 export const METRICS_JSONL = 'metrics.jsonl';
 
-export type MetricsRun = 'train' | 'payoff_plain';
+/** dendritic_candidate: the checkbox's dendritic network, trained after the dendrites-off one ('train'), issue 22. */
+export type MetricsRun = 'train' | 'payoff_plain' | 'dendritic_candidate';
 
 export interface MetricsLine extends EpochRecord {
   run: MetricsRun;

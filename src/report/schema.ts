@@ -115,6 +115,22 @@ export interface PayoffCandidate {
   /** Estimated milliseconds per inference, as deployment[].latency_ms (not part of the budget: a wider plain network may be slower). */
   latency_ms: number;
   parameters: number;
+  /** Multiply-accumulates per inference, counted from the int8 .tflite file. Absent in reports before issue 22. */
+  macs?: number;
+  /**
+   * Plain-first flow (issue 22): each budget figure of this candidate against its limit (max-cost-ratio
+   * times the dendrites-off network's figure; `dendrites.payoff.checkbox`), and whether all fit.
+   */
+  figures?: BudgetFigureCheck[];
+  fits?: boolean;
+}
+
+/** One device figure against the budget: `name` is ram_bytes, flash_bytes, model_bytes or macs (more may be added). */
+export interface BudgetFigureCheck {
+  name: string;
+  value: number;
+  limit: number;
+  fits: boolean;
 }
 
 export interface DendritePayoff {
@@ -122,12 +138,20 @@ export interface DendritePayoff {
   checked: boolean;
   /** Which network the exports, validation, model and history of this report describe. */
   shipped: 'dendritic' | 'plain';
-  dendritic: PayoffCandidate & {
-    /** Dendrite sets the dendritic model kept. */
-    sets: number;
-    /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
-    history?: EpochRecord[];
-  };
+  /**
+   * The dendritic network. null only in the plain-first flow (`checkbox` present) when no time was left
+   * to train it after the dendrites-off run (reason says so); before issue 22 it was never null.
+   */
+  dendritic:
+    | (PayoffCandidate & {
+        /** Dendrite sets the dendritic model kept. */
+        sets: number;
+        /** Plain-first flow: whether its (linear) sets were folded into the layers' weights, so it deploys as the plain network. */
+        folded?: boolean;
+        /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
+        history?: EpochRecord[];
+      })
+    | null;
   /** The plain network trained for the comparison; null when none was (see reason). */
   plain:
     | (PayoffCandidate & {
@@ -140,6 +164,15 @@ export interface DendritePayoff {
     | null;
   /** Why this network was shipped, or why nothing was checked. */
   reason: string;
+  /**
+   * Present from issue 22 on (the plain-first flow): `plain` is the configured network trained exactly as
+   * with dendrites off, first, with the whole time limit; its int8 figures are the budget (`value`),
+   * `limit` = ratio x value (max-cost-ratio); the dendritic network trained next from its weights ships
+   * only when every figure is within its limit and it validates strictly better. Absent: the earlier
+   * flow, in which `plain` was the widest plain network of no more RAM and flash, trained after the
+   * dendritic run.
+   */
+  checkbox?: { ratio: number; budget: Array<{ name: string; value: number; limit: number }> };
 }
 
 export const PHASES = ['neuron', 'dendrite'] as const;
@@ -560,19 +593,48 @@ function checkPayoffCandidate(c: Checker, v: Json, p: string): Record<string, Js
   return x;
 }
 
+function checkFigures(c: Checker, v: Json, p: string): void {
+  c.array(v, p).forEach((f, i) => {
+    const x = c.object(f, `${p}[${i}]`);
+    c.string(x.name, `${p}[${i}].name`);
+    c.number(x.value, `${p}[${i}].value`, { min: 0 });
+    c.number(x.limit, `${p}[${i}].limit`, { min: 0 });
+    if (x.fits !== undefined) c.boolean(x.fits, `${p}[${i}].fits`);
+  });
+}
+
+function checkCandidateExtras(c: Checker, x: Record<string, Json>, p: string): void {
+  if (x.macs !== undefined) c.count(x.macs, `${p}.macs`);
+  if (x.figures !== undefined) checkFigures(c, x.figures, `${p}.figures`);
+  if (x.fits !== undefined) c.boolean(x.fits, `${p}.fits`);
+}
+
 function checkPayoff(c: Checker, v: Json): void {
   const p = 'dendrites.payoff';
   const x = c.object(v, p);
   const checked = c.boolean(x.checked, `${p}.checked`);
   const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain'] as const);
-  const d = checkPayoffCandidate(c, x.dendritic, `${p}.dendritic`);
-  c.count(d.sets, `${p}.dendritic.sets`);
-  if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
+  if (x.checkbox !== undefined) {
+    const cb = c.object(x.checkbox, `${p}.checkbox`);
+    c.number(cb.ratio, `${p}.checkbox.ratio`, { min: 1 });
+    checkFigures(c, cb.budget, `${p}.checkbox.budget`);
+  }
+  if (x.dendritic === null) {
+    if (x.checkbox === undefined) c.fail(`${p}.dendritic`, 'expected the dendritic candidate (null only with checkbox)');
+    if (shipped === 'dendritic') c.fail(`${p}.shipped`, "expected 'plain' when no dendritic network was trained");
+  } else {
+    const d = checkPayoffCandidate(c, x.dendritic, `${p}.dendritic`);
+    c.count(d.sets, `${p}.dendritic.sets`);
+    if (d.folded !== undefined) c.boolean(d.folded, `${p}.dendritic.folded`);
+    checkCandidateExtras(c, d, `${p}.dendritic`);
+    if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
+  }
   if (x.plain === null) {
     if (checked) c.fail(`${p}.plain`, 'expected the plain candidate when checked is true, got null');
     if (shipped === 'plain') c.fail(`${p}.shipped`, "expected 'dendritic' when no plain network was trained");
   } else {
     const q = checkPayoffCandidate(c, x.plain, `${p}.plain`);
+    checkCandidateExtras(c, q, `${p}.plain`);
     c.count(q.best_epoch, `${p}.plain.best_epoch`);
     c.count(q.epochs_run, `${p}.plain.epochs_run`);
     c.oneOf(q.stopped_by, `${p}.plain.stopped_by`, STOP_REASONS);

@@ -1,45 +1,30 @@
 /**
- * Ship only what pays (issue 14): ticking "dendrites" must never give a worse deployed model than plain
- * widening at the same device cost. When training ends with a dendrite set kept, the dendritic model's
- * int8 export is priced on the device (TFLM arena on a Cortex-M, flash = file + code), the widest plain
- * network whose int8 export needs no more RAM and no more flash is found on a width grid, trained as the
- * block trains with dendrites off (the `restarts` schedule by default) for the same epoch budget within
- * what is left of the time limit, and whichever validates better is shipped (a tie ships the plain one:
- * same accuracy, no more cost, fewer operators).
+ * Which network ships. `trainAndChoose` is the one place that decides: with dendrites on and
+ * dendrite-payoff-check, the checkbox's plain-first flow (src/train/checkbox.ts, issue 22: the
+ * dendrites-off network first, at whose device cost the dendritic one must validate strictly better);
+ * otherwise the configured network as trained.
+ *
+ * `runPayoffCheck` and the width search are the flow before issue 22 (issue 14): when training kept a
+ * set, the widest plain network whose int8 export needs no more RAM and flash than the dendritic model
+ * was trained and the better on validation shipped. It let a few TFLite kernels buy a 3-7.5x wider
+ * network, so nothing calls it by default any more. It stays, tested, for an explicit opt-in (not wired
+ * yet): with max-cost-ratio above 1.05, a wider plain network within that ratio could be a candidate.
  */
 import type { Sequential } from '../engine/model.js';
-import { dendriteSetCount } from '../dendrites/apply.js';
-import { exportTfliteInt8 } from '../export/tflite/quantize.js';
-import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
 import { buildModel, type BuildModelOptions } from '../models/select.js';
 import { specFor, type Config } from '../params/schema.js';
 import type { LabelledSet } from '../engine/tensor.js';
 import { TrainingBudget } from './budget.js';
 import { cycleMode } from '../dendrites/cycle.js';
 import { evaluate, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
-import { buildNetwork, buildOptions, trainNetwork, type RunHooks, type TrainData } from './run.js';
+import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;
 
-export interface DeviceBudget {
-  ramBytes: number;
-  flashBytes: number;
-}
-
-export interface Int8Price extends DeviceBudget {
-  modelBytes: number;
-  operators: number;
-  /** Estimated milliseconds per inference (not part of the budget: a wider plain network may be slower). */
-  latencyMs: number;
-}
-
-/** What the int8 export of `model` (calibrated on `calib`, as the train command exports it) costs under TFLM. */
-export function priceInt8(model: Sequential, calib: LabelledSet): Int8Price {
-  const bytes = exportTfliteInt8(model.toGraph(), calib.x, calib.n).bytes;
-  const d = tfliteDeviceCost(bytes);
-  return { ramBytes: d.ramBytes, flashBytes: d.flashBytes, modelBytes: d.modelBytes, operators: d.operators, latencyMs: d.latencyMs };
-}
+export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
+import { priceInt8, type DeviceBudget, type FigureCheck, type Int8Price } from './device-budget.js';
+import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks } from './checkbox.js';
 
 /** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
 export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
@@ -118,6 +103,9 @@ export interface PayoffCandidate {
   valAcc: number;
   price: Int8Price;
   parameters: number;
+  /** Plain-first flow: each budget figure against max-cost-ratio times the configured plain network's. */
+  figures?: FigureCheck[];
+  fits?: boolean;
 }
 
 export interface PlainRun {
@@ -128,15 +116,22 @@ export interface PlainRun {
 }
 
 export interface PayoffOutcome {
-  /** Whether a plain network was trained and compared. */
+  /** Whether both networks were trained and compared. */
   checked: boolean;
   shipped: 'dendritic' | 'plain';
-  dendritic: PayoffCandidate & { sets: number };
+  /** The plain-first flow (issue 22) has no dendritic candidate when no time was left after the plain run. */
+  dendritic: (PayoffCandidate & { sets: number; folded?: boolean }) | null;
   plain: PlainRun | null;
   /** One sentence for people: why this network was shipped (or why nothing was checked). */
   reason: string;
   /** Set when the check could not be done or was cut short. */
   warning?: string;
+  /**
+   * The plain-first flow (issue 22, src/train/checkbox.ts): `plain` is the configured network trained
+   * exactly as with dendrites off, first; its int8 figures are the budget, `ratio` the factor allowed.
+   * Absent: the earlier flow (dendritic run first, then the widest plain network of no more RAM and flash).
+   */
+  checkbox?: { ratio: number; budget: FigureCheck[] };
 }
 
 export interface PayoffInputs {
@@ -254,48 +249,64 @@ export interface Shipped {
 }
 
 export interface ChooseHooks extends RunHooks {
-  /** Whether the payoff check may replace the dendritic network; default: the configuration's (dendrites on and dendritePayoffCheck). */
+  /** Whether the payoff check applies; default: the configuration's (dendrites on and dendritePayoffCheck). */
   payoffCheck?: boolean;
-  /** The plain run's epochs and events. */
+  /** The second run's epochs and events: the dendritic candidate (plain-first flow). */
   payoffObserver?: TrainingObserver;
-  /** The payoff check's progress lines. */
+  /** The check's progress lines. */
   info?: (line: string) => void;
 }
 
+export interface Choice {
+  /** The run that trained first, with the caller's hooks (checkpoint, resume): what `nothing trained` and `--resume` are about. */
+  primary: TrainedNetwork;
+  /** The dendritic run (the primary run when the check is off; the plain run when no dendritic one was trained). */
+  dendritic: TrainedNetwork;
+  payoff: PayoffOutcome | undefined;
+  shipped: Shipped;
+}
+
+type TrainedNetwork = ReturnType<typeof trainNetwork>;
+
 /**
- * The one place that says which network ships: trains the configuration's network (the given model, or
- * one built from the configuration), ends the budget's dendritic phase, and when a dendrite set was kept
- * and the check applies, runs the payoff check on what is left of the run's budget (a fresh unlimited
- * one without). Used by `train` and the experiment's shipped variants.
+ * The one place that says which network ships. With the check on (dendrites on, dendrite-payoff-check):
+ * the plain-first flow of src/train/checkbox.ts. Off: trains the configuration's network (the given
+ * model, or one built from the configuration) and ships it as trained. Used by `train` and the
+ * experiment's shipped variants.
  */
-export function trainAndChoose(
-  config: Config,
-  data: TrainData,
-  hooks: ChooseHooks = {},
-  model: Sequential = buildNetwork(config, data),
-): { dendritic: ReturnType<typeof trainNetwork>; payoff: PayoffOutcome | undefined; shipped: Shipped } {
+export function trainAndChoose(config: Config, data: TrainData, hooks: ChooseHooks = {}, model: Sequential = buildNetwork(config, data)): Choice {
   const { payoffCheck = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck, payoffObserver, info, ...runHooks } = hooks;
+  if (payoffCheck && cycleMode(config) === 'dendrites') {
+    const checkboxHooks: CheckboxHooks = { ...runHooks, ...(payoffObserver ? { candidateObserver: payoffObserver } : {}), ...(info ? { info } : {}) };
+    return fromCheckbox(trainCheckbox(config, data, checkboxHooks, model), config);
+  }
   const dendritic = trainNetwork(config, data, runHooks, model);
-  const sets = dendriteSetCount(model);
-  runHooks.budget?.endPhase();
-  const payoff =
-    payoffCheck && sets > 0
-      ? runPayoffCheck({
-          config,
-          build: buildOptions(config, data),
-          model,
-          sets,
-          loop: dendritic.loop,
-          train: data.train,
-          val: data.val,
-          budget: runHooks.budget ?? new TrainingBudget(0),
-          ...(payoffObserver ? { observer: payoffObserver } : {}),
-          ...(info ? { info } : {}),
-        })
-      : undefined;
-  const plain = payoff?.shipped === 'plain' ? payoff.plain : null;
-  const shipped: Shipped = plain
-    ? { model: plain.model, loop: plain.loop, width: plain.config.width, network: 'plain' }
-    : { model, loop: dendritic.loop, width: config.width, network: 'dendritic' };
-  return { dendritic, payoff, shipped };
+  return { primary: dendritic, dendritic, payoff: undefined, shipped: { model, loop: dendritic.loop, width: config.width, network: 'dendritic' } };
+}
+
+/** The checkbox's outcome in the payoff check's terms (report.json dendrites.payoff). */
+function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
+  const cand = (c: CheckboxOutcome['plain']['candidate']): PayoffCandidate => ({
+    width: config.width,
+    valAcc: c.valAcc,
+    price: c.price,
+    parameters: c.parameters,
+    figures: c.figures,
+    fits: c.fits,
+  });
+  const d = o.dendritic;
+  const payoff: PayoffOutcome = {
+    checked: d !== null,
+    shipped: o.shipped,
+    dendritic: d ? { ...cand(d.candidate), sets: d.sets, folded: d.folded } : null,
+    plain: { model: o.plain.model, config: o.plain.config, loop: o.plain.loop, candidate: cand(o.plain.candidate) },
+    reason: o.reason,
+    ...(o.warning ? { warning: o.warning } : {}),
+    checkbox: { ratio: o.ratio, budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })) },
+  };
+  const shipped: Shipped =
+    o.shipped === 'dendritic'
+      ? { model: d!.model, loop: d!.loop, width: config.width, network: 'dendritic' }
+      : { model: o.plain.model, loop: o.plain.loop, width: config.width, network: 'plain' };
+  return { primary: o.plain, dendritic: d ?? o.plain, payoff, shipped };
 }

@@ -122,11 +122,11 @@ test('runPayoffCheck: trains the plain candidate and ships the better-validating
   const r = runPayoffCheck({ config, build: f.build, model: f.model, sets: 1, loop: f.loop, train: f.train, val: f.val, budget: new TrainingBudget(0) });
   assert.equal(r.checked, true);
   assert.ok(r.plain);
-  assert.ok(fitsBudget(r.plain.candidate.price, r.dendritic.price));
+  assert.ok(fitsBudget(r.plain.candidate.price, r.dendritic!.price));
   assert.equal(dendriteSetCount(r.plain.model), 0);
   assert.equal(r.plain.config.dendrites, false);
   assert.equal(r.plain.loop.history.length, 3);
-  assert.equal(r.shipped, shipsPlain(r.plain.candidate.valAcc, r.dendritic.valAcc) ? 'plain' : 'dendritic');
+  assert.equal(r.shipped, shipsPlain(r.plain.candidate.valAcc, r.dendritic!.valAcc) ? 'plain' : 'dendritic');
   assert.equal(r.warning, undefined);
 
   // the time limit is used up: nothing is trained, the dendritic model ships with a warning
@@ -137,86 +137,78 @@ test('runPayoffCheck: trains the plain candidate and ships the better-validating
   assert.deepEqual([late.checked, late.shipped, late.plain], [false, 'dendritic', null]);
   assert.match(late.reason, /^not checked: no time is left/);
   assert.match(late.warning ?? '', /payoff check not done/);
-  assert.ok(late.dendritic.price.ramBytes > 0 && late.dendritic.price.flashBytes > 0);
+  assert.ok(late.dendritic!.price.ramBytes > 0 && late.dendritic!.price.flashBytes > 0);
 });
 
-test('train CLI: a kept set is checked against the widest plain network of no more RAM and flash; report and files describe the shipped one', () => {
+test('train CLI (issue 22): the dendrites-off network trains first and is the budget; the shipped files are the shipped network, within 1.05x of it, never worse on validation than dendrites off', () => {
   const { dir, cleanup } = tempDir('payoff-');
   try {
     const data = join(dir, 'data');
-    const out = join(dir, 'out');
     mkdirSync(data);
     writeEiDirectory(data, { features: 12, classes: 3, trainRows: 96, valRows: 30 });
-    const r = runCli(
-      [
-        'train',
-        '--data-directory',
-        data,
-        '--out-directory',
-        out,
-        '--model',
-        'dense',
-        '--epochs',
-        '6',
-        '--seed',
-        '1',
-        '--switch-mode',
-        'fixed',
-        '--first-fixed-switch-num',
-        '2',
-        '--fixed-switch-num',
-        '2',
-        '--max-dendrites',
-        '1',
-        '--retain-all-dendrites',
-        '1',
-      ],
-      { timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const report = validateReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
-    const p = report.dendrites.payoff;
-    assert.ok(p, 'dendrites.payoff present');
-    assert.equal(p.checked, true, p.reason);
-    assert.ok(p.plain);
-    assert.equal(p.dendritic.sets, 1);
-    for (const c of [p.dendritic, p.plain]) assert.ok(c.ram_bytes > 0 && c.flash_bytes > 0 && c.model_bytes > 0 && c.operators > 0, JSON.stringify(c));
-    assert.ok(p.plain.ram_bytes <= p.dendritic.ram_bytes && p.plain.flash_bytes <= p.dendritic.flash_bytes);
-    assert.ok(p.plain.operators < p.dendritic.operators);
-    assert.equal(p.shipped, p.plain.val_acc >= p.dendritic.val_acc ? 'plain' : 'dendritic');
-    const shipped = p.shipped === 'plain' ? p.plain : p.dendritic;
-    // the int8 file written is the shipped network's
-    const int8 = readFileSync(join(out, 'model_quantized_int8_io.tflite'));
-    assert.equal(readTfliteGraph(new Uint8Array(int8)).operators.length, shipped.operators);
-    assert.equal(int8.length, shipped.model_bytes);
-    const deployed = report.deployment.find((d) => d.variant === 'tflite-int8');
-    assert.deepEqual([deployed?.ram_bytes, deployed?.flash_bytes], [shipped.ram_bytes, shipped.flash_bytes]);
-    assert.equal(report.model.width, shipped.width);
-    assert.equal(report.model.parameters, shipped.parameters);
-    assert.equal(report.validation?.accuracy, shipped.val_acc);
-    assert.equal(
-      report.model.layers.some((l) => l.kind.startsWith('dendritic')),
-      p.shipped === 'dendritic',
-    );
-    assert.equal(report.dendrites.added, p.shipped === 'dendritic' ? 1 : 0);
-    assert.ok(
-      report.dendrites.events.some((e) => e.type === 'added'),
-      'the dendritic run stays in the report',
-    );
-    if (p.shipped === 'plain') {
-      assert.ok(p.dendritic.history && p.dendritic.history.some((h) => h.dendrite_sets === 1));
-      assert.ok(
-        report.history.every((h) => h.dendrite_sets === 0),
-        'history[] is the plain run',
+    const args = (out: string, extra: string[]) => [
+      'train',
+      '--data-directory',
+      data,
+      '--out-directory',
+      join(dir, out),
+      '--model',
+      'dense',
+      '--epochs',
+      '6',
+      '--seed',
+      '1',
+      '--switch-mode',
+      'fixed',
+      '--first-fixed-switch-num',
+      '2',
+      '--fixed-switch-num',
+      '2',
+      '--max-dendrites',
+      '1',
+      '--retain-all-dendrites',
+      '1',
+      ...extra,
+    ];
+    const off = runCli(args('off', ['--dendrites', '0']), { timeoutMs: 60_000 });
+    assert.equal(off.code, 0, off.stderr);
+    const offReport = validateReport(JSON.parse(readFileSync(join(dir, 'off', 'report.json'), 'utf8')));
+    for (const form of ['linear', 'gated']) {
+      const r = runCli(args(form, ['--dendrite-form', form]), { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const out = join(dir, form);
+      const report = validateReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+      const p = report.dendrites.payoff;
+      assert.ok(p?.checkbox, 'dendrites.payoff.checkbox present');
+      assert.ok(p.plain && p.dendritic, p.reason);
+      assert.equal(p.dendritic.sets, 1);
+      assert.equal(p.dendritic.folded, form === 'linear');
+      // the plain candidate is the dendrites-off run: same validation, same best epoch
+      assert.equal(p.plain.val_acc, offReport.validation?.accuracy);
+      assert.equal(p.plain.best_epoch, offReport.best?.epoch);
+      assert.deepEqual(
+        p.checkbox.budget.map((b) => [b.name, b.value]),
+        p.plain.figures!.map((f) => [f.name, f.value]),
       );
-      assert.equal(report.best?.epoch, p.plain.best_epoch);
-    } else {
-      assert.equal(p.dendritic.history, undefined);
+      assert.equal(p.dendritic.fits, form === 'linear', JSON.stringify(p.dendritic.figures));
+      assert.equal(p.shipped, p.dendritic.fits && p.dendritic.val_acc > p.plain.val_acc ? 'dendritic' : 'plain');
+      const shipped = p.shipped === 'plain' ? p.plain : p.dendritic;
+      assert.ok(shipped.val_acc >= offReport.validation!.accuracy, 'never validates worse than dendrites off');
+      // the int8 file written is the shipped network's, within 1.05x of the dendrites-off file on every figure
+      const int8 = readFileSync(join(out, 'model_quantized_int8_io.tflite'));
+      assert.equal(int8.length, shipped.model_bytes);
+      assert.equal(readTfliteGraph(new Uint8Array(int8)).operators.length, p.plain.operators);
+      const deployed = report.deployment.find((d) => d.variant === 'tflite-int8')!;
+      const offDeployed = offReport.deployment.find((d) => d.variant === 'tflite-int8')!;
+      assert.ok(deployed.ram_bytes <= 1.05 * offDeployed.ram_bytes && deployed.flash_bytes <= 1.05 * offDeployed.flash_bytes);
+      assert.equal(report.model.parameters, p.plain.parameters, 'the deployed network has the configured size');
+      assert.equal(report.validation?.accuracy, shipped.val_acc);
+      assert.ok(!report.model.layers.some((l) => l.kind.startsWith('dendritic')));
+      assert.match(r.stderr, /checkbox: shipping the (dendrites-off|dendritic) network: /);
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
+      assert.match(html, /<table class="budget">/);
     }
-    assert.match(r.stderr, /payoff check: shipping the (plain width-[\d.]+ network|dendritic model): /);
-    const html = readFileSync(join(out, 'report.html'), 'utf8');
-    assert.match(html, /<section id="payoff">/);
-    assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
   } finally {
     cleanup();
   }
@@ -260,6 +252,28 @@ test('report.json: dendrites.payoff is optional (older reports stay valid) and c
   bad((p) => (p.plain = null), /dendrites\.payoff\.plain: expected the plain candidate when checked is true/);
   bad((p) => ((p.checked = false), (p.plain = null)), /dendrites\.payoff\.shipped: expected 'dendritic'/);
   bad((p) => (p.dendritic.history[0].val_acc = 2), /dendrites\.payoff\.dendritic\.history\[0\]\.val_acc/);
+  bad((p) => (p.dendritic = null), /dendrites\.payoff\.dendritic: expected the dendritic candidate \(null only with checkbox\)/);
+
+  // the plain-first flow (issue 22): the budget and each candidate's figures; no dendritic network when no time was left
+  const figures = [
+    { name: 'ram_bytes', value: 1500, limit: 1575, fits: true },
+    { name: 'macs', value: 20_000, limit: 21_000, fits: true },
+  ];
+  const checkbox = {
+    ...payoff,
+    dendritic: null,
+    plain: { ...payoff.plain, width: 1, macs: 20_000, figures, fits: true },
+    reason: 'no dendritic network was trained: the dendrites-off run used the whole time limit',
+    checkbox: { ratio: 1.05, budget: figures.map(({ name, value, limit }) => ({ name, value, limit })) },
+  };
+  const cbReport = { ...base, dendrites: { ...base.dendrites, added: 0, payoff: checkbox } };
+  assert.deepEqual(validateReport(JSON.parse(JSON.stringify(cbReport))), JSON.parse(JSON.stringify(cbReport)));
+  const cbHtml = renderReportHtml(cbReport);
+  assert.match(cbHtml, /class="payoff-plain">Shipped: the dendrites-off network/);
+  assert.match(cbHtml, /<td>macs<\/td><td class="n">20,000<\/td><td class="n">21,000<\/td>/);
+  const cbBad = JSON.parse(JSON.stringify(cbReport));
+  cbBad.dendrites.payoff.shipped = 'dendritic';
+  assert.throws(() => validateReport(cbBad), /expected 'plain' when no dendritic network was trained/);
 
   const html = renderReportHtml(report);
   assert.match(html, /<section id="payoff">/);

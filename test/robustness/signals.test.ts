@@ -105,6 +105,10 @@ test('the time limit also ends a correlation dendrite phase (candidate training 
     'every-epoch',
     '--max-training-seconds',
     '2',
+    // the dendritic run alone (with the check, the dendrites-off run trains first and ships, so the
+    // report's stopped_by would be that run's)
+    '--dendrite-payoff-check',
+    '0',
     '--quiet',
   ];
   const r = runCli(['train', '--data-directory', data, '--out-directory', out, ...argv], { timeoutMs: 60_000 });

@@ -150,6 +150,9 @@ test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain w
         '2',
         '--dendrite-rank',
         '1',
+        // sets that stay in the graph (the default until issue 22; linear sets fold away at no device cost)
+        '--dendrite-form',
+        'gated',
         '--prune-dendrites',
         '0',
       ],

@@ -1,0 +1,137 @@
+/**
+ * What ticking "dendrites" does when dendrite-payoff-check is on (issue 22): the checkbox improves the
+ * network the user configured, at that network's device cost, under any time limit.
+ *
+ * 1. Train the configured network exactly as the same command with dendrites off would (same seed, same
+ *    `restarts` schedule, the whole time limit and the checkpoint): the plain candidate. Its int8 price
+ *    is the budget, so the shipped model has had at least the training the dendrites-off run would have
+ *    had and never costs more on the device than it.
+ * 2. With what is left of the time limit (none is reserved: the plain run may use it all), train the
+ *    dendritic candidate from the plain candidate's best weights, at the rate they were found with
+ *    (`continuationRate`), for up to `epochs` more epochs, sets added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
+ *    layers' own weights, so the candidate is the plain network again, at identical cost.
+ * 3. Ship the dendritic candidate only when each budget figure is within `max-cost-ratio` of the plain
+ *    candidate's and it validates strictly better; a tie ships the plain network.
+ */
+import type { Sequential } from '../engine/model.js';
+import { dendriteSetCount, foldLinearSets } from '../dendrites/apply.js';
+import type { Config } from '../params/schema.js';
+import { evaluate, type LoopResult, type TrainingObserver } from './loop.js';
+import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
+import { checkFigures, fitsAll, overLimit, priceInt8, type FigureCheck, type Int8Price } from './device-budget.js';
+import { TrainingBudget } from './budget.js';
+
+export interface CheckboxCandidate {
+  valAcc: number;
+  price: Int8Price;
+  parameters: number;
+  /** Each budget figure against max-cost-ratio times the plain candidate's. */
+  figures: FigureCheck[];
+  fits: boolean;
+}
+
+export type TrainedNetwork = ReturnType<typeof trainNetwork>;
+
+export interface CheckboxOutcome {
+  ratio: number;
+  plain: TrainedNetwork & { config: Config; candidate: CheckboxCandidate };
+  /** null when no time was left after the plain run (or it was stopped by a signal): `reason` says so. */
+  dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean }) | null;
+  shipped: 'plain' | 'dendritic';
+  reason: string;
+  warning?: string;
+}
+
+export interface CheckboxHooks extends RunHooks {
+  /** The dendritic candidate's epochs and events (RunHooks.observer gets the plain run's). */
+  candidateObserver?: TrainingObserver;
+  info?: (line: string) => void;
+}
+
+const pts = (acc: number): string => `${(100 * acc).toFixed(2)}%`;
+
+/** The dendrites-off configuration the plain candidate trains with: what `train --dendrites 0` would run. */
+export function plainConfigOf(config: Config): Config {
+  return { ...config, dendrites: false };
+}
+
+function candidateOf(model: Sequential, val: TrainData['val'], budget: Int8Price | null, ratio: number): CheckboxCandidate {
+  const price = priceInt8(model, val);
+  const figures = checkFigures(price, budget ?? price, ratio);
+  return { valAcc: evaluate(model, val).acc, price, parameters: model.parameterCount(), figures, fits: fitsAll(figures) };
+}
+
+/**
+ * The rate the dendrites-off network's best weights were found with. The dendritic network starts from
+ * those weights at this rate, as a restart continues (docs/dendrites.md "Restarts"): measured on FSDD
+ * (jackson/nicolas, 4 seeds), starting at the initial rate instead shook the weights out of their
+ * optimum and lost 1.9 ± 1.8 hold-out points (validation +0.6): it overfit the validation split.
+ */
+export function continuationRate(loop: LoopResult, initial: number): number {
+  const lr = loop.history[loop.best.epoch - 1]?.lr;
+  return lr !== undefined && lr > 0 ? lr : initial;
+}
+
+/** Whether the dendritic candidate ships: within the budget, trained at least one epoch, strictly better on validation. */
+export function shipsDendritic(plainValAcc: number, d: { valAcc: number; fits: boolean; epochsRun: number }): boolean {
+  return d.fits && d.epochsRun > 0 && d.valAcc > plainValAcc;
+}
+
+export function trainCheckbox(
+  config: Config,
+  data: TrainData,
+  hooks: CheckboxHooks = {},
+  model: Sequential = buildNetwork(config, data),
+): CheckboxOutcome {
+  const { candidateObserver, info, ...runHooks } = hooks;
+  const ratio = config.maxCostRatio;
+  const plainConfig = plainConfigOf(config);
+  const plainRun = trainNetwork(plainConfig, data, runHooks, model);
+  const plainCandidate = candidateOf(plainRun.model, data.val, null, ratio);
+  const plain = { ...plainRun, config: plainConfig, candidate: plainCandidate };
+  const budget = runHooks.budget ?? new TrainingBudget(0);
+  const keepPlain = (reason: string, warning?: string): CheckboxOutcome => ({
+    ratio,
+    plain,
+    dendritic: null,
+    shipped: 'plain',
+    reason,
+    ...(warning ? { warning } : {}),
+  });
+  if (plainRun.loop.epochsRun === 0) return keepPlain('the dendrites-off run did not complete an epoch; no dendritic network was trained');
+  const stop = budget.stopReason();
+  if (stop !== null) {
+    const why =
+      stop === 'signal'
+        ? 'training was stopped by a signal'
+        : `the dendrites-off run used the whole time limit (${budget.maxSeconds} s; ${plainRun.loop.epochsRun} epochs)`;
+    return keepPlain(
+      `no dendritic network was trained: ${why}; the network shipped is exactly the dendrites-off one`,
+      `dendrites: ${why}, so no time was left to train dendrites; the shipped network is the one training with dendrites off gives`,
+    );
+  }
+  info?.(
+    `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; training the dendritic network from its weights for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
+  );
+  const dm = buildNetwork(config, data);
+  dm.restore(plainRun.model.snapshot());
+  const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
+  const run = trainNetwork(dendriticConfig, data, { budget, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
+  const sets = dendriteSetCount(dm);
+  const folded = config.dendriteForm === 'linear' && foldLinearSets(dm) > 0;
+  const candidate = candidateOf(dm, data.val, plainCandidate.price, ratio);
+  const dendritic = { ...run, candidate, sets, folded };
+  const ships = shipsDendritic(plainCandidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
+  const what = `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${run.loop.epochsRun} more epochs)`;
+  const reason = ships
+    ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}) within ${ratio}x its device cost`
+    : !candidate.fits
+      ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
+      : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}); the dendrites-off network ships`;
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+}
+
+/** The loop of the network a checkbox run ships. */
+export function shippedLoop(o: CheckboxOutcome): LoopResult {
+  return o.shipped === 'dendritic' ? o.dendritic!.loop : o.plain.loop;
+}

@@ -1,0 +1,74 @@
+/**
+ * The checkbox's device budget (issue 22): the plain configured network (same family and width, int8
+ * export under TFLM on a Cortex-M) is the budget, and a candidate may ship only when each named figure
+ * is within `max-cost-ratio` times the budget's (default 1.05). The figures are a list so that a new one
+ * (the Cortex-M instruction count of tfliteDeviceCost, when it exists) is one more entry here and shows
+ * up in report.json and report.html without other changes.
+ */
+import type { Sequential } from '../engine/model.js';
+import type { LabelledSet } from '../engine/tensor.js';
+import { exportTfliteInt8 } from '../export/tflite/quantize.js';
+import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
+
+export interface DeviceBudget {
+  ramBytes: number;
+  flashBytes: number;
+}
+
+export interface Int8Price extends DeviceBudget {
+  modelBytes: number;
+  operators: number;
+  /** Estimated milliseconds per inference (from MACs and operators; the budget bounds MACs themselves). */
+  latencyMs: number;
+  /** Multiply-accumulates per inference, counted from the .tflite file. */
+  macs: number;
+}
+
+/** What the int8 export of `model` (calibrated on `calib`, as the train command exports it) costs under TFLM. */
+export function priceInt8(model: Sequential, calib: LabelledSet): Int8Price {
+  const bytes = exportTfliteInt8(model.toGraph(), calib.x, calib.n).bytes;
+  const d = tfliteDeviceCost(bytes);
+  return { ramBytes: d.ramBytes, flashBytes: d.flashBytes, modelBytes: d.modelBytes, operators: d.operators, latencyMs: d.latencyMs, macs: d.macs };
+}
+
+export interface BudgetFigure {
+  /** report.json's name of the figure. */
+  name: string;
+  /** What it measures, for people (report.html). */
+  label: string;
+  of: (p: Int8Price) => number;
+}
+
+export const BUDGET_FIGURES: readonly BudgetFigure[] = [
+  { name: 'ram_bytes', label: 'TFLM RAM (arena on a Cortex-M)', of: (p) => p.ramBytes },
+  { name: 'flash_bytes', label: 'flash (model file + TFLM kernel code)', of: (p) => p.flashBytes },
+  { name: 'model_bytes', label: 'int8 model file', of: (p) => p.modelBytes },
+  { name: 'macs', label: 'multiply-accumulates per inference (counted from the .tflite file)', of: (p) => p.macs },
+];
+
+export interface FigureCheck {
+  name: string;
+  value: number;
+  /** The budget network's figure times the ratio allowed. */
+  limit: number;
+  fits: boolean;
+}
+
+/** Each figure of `price` against `ratio` times `budget`'s. */
+export function checkFigures(price: Int8Price, budget: Int8Price, ratio: number): FigureCheck[] {
+  return BUDGET_FIGURES.map((f) => {
+    const value = f.of(price);
+    const limit = f.of(budget) * ratio;
+    return { name: f.name, value, limit, fits: value <= limit };
+  });
+}
+
+export const fitsAll = (checks: readonly FigureCheck[]): boolean => checks.every((c) => c.fits);
+
+/** "ram_bytes 4,812 > 4,604" for each figure over its limit. */
+export function overLimit(checks: readonly FigureCheck[]): string {
+  return checks
+    .filter((c) => !c.fits)
+    .map((c) => `${c.name} ${Math.round(c.value).toLocaleString('en-US')} > ${Math.round(c.limit).toLocaleString('en-US')}`)
+    .join(', ');
+}

@@ -1,0 +1,159 @@
+/**
+ * The checkbox's plain-first flow (src/train/checkbox.ts, issue 22): the dendrites-off network is trained
+ * first, exactly as with dendrites off, and is the budget; the dendritic network trained next ships only
+ * when every int8 figure is within max-cost-ratio and it validates strictly better. Under a time limit
+ * the first run may use all of it (no reserve), and nothing ships that validates worse than dendrites off.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic } from '../../src/train/checkbox.js';
+import type { LoopResult } from '../../src/train/loop.js';
+import { checkFigures, BUDGET_FIGURES } from '../../src/train/device-budget.js';
+import { trainNetwork, type TrainData } from '../../src/train/run.js';
+import { trainAndChoose } from '../../src/train/payoff.js';
+import { TrainingBudget } from '../../src/train/budget.js';
+import { dendriteSetCount } from '../../src/dendrites/apply.js';
+import { Rng } from '../../src/engine/rng.js';
+import { defaultConfig, type Config } from '../../src/params/schema.js';
+import { syntheticSplit } from '../helpers/ei-data.js';
+
+function data(): TrainData {
+  const features = 12;
+  const classes = 3;
+  const rng = new Rng(4);
+  const train = { ...syntheticSplit(90, features, classes, rng), n: 90, features };
+  const val = { ...syntheticSplit(45, features, classes, rng), n: 45, features };
+  return { train, val, classes, inputShape: undefined };
+}
+
+/** Sets are added every 2 epochs and kept, so the dendritic network has some. */
+const config = (over: Partial<Config> = {}): Config => ({
+  ...defaultConfig(),
+  model: 'dense',
+  epochs: 8,
+  seed: 2,
+  switchMode: 'fixed',
+  firstFixedSwitchNum: 2,
+  fixedSwitchNum: 2,
+  maxDendrites: 2,
+  retainAllDendrites: true,
+  ...over,
+});
+
+test('the plain candidate is exactly the dendrites-off run (same epochs, same validation); a shipped dendritic network validates strictly better', () => {
+  const c = config();
+  const d = data();
+  const off = trainNetwork(plainConfigOf(c), d);
+  const o = trainCheckbox(c, d);
+  assert.deepEqual(
+    o.plain.loop.history.map((h) => [h.epoch, h.val_acc, h.val_loss]),
+    off.loop.history.map((h) => [h.epoch, h.val_acc, h.val_loss]),
+  );
+  assert.equal(o.plain.candidate.valAcc, off.loop.best.val_acc);
+  assert.ok(o.dendritic, o.reason);
+  assert.ok(o.dendritic.sets > 0, 'the dendritic network kept sets');
+  assert.equal(o.dendritic.folded, true);
+  assert.equal(dendriteSetCount(o.dendritic.model), 0, 'folded: the plain network again');
+  // folded linear sets: identical device cost
+  for (const f of o.dendritic.candidate.figures) assert.equal(f.value, o.plain.candidate.figures.find((g) => g.name === f.name)!.value, f.name);
+  const shipped = o.shipped === 'dendritic' ? o.dendritic.candidate : o.plain.candidate;
+  assert.ok(shipped.valAcc >= off.loop.best.val_acc, 'never validates worse than dendrites off');
+  assert.equal(o.shipped, o.dendritic.candidate.valAcc > o.plain.candidate.valAcc ? 'dendritic' : 'plain');
+});
+
+test('shipsDendritic: strictly better, within the budget, and trained; a tie ships plain', () => {
+  assert.equal(shipsDendritic(0.9, { valAcc: 0.9, fits: true, epochsRun: 5 }), false);
+  assert.equal(shipsDendritic(0.9, { valAcc: 0.91, fits: true, epochsRun: 5 }), true);
+  assert.equal(shipsDendritic(0.9, { valAcc: 0.99, fits: false, epochsRun: 5 }), false);
+  assert.equal(shipsDendritic(0.9, { valAcc: 0.99, fits: true, epochsRun: 0 }), false);
+});
+
+test('gated sets cost more than 1.05x the configured network: the dendritic network is priced over budget and never ships; a larger max-cost-ratio lets it compete', () => {
+  const d = data();
+  const gated = trainCheckbox(config({ dendriteForm: 'gated' }), d);
+  assert.ok(gated.dendritic && gated.dendritic.sets > 0);
+  assert.equal(gated.dendritic.folded, false);
+  assert.equal(gated.dendritic.candidate.fits, false);
+  assert.equal(gated.shipped, 'plain');
+  assert.match(gated.reason, /exceeds 1\.05x the configured network's device cost \(.*(ram_bytes|flash_bytes|macs)/);
+  const loose = trainCheckbox(config({ dendriteForm: 'gated', maxCostRatio: 100 }), d);
+  assert.equal(loose.dendritic!.candidate.fits, true);
+  assert.equal(loose.shipped, loose.dendritic!.candidate.valAcc > loose.plain.candidate.valAcc ? 'dendritic' : 'plain');
+});
+
+test('budget figures: RAM, flash, file and MACs by name, each against ratio x the budget', () => {
+  assert.deepEqual(
+    BUDGET_FIGURES.map((f) => f.name),
+    ['ram_bytes', 'flash_bytes', 'model_bytes', 'macs'],
+  );
+  const budget = { ramBytes: 1000, flashBytes: 50_000, modelBytes: 5000, operators: 5, latencyMs: 1, macs: 20_000 };
+  const checks = checkFigures({ ...budget, ramBytes: 1060, macs: 21_000 }, budget, 1.05);
+  assert.deepEqual(
+    checks.map((c) => [c.name, c.fits]),
+    [
+      ['ram_bytes', false],
+      ['flash_bytes', true],
+      ['model_bytes', true],
+      ['macs', true],
+    ],
+  );
+  assert.equal(checks[0]!.limit, 1050);
+});
+
+/** A clock that moves `step` ms every time it is read: a time limit is reached after a known number of polls. */
+function tickingBudget(seconds: number, step: number): TrainingBudget {
+  let now = 0;
+  return new TrainingBudget(seconds, () => (now += step));
+}
+
+test('time limit: the dendrites-off run may use the whole limit (no reserve); then nothing else is trained and the report says why', () => {
+  const d = data();
+  const c = config({ epochs: 200, switchMode: 'none' });
+  const o = trainCheckbox(c, d, { budget: tickingBudget(2, 5) });
+  assert.equal(o.plain.loop.stoppedBy, 'time_limit');
+  assert.ok(o.plain.loop.epochsRun > 0);
+  assert.equal(o.dendritic, null);
+  assert.equal(o.shipped, 'plain');
+  assert.match(o.reason, /used the whole time limit/);
+  assert.match(o.warning ?? '', /no time was left to train dendrites/);
+  // the same budget with dendrites off stops at the same point: the checkbox's first run is that run
+  const off = trainNetwork(plainConfigOf(c), d, { budget: tickingBudget(2, 5) });
+  assert.equal(off.loop.epochsRun, o.plain.loop.epochsRun);
+  assert.equal(off.loop.best.val_acc, o.plain.candidate.valAcc);
+});
+
+test('time limit: what the dendrites-off run leaves goes to the dendritic network, which stops at the limit', () => {
+  const d = data();
+  // restarts end the plain run by itself (switch-mode fixed, max 2 restarts), long before the limit
+  const o = trainCheckbox(config({ epochs: 400 }), d, { budget: tickingBudget(4, 1) });
+  assert.notEqual(o.plain.loop.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic, o.reason);
+  assert.ok(o.dendritic.loop.epochsRun > 0);
+  assert.ok(['time_limit', 'completed', 'epochs'].includes(o.dendritic.loop.stoppedBy));
+});
+
+test('trainAndChoose: the checkbox for dendrites on with the check; the dendritic network alone without it', () => {
+  const d = data();
+  const on = trainAndChoose(config(), d);
+  assert.ok(on.payoff?.checkbox);
+  assert.equal(on.primary.loop, on.payoff.plain!.loop);
+  assert.equal(on.payoff.checkbox.ratio, 1.05);
+  assert.deepEqual(
+    on.payoff.checkbox.budget.map((f) => f.name),
+    ['ram_bytes', 'flash_bytes', 'model_bytes', 'macs'],
+  );
+  const off = trainAndChoose(config({ dendritePayoffCheck: false }), d);
+  assert.equal(off.payoff, undefined);
+  assert.equal(off.shipped.network, 'dendritic');
+  assert.ok(dendriteSetCount(off.shipped.model) > 0);
+});
+
+test('the dendritic network continues from the dendrites-off best weights at the rate they were found with', () => {
+  const loop = { history: [{ lr: 0.005 }, { lr: 0.0025 }, { lr: 0.00125 }], best: { epoch: 2 } } as unknown as LoopResult;
+  assert.equal(continuationRate(loop, 0.005), 0.0025);
+  assert.equal(continuationRate({ ...loop, history: [] } as unknown as LoopResult, 0.005), 0.005, 'no history: the initial rate');
+  const c = config({ lrPatience: 1 });
+  const o = trainCheckbox(c, data());
+  assert.ok(o.dendritic);
+  assert.equal(o.dendritic.loop.history[0]!.lr, continuationRate(o.plain.loop, c.learningRate));
+});
