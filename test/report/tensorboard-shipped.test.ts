@@ -1,6 +1,7 @@
 /**
- * Issue 25: with the payoff check shipping the plain network, TensorBoard shows that network's epochs
- * too (tensorboard/payoff_plain/, a run of its own beside the dendritic run in tensorboard/).
+ * Issue 25: the payoff check trains two networks; TensorBoard shows both (the first run in tensorboard/,
+ * the second in tensorboard/<run>/, a run of its own), so the shipped network's curves are there
+ * whichever ships.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
-import { PAYOFF_PLAIN_DIR } from '../../src/report/epoch-sinks.js';
+import { tensorboardRunDir } from '../../src/report/epoch-sinks.js';
 import { TENSORBOARD_DIR } from '../../src/report/tensorboard.js';
 
 const READER = fileURLToPath(new URL('./tfevents_reader.py', import.meta.url));
@@ -22,7 +23,7 @@ function steps(dir: string): Array<{ step: number; scalars: Record<string, numbe
   return (JSON.parse(r.stdout) as { events: Array<{ step: number; scalars: Record<string, number> }> }).events.slice(1);
 }
 
-test('train --tensorboard: when the plain network ships, its epochs are a TensorBoard run of their own', () => {
+test('train --tensorboard: both networks of the payoff check are TensorBoard runs, the shipped one with its history', () => {
   const { dir, cleanup } = tempDir('tb-shipped');
   try {
     const data = join(dir, 'data');
@@ -35,21 +36,17 @@ test('train --tensorboard: when the plain network ships, its epochs are a Tensor
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const p = report.dendrites.payoff;
-    assert.equal(p.shipped, 'plain', p.reason); // this seed and data: the plain network validates as well
-    // the shipped (plain) run: history[] is its epochs, and TensorBoard has them
-    const plain = steps(join(out, TENSORBOARD_DIR, PAYOFF_PLAIN_DIR));
-    assert.deepEqual(
-      plain.map((e) => e.step),
-      report.history.map((h: { epoch: number }) => h.epoch),
-    );
-    plain.forEach((e, i) => assert.equal(e.scalars['accuracy/validation'], Math.fround(report.history[i].val_acc)));
-    // the dendritic run stays where it was, with its dendrite set
-    const dendritic = steps(join(out, TENSORBOARD_DIR));
-    assert.deepEqual(
-      dendritic.map((e) => e.step),
-      p.dendritic.history.map((h: { epoch: number }) => h.epoch),
-    );
-    assert.ok(dendritic.some((e) => e.scalars.dendrite_sets! > 0));
+    assert.ok(p && p.plain && p.dendritic, 'both networks trained');
+    const first = steps(join(out, TENSORBOARD_DIR));
+    const second = steps(join(out, TENSORBOARD_DIR, tensorboardRunDir('dendritic_candidate')));
+    assert.ok(first.length > 0 && second.length > 0, 'two TensorBoard runs');
+    // the shipped network's run: its epochs and validation accuracy are report.json's history[]
+    const matches = (run: typeof first) =>
+      run.length === report.history.length &&
+      run.every((e, i) => e.step === report.history[i].epoch && e.scalars['accuracy/validation'] === Math.fround(report.history[i].val_acc));
+    assert.ok(matches(first) || matches(second), `shipped ${p.shipped}: no TensorBoard run holds report.json's history`);
+    // the dendritic network's run shows its sets
+    assert.ok([...first, ...second].some((e) => e.scalars.dendrite_sets! > 0));
   } finally {
     cleanup();
   }
