@@ -33,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
     run: async (argv) => {
       const { parseFeaturesArgs, buildFeaturesDirectory } = await import('../commands/features.js');
       const summary = buildFeaturesDirectory(parseFeaturesArgs(argv));
+      process.stderr.write(`features: split: ${summary.split}\n`);
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return 0;
     },
@@ -149,6 +150,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (rest.length > 1) throw usageError('help', `expected at most one command name, got ${rest.length}`);
+    // `help help` (and `help --help`): help is a command too; its help is the command list.
+    if (rest[0] === 'help' || rest[0] === '--help' || rest[0] === '-h') {
+      process.stdout.write(usage());
+      return 0;
+    }
     process.stdout.write(await findCommand(rest[0]!).help());
     return 0;
   }

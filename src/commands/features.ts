@@ -21,6 +21,9 @@ export interface FeaturesOptions {
   holdoutMatch?: RegExp;
   holdoutDir?: string;
   seed: number;
+  /** 'random' (default) or 'group': whole groups (speakers) to validation, named by the file-name rule or groupMatch. */
+  splitBy?: 'random' | 'group';
+  groupMatch?: RegExp;
   mfcc: Partial<MfccOptions>;
 }
 
@@ -44,6 +47,10 @@ export interface FeaturesSummary {
   holdout: number;
   /** Files whose channels were averaged to mono. */
   multiChannelFiles: number;
+  /** Which rule made the validation split, in words (also logged). */
+  split: string;
+  /** With --split group: the groups in validation. */
+  validationGroups?: string[];
 }
 
 /**
@@ -100,10 +107,22 @@ export function parseFeaturesArgs(argv: readonly string[]): FeaturesOptions {
   if (opts.validationFraction >= 1) {
     throw userError('features', '--validation-fraction', `expected a number in [0, 1), got ${opts.validationFraction}`);
   }
+  const splitBy = values.get('--split') ?? 'random';
+  if (splitBy !== 'random' && splitBy !== 'group') throw userError('features', '--split', `expected 'random' or 'group', got '${splitBy}'`);
+  if (splitBy === 'group') opts.splitBy = 'group';
+  const groupMatch = regexFlag(values, '--group-match');
+  if (groupMatch !== undefined) {
+    if (splitBy !== 'group') throw userError('features', '--group-match', 'names the groups of --split group: expected --split group with it');
+    opts.groupMatch = groupMatch;
+  }
   const validationMatch = regexFlag(values, '--validation-match');
   const holdoutMatch = regexFlag(values, '--holdout-match');
   const holdoutDir = values.get('--holdout-dir');
-  if (validationMatch !== undefined) opts.validationMatch = validationMatch;
+  if (validationMatch !== undefined) {
+    if (splitBy === 'group')
+      throw userError('features', '--validation-match', 'chooses the validation files itself: expected it or --split group, not both');
+    opts.validationMatch = validationMatch;
+  }
   if (holdoutMatch !== undefined) opts.holdoutMatch = holdoutMatch;
   if (holdoutDir !== undefined) opts.holdoutDir = holdoutDir;
   if ((holdoutMatch === undefined) !== (holdoutDir === undefined)) {
@@ -125,6 +144,8 @@ const KNOWN_FLAGS = new Set([
   '--holdout-match',
   '--holdout-dir',
   '--seed',
+  '--split',
+  '--group-match',
   ...Object.keys(MFCC_FLAGS),
 ]);
 
@@ -144,7 +165,16 @@ Options:
   --validation-match REGEX    files whose path matches go to validation instead of a random share
   --holdout-match REGEX       files whose path matches go to a separate hold-out directory (with --holdout-dir)
   --holdout-dir DIR           where the hold-out X_split_test/Y_split_test are written
-  --seed N                    seed of the random split (default ${FEATURES_DEFAULTS.seed})
+  --split random|group        random: a seeded share of each class's files (default; one speaker's
+                              recordings land in both splits, so validation flatters); group: whole
+                              groups to validation, a file's group by the file-name rule
+                              '<label>_<group>_...' (0_jackson_12.wav: jackson), no group in both splits
+  --group-match REGEX         with --split group: a file's group is the first capture group of REGEX
+                              on its path (e.g. '^[^_]+_([^_]+)_')
+  --seed N                    seed of the random or group split (default ${FEATURES_DEFAULTS.seed})
+The log (stderr) says which split was used. train_input.json's inputShapeString is (frames,
+coefficients): train with --info-file D/train_input.json (as Edge Impulse passes it) and 'auto' picks
+the keyword-spotting conv net for any --num-cepstral.
 MFCC (Edge Impulse's MFCC block parameters):
   --num-cepstral N  --frame-length S  --frame-stride S  --num-filters N  --fft-length N
   --low-frequency HZ  --high-frequency HZ  --pre-emphasis C  --win-size N
@@ -211,7 +241,8 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
   const trainInput = {
     classes,
     mode: 'classification',
-    inputShapeString: `(${featureCount},)`,
+    // frames x coefficients: `auto` reads it as a spectrogram (the KWS conv net) whatever --num-cepstral is
+    inputShapeString: `(${frames}, ${coeffs})`,
     dendriticFeatures: {
       windowSeconds: opts.windowSeconds,
       sampleRate,
@@ -238,6 +269,8 @@ function computeAndWrite(opts: FeaturesOptions, out: OutTransaction, holdout: Ou
     validation: split.validation.length,
     holdout: split.holdout.length,
     multiChannelFiles: computed.multiChannelFiles,
+    split: split.rule,
+    ...(split.validationGroups ? { validationGroups: split.validationGroups } : {}),
   };
 }
 

@@ -235,11 +235,15 @@ function openRun(tx: OutTransaction, parsedArgs: ParsedArgs, log: ProgressLogger
   );
   parsed = applyTrainInput(parsed, { maxTrainingTimeSeconds: data.info?.maxTrainingTimeSeconds }, parsed.config.infoFile);
   const { config, sources } = parsed;
-  for (const line of renderEffectiveConfig(config, sources)) log.info(line);
   const effective = effectiveConfigJson(config, sources);
+  log.config(effective, renderEffectiveConfig(config, sources));
   tx.writeFile('effective-config.json', JSON.stringify(effective, null, 2) + '\n');
   log.info(`data: ${data.summary}`);
   if (data.inputShapeNote) log.info(data.inputShapeNote);
+  const besideData = join(resolve(config.dataDirectory!), 'train_input.json');
+  if (config.infoFile === undefined && existsSync(besideData)) {
+    log.info(`note: ${besideData} not read (no --info-file): pass --info-file ${besideData} to use its classes and input shape`);
+  }
 
   const train = { x: data.xTrain, y: data.yTrain, n: data.yTrain.length, features: data.features };
   const val = { x: data.xVal, y: data.yVal, n: data.yVal.length, features: data.features };

@@ -118,12 +118,49 @@ export interface SplitOptions {
   validationMatch?: RegExp;
   holdoutMatch?: RegExp;
   seed: number;
+  /**
+   * 'random' (the default): a seeded share of each class's files. 'group': whole groups (a speaker, a
+   * device, a session) go to validation, so no group is in both splits; a file's group is named by its
+   * file name (see groupOf).
+   */
+  splitBy?: 'random' | 'group';
+  /** The group of a file: the regex's first capture group (else its whole match) on the file's path. */
+  groupMatch?: RegExp;
 }
 
 export interface Split {
   train: number[];
   validation: number[];
   holdout: number[];
+  /** Which rule made the validation split, in words, for the log. */
+  rule: string;
+  /** With splitBy 'group': the groups in validation, sorted. */
+  validationGroups?: string[];
+  /** With splitBy 'group': how many groups there were (hold-out files aside). */
+  groups?: number;
+}
+
+/**
+ * A file's group for the group split. By default the file-name rule of Edge Impulse and the FSDD,
+ * '<label>_<group>_<rest>.wav' (or '-'): the field after the label prefix, e.g. 'jackson' in
+ * '0_jackson_12.wav'; with --label-from folder, whose file names carry no label, the first field
+ * (Speech Commands' 'yes/0a7c2a8d_nohash_0.wav': speaker 0a7c2a8d). With `match`: its first capture
+ * group (else the whole match). A file without one is an error naming it.
+ */
+export function groupOf(file: WavFile, match?: RegExp): string {
+  if (match) {
+    const m = match.exec(file.name);
+    const g = m?.[1] ?? m?.[0];
+    if (!g) throw userError(file.name, 'group', `--group-match ${match.source} does not match this file name: expected it to name every file's group`);
+    return g;
+  }
+  const base = basename(file.name).replace(/\.wav$/i, '');
+  const fields = base.split(/[_-]/);
+  const g = fields[0] === file.label ? fields[1] : fields[0];
+  if (!g || fields.length < 2) {
+    throw userError(file.name, 'group', "file name has no group field: expected '<label>_<group>_...' (e.g. 0_jackson_12.wav) or --group-match REGEX");
+  }
+  return g;
 }
 
 /**
@@ -132,7 +169,7 @@ export interface Split {
  * validationFraction does. Indices come back ascending, so the split depends only on the seed.
  */
 export function splitFiles(files: readonly WavFile[], opts: SplitOptions): Split {
-  const split: Split = { train: [], validation: [], holdout: [] };
+  const split: Split = { train: [], validation: [], holdout: [], rule: '' };
   const rest: number[] = [];
   files.forEach((f, i) => {
     if (opts.holdoutMatch !== undefined && opts.holdoutMatch.test(f.name)) split.holdout.push(i);
@@ -140,8 +177,11 @@ export function splitFiles(files: readonly WavFile[], opts: SplitOptions): Split
   });
   if (opts.validationMatch !== undefined) {
     for (const i of rest) (opts.validationMatch.test(files[i]!.name) ? split.validation : split.train).push(i);
+    split.rule = `files matching --validation-match ${opts.validationMatch.source}`;
     return split;
   }
+  if (opts.splitBy === 'group') return groupSplit(files, rest, opts, split);
+  split.rule = `random: a seeded ${opts.validationFraction} of each class's files (a speaker's recordings can be in both splits; --split group keeps each group in one)`;
   const rng = new Rng(opts.seed);
   const byLabel = new Map<string, number[]>();
   for (const i of rest) {
@@ -158,5 +198,37 @@ export function splitFiles(files: readonly WavFile[], opts: SplitOptions): Split
   }
   split.train.sort((a, b) => a - b);
   split.validation.sort((a, b) => a - b);
+  return split;
+}
+
+/** Whole groups to validation (seeded), until they hold at least validationFraction of the files; at least one group stays in training. */
+function groupSplit(files: readonly WavFile[], rest: readonly number[], opts: SplitOptions, split: Split): Split {
+  const byGroup = new Map<string, number[]>();
+  for (const i of rest) {
+    const g = groupOf(files[i]!, opts.groupMatch);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), i]);
+  }
+  const groups = [...byGroup.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (groups.length < 2) {
+    throw userError('features', '--split group', `found ${groups.length} group${groups.length === 1 ? ` ('${groups[0]}')` : 's'}: expected at least two (one for training, one for validation)`);
+  }
+  const order = [...groups];
+  new Rng(opts.seed).shuffle(order);
+  const want = rest.length * opts.validationFraction;
+  const chosen: string[] = [];
+  let count = 0;
+  for (const g of order) {
+    if (count >= want || chosen.length === groups.length - 1) break;
+    chosen.push(g);
+    count += byGroup.get(g)!.length;
+  }
+  const inValidation = new Set(chosen);
+  for (const g of groups) (inValidation.has(g) ? split.validation : split.train).push(...byGroup.get(g)!);
+  split.train.sort((a, b) => a - b);
+  split.validation.sort((a, b) => a - b);
+  split.validationGroups = [...chosen].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  split.groups = groups.length;
+  const how = opts.groupMatch ? `--group-match ${opts.groupMatch.source}` : "the file-name rule '<label>_<group>_...'";
+  split.rule = `group: by ${how}, ${groups.length} groups, validation ${split.validationGroups.join(', ')} (${split.validation.length} files), no group in both splits`;
   return split;
 }

@@ -59,11 +59,11 @@ partial: N of M runs done) and complete at the end.
 Options:
   --holdout-directory DIR  data directory whose X_split_test/Y_split_test is the hold-out
                            (default: half of the validation split, seeded)
-  --widths LIST            model widths, comma-separated (default \${EXPERIMENT_DEFAULTS.widths.join(',')})
+  --widths LIST            model widths, comma-separated (default ${EXPERIMENT_DEFAULTS.widths.join(',')})
   --plain-widths LIST      extra widths trained as baseline only
-  --seeds N                seeds per configuration, from --seed on (default \${EXPERIMENT_DEFAULTS.seeds})
-  --modes LIST             dendritic variants: \${MODES.join(', ')} (default \${EXPERIMENT_DEFAULTS.modes.join(',')})
-  --jobs N                 runs at once, each a local process (results do not depend on it; default \${EXPERIMENT_DEFAULTS.jobs})
+  --seeds N                seeds per configuration, from --seed on (default ${EXPERIMENT_DEFAULTS.seeds})
+  --modes LIST             dendritic variants: ${MODES.join(', ')} (default ${EXPERIMENT_DEFAULTS.modes.join(',')})
+  --jobs N                 runs at once, each a local process (results do not depend on it; default ${EXPERIMENT_DEFAULTS.jobs})
   --queue URL              redis://HOST:PORT: put the runs on the sweep queue for 'dendritic worker --queue URL'
                            processes (on machines that see the data and out directories at the same paths;
                            needs --out-directory)

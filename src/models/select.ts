@@ -18,23 +18,27 @@ export interface BuildModelOptions extends ModelOptions {
 const WHERE = 'parameters';
 
 /**
- * Builds the base network. `auto`: an image-like input shape -> conv2d; features a multiple of 13
- * (MFCC frames) -> ei-kws; anything else -> dense.
+ * Builds the base network. `auto`: an image-like input shape -> conv2d; a 2-D [frames, coefficients]
+ * shape of at least MIN_AUTO_KWS_FRAMES frames, or (no shape) features a multiple of 13 (MFCC frames)
+ * -> ei-kws over those coefficients; anything else -> dense.
  */
 export function buildModel(o: BuildModelOptions): Sequential {
   validate(o);
   const kind = o.kind === 'auto' ? autoKind(o) : o.kind;
   const common = { classes: o.classes, width: o.width, dropout: o.dropout, seed: o.seed };
   switch (kind) {
-    case 'ei-kws':
-      if (o.features % MFCC_COEFFICIENTS !== 0) {
+    case 'ei-kws': {
+      // frames x coefficients: a 2-D input shape says how many coefficients (features --num-cepstral N); else 13
+      const columns = spectrogramShape(o.inputShape, o.features)?.[1] ?? MFCC_COEFFICIENTS;
+      if (o.features % columns !== 0) {
         throw userError(
           WHERE,
           '--model',
-          `'ei-kws' needs a feature count divisible by ${MFCC_COEFFICIENTS} (frames x 13 MFCC coefficients), got ${o.features} features; use 'dense' or 'auto'`,
+          `'ei-kws' needs a feature count divisible by ${MFCC_COEFFICIENTS} (frames x 13 MFCC coefficients) or a 2-D input shape [frames, coefficients], got ${o.features} features; use 'dense' or 'auto'`,
         );
       }
-      return buildEiKws({ ...common, features: o.features });
+      return buildEiKws({ ...common, features: o.features, columns });
+    }
     case 'dense':
       return buildDenseNet({ ...common, features: o.features });
     case 'conv2d': {
@@ -63,8 +67,18 @@ export const MIN_AUTO_KWS_FRAMES = 8;
 
 export function autoKind(o: Pick<BuildModelOptions, 'features' | 'inputShape'>): Exclude<ModelKind, 'auto'> {
   if (isImageShape(o.inputShape, o.features)) return 'conv2d';
+  // A declared [frames, coefficients] shape (dendritic features writes one, whatever --num-cepstral) is a spectrogram.
+  const spectrogram = spectrogramShape(o.inputShape, o.features);
+  if (spectrogram) return spectrogram[0] >= MIN_AUTO_KWS_FRAMES ? 'ei-kws' : 'dense';
   if (o.features % MFCC_COEFFICIENTS === 0 && o.features / MFCC_COEFFICIENTS >= MIN_AUTO_KWS_FRAMES) return 'ei-kws';
   return 'dense';
+}
+
+/** [frames, coefficients] when the declared input shape is 2-D and holds the features. */
+function spectrogramShape(shape: number[] | undefined, features: number): [number, number] | null {
+  if (shape === undefined || shape.length !== 2) return null;
+  const [frames, coeffs] = shape as [number, number];
+  return frames * coeffs === features && frames > 0 && coeffs > 0 ? [frames, coeffs] : null;
 }
 
 function isImageShape(shape: number[] | undefined, features: number): shape is [number, number, number] {

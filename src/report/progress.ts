@@ -3,12 +3,15 @@
  * summary line) to stdout, as command-line tools do; `--json-logs` is the one exception: the whole
  * stream is the output a script asked for, so every object goes to stdout.
  *  - 'tty':   stderr is a terminal: a live bar per epoch (batches, samples/s, ETA) redrawn with \r, then the epoch line.
- *  - 'plain': stderr is not a terminal (Edge Impulse logs, CI, a file): one line per epoch, one per dendrite
- *             event, info/warning lines; never a partial line or control character.
+ *  - 'plain': stderr is not a terminal (Edge Impulse logs, CI, a file): one line per epoch (ending with the
+ *             best validation accuracy so far and its epoch, and the run's ETA: at most the mean epoch
+ *             time times the epochs left to the limit), one per dendrite event, info/warning lines; never
+ *             a partial line or control character.
  *  - 'quiet': only warnings and the final summary.
  *  - 'json':  one JSON object per line on stdout, for scripts: {"type": "epoch_start" | "epoch" |
  *             "dendrite_event" | "info" | "warning" | "result", ...}; an epoch line carries the EpochRecord
- *             fields, a dendrite_event line {epoch, event, detail?}, a result line the RunSummary.
+ *             fields and best_val_acc, best_epoch, eta_seconds, a dendrite_event line {epoch, event,
+ *             detail?}, a result line the RunSummary.
  */
 import type { DendriteEvent, EpochRecord, StopReason } from './schema.js';
 
@@ -40,6 +43,11 @@ export interface ProgressLogger {
   epochEnd(record: EpochRecord): void;
   event(e: DendriteEvent): void;
   info(msg: string): void;
+  /**
+   * The run's effective configuration: in json mode one object, {"type": "config", "config": {param:
+   * {value, source}}}; otherwise its table, `lines`, one info line each.
+   */
+  config(effective: object, lines: readonly string[]): void;
   warn(msg: string): void;
   result(summary: RunSummary): void;
 }
@@ -116,6 +124,10 @@ class Logger implements ProgressLogger {
   private epochStartMs = 0;
   private lastDrawMs = -Infinity;
   private barVisible = false;
+  /** The run so far: the best validation accuracy and its epoch, and the epochs' seconds (for the run's ETA). */
+  private best: { valAcc: number; epoch: number } | null = null;
+  private epochSeconds = 0;
+  private epochsSeen = 0;
 
   constructor(
     readonly mode: ProgressMode,
@@ -173,9 +185,25 @@ class Logger implements ProgressLogger {
   }
 
   epochEnd(record: EpochRecord): void {
-    if (this.mode === 'json') return this.json('epoch', { ...record, total_epochs: this.totalEpochs });
+    if (record.val_acc !== null && (this.best === null || record.val_acc > this.best.valAcc)) this.best = { valAcc: record.val_acc, epoch: record.epoch };
+    this.epochSeconds += record.seconds;
+    this.epochsSeen++;
+    // At most this long to the epoch limit, at the mean epoch time so far (the run may end sooner).
+    const left = this.totalEpochs !== null ? Math.max(0, this.totalEpochs - record.epoch) : null;
+    const eta = left === null ? null : left === 0 ? 0 : (this.epochSeconds / this.epochsSeen) * left;
+    if (this.mode === 'json') {
+      return this.json('epoch', {
+        ...record,
+        total_epochs: this.totalEpochs,
+        best_val_acc: this.best?.valAcc ?? null,
+        best_epoch: this.best?.epoch ?? null,
+        eta_seconds: eta === null ? null : Number(eta.toFixed(1)),
+      });
+    }
     if (this.mode === 'quiet') return;
-    this.line(formatEpochLine(record, this.totalEpochs));
+    const best = this.best ? `  best val_acc ${this.best.valAcc.toFixed(3)} (epoch ${this.best.epoch})` : '';
+    const etaText = eta !== null && eta > 0 ? `  ETA <=${formatDuration(eta)}` : '';
+    this.line(`${formatEpochLine(record, this.totalEpochs)}${best}${etaText}`);
   }
 
   event(e: DendriteEvent): void {
@@ -189,6 +217,11 @@ class Logger implements ProgressLogger {
     if (this.mode === 'json') return this.json('info', { message: msg });
     if (this.mode === 'quiet') return;
     this.line(msg);
+  }
+
+  config(effective: object, lines: readonly string[]): void {
+    if (this.mode === 'json') return this.json('config', { config: effective });
+    for (const l of lines) this.info(l);
   }
 
   warn(msg: string): void {

@@ -11,8 +11,9 @@ import { acquireOutLock } from '../util/out-lock.js';
 import type { Backend } from './backend.js';
 import type { Params, SweepConfig } from './config.js';
 import { driveTrials, StopSignals } from './drive.js';
-import { renderSweepHtml } from './html.js';
-import { createSearch, score, type Observation } from './search.js';
+import { dendriteOutcome, renderSweepHtml } from './html.js';
+import { reachesTarget } from './metrics.js';
+import { createSearch, observationsOf } from './search.js';
 import { SweepState, trialId } from './state.js';
 import type { TrialResult, TrialSpec } from './trial.js';
 
@@ -41,6 +42,8 @@ export function describeResult(t: TrialResult): string {
   if (t.metrics?.accuracy != null) parts.push(`accuracy ${t.metrics.accuracy.toFixed(4)}`);
   if (t.metrics?.loss != null) parts.push(`loss ${t.metrics.loss.toFixed(4)}`);
   if (t.deployment) parts.push(`RAM ${t.deployment.ram_bytes} B, flash ${t.deployment.flash_bytes} B`);
+  if (t.metrics?.int8_accuracy != null) parts.push(`int8 accuracy ${t.metrics.int8_accuracy.toFixed(4)}`);
+  if (t.dendrites) parts.push(`dendrites: ${dendriteOutcome(t.dendrites)}`);
   if (t.pruned_at_epoch !== undefined) parts.push(`pruned at epoch ${t.pruned_at_epoch}`);
   if (t.error) parts.push(t.error);
   return `${parts.join(', ')} (${t.seconds.toFixed(1)} s, ${t.worker})`;
@@ -68,7 +71,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       outDirectory: join(out, 'trials', id),
       sweepDirectory: out,
       pruning: config.earlyTerminate
-        ? { milestones: config.earlyTerminate.milestones, eta: config.earlyTerminate.eta, goal: config.metric.goal, metric: config.metric.name }
+        ? {
+            milestones: config.earlyTerminate.milestones,
+            eta: config.earlyTerminate.eta,
+            goal: config.metric.goal,
+            metric: config.metric.name,
+            strict: config.earlyTerminate.strict,
+          }
         : null,
     });
     const publish = () => {
@@ -81,17 +90,23 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     for (const p of state.file.pending) await backend.submit(spec(p.id, p.params));
     publish();
     let recorded = 0;
+    let targetLogged = false;
     const propose = (): TrialSpec | undefined => {
       if (state.proposed >= config.trials) return undefined;
+      const reached = state.file.trials.find((t) => reachesTarget(config, t));
+      if (reached) {
+        if (!targetLogged) opts.log(`trial ${reached.id} reached metric.target ${config.metric.target}: no further trial is started`);
+        targetLogged = true;
+        return undefined;
+      }
       const index = state.proposed;
-      const observations: Observation[] = [...state.file.trials]
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .flatMap((t) => {
-          const s = t.status === 'failed' ? null : score(config, t.metrics);
-          return s === null ? [] : [{ params: t.params, score: s }];
-        });
+      const observations = observationsOf(config, state.file.trials);
       const id = trialId(index);
-      const params = search.propose(index, observations);
+      const params = search.propose(
+        index,
+        observations,
+        [...state.file.trials, ...state.file.pending].map((t) => t.params),
+      );
       state.addPending(id, params);
       state.write(); // the proposal is durable before the trial starts
       return spec(id, params);
@@ -131,7 +146,7 @@ export function renderBest(
     .map((item) => ({ ...item, value: item.type === 'string' ? String(best.params[item.param]) : best.params[item.param] }));
   const argv = flags(best.params).map((a) => (/^[\w.,:/@+=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return [
-    `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}`,
+    `# best trial ${best.id}: ${file.metric.name} ${best.value}${best.deployment ? `, RAM ${best.deployment.ram_bytes} B, flash ${best.deployment.flash_bytes} B, ${best.deployment.macs} MACs` : ''}; dendrites: ${dendriteOutcome(best.dendrites ?? null)}${file.constraints?.length ? `; meets the constraints (${file.constraints.map((c) => `${c.name}${c.min !== undefined ? ` >= ${c.min}` : ''}${c.max !== undefined ? ` <= ${c.max}` : ''}`).join(', ')})` : ''}`,
     "# block parameters (dendritic train ... or the block's arguments):",
     argv.join(' '),
     '# parameters.json fragment (these parameters with the best values as their defaults):',

@@ -247,8 +247,8 @@ function params(v: unknown, kind: SignedTrial['kind']): Params {
 
 function pruning(v: unknown): SignedTrial['pruning'] {
   if (v === null) return null;
-  if (!isPlainObject(v)) throw new JobRefused(`trial.pruning: got ${got(v)}, expected null or {milestones, eta, goal, metric}`);
-  onlyKeys(v, 'trial.pruning', ['milestones', 'eta', 'goal', 'metric']);
+  if (!isPlainObject(v)) throw new JobRefused(`trial.pruning: got ${got(v)}, expected null or {milestones, eta, goal, metric, strict?}`);
+  onlyKeys(v, 'trial.pruning', ['milestones', 'eta', 'goal', 'metric', 'strict']);
   const m = v.milestones;
   if (
     !Array.isArray(m) ||
@@ -261,7 +261,8 @@ function pruning(v: unknown): SignedTrial['pruning'] {
     throw new JobRefused(`trial.pruning.eta: got ${got(v.eta)}, expected a number > 1 and <= 1000`);
   if (v.goal !== 'maximize' && v.goal !== 'minimize') throw new JobRefused(`trial.pruning.goal: got ${got(v.goal)}, expected maximize or minimize`);
   if (v.metric !== 'accuracy' && v.metric !== 'loss') throw new JobRefused(`trial.pruning.metric: got ${got(v.metric)}, expected accuracy or loss`);
-  return { milestones: m as number[], eta: v.eta, goal: v.goal, metric: v.metric };
+  if (v.strict !== undefined && typeof v.strict !== 'boolean') throw new JobRefused(`trial.pruning.strict: got ${got(v.strict)}, expected true or false`);
+  return { milestones: m as number[], eta: v.eta, goal: v.goal, metric: v.metric, ...(typeof v.strict === 'boolean' ? { strict: v.strict } : {}) };
 }
 
 /**

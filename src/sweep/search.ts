@@ -8,11 +8,16 @@
  *   The first `startup` trials are random; after that the finished trials are split by the metric into
  *   the best quarter ("good") and the rest ("bad"); per parameter, a density l(x) is fitted to the good
  *   trials and g(x) to the bad ones (numeric: Gaussian kernels on the unit interval, log scale for log
- *   distributions, mixed with a uniform prior; categorical: smoothed frequencies). 24 candidates are
- *   drawn from l and the one with the largest l(x)/g(x) is proposed.
+ *   distributions, each kernel truncated to the range and renormalised, mixed with a uniform prior;
+ *   categorical: smoothed frequencies around the config's probabilities). 24 candidates are drawn from
+ *   l (kernels truncated to the range, so no proposal piles up at a limit) and the one with the largest
+ *   l(x)/g(x) is proposed. A proposal equal to a trial already proposed is drawn again (from the model,
+ *   then at random), so a bayes sweep never runs the same trial twice while the space has others.
  */
 import type { Dimension, ParamValue, Params, SweepConfig } from './config.js';
-import { SweepRng, fromUnit, sample, toUnit } from './space.js';
+import { meetsConstraints, metricValue, type TrialFigures } from './metrics.js';
+import type { TrialResult } from './trial.js';
+import { SweepRng, fromUnit, normalCdf, sample, toUnit } from './space.js';
 
 /** A finished trial as the search sees it: its parameters and its score, higher is better. */
 export interface Observation {
@@ -21,13 +26,36 @@ export interface Observation {
 }
 
 export interface Search {
-  propose(index: number, observations: readonly Observation[]): Params;
+  /** `seen`: every trial proposed so far (finished or pending): bayes proposes none of them again. */
+  propose(index: number, observations: readonly Observation[], seen?: readonly Params[]): Params;
 }
 
-/** The score a search maximises: the metric, negated when the goal is to minimise it. */
-export function score(config: Pick<SweepConfig, 'metric'>, metrics: { accuracy: number | null; loss: number | null } | null): number | null {
-  const v = metrics?.[config.metric.name] ?? null;
-  if (v === null || !Number.isFinite(v)) return null;
+/**
+ * What the search learns from the finished trials (in id order): completed and pruned trials with their
+ * score; a completed trial that misses a constraint counts as worse than every other trial. Failed
+ * trials are left out.
+ */
+export function observationsOf(config: Pick<SweepConfig, 'metric' | 'constraints'>, trials: readonly TrialResult[]): Observation[] {
+  const sorted = [...trials].sort((a, b) => a.id.localeCompare(b.id));
+  const scored = sorted.flatMap((t) => {
+    const s = t.status === 'failed' ? null : score(config, t);
+    return s === null ? [] : [{ t, s }];
+  });
+  const worst = Math.min(...scored.map((x) => x.s));
+  return scored.map(({ t, s }) => ({
+    params: t.params,
+    score: t.status === 'completed' && !meetsConstraints(config, t) ? worst - 1 - Math.abs(worst) : s,
+  }));
+}
+
+/**
+ * The score a search maximises: the metric, negated when the goal is to minimise it; null when the
+ * trial has none. (A trial that misses a constraint is given the worst score by the coordinator.)
+ */
+export function score(config: Pick<SweepConfig, 'metric'> & Partial<Pick<SweepConfig, 'constraints'>>, trial: TrialFigures | null): number | null {
+  if (!trial) return null;
+  const v = metricValue(trial, config.metric.name);
+  if (v === null) return null;
   return config.metric.goal === 'maximize' ? v : -v;
 }
 
@@ -78,8 +106,18 @@ export class TpeSearch implements Search {
     readonly startup: number,
   ) {}
 
-  propose(index: number, observations: readonly Observation[]): Params {
+  propose(index: number, observations: readonly Observation[], seen: readonly Params[] = []): Params {
     const rng = new SweepRng(this.seed, index);
+    const taken = new Set(seen.map((p) => paramsKey(this.dims, p)));
+    // Never the same trial twice: draw again (from the model, then at random) while the proposal was seen.
+    let point = this.proposeOnce(observations, rng);
+    for (let attempt = 0; attempt < 64 && taken.has(paramsKey(this.dims, point)); attempt++) {
+      point = attempt < 16 ? this.proposeOnce(observations, rng) : randomPoint(this.dims, rng);
+    }
+    return point;
+  }
+
+  private proposeOnce(observations: readonly Observation[], rng: SweepRng): Params {
     if (observations.length < this.startup) return randomPoint(this.dims, rng);
     const sorted = [...observations].sort((a, b) => b.score - a.score);
     const nGood = Math.max(1, Math.ceil(GAMMA * sorted.length));
@@ -94,8 +132,12 @@ export class TpeSearch implements Search {
     if (d.kind === 'fixed') return d.value;
     if (d.kind === 'choice') {
       const keyOf = (v: ParamValue | undefined) => JSON.stringify(v);
+      // Smoothed frequencies; the prior is W&B's probabilities when given, else equal.
+      const prior = d.probabilities ?? d.values.map(() => 1 / d.values.length);
       const freq = (obs: readonly Observation[]) =>
-        d.values.map((v) => (obs.filter((o) => keyOf(o.params[d.param]) === keyOf(v)).length + 1) / (obs.length + d.values.length));
+        d.values.map(
+          (v, i) => (obs.filter((o) => keyOf(o.params[d.param]) === keyOf(v)).length + d.values.length * prior[i]!) / (obs.length + d.values.length),
+        );
       const l = freq(good);
       const g = freq(bad);
       let best = 0;
@@ -114,14 +156,15 @@ export class TpeSearch implements Search {
         .map((v) => toUnit(d, v));
     const lp = pos(good);
     const gp = pos(bad);
-    const bw = (n: number) => Math.max(0.05, 0.3 * Math.max(1, n) ** -0.2);
+    const bw = (n: number) => Math.max(0.05, 0.15 * Math.max(1, n) ** -0.2);
     const sl = bw(lp.length);
     const sg = bw(gp.length);
     let bestU = rng.next();
     let bestRatio = -Infinity;
     for (let c = 0; c < CANDIDATES; c++) {
-      // Draw from l: the uniform prior with weight 1/(n+1), else a kernel around a good point.
-      const u = rng.next() < 1 / (lp.length + 1) ? rng.next() : clamp01(lp[rng.int(lp.length)]! + sl * rng.normal());
+      // Draw from l: the uniform prior with weight 1/(n+1), else a kernel around a good point, truncated
+      // to [0, 1] (drawn again until inside): no probability piles up at the range's limits.
+      const u = rng.next() < 1 / (lp.length + 1) ? rng.next() : truncatedKernel(lp[rng.int(lp.length)]!, sl, rng);
       const ratio = parzen(u, lp, sl) / parzen(u, gp, sg);
       if (ratio > bestRatio) [bestU, bestRatio] = [u, ratio];
     }
@@ -129,15 +172,31 @@ export class TpeSearch implements Search {
   }
 }
 
-function clamp01(u: number): number {
-  return Math.min(1, Math.max(0, u));
+/** A draw of a Gaussian kernel at `p` (width s) truncated to [0, 1]. */
+function truncatedKernel(p: number, s: number, rng: SweepRng): number {
+  for (let i = 0; i < 32; i++) {
+    const u = p + s * rng.normal();
+    if (u >= 0 && u <= 1) return u;
+  }
+  return rng.next(); // a kernel almost wholly outside [0, 1] (not reachable with s <= 0.3 and p in [0, 1])
 }
 
-/** Density on [0, 1] of Gaussian kernels at `points` (width s) mixed with a uniform prior of weight 1/(n+1). */
+/** A proposal's identity: its values in the dimensions' order (a repeated trial has the same key). */
+function paramsKey(dims: readonly Dimension[], p: Params): string {
+  return JSON.stringify(dims.map((d) => p[d.param] ?? null));
+}
+
+/**
+ * Density on [0, 1] of Gaussian kernels at `points` (width s), each truncated to [0, 1] and renormalised,
+ * mixed with a uniform prior of weight 1/(n+1).
+ */
 export function parzen(u: number, points: readonly number[], s: number): number {
   const n = points.length;
   let k = 0;
-  for (const p of points) k += Math.exp(-0.5 * ((u - p) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
+  for (const p of points) {
+    const mass = normalCdf((1 - p) / s) - normalCdf(-p / s);
+    k += Math.exp(-0.5 * ((u - p) / s) ** 2) / (s * Math.sqrt(2 * Math.PI) * mass);
+  }
   return (1 + k) / (n + 1);
 }
 

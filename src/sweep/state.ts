@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Dimension, Params, SweepConfig } from './config.js';
+import { meetsConstraints, metricValue, missedConstraints } from './metrics.js';
 import { score } from './search.js';
 import { checkSweepFile } from './sweep-file.js';
 import type { TrialResult } from './trial.js';
@@ -26,6 +27,8 @@ export interface SweepFile {
   config_hash: string;
   method: SweepConfig['method'];
   metric: SweepConfig['metric'];
+  /** The config's constraints (absent in sweeps written before they existed). */
+  constraints?: SweepConfig['constraints'];
   trials_planned: number;
   data_directory: string;
   queue: string | null;
@@ -35,7 +38,8 @@ export interface SweepFile {
   trials: TrialResult[];
   /** Proposed trials not finished yet (run again, or awaited in the queue, on resume). */
   pending: Array<{ id: string; params: Params }>;
-  best: (Pick<TrialResult, 'id' | 'params' | 'metrics' | 'deployment'> & { value: number }) | null;
+  /** The best completed trial meeting the constraints; `dendrites`: what dendrites did in it (null: unknown). */
+  best: (Pick<TrialResult, 'id' | 'params' | 'metrics' | 'deployment'> & { value: number; dendrites?: TrialResult['dendrites'] }) | null;
 }
 
 export function trialId(index: number): string {
@@ -51,6 +55,7 @@ export function configHash(config: SweepConfig, dataDirectory: string): string {
   const meaning = {
     method: config.method,
     metric: config.metric,
+    ...(config.constraints?.length ? { constraints: config.constraints } : {}),
     trials: config.trials,
     seed: config.seed,
     dimensions: config.dimensions.map(describeDimension),
@@ -105,6 +110,7 @@ export class SweepState {
         config_hash: hash,
         method: config.method,
         metric: config.metric,
+        constraints: config.constraints ?? [],
         trials_planned: config.trials,
         data_directory: dataDirectory,
         queue,
@@ -135,7 +141,8 @@ export class SweepState {
   record(result: TrialResult): boolean {
     if (this.isFinished(result.id)) return false;
     this.file.pending = this.file.pending.filter((p) => p.id !== result.id);
-    this.file.trials.push(result);
+    const missed = result.status === 'completed' ? missedConstraints(this.config.constraints ?? [], result) : [];
+    this.file.trials.push(missed.length ? { ...result, constraints_missed: missed } : result);
     this.file.best = bestOf(this.config, this.file.trials);
     return true;
   }
@@ -146,19 +153,26 @@ export class SweepState {
   }
 }
 
-/** The completed trial with the best metric (ties: the other validation figure, then the earlier trial id). */
-export function bestOf(config: Pick<SweepConfig, 'metric'>, trials: readonly TrialResult[]): SweepFile['best'] {
+/**
+ * The completed trial with the best metric among those that meet the constraints (ties: the other
+ * validation figure, then the earlier trial id).
+ */
+export function bestOf(
+  config: Pick<SweepConfig, 'metric'> & Partial<Pick<SweepConfig, 'constraints'>>,
+  trials: readonly TrialResult[],
+): SweepFile['best'] {
   let best: SweepFile['best'] = null;
   for (const t of [...trials].sort((a, b) => a.id.localeCompare(b.id))) {
     if (t.status !== 'completed') continue;
-    const s = score(config, t.metrics);
+    if (!meetsConstraints({ constraints: config.constraints ?? [] }, t)) continue;
+    const s = score(config, t);
     if (s === null) continue;
-    const value = t.metrics![config.metric.name]!;
-    const bs = best === null ? null : score(config, best.metrics)!;
-    // Equal metric: the other validation figure decides (accuracy: lower loss; loss: higher accuracy).
+    const value = metricValue(t, config.metric.name)!;
+    const bs = best === null ? null : score(config, best)!;
+    // Equal metric: the other validation figure decides (accuracy: lower loss; otherwise higher accuracy).
     const other = (m: TrialResult['metrics']) => (config.metric.name === 'accuracy' ? -(m?.loss ?? Infinity) : (m?.accuracy ?? -Infinity));
     if (best === null || s > bs! || (s === bs && other(t.metrics) > other(best.metrics)))
-      best = { id: t.id, params: t.params, value, metrics: t.metrics, deployment: t.deployment };
+      best = { id: t.id, params: t.params, value, metrics: t.metrics, deployment: t.deployment, dendrites: t.dendrites ?? null };
   }
   return best;
 }

@@ -4,7 +4,7 @@
  */
 import { UserError } from '../errors.js';
 import { parseValue } from '../params/values.js';
-import { blockParameter, type Params } from './config.js';
+import { blockParameter, METRIC_NAMES, type Params } from './config.js';
 import type { SweepFile } from './state.js';
 
 type Json = Record<string, unknown>;
@@ -58,6 +58,17 @@ class Checker {
     const m = this.object(v, field);
     this.numberOrNull(m.accuracy ?? null, `${field}.accuracy`);
     this.numberOrNull(m.loss ?? null, `${field}.loss`);
+    this.numberOrNull(m.int8_accuracy ?? null, `${field}.int8_accuracy`);
+  }
+  /** What dendrites did in a trial (absent in sweeps written before it was recorded). */
+  dendrites(v: unknown, field: string): void {
+    if (v === null || v === undefined) return;
+    const d = this.object(v, field);
+    if (typeof d.enabled !== 'boolean') throw this.fail(`${field}.enabled`, d.enabled, 'true or false');
+    for (const k of ['tried', 'kept', 'shipped_sets']) {
+      if (!Number.isInteger(d[k]) || (d[k] as number) < 0) throw this.fail(`${field}.${k}`, d[k], 'an integer >= 0');
+    }
+    if (d.shipped !== 'dendritic' && d.shipped !== 'plain') throw this.fail(`${field}.shipped`, d.shipped, 'dendritic or plain');
   }
   deployment(v: unknown, field: string): void {
     if (v === null || v === undefined) return;
@@ -65,6 +76,7 @@ class Checker {
     for (const k of ['ram_bytes', 'flash_bytes', 'macs']) {
       if (typeof d[k] !== 'number' || !Number.isFinite(d[k])) throw this.fail(`${field}.${k}`, d[k], 'a number');
     }
+    this.numberOrNull(d.latency_ms ?? null, `${field}.latency_ms`);
   }
 }
 
@@ -72,8 +84,21 @@ const TRIAL_ID = /^t\d{4,6}$/;
 
 function checkMetric(c: Checker, v: unknown): void {
   const m = c.object(v, 'metric');
-  if (m.name !== 'accuracy' && m.name !== 'loss') throw c.fail('metric.name', m.name, 'accuracy or loss');
+  if (!(METRIC_NAMES as readonly unknown[]).includes(m.name)) throw c.fail('metric.name', m.name, METRIC_NAMES.join(', '));
   if (m.goal !== 'maximize' && m.goal !== 'minimize') throw c.fail('metric.goal', m.goal, 'maximize or minimize');
+  if (m.target !== undefined && (typeof m.target !== 'number' || !Number.isFinite(m.target))) throw c.fail('metric.target', m.target, 'a number');
+}
+
+/** `constraints` (absent in sweeps written before they existed): [{name, min?, max?}]. */
+function checkConstraints(c: Checker, v: unknown): void {
+  if (v === undefined) return;
+  c.array(v, 'constraints').forEach((x, i) => {
+    const o = c.object(x, `constraints[${i}]`);
+    if (!(METRIC_NAMES as readonly unknown[]).includes(o.name)) throw c.fail(`constraints[${i}].name`, o.name, METRIC_NAMES.join(', '));
+    for (const k of ['min', 'max']) {
+      if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) throw c.fail(`constraints[${i}].${k}`, o[k], 'a number');
+    }
+  });
 }
 
 /** The best trial's part of sweep.json (enough for `sweep best`). */
@@ -85,6 +110,7 @@ function checkBest(c: Checker, v: unknown): SweepFile['best'] {
   if (typeof b.value !== 'number' || !Number.isFinite(b.value)) throw c.fail('best.value', b.value, 'a number');
   c.metrics(b.metrics ?? null, 'best.metrics');
   c.deployment(b.deployment ?? null, 'best.deployment');
+  c.dendrites(b.dendrites ?? null, 'best.dendrites');
   return b as unknown as SweepFile['best'];
 }
 
@@ -110,6 +136,7 @@ export function checkSweepFile(value: unknown, path: string): SweepFile {
   c.string(f.started, 'started');
   c.string(f.updated, 'updated');
   checkMetric(c, f.metric);
+  checkConstraints(c, f.constraints);
   if (!['grid', 'random', 'bayes'].includes(f.method as string)) throw c.fail('method', f.method, 'grid, random or bayes');
   if (!Number.isInteger(f.trials_planned)) throw c.fail('trials_planned', f.trials_planned, 'an integer');
   if (f.name !== null && f.name !== undefined) c.string(f.name, 'name');
@@ -126,6 +153,9 @@ export function checkSweepFile(value: unknown, path: string): SweepFile {
     if (typeof o.seconds !== 'number' || !Number.isFinite(o.seconds)) throw c.fail(`${at}.seconds`, o.seconds, 'a number');
     c.numberOrNull(o.epochs ?? null, `${at}.epochs`);
     if (o.error !== undefined) c.string(o.error, `${at}.error`);
+    c.dendrites(o.dendrites ?? null, `${at}.dendrites`);
+    if (o.constraints_missed !== undefined)
+      c.array(o.constraints_missed, `${at}.constraints_missed`).forEach((m, j) => c.string(m, `${at}.constraints_missed[${j}]`));
   });
   c.array(f.pending, 'pending').forEach((p, i) => {
     const o = c.object(p, `pending[${i}]`);

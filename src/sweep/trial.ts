@@ -21,18 +21,44 @@ export interface TrialDeployment {
   ram_bytes: number;
   flash_bytes: number;
   macs: number;
+  /** Estimated milliseconds per inference (report.json deployment[].latency_ms); null when not estimated. */
+  latency_ms?: number | null;
+}
+
+/** What dendritic optimisation did in a trial (report.json `dendrites`). */
+export interface TrialDendrites {
+  /** Whether the trial ran with dendrites on. */
+  enabled: boolean;
+  /** Dendrite sets tried (kept or discarded). */
+  tried: number;
+  /** Sets in the trained dendritic network. */
+  kept: number;
+  /**
+   * The network the trial shipped: 'dendritic' (with `kept` sets), or 'plain' (no dendrites: none
+   * was kept, dendrites were off, or the payoff check found a plain network as good for no more device cost).
+   */
+  shipped: 'dendritic' | 'plain';
+  /** Sets in the shipped network (0 when it is plain). */
+  shipped_sets: number;
 }
 
 export interface TrialResult {
   id: string;
   params: Params;
   status: TrialStatus;
-  /** Validation accuracy (0..1) and loss of the trial's final model (report.json `validation`). */
-  metrics: { accuracy: number | null; loss: number | null } | null;
+  /**
+   * Validation accuracy (0..1) and loss of the trial's final model (report.json `validation`), and the
+   * int8 TFLite file's validation accuracy (report.json `exports[]`, format tflite-int8; null without one).
+   */
+  metrics: { accuracy: number | null; loss: number | null; int8_accuracy?: number | null } | null;
   /** The int8 TFLite deployment's device figures (report.json `deployment[]`), else the first listed. */
   deployment: TrialDeployment | null;
   /** Epochs the run trained (report.json `history`). */
   epochs: number | null;
+  /** Dendrite sets tried and kept, and which network shipped; absent for a failed trial. */
+  dendrites?: TrialDendrites | null;
+  /** The sweep's constraints this trial misses (e.g. 'ram_bytes 81234 > 65536'); absent when it meets them or there are none. */
+  constraints_missed?: string[];
   /** The milestone epoch at which hyperband stopped it (pruned trials). */
   pruned_at_epoch?: number;
   seconds: number;
@@ -56,7 +82,8 @@ export interface TrialSpec {
   outDirectory: string;
   /** Where the out directory is reported relative to. */
   sweepDirectory: string;
-  pruning: { milestones: number[]; eta: number; goal: Goal; metric: MetricName } | null;
+  /** strict: judge the metric at the milestone epoch; else the best value up to it (W&B's default). */
+  pruning: { milestones: number[]; eta: number; goal: Goal; metric: MetricName; strict?: boolean } | null;
   /**
    * 'train' (the default): a `train` run of the block with `params` as its flags. 'experiment-run': one
    * planned run of `dendritic experiment`, `dendritic experiment-run --spec OUT/spec.json --out OUT/run.json`
@@ -217,6 +244,7 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
   let prunedAt: number | undefined;
   let chain: Promise<void> = Promise.resolve();
   const judged = new Set<number>();
+  const bestSoFar = new BestSoFar();
 
   const checkMetrics = () => {
     if (!tail || !spec.pruning || !store || prunedAt !== undefined) return;
@@ -227,9 +255,15 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
       } catch {
         continue;
       }
-      if (m.run !== 'train' || typeof m.epoch !== 'number' || !spec.pruning.milestones.includes(m.epoch) || judged.has(m.epoch)) continue;
-      const value = spec.pruning.metric === 'accuracy' ? m.val_acc : m.val_loss;
-      if (typeof value !== 'number') continue;
+      if (m.run !== 'train' || typeof m.epoch !== 'number') continue;
+      const seen = spec.pruning.metric === 'accuracy' ? m.val_acc : m.val_loss;
+      if (!spec.pruning.milestones.includes(m.epoch) || judged.has(m.epoch)) {
+        if (typeof seen === 'number') bestSoFar.update(seen, spec.pruning.goal);
+        continue;
+      }
+      const current = spec.pruning.metric === 'accuracy' ? m.val_acc : m.val_loss;
+      if (typeof current !== 'number') continue;
+      const value = spec.pruning.strict === false ? bestSoFar.update(current, spec.pruning.goal) : current;
       judged.add(m.epoch);
       const epoch = m.epoch;
       const pruning = spec.pruning;
@@ -282,14 +316,34 @@ export function startTrial(spec: TrialSpec, worker: string, store: MilestoneStor
   return { result, kill: () => child.kill('SIGKILL'), pid: child.pid };
 }
 
+/** The best metric value seen so far (hyperband with strict: false judges it). */
+class BestSoFar {
+  private best: number | undefined;
+  update(v: number, goal: Goal): number {
+    if (this.best === undefined || (goal === 'maximize' ? v > this.best : v < this.best)) this.best = v;
+    return this.best;
+  }
+}
+
 interface ReportJson {
   validation?: { accuracy?: number; loss?: number | null };
-  deployment?: Array<{ variant?: string; ram_bytes?: number; flash_bytes?: number; macs?: number }>;
+  deployment?: Array<{ variant?: string; ram_bytes?: number; flash_bytes?: number; macs?: number; latency_ms?: number | null }>;
+  exports?: Array<{ format?: string; accuracy?: number | null }>;
   history?: unknown[];
+  dendrites?: { enabled?: boolean; added?: number; tried?: number; payoff?: { shipped?: string; dendritic?: { sets?: number } } };
+}
+
+/** What dendrites did, from report.json's `dendrites` (added = sets in the shipped run's network). */
+export function trialDendrites(d: ReportJson['dendrites']): TrialDendrites | null {
+  if (!d || typeof d.tried !== 'number' || typeof d.added !== 'number') return null;
+  const plainShipped = d.payoff?.shipped === 'plain';
+  const kept = plainShipped ? (d.payoff?.dendritic?.sets ?? d.added) : d.added;
+  const shipped = plainShipped || d.added === 0 ? 'plain' : 'dendritic';
+  return { enabled: d.enabled === true, tried: d.tried, kept, shipped, shipped_sets: shipped === 'plain' ? 0 : d.added };
 }
 
 /** The figures a sweep keeps from a trial's report.json; undefined when there is none. */
-export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deployment' | 'epochs'> | undefined {
+export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deployment' | 'epochs' | 'dendrites'> | undefined {
   let r: ReportJson;
   try {
     r = JSON.parse(readFileSync(path, 'utf8')) as ReportJson;
@@ -298,13 +352,15 @@ export function readReport(path: string): Pick<TrialResult, 'metrics' | 'deploym
   }
   const deployments = r.deployment ?? [];
   const d = deployments.find((x) => x.variant === 'tflite-int8') ?? deployments[0];
+  const int8 = (r.exports ?? []).find((x) => x.format === 'tflite-int8');
   return {
-    metrics: { accuracy: r.validation?.accuracy ?? null, loss: r.validation?.loss ?? null },
+    metrics: { accuracy: r.validation?.accuracy ?? null, loss: r.validation?.loss ?? null, int8_accuracy: int8?.accuracy ?? null },
     deployment:
       d && typeof d.ram_bytes === 'number' && typeof d.flash_bytes === 'number' && typeof d.macs === 'number'
-        ? { variant: d.variant ?? '?', ram_bytes: d.ram_bytes, flash_bytes: d.flash_bytes, macs: d.macs }
+        ? { variant: d.variant ?? '?', ram_bytes: d.ram_bytes, flash_bytes: d.flash_bytes, macs: d.macs, latency_ms: d.latency_ms ?? null }
         : null,
     epochs: Array.isArray(r.history) ? r.history.length : null,
+    dendrites: trialDendrites(r.dendrites),
   };
 }
 

@@ -58,7 +58,7 @@ print(json.dumps({'x': list(X.shape), 'xdtype': X.dtype.str, 'ydtype': Y.dtype.s
     assert.deepEqual(np.x0, Array.from(computeWavFeatures(join(wavDir, first)).features));
     const info = JSON.parse(readFileSync(join(out, 'train_input.json'), 'utf8')) as { classes: string[]; inputShapeString: string };
     assert.deepEqual(info.classes, ['0', '1', '2']);
-    assert.equal(info.inputShapeString, '(650,)');
+    assert.equal(info.inputShapeString, '(50, 13)'); // frames x coefficients
     const loaded = loadEiDirectory(out, join(out, 'train_input.json'));
     assert.equal(loaded.labelLayout, 'one-hot');
     assert.equal(loaded.xTrain.length, 72 * 650);

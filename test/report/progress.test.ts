@@ -45,7 +45,7 @@ function simulate(mode: ProgressMode): { out: string; err: string } {
 }
 
 const EPOCH_LINE =
-  /^epoch (\d+)\/40 {2}loss \d+\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d+\.\d{3} {2}val_acc \d\.\d{3} {2}lr [\d.e-]+( {2}sets \d+)? {2}\d+\.\ds$/;
+  /^epoch (\d+)\/40 {2}loss \d+\.\d{3} {2}acc \d\.\d{3} {2}val_loss \d+\.\d{3} {2}val_acc \d\.\d{3} {2}lr [\d.e-]+( {2}sets \d+)? {2}\d+\.\ds {2}best val_acc \d\.\d{3} \(epoch \d+\)( {2}ETA <=(\d+s|\d+m\d\ds))?$/;
 
 test('plain: exactly one clean line per epoch, one per event, then the summary', () => {
   const { out, err } = simulate('plain');
@@ -119,4 +119,25 @@ test('mode choice: --json and --quiet win, otherwise a terminal gets the live ba
   assert.equal(chooseProgressMode({ quiet: true, isTTY: true }), 'quiet');
   assert.equal(chooseProgressMode({ isTTY: true }), 'tty');
   assert.equal(chooseProgressMode({ isTTY: false }), 'plain');
+});
+
+test('progress: each epoch line ends with the best validation accuracy so far and the run ETA (json: best_val_acc, best_epoch, eta_seconds)', () => {
+  const { out } = simulate('plain');
+  const json = simulate('json')
+    .out.trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.type === 'epoch');
+  const epochLines = out.split('\n').filter((l) => EPOCH_LINE.test(l));
+  let best = { v: -1, epoch: 0 };
+  let seconds = 0;
+  report.history.forEach((h, i) => {
+    if (h.val_acc !== null && h.val_acc > best.v) best = { v: h.val_acc, epoch: h.epoch };
+    seconds += h.seconds;
+    const eta = (seconds / (i + 1)) * (40 - h.epoch);
+    assert.ok(epochLines[i]!.includes(`  best val_acc ${best.v.toFixed(3)} (epoch ${best.epoch})`), epochLines[i]);
+    assert.equal(epochLines[i]!.includes('ETA <='), h.epoch < 40, epochLines[i]);
+    assert.deepEqual([json[i]!.best_val_acc, json[i]!.best_epoch, json[i]!.eta_seconds], [best.v, best.epoch, Number(eta.toFixed(1))]);
+  });
+  assert.match(epochLines[9]!, / {2}ETA <=\d/);
 });

@@ -86,3 +86,14 @@ test('a job whose MAC does not verify, or a directory whose secret is a link or 
   const viaFifo = signJob(secret, 's0123456789ab', { ...spec, sweepDirectory: fifoDir });
   refused(() => acceptJob({ id: signedJobId(viaFifo), data: viaFifo }, []), /fifo: no sweep secret there \(not a regular file\)/);
 });
+
+test("issue 25: hyperband's strict travels in the signed job (true/false), anything else is refused", () => {
+  const strictSpec: TrialSpec = { ...spec, pruning: { ...spec.pruning!, strict: true } };
+  const strictJob = signJob(secret, 's0123456789ab', strictSpec);
+  const accepted = acceptJob({ id: signedJobId(strictJob), data: strictJob }, []);
+  assert.equal(accepted.spec.pruning!.strict, true);
+  refused(
+    () => validateJob(signedJobId(strictJob), { ...strictJob, trial: { ...strictJob.trial, pruning: { ...strictJob.trial.pruning!, strict: 'yes' } } }),
+    /trial\.pruning\.strict: got "yes", expected true or false/,
+  );
+});

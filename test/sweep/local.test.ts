@@ -37,7 +37,19 @@ test('a 20-trial random sweep runs locally on 2 workers; sweep.json, sweep.html 
       assert.equal(t.metrics!.accuracy, report.validation.accuracy);
       assert.equal(t.metrics!.loss, report.validation.loss);
       const int8 = report.deployment.find((d: { variant: string }) => d.variant === 'tflite-int8');
-      assert.deepEqual(t.deployment, { variant: 'tflite-int8', ram_bytes: int8.ram_bytes, flash_bytes: int8.flash_bytes, macs: int8.macs });
+      assert.deepEqual(t.deployment, {
+        variant: 'tflite-int8',
+        ram_bytes: int8.ram_bytes,
+        flash_bytes: int8.flash_bytes,
+        macs: int8.macs,
+        latency_ms: int8.latency_ms,
+      });
+      const int8Export = report.exports.find((e: { format: string }) => e.format === 'tflite-int8');
+      assert.equal(t.metrics!.int8_accuracy, int8Export.accuracy);
+      // what dendrites did: report.json's own figures, per trial
+      assert.equal(t.dendrites!.enabled, t.params.dendrites);
+      assert.equal(t.dendrites!.tried, report.dendrites.tried);
+      assert.equal(t.dendrites!.shipped, report.dendrites.payoff?.shipped === 'plain' || report.dendrites.added === 0 ? 'plain' : 'dendritic');
       // every swept value reached the trial's train run from the command line
       for (const [param, value] of Object.entries(t.params)) {
         assert.deepEqual([report.effective_config[param].value, report.effective_config[param].source], [value, 'cli'], `${t.id} ${param}`);

@@ -103,3 +103,89 @@ test('hyperband: the best 1/eta continue at a milestone; too few results stop no
   assert.deepEqual(await store.record(2, 't1', 0.6), [0.6, 0.7]); // a retried trial replaces its value
   assert.deepEqual(await store.record(4, 't1', 0.8), [0.8]);
 });
+
+test('random draws follow probabilities and the mu/sigma, a/b distributions, truncated to the parameter range', () => {
+  const c = parseSweepConfig(
+    `method: random\nrun_cap: 4000\nseed: 3\nparameters:
+  optimizer: {values: [adam, sgd, adam], probabilities: [0.7, 0.3, 0]}
+  improvement-threshold: {value: 0.001}
+  dendrite-rank: {distribution: q_normal, mu: 8, sigma: 2, q: 1}
+  dropout: {distribution: beta, a: 2, b: 5}
+  learning-rate: {distribution: log_normal, mu: -4.6, sigma: 0.5}
+  batch-size: {distribution: q_normal, mu: 32, sigma: 8, q: 4}
+  width: {distribution: q_beta, a: 1, b: 1, q: 0.25}\n`,
+    'p.yaml',
+  );
+  const s = createSearch(c);
+  const pts = Array.from({ length: 4000 }, (_, i) => s.propose(i, []));
+  const share = (v: string) => pts.filter((p) => p.optimizer === v).length / pts.length;
+  assert.ok(Math.abs(share('adam') - 0.7) < 0.03, `adam ${share('adam')}`);
+  assert.ok(Math.abs(share('sgd') - 0.3) < 0.03); // the third value (probability 0) never adds to adam's share
+  const mean = (k: string) => pts.reduce((a, p) => a + (p[k] as number), 0) / pts.length;
+  const sd = (k: string) => Math.sqrt(pts.reduce((a, p) => a + ((p[k] as number) - mean(k)) ** 2, 0) / pts.length);
+  assert.ok(
+    Math.abs(mean('dendrite-rank') - 8) < 0.1 && Math.abs(sd('dendrite-rank') - 2) < 0.15,
+    `q_normal ${mean('dendrite-rank')} ${sd('dendrite-rank')}`,
+  );
+  assert.ok(Math.abs(mean('dropout') - 2 / 7) < 0.01, `beta mean ${mean('dropout')}`); // beta(2,5): mean a/(a+b)
+  const logLr = pts.map((p) => Math.log(p['learning-rate'] as number));
+  assert.ok(Math.abs(logLr.reduce((a, b) => a + b, 0) / logLr.length + 4.6) < 0.03, 'log_normal: mean of log(x) = mu');
+  assert.ok(pts.every((p) => (p['batch-size'] as number) % 4 === 0 && (p['batch-size'] as number) >= 1));
+  assert.ok(Math.abs(mean('batch-size') - 32) < 0.6);
+  // q_beta on [0, 1] rounded to 0.25; width > 0, so 0 is never proposed
+  assert.deepEqual([...new Set(pts.map((p) => p.width))].sort(), [0.25, 0.5, 0.75, 1]);
+});
+
+test('bayes: a 20-trial sweep proposes no trial twice and puts no more at the range limits than random search does', () => {
+  const text = `method: bayes\nrun_cap: 20\nparameters:
+  learning-rate: {distribution: log_uniform_values, min: 0.0005, max: 0.05}
+  dropout: {distribution: uniform, min: 0, max: 0.5}
+  width: {min: 0.5, max: 2.0}
+  batch-size: {distribution: int_uniform, min: 8, max: 64}
+  optimizer: {values: [adam, sgd]}\n`;
+  const c = parseSweepConfig(text, 'b.yaml');
+  // A made-up objective with its best inside the ranges, near no limit.
+  const objective = (p: Record<string, unknown>) =>
+    -Math.abs(Math.log10(p['learning-rate'] as number) + 2.3) -
+    Math.abs((p.dropout as number) - 0.2) -
+    Math.abs((p.width as number) - 1.2) -
+    Math.abs((p['batch-size'] as number) - 30) / 60;
+  let continuousAtLimit = 0;
+  let batchAtLimit = 0;
+  const seeds = 10;
+  for (let seed = 0; seed < seeds; seed++) {
+    const s = createSearch({ ...c, seed });
+    const obs: Observation[] = [];
+    const seen: Array<Record<string, string | number | boolean>> = [];
+    for (let i = 0; i < 20; i++) {
+      const p = s.propose(i, obs, seen);
+      assert.ok(!seen.some((q) => JSON.stringify(q) === JSON.stringify(p)), `seed ${seed}: trial ${i} repeats ${JSON.stringify(p)}`);
+      seen.push(p);
+      obs.push({ params: p, score: objective(p) });
+      for (const [k, lo, hi] of [
+        ['learning-rate', 0.0005, 0.05],
+        ['dropout', 0, 0.5],
+        ['width', 0.5, 2],
+      ] as const) {
+        if (p[k] === lo || p[k] === hi) continuousAtLimit++;
+      }
+      if (p['batch-size'] === 8 || p['batch-size'] === 64) batchAtLimit++;
+    }
+  }
+  assert.equal(continuousAtLimit, 0); // a continuous value exactly at a limit has probability 0
+  const chance = (2 / 57) * 20 * seeds; // int_uniform 8..64: 2 of 57 values are limits
+  assert.ok(batchAtLimit <= chance, `batch-size at a limit ${batchAtLimit} times, chance ${chance.toFixed(1)}`);
+});
+
+test('bayes never repeats a trial of a small categorical space while unseen points remain', () => {
+  const c = parseSweepConfig('method: bayes\nrun_cap: 6\nparameters:\n  width: {values: [1, 2, 3]}\n  optimizer: {values: [adam, sgd]}\n', 'c.yaml');
+  const s = createSearch(c);
+  const obs: Observation[] = [];
+  const seen: Array<Record<string, string | number | boolean>> = [];
+  for (let i = 0; i < 6; i++) {
+    const p = s.propose(i, obs, seen);
+    seen.push(p);
+    obs.push({ params: p, score: p.width === 2 ? 1 : 0 });
+  }
+  assert.equal(new Set(seen.map((p) => JSON.stringify(p))).size, 6);
+});
