@@ -2,13 +2,13 @@
  * TensorFlow Lite Micro on an emulated Cortex-M4F, as Edge Impulse ships it to one, as a test oracle:
  * tools/cortexm/Makefile cross-builds TFLM (+ CMSIS-NN) from ../shared/reference/ei-sdk-tflm with Debian's
  * arm-none-eabi-gcc for one kernel set, once per machine (objects cached under
- * $XDG_CACHE_HOME/dendritic/cortexm or ~/.cache/dendritic/cortexm, keyed by tools/cortexm's files, the SDK's
- * README and the compiler), and tools/cortexm/runner.cc runs .tflite files bare-metal under Debian's
+ * $XDG_CACHE_HOME/dendritic/cortexm or ~/.cache/dendritic/cortexm, keyed by tools/cortexm/Makefile, the SDK's
+ * README and the compiler; the small programs are rebuilt when their sources change), and tools/cortexm/runner.cc runs .tflite files bare-metal under Debian's
  * qemu-system-arm (machine mps2-an386, -icount shift=0: one executed instruction per virtual nanosecond).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findSharedDir } from '../../src/util/shared-dir.js';
@@ -67,14 +67,29 @@ function missing(): string | undefined {
   return undefined;
 }
 
+// The library (TFLM + CMSIS-NN, minutes to build) is keyed by what it is built from; the programs
+// (runner, startup, linker script, size probe: seconds) are relinked when their sources change, which a
+// stamp of their contents decides (make's timestamps alone would miss an older checkout's file).
+const PROGRAM_SOURCES = ['runner.cc', 'startup.c', 'mps2-an386.ld', 'sizeprobe.cc'];
+
 function cacheDir(kernels: CortexMKernels): string {
-  const hash = createHash('sha256');
-  for (const f of readdirSync(TOOLS).sort()) hash.update(f).update(readFileSync(join(TOOLS, f)));
-  hash.update(readFileSync(join(sdkDir(), 'README.md')));
-  hash.update(spawnSync('arm-none-eabi-gcc', ['--version'], { encoding: 'utf8' }).stdout ?? '');
-  hash.update(kernels);
+  const hash = createHash('sha256')
+    .update(readFileSync(MAKEFILE))
+    .update(readFileSync(join(sdkDir(), 'README.md')))
+    .update(spawnSync('arm-none-eabi-gcc', ['--version'], { encoding: 'utf8' }).stdout ?? '')
+    .update(kernels);
   const root = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(root, 'dendritic', 'cortexm', `${kernels}-${hash.digest('hex').slice(0, 16)}`);
+}
+
+function dropStalePrograms(dir: string): void {
+  const hash = createHash('sha256');
+  for (const f of PROGRAM_SOURCES) hash.update(f).update(readFileSync(join(TOOLS, f)));
+  const stamp = hash.digest('hex');
+  const stampFile = join(dir, 'programs.stamp');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+  for (const f of ['obj/runner.o', 'obj/startup.o', 'runner.elf', 'size']) rmSync(join(dir, f), { recursive: true, force: true });
+  writeFileSync(stampFile, stamp);
 }
 
 function make(dir: string, kernels: CortexMKernels, target?: string): void {
@@ -92,6 +107,9 @@ export function cortexMBuild(kernels: CortexMKernels): CortexMBuild | string {
   if (why) return `Cortex-M (QEMU) checks skipped: ${why}`;
   const dir = cacheDir(kernels);
   mkdirSync(dir, { recursive: true });
+  // Under the build lock's directory but outside make: two test files starting together may both drop the
+  // programs (harmless), and make then rebuilds them once under the lock.
+  dropStalePrograms(dir);
   make(dir, kernels);
   return { kernels, dir };
 }
@@ -164,4 +182,29 @@ export function linkedCodeBytes(build: CortexMBuild, ops: Iterable<string>): num
   const target = join(build.dir, 'size', `${names.length ? names.join('+') : 'none'}.size`);
   if (!existsSync(target)) make(build.dir, build.kernels, target);
   return Number(readFileSync(target, 'utf8').trim());
+}
+
+export interface CortexMProfile {
+  /** Per operator, in graph order: instructions of its kernel's init, prepare and invoke (one inference). */
+  init: number[];
+  prepare: number[];
+  invoke: number[];
+}
+
+/** One inference (of `row`, else zeros) with every kernel function timed on its own (tools/cortexm/runner.cc's `profile` mode). */
+export function profileCortexM(build: CortexMBuild, model: Uint8Array, row?: Float32Array): CortexMProfile {
+  const { dir, cleanup } = tempDir('dendritic-cortexm-profile-');
+  try {
+    writeFileSync(join(dir, 'model.tflite'), model);
+    if (row) writeFileSync(join(dir, 'rows.f32'), new Uint8Array(row.buffer, row.byteOffset, row.byteLength));
+    writeFileSync(join(dir, 'profile'), '');
+    const p = JSON.parse(qemu(build, dir).trim().split('\n').pop()!) as {
+      init_instructions: number[];
+      prepare_instructions: number[];
+      invoke_instructions: number[];
+    };
+    return { init: p.init_instructions, prepare: p.prepare_instructions, invoke: p.invoke_instructions };
+  } finally {
+    cleanup();
+  }
 }

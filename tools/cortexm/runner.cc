@@ -12,6 +12,11 @@
 //   trace         optional: when present, only AllocateTensors runs and every persistent (tail) allocation
 //                 is printed as "tail SIZE ALIGNMENT", then "head" and "tail_total" (as tools/tflm/runner.cc
 //                 --trace does on the host: how src/export/tflite/tflm-arena.ts's CMSIS-NN records are read)
+//   profile       optional: when present, one inference (of rows.f32's first row, else zeros) runs with every kernel's init, prepare and invoke
+//                 wrapped by timer reads, and one JSON line gives each operator's instructions in them
+//                 (init_instructions, prepare_instructions, invoke_instructions, in graph order), as the
+//                 calibration of src/export/tflite/cortex-m-cost.ts reads them (tools/cortexm/calibrate.ts);
+//                 TFLM's own profiler hooks are compiled out of this SDK (TF_LITE_STRIP_ERROR_STRINGS)
 // stdout: one JSON line: arena_used_bytes, and per inference the instructions of the setup (interpreter
 // construction + AllocateTensors + delete, what run_nn_inference repeats on every call) and of Invoke().
 //
@@ -88,6 +93,97 @@ int Trace(const tflite::Model* model, const tflite::MicroOpResolver& resolver) {
   return 0;
 }
 
+// Profiling: the resolver's registrations (which the interpreter points to) get wrappers that time the
+// kernel's own function; one wrapper per resolver slot, so it knows which function it wraps.
+constexpr int kSlots = 11;
+struct Original {
+  void* (*init)(TfLiteContext*, const char*, size_t);
+  TfLiteStatus (*prepare)(TfLiteContext*, TfLiteNode*);
+  TfLiteStatus (*invoke)(TfLiteContext*, TfLiteNode*);
+} g_original[kSlots];
+constexpr size_t kMaxOps = 1024;
+uint32_t g_init[kMaxOps], g_prepare[kMaxOps], g_invoke[kMaxOps];
+size_t g_inits, g_prepares, g_invokes;
+
+template <int K>
+void* InitWrapper(TfLiteContext* c, const char* b, size_t n) {
+  uint32_t t = Ticks();
+  void* r = g_original[K].init(c, b, n);
+  if (g_inits < kMaxOps) g_init[g_inits++] = t - Ticks();
+  return r;
+}
+template <int K>
+TfLiteStatus PrepareWrapper(TfLiteContext* c, TfLiteNode* node) {
+  uint32_t t = Ticks();
+  TfLiteStatus r = g_original[K].prepare(c, node);
+  if (g_prepares < kMaxOps) g_prepare[g_prepares++] = t - Ticks();
+  return r;
+}
+template <int K>
+TfLiteStatus InvokeWrapper(TfLiteContext* c, TfLiteNode* node) {
+  uint32_t t = Ticks();
+  TfLiteStatus r = g_original[K].invoke(c, node);
+  if (g_invokes < kMaxOps) g_invoke[g_invokes++] = t - Ticks();
+  return r;
+}
+
+// Kernels without an init or prepare get a wrapper that does nothing, timed like the others (a few
+// instructions, below the timer's 40-instruction tick).
+void* NoInit(TfLiteContext*, const char*, size_t) { return nullptr; }
+TfLiteStatus NoPrepare(TfLiteContext*, TfLiteNode*) { return kTfLiteOk; }
+
+template <int K>
+void Wrap(TfLiteRegistration* r) {
+  g_original[K] = {r->init ? r->init : NoInit, r->prepare ? r->prepare : NoPrepare, r->invoke};
+  r->init = InitWrapper<K>;
+  r->prepare = PrepareWrapper<K>;
+  r->invoke = InvokeWrapper<K>;
+}
+
+void PrintList(const char* name, const uint32_t* ticks, size_t n, bool last) {
+  std::printf("\"%s\":[", name);
+  for (size_t i = 0; i < n; i++) std::printf("%s%lu", i ? "," : "", static_cast<unsigned long>(ticks[i] * kInstructionsPerTick));
+  std::printf("]%s", last ? "}\n" : ",");
+}
+
+// The first row of rows.f32 into the input (int8 quantized as the SDK does); zeros when there is no file.
+bool WriteFirstRow(TfLiteTensor* input) {
+  size_t features = input->bytes / (input->type == kTfLiteFloat32 ? 4 : 1);
+  if (features > kMaxFeatures) return false;
+  std::memset(g_row, 0, sizeof(g_row));
+  if (FILE* rows = std::fopen("rows.f32", "rb")) {
+    size_t got = std::fread(g_row, sizeof(float), features, rows);
+    std::fclose(rows);
+    if (got != features) return false;
+  }
+  for (size_t i = 0; i < features; i++) {
+    if (input->type == kTfLiteFloat32) input->data.f[i] = g_row[i];
+    else input->data.int8[i] = static_cast<int8_t>(pre_cast_quantize(g_row[i], input->params.scale, input->params.zero_point, true));
+  }
+  return true;
+}
+
+int Profile(const tflite::Model* model, tflite::MicroMutableOpResolver<kSlots>& resolver) {
+  const tflite::BuiltinOperator ops[kSlots] = {
+      tflite::BuiltinOperator_CONV_2D, tflite::BuiltinOperator_FULLY_CONNECTED, tflite::BuiltinOperator_MAX_POOL_2D,
+      tflite::BuiltinOperator_AVERAGE_POOL_2D, tflite::BuiltinOperator_RESHAPE, tflite::BuiltinOperator_SOFTMAX,
+      tflite::BuiltinOperator_RELU, tflite::BuiltinOperator_LOGISTIC, tflite::BuiltinOperator_TANH,
+      tflite::BuiltinOperator_ADD, tflite::BuiltinOperator_MUL};
+  void (*wraps[kSlots])(TfLiteRegistration*) = {Wrap<0>, Wrap<1>, Wrap<2>, Wrap<3>, Wrap<4>, Wrap<5>,
+                                                Wrap<6>, Wrap<7>, Wrap<8>, Wrap<9>, Wrap<10>};
+  for (int k = 0; k < kSlots; k++) wraps[k](const_cast<TfLiteRegistration*>(resolver.FindOp(ops[k])));
+  StartTimer();
+  tflite::MicroInterpreter interpreter(model, resolver, g_arena, kArenaSize);
+  if (interpreter.AllocateTensors(true) != kTfLiteOk) return Fail("AllocateTensors failed");
+  if (!WriteFirstRow(interpreter.input(0))) return Fail("cannot read the first row of rows.f32");
+  if (interpreter.Invoke() != kTfLiteOk) return Fail("Invoke failed");
+  std::printf("{");
+  PrintList("init_instructions", g_init, g_inits, false);
+  PrintList("prepare_instructions", g_prepare, g_prepares, false);
+  PrintList("invoke_instructions", g_invoke, g_invokes, true);
+  return 0;
+}
+
 }  // namespace
 
 int main() {
@@ -98,7 +194,7 @@ int main() {
 
   // The exporter's operators, as a deployment's generated resolver (EI_TFLITE_RESOLVER, a static
   // MicroMutableOpResolver) registers a model's own; registered once, outside the measurement.
-  static tflite::MicroMutableOpResolver<11> resolver;
+  static tflite::MicroMutableOpResolver<kSlots> resolver;
   resolver.AddConv2D();
   resolver.AddFullyConnected();
   resolver.AddMaxPool2D();
@@ -120,6 +216,11 @@ int main() {
   if (FILE* trace = std::fopen("trace", "rb")) {
     std::fclose(trace);
     return Trace(model, resolver);
+  }
+
+  if (FILE* profile = std::fopen("profile", "rb")) {
+    std::fclose(profile);
+    return Profile(model, resolver);
   }
 
   FILE* rows = std::fopen("rows.f32", "rb");

@@ -346,6 +346,7 @@ function readTensor(bb: ByteBuffer, t: number): TensorInfo {
 }
 
 export interface ConvGeometry {
+  padding: 'same' | 'valid';
   strideW: number;
   strideH: number;
   dilationW: number;
@@ -404,14 +405,17 @@ export function readTfliteGraph(bytes: Uint8Array): TfliteGraph {
     if (code === undefined) throw new Error(`readTfliteGraph: operator ${i} names opcode ${opcodeIndex}, the model has ${codes.length}`);
     const base = { code, inputs: ints(op, 1), outputs: ints(op, 2) };
     if (code !== BuiltinOperator.CONV_2D) return base;
-    // Conv2DOptions: stride_w (field 1), stride_h (2), dilation_w_factor (4), dilation_h_factor (5, default 1).
+    // Conv2DOptions: padding (field 0, SAME = 0), stride_w (1), stride_h (2), dilation_w_factor (4),
+    // dilation_h_factor (5, default 1).
     const optionsOff = fieldPos(bb, op, 4);
     const o = optionsOff ? bb.__indirect(op + optionsOff) : 0;
     const int = (field: number, fallback: number): number => {
       const at = o ? fieldPos(bb, o, field) : 0;
       return at ? bb.readInt32(o + at) : fallback;
     };
-    return { ...base, conv: { strideW: int(1, 0), strideH: int(2, 0), dilationW: int(4, 1), dilationH: int(5, 1) } };
+    const paddingAt = o ? fieldPos(bb, o, 0) : 0;
+    const padding: ConvGeometry['padding'] = paddingAt && bb.readInt8(o + paddingAt) === 1 ? 'valid' : 'same';
+    return { ...base, conv: { padding, strideW: int(1, 0), strideH: int(2, 0), dilationW: int(4, 1), dilationH: int(5, 1) } };
   });
   return { tensors, operators, inputs: ints(subgraph, 1), outputs: ints(subgraph, 2) };
 }
