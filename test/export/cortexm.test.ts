@@ -6,20 +6,27 @@
  * - RAM (src/export/tflite/tflm-arena.ts) equals the emulated arena_used_bytes exactly;
  * - instructions per Invoke and per call's setup (src/export/tflite/cortex-m-cost.ts, priced without the
  *   emulator) are within 10% of the emulator's count, on the calibration's models and on KWS networks it
- *   never saw (other weights and seeds: width 1, 1.5, three dendrite sets; float and int8), run on real rows.
+ *   never saw (other weights and seeds: width 1, 1.5, three dendrite sets; float and int8), run on real rows;
+ * - flash (file + src/export/tflite/cortex-m-cost.ts's code bytes) is within 2% of the file plus a real link
+ *   of TFLM with the file's operators (tools/cortexm/sizeprobe.cc);
+ * - a training run's report.json states those figures for every TFLite file (`deployment[].cortex_m`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tflmArena } from '../../src/export/tflite/tflm-arena.js';
-import { cortexMInstructions } from '../../src/export/tflite/cortex-m-cost.js';
-import { readTfliteGraph } from '../../src/export/tflite/schema.js';
+import { cortexMCodeBytes, cortexMInstructions } from '../../src/export/tflite/cortex-m-cost.js';
+import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
+import type { Report } from '../../src/report/schema.js';
 import { Rng } from '../../src/engine/rng.js';
 import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { buildModel } from '../../src/models/select.js';
 import { exportTfliteFloat } from '../../src/export/tflite/exporter.js';
 import { exportTfliteInt8 } from '../../src/export/tflite/quantize.js';
 import { testConfig } from '../helpers/config.js';
-import { cortexMBuild, runCortexM, type CortexMBuild, type CortexMKernels } from '../helpers/cortexm.js';
+import { cortexMBuild, linkedCodeBytes, runCortexM, type CortexMBuild, type CortexMKernels } from '../helpers/cortexm.js';
+import { runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
 import { familyCases, otherOpsCase, type Case } from '../helpers/model-cases.js';
 
 const KERNELS: CortexMKernels[] = ['cmsis-nn', 'reference'];
@@ -102,3 +109,87 @@ test(
     }
   },
 );
+
+const operatorNames = (bytes: Uint8Array): string[] => readTfliteGraph(bytes).operators.map((op) => BuiltinOperator[op.code]!);
+
+test('flash: file + modelled code is within 2% of the file + a real link of its operators, both kernel sets', { skip, timeout: 900_000 }, () => {
+  for (const kernels of KERNELS) {
+    const build = builds.get(kernels) as CortexMBuild;
+    for (const c of [...cases, ...(skip ? [] : kwsCases())]) {
+      for (const bytes of [c.float, c.int8]) {
+        const ops = operatorNames(bytes);
+        const model = bytes.length + cortexMCodeBytes(ops, kernels);
+        const linked = bytes.length + linkedCodeBytes(build, ops);
+        assert.ok(Math.abs(model - linked) <= 0.02 * linked, `${c.name} ${kernels} [${[...new Set(ops)].join(' ')}]: model ${model}, link ${linked}`);
+      }
+    }
+  }
+});
+
+test("a training run's report.json states the Cortex-M figures of each TFLite file, checked on the emulator", { skip, timeout: 900_000 }, () => {
+  const { dir, cleanup } = tempDir('dendritic-cortexm-run-');
+  try {
+    const data = join(dir, 'data');
+    const out = join(dir, 'out');
+    mkdirSync(data);
+    writeEiDirectory(data, { trainRows: 80, valRows: 30, features: 13 * 10, classes: 3, seed: 5 });
+    // Dendrites kept (retain-all) so the dendritic lowering's operators are priced as well.
+    const r = runCli(
+      [
+        'train',
+        '--data-directory',
+        data,
+        '--out-directory',
+        out,
+        '--epochs',
+        '4',
+        '--n-epochs-to-switch',
+        '1',
+        '--switch-mode',
+        'fixed',
+        '--fixed-switch-num',
+        '1',
+        '--first-fixed-switch-num',
+        '1',
+        '--retain-all-dendrites',
+        '1',
+        '--dendrite-payoff-check',
+        '0',
+        '--quiet',
+      ],
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    assert.equal(report.schema_version, 3);
+    const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
+    assert.equal(tflite.length, 2);
+    for (const d of tflite) {
+      const bytes = new Uint8Array(readFileSync(join(out, report.exports.find((x) => x.format === d.variant)!.file!)));
+      const m = d.cortex_m!;
+      assert.equal(m.default_kernels, 'cmsis-nn');
+      assert.equal(m.reference.ram_bytes, d.ram_bytes, 'the reference kernels RAM is ram_bytes');
+      for (const kernels of KERNELS) {
+        const k = m[kernels === 'cmsis-nn' ? 'cmsis_nn' : 'reference'];
+        const build = builds.get(kernels) as CortexMBuild;
+        const run = runCortexM(build, bytes);
+        const what = `${d.variant} ${kernels}`;
+        assert.equal(k.ram_bytes, run.arenaUsedBytes, `${what}: RAM is the emulated arena`);
+        assert.ok(
+          Math.abs(k.invoke_instructions - run.invokeInstructions[0]!) <= 0.1 * run.invokeInstructions[0]!,
+          `${what}: Invoke ${k.invoke_instructions} vs ${run.invokeInstructions[0]}`,
+        );
+        assert.ok(
+          Math.abs(k.setup_instructions - run.setupInstructions[0]!) <= 0.1 * run.setupInstructions[0]!,
+          `${what}: setup ${k.setup_instructions} vs ${run.setupInstructions[0]}`,
+        );
+        const linked = bytes.length + linkedCodeBytes(build, operatorNames(bytes));
+        assert.ok(Math.abs(k.flash_bytes - linked) <= 0.02 * linked, `${what}: flash ${k.flash_bytes} vs link ${linked}`);
+        assert.equal(k.flash_bytes, bytes.length + k.code_bytes);
+        assert.equal(k.latency_lower_bound_ms, Math.round(((k.invoke_instructions + k.setup_instructions) / m.clock_hz) * 1000 * 100) / 100);
+      }
+    }
+  } finally {
+    cleanup();
+  }
+});

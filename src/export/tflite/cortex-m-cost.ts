@@ -17,6 +17,7 @@
 import { BuiltinOperator, TensorType, type TfliteGraph } from './schema.js';
 import { CORTEX_M_CALIBRATION, type CostGroup, type KernelCalibration } from './cortex-m-calibration.js';
 import type { TflmKernels } from './tflm-arena.js';
+import { CORTEX_M_CODE_SECTIONS } from './cortex-m-code-size.js';
 
 type Operator = TfliteGraph['operators'][number];
 
@@ -142,4 +143,22 @@ export function cortexMInstructions(g: TfliteGraph, kernels: TflmKernels, table:
     setup += dot(setupFeatures(op, g), table.setup[group.replace(/ (1x1|im2col)$/, '')], group);
   }
   return { invoke: Math.round(Math.max(invoke, 0)), setup: Math.round(Math.max(setup, 0)) };
+}
+
+/**
+ * Flash bytes of TFLM's code (interpreter + these operators' kernels) on a Cortex-M4F with one kernel set,
+ * NDEBUG as shipped: the linked interpreter plus the union of the code sections each operator's kernel keeps
+ * (./cortex-m-code-size.ts, measured by tools/cortexm/measure-code.ts). Throws for an operator nobody measured.
+ */
+export function cortexMCodeBytes(ops: Iterable<string>, kernels: TflmKernels): number {
+  const t = CORTEX_M_CODE_SECTIONS[kernels];
+  const kept = new Set<number>();
+  for (const op of new Set(ops)) {
+    const sections = t.ops[op];
+    if (!sections) throw new Error(`cortexMCodeBytes: no measured code for operator ${op} (rerun tools/cortexm/measure-code.ts with it)`);
+    for (const s of sections) kept.add(s);
+  }
+  let bytes = t.coreBytes;
+  for (const s of kept) bytes += t.sizes[s]!;
+  return bytes;
 }
