@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tflmArena } from '../../src/export/tflite/tflm-arena.js';
+import { tfliteDeviceCost } from '../../src/export/tflite/device-cost.js';
 import { cortexMCodeBytes, cortexMInstructions } from '../../src/export/tflite/cortex-m-cost.js';
 import { BuiltinOperator, readTfliteGraph } from '../../src/export/tflite/schema.js';
 import type { Report } from '../../src/report/schema.js';
@@ -32,7 +33,7 @@ import { familyCases, otherOpsCase, type Case } from '../helpers/model-cases.js'
 const KERNELS: CortexMKernels[] = ['cmsis-nn', 'reference'];
 const builds = new Map(KERNELS.map((k) => [k, cortexMBuild(k)] as const));
 const skip = [...builds.values()].find((b): b is string => typeof b === 'string') ?? false;
-if (skip) console.log(`# ${skip}`);
+if (skip) console.log(skip);
 const cases = skip ? [] : [...familyCases(), otherOpsCase()];
 
 test('RAM: the arena model equals the emulated Cortex-M4F arena for both kernel sets, every family and form', { skip, timeout: 600_000 }, () => {
@@ -192,4 +193,26 @@ test("a training run's report.json states the Cortex-M figures of each TFLite fi
   } finally {
     cleanup();
   }
+});
+
+// Without the emulator (runs everywhere): how the figures relate, the ones a budget relies on.
+test('the Cortex-M cost of a KWS network: CMSIS-NN is the default, needs more RAM, and only it makes int8 fast', () => {
+  const [kws] = kwsCases();
+  const float = tfliteDeviceCost(kws!.float).cortexM;
+  const int8 = tfliteDeviceCost(kws!.int8).cortexM;
+  for (const m of [float, int8]) {
+    assert.equal(m.defaultKernels, 'cmsis-nn');
+    // CMSIS-NN's kernel data: at least FULLY_CONNECTED's and SOFTMAX's larger OpData (+16 B and +8 B -> +16 B each).
+    assert.ok(m.cmsisNn.ramBytes >= m.reference.ramBytes + 32, `${m.cmsisNn.ramBytes} vs ${m.reference.ramBytes}`);
+    for (const k of [m.cmsisNn, m.reference]) {
+      assert.equal(k.latencyLowerBoundMs, (1000 * (k.invokeInstructions + k.setupInstructions)) / m.clockHz);
+      assert.ok(k.setupInstructions > 0 && k.codeBytes > 0);
+    }
+  }
+  assert.equal(int8.reference.ramBytes, tfliteDeviceCost(kws!.int8).ramBytes, 'reference kernels: the schema-2 ram_bytes');
+  // Float runs the reference code with either kernel set; int8 is fast only with CMSIS-NN (several times fewer instructions).
+  assert.ok(Math.abs(float.cmsisNn.invokeInstructions - float.reference.invokeInstructions) < 0.01 * float.reference.invokeInstructions);
+  assert.ok(int8.cmsisNn.invokeInstructions * 4 < int8.reference.invokeInstructions);
+  assert.ok(int8.reference.invokeInstructions > float.reference.invokeInstructions, 'reference int8 is slower than float on a Cortex-M4F');
+  assert.ok(int8.cmsisNn.codeBytes > int8.reference.codeBytes, 'CMSIS-NN kernels are more code');
 });
