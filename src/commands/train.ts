@@ -28,9 +28,9 @@ import { TENSORBOARD_DIR } from '../report/tensorboard.js';
 import { errorFromReply, replyFromError, startModuleWorker, type WorkerReply } from '../util/worker.js';
 import { buildReport, exportChecks, validationResult } from '../report/build.js';
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
-import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
+import type { CortexMDeployment, CortexMKernelCost, DendritePayoff, DeploymentCost } from '../report/schema.js';
 import type { PayoffCandidate, PayoffOutcome, trainAndChoose } from '../train/payoff.js';
-import type { DeviceCost } from '../export/tflite/device-cost.js';
+import type { CortexMCost, DeviceCost, KernelCost } from '../export/tflite/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
 /**
@@ -547,6 +547,27 @@ function modelSummary(model: Sequential, family: string, width: number) {
   };
 }
 
+function kernelCostJson(k: KernelCost): CortexMKernelCost {
+  return {
+    ram_bytes: k.ramBytes,
+    invoke_instructions: k.invokeInstructions,
+    setup_instructions: k.setupInstructions,
+    code_bytes: k.codeBytes,
+    flash_bytes: k.flashBytes,
+    latency_lower_bound_ms: Math.round(k.latencyLowerBoundMs * 100) / 100,
+  };
+}
+
+function cortexMDeployment(m: CortexMCost): CortexMDeployment {
+  return {
+    default_kernels: m.defaultKernels,
+    clock_hz: m.clockHz,
+    cmsis_nn: kernelCostJson(m.cmsisNn),
+    reference: kernelCostJson(m.reference),
+    method: m.method,
+  };
+}
+
 function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array; arenaBytes: number; device?: DeviceCost }[]): DeploymentCost[] {
   return results.map((r) => {
     const base = { variant: r.format, parameters: model.parameterCount(), macs: model.macs() };
@@ -563,6 +584,7 @@ function deploymentCosts(model: Sequential, results: { format: string; bytes: Ui
         ram_persistent_bytes: null,
         code_bytes: null,
         latency_ms: null,
+        cortex_m: null,
         ram_checked_against: 'estimate: peak of the activations alive at once (ONNX is not a microcontroller format)',
       };
     }
@@ -582,6 +604,7 @@ function deploymentCosts(model: Sequential, results: { format: string; bytes: Ui
       flash_method: d.flashMethod,
       latency_ms: Math.round(d.latencyMs * 100) / 100,
       latency_reference: d.latencyReference,
+      cortex_m: cortexMDeployment(d.cortexM),
     };
   });
 }

@@ -393,14 +393,39 @@ function deployment(r: Report): string {
     )
     .join('')}</tbody></table>`;
   const tflm = r.deployment.find((d) => d.runtime === 'tflm');
+  const cortexM = tflm?.cortex_m ? cortexMTable(r) : '';
   const notes = tflm
-    ? `<ul class="notes"><li>RAM: TensorFlow Lite Micro's <code>arena_used_bytes()</code> on a Cortex-M, computed exactly (${e(tflm.ram_checked_against ?? '')})${tflm.ram_bytes_64bit != null ? `; a 64-bit (desktop) build needs ${bytes(tflm.ram_bytes_64bit)}` : ''}. Edge Impulse's SDK builds Cortex-M targets with CMSIS-NN kernels unless told otherwise (<code>EI_CLASSIFIER_TFLITE_ENABLE_CMSIS_NN</code>); their scratch buffers and kernel data are not in these figures (not measured here).</li>
+    ? `<ul class="notes"><li>RAM: TensorFlow Lite Micro's <code>arena_used_bytes()</code> on a Cortex-M with the reference kernels, computed exactly (${e(tflm.ram_checked_against ?? '')})${tflm.ram_bytes_64bit != null ? `; a 64-bit (desktop) build needs ${bytes(tflm.ram_bytes_64bit)}` : ''}. Edge Impulse's SDK builds Cortex-M targets with CMSIS-NN kernels unless told otherwise (<code>EI_CLASSIFIER_TFLITE_ENABLE_CMSIS_NN</code>)${tflm.cortex_m ? ': their figures are in the Cortex-M table below' : '; their scratch buffers and kernel data are not in these figures'}.</li>
 <li>Flash: ${e(tflm.flash_method ?? 'model file')}.</li>
-<li>Latency: ${e(tflm.latency_reference ?? '')}.</li></ul>`
+<li>Latency: ${e(tflm.latency_reference ?? '')}${tflm.cortex_m ? '; the Cortex-M table gives lower bounds from instruction counts instead' : ''}.</li></ul>`
     : '<p class="notes">Figures of schema version 1: estimates.</p>';
   return `<section id="deployment"><h2>Cost on the device</h2>
 <div class="three">${bars('Parameters', 'parameters', COLORS.blue, int)}${bars('Flash', 'flash_bytes', COLORS.green, bytes)}${bars('RAM (TFLM arena)', 'ram_bytes', COLORS.vermillion, bytes)}</div>
-${table}${notes}</section>`;
+${table}${notes}${cortexM}</section>`;
+}
+
+/** Schema 3: what the file costs as Edge Impulse deploys it to a Cortex-M4F, both kernel sets, the default marked. */
+function cortexMTable(r: Report): string {
+  const rows: string[] = [];
+  let m: NonNullable<Report['deployment'][number]['cortex_m']> | undefined;
+  for (const d of r.deployment) {
+    if (!d.cortex_m) continue;
+    m = d.cortex_m;
+    for (const [key, name] of [
+      ['cmsis_nn', 'CMSIS-NN'],
+      ['reference', 'reference'],
+    ] as const) {
+      const k = d.cortex_m[key];
+      const isDefault = (key === 'cmsis_nn') === (d.cortex_m.default_kernels === 'cmsis-nn');
+      rows.push(
+        `<tr><td>${e(d.variant)}</td><td>${name}${isDefault ? ' <span class="badge pass">default</span>' : ''}</td><td class="n">${bytes(k.ram_bytes)}</td><td class="n">${bytes(k.flash_bytes)}<div class="sub">${bytes(d.model_bytes ?? 0)} model + ${bytes(k.code_bytes)} code</div></td><td class="n">${int(k.invoke_instructions)}</td><td class="n">${int(k.setup_instructions)}</td><td class="n">≥ ${k.latency_lower_bound_ms < 10 ? k.latency_lower_bound_ms.toFixed(2) : k.latency_lower_bound_ms.toFixed(1)} ms</td></tr>`,
+      );
+    }
+  }
+  if (!m) return '';
+  return `<h3>On a Cortex-M4F as Edge Impulse deploys it</h3>
+<table><thead><tr><th>variant</th><th>kernels</th><th class="n">RAM</th><th class="n">flash</th><th class="n">instructions / Invoke</th><th class="n">setup / call</th><th class="n">latency at ${(m.clock_hz / 1e6).toFixed(0)} MHz</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+<ul class="notes"><li>${e(m.method)}.</li><li>Setup: Edge Impulse's <code>run_nn_inference()</code> builds the interpreter and allocates tensors on every inference; the latency bound counts it. A Cortex-M4 needs at least one cycle per instruction (more for loads, branches and flash wait states), so real latency is higher.</li></ul>`;
 }
 
 function modelAndData(r: Report): string {

@@ -14,8 +14,8 @@ import { VALUE_SOURCES, type ValueSource } from '../params/parse.js';
  * 2: deployment[] figures are the device's (ram_bytes = TFLM's arena, flash_bytes = file + code) with
  * the fields that say how; 1: estimates. Reports of both versions are read (`dendritic report`).
  */
-export const REPORT_SCHEMA_VERSION = 2;
-export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
+export const REPORT_SCHEMA_VERSION = 3;
+export const READABLE_SCHEMA_VERSIONS = [1, 2, 3] as const;
 
 /** A JSON value as it can appear in the effective configuration. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[];
@@ -275,9 +275,45 @@ export interface DeploymentCost {
   /** Runtime + kernel code, part of flash_bytes; null for ONNX. */
   code_bytes?: number | null;
   flash_method?: string;
-  /** Estimated milliseconds per inference on latency_reference; null for ONNX. */
+  /**
+   * Estimated milliseconds per inference on latency_reference (MACs and operators; the same estimate in
+   * schemas 2 and 3); null for ONNX. Schema 3's cortex_m.*.latency_lower_bound_ms is derived from instructions.
+   */
   latency_ms?: number | null;
   latency_reference?: string;
+  /**
+   * Schema 3, TFLite: the deployment Edge Impulse ships to a Cortex-M4F for both kernel sets, CMSIS-NN
+   * (default_kernels: the SDK's default on every Cortex-M) and the reference kernels; null for ONNX.
+   * Absent in schemas 1 and 2 (whose ram_bytes and flash_bytes are the reference kernels' figures).
+   */
+  cortex_m?: CortexMDeployment | null;
+}
+
+/** One kernel set on a Cortex-M4F, TFLM as Edge Impulse ships it (NDEBUG). */
+export interface CortexMKernelCost {
+  /** arena_used_bytes with these kernels, exactly. */
+  ram_bytes: number;
+  /** Instructions of one Invoke() (a model checked within 10% of an emulated Cortex-M4F). */
+  invoke_instructions: number;
+  /** Instructions of what Edge Impulse's run_nn_inference() repeats on every call: interpreter construction, AllocateTensors, delete. */
+  setup_instructions: number;
+  /** TFLM code linked for the file's operators with these kernels. */
+  code_bytes: number;
+  /** model_bytes + code_bytes. */
+  flash_bytes: number;
+  /** (setup + invoke instructions) / clock_hz in ms: a lower bound (a Cortex-M4 needs at least one cycle per instruction). */
+  latency_lower_bound_ms: number;
+}
+
+export interface CortexMDeployment {
+  /** The kernel set a default Edge Impulse build uses: 'cmsis-nn'. */
+  default_kernels: 'cmsis-nn';
+  /** The clock latency_lower_bound_ms is stated at. */
+  clock_hz: number;
+  cmsis_nn: CortexMKernelCost;
+  reference: CortexMKernelCost;
+  /** How the figures are obtained. */
+  method: string;
 }
 
 export const STOP_REASONS = ['completed', 'epochs', 'time_limit', 'signal'] as const;
@@ -552,6 +588,19 @@ function checkDeployment(c: Checker, x: Json, p: string): void {
   }
   for (const key of ['operators', 'tensors', 'model_bytes'] as const) if (e[key] !== undefined) c.count(e[key], `${p}.${key}`);
   for (const key of ['ram_checked_against', 'flash_method', 'latency_reference'] as const) if (e[key] !== undefined) c.string(e[key], `${p}.${key}`);
+  // Added in schema 3.
+  if (e.cortex_m !== undefined && e.cortex_m !== null) {
+    const m = c.object(e.cortex_m, `${p}.cortex_m`);
+    c.oneOf(m.default_kernels, `${p}.cortex_m.default_kernels`, ['cmsis-nn'] as const);
+    c.number(m.clock_hz, `${p}.cortex_m.clock_hz`, { min: 0 });
+    c.string(m.method, `${p}.cortex_m.method`);
+    for (const kernels of ['cmsis_nn', 'reference'] as const) {
+      const k = c.object(m[kernels], `${p}.cortex_m.${kernels}`);
+      for (const key of ['ram_bytes', 'invoke_instructions', 'setup_instructions', 'code_bytes', 'flash_bytes'] as const)
+        c.count(k[key], `${p}.cortex_m.${kernels}.${key}`);
+      c.number(k.latency_lower_bound_ms, `${p}.cortex_m.${kernels}.latency_lower_bound_ms`, { min: 0 });
+    }
+  }
 }
 
 function checkTiming(c: Checker, v: Json): void {

@@ -68,7 +68,7 @@ export function makeFixtureReport(epochs = 40): Report {
   const correct = confusion.reduce((a, row, k) => a + row[k]!, 0);
   const accuracy = correct / total;
   return {
-    schema_version: 2,
+    schema_version: 3,
     created: '2025-01-15T10:24:31.000Z',
     dendritic_version: '0.1.0',
     effective_config: {
@@ -157,6 +157,27 @@ export function makeFixtureReport(epochs = 40): Report {
         ram_checked_against: 'TensorFlow Lite Micro v1.93.20',
         latency_ms: 4.6,
         latency_reference: 'Cortex-M4F at 80 MHz (estimate)',
+        cortex_m: {
+          default_kernels: 'cmsis-nn',
+          clock_hz: 80_000_000,
+          cmsis_nn: {
+            ram_bytes: 9252,
+            invoke_instructions: 1180000,
+            setup_instructions: 38500,
+            code_bytes: 36900,
+            flash_bytes: 81400,
+            latency_lower_bound_ms: 15.23,
+          },
+          reference: {
+            ram_bytes: 9204,
+            invoke_instructions: 1179000,
+            setup_instructions: 38100,
+            code_bytes: 27600,
+            flash_bytes: 72100,
+            latency_lower_bound_ms: 15.21,
+          },
+          method: 'TFLM for a Cortex-M4F (-Os -DNDEBUG); instructions modelled, checked on QEMU',
+        },
       },
       {
         variant: 'tflite-int8',
@@ -176,6 +197,27 @@ export function makeFixtureReport(epochs = 40): Report {
         ram_checked_against: 'TensorFlow Lite Micro v1.93.20',
         latency_ms: 6.3,
         latency_reference: 'Cortex-M4F at 80 MHz (estimate)',
+        cortex_m: {
+          default_kernels: 'cmsis-nn',
+          clock_hz: 80_000_000,
+          cmsis_nn: {
+            ram_bytes: 4644,
+            invoke_instructions: 160000,
+            setup_instructions: 80500,
+            code_bytes: 38800,
+            flash_bytes: 55700,
+            latency_lower_bound_ms: 3.01,
+          },
+          reference: {
+            ram_bytes: 4596,
+            invoke_instructions: 1290000,
+            setup_instructions: 78000,
+            code_bytes: 28900,
+            flash_bytes: 45800,
+            latency_lower_bound_ms: 17.1,
+          },
+          method: 'TFLM for a Cortex-M4F (-Os -DNDEBUG); instructions modelled, checked on QEMU',
+        },
       },
     ],
     warnings: ['validation split has only 31 samples of class "_noise"; its metrics are noisy'],

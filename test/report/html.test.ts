@@ -132,11 +132,22 @@ test('page is self-contained and has every section', () => {
   assert.equal(bars.length, report.deployment.length);
   const ratio = Number(bars[1]!.width) / Number(bars[0]!.width);
   assert.ok(Math.abs(ratio - report.deployment[1]!.flash_bytes / report.deployment[0]!.flash_bytes) < 0.01);
-  // The RAM figure says which kernels it holds for: a Cortex-M deployment of the SDK defaults to CMSIS-NN.
+  // The RAM figure says which kernels it holds for: a Cortex-M deployment of the SDK defaults to CMSIS-NN,
+  // whose figures (schema 3) are in the Cortex-M table, the default marked, with the stated values.
   assert.match(
     html,
-    /<li>RAM: [^<]*<code>arena_used_bytes\(\)<\/code>[^]*?CMSIS-NN kernels unless told otherwise[^]*?not in these figures \(not measured here\)/,
+    /<li>RAM: [^<]*<code>arena_used_bytes\(\)<\/code> on a Cortex-M with the reference kernels[^]*?CMSIS-NN kernels unless told otherwise[^]*?Cortex-M table below/,
   );
+  const int8 = report.deployment[1]!.cortex_m!;
+  assert.match(html, /<h3>On a Cortex-M4F as Edge Impulse deploys it<\/h3>/);
+  assert.match(
+    html,
+    new RegExp(
+      `<tr><td>tflite-int8</td><td>CMSIS-NN <span class="badge pass">default</span></td><td class="n">[^<]+</td>[^]*?${int8.cmsis_nn.invoke_instructions.toLocaleString('en-US')}`,
+    ),
+  );
+  assert.match(html, /latency at 80 MHz/);
+  assert.match(html, new RegExp(`≥ ${int8.reference.latency_lower_bound_ms.toFixed(1)} ms`));
 });
 
 test('a report without validation or dendrites still renders', () => {

@@ -6,11 +6,19 @@
  * - flash: the model file plus the code of TFLM's runtime and of the kernels the file uses, as measured
  *   for a Cortex-M4F (./tflm-code-size.ts);
  * - latency: an estimate for a Cortex-M4F at 80 MHz from the file's MACs, element-wise work and operator
- *   count (constants below); not measured on hardware.
+ *   count (constants below); not measured on hardware. Kept as it was (report.json's latency_ms); the
+ *   measured-model figures below supersede it.
+ * - `cortexM`: the deployment Edge Impulse ships to a Cortex-M, for both kernel sets (CMSIS-NN, its default
+ *   there, and the reference kernels), TFLM built as shipped (NDEBUG): RAM exactly (./tflm-arena.ts),
+ *   instructions per Invoke and per call's setup (./cortex-m-cost.ts, fitted to and checked against an
+ *   emulated Cortex-M4F), flash = file + the code linked for the file's operators (./cortex-m-code-size.ts),
+ *   and a latency lower bound: (setup + Invoke) instructions at one instruction per cycle at `clockHz`.
  */
 import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './schema.js';
 import { TFLM_REFERENCE, tflmArena } from './tflm-arena.js';
 import { tflmCodeBytes, TFLM_CODE_SIZE_METHOD } from './tflm-code-size.js';
+import { cortexMCodeBytes, cortexMInstructions } from './cortex-m-cost.js';
+import type { TflmKernels } from './tflm-arena.js';
 
 export const LATENCY_REFERENCE = 'Cortex-M4F at 80 MHz, TFLM reference kernels (estimate from MACs and operators, not measured)';
 const CLOCK_HZ = 80e6;
@@ -21,6 +29,39 @@ const CLOCK_HZ = 80e6;
  * cycles per element; each operator's Invoke has a fixed dispatch and setup overhead.
  */
 const CYCLES = { int8Mac: 6, floatMac: 4, element: 8, operator: 2000 };
+
+/** One kernel set's cost on a Cortex-M4F, TFLM as Edge Impulse ships it (NDEBUG). */
+export interface KernelCost {
+  /** arena_used_bytes with these kernels, exactly. */
+  ramBytes: number;
+  /** Instructions of one Invoke() (the model, within 10% of the emulator in the tests). */
+  invokeInstructions: number;
+  /** Instructions of what run_nn_inference() repeats on every call: interpreter, AllocateTensors, delete. */
+  setupInstructions: number;
+  /** Flash of TFLM's code for the file's operators with these kernels (linked, NDEBUG). */
+  codeBytes: number;
+  /** The file plus codeBytes. */
+  flashBytes: number;
+  /** (setupInstructions + invokeInstructions) / clock: a lower bound (a Cortex-M4 needs >= 1 cycle per instruction). */
+  latencyLowerBoundMs: number;
+}
+
+export interface CortexMCost {
+  /** The kernels Edge Impulse's SDK builds for a Cortex-M (EI_CLASSIFIER_TFLITE_ENABLE_CMSIS_NN defaults to 1 there). */
+  defaultKernels: 'cmsis-nn';
+  /** The clock the latency lower bounds are stated at. */
+  clockHz: number;
+  cmsisNn: KernelCost;
+  reference: KernelCost;
+  /** One line for reports: how these figures are obtained. */
+  method: string;
+}
+
+export const CORTEX_M_CLOCK_HZ = 80e6;
+export const CORTEX_M_METHOD =
+  "TFLM from Edge Impulse's SDK v1.93.20 for a Cortex-M4F (arm-none-eabi-gcc 12.2 -Os -DNDEBUG); RAM exact; instructions " +
+  'from a per-operator model fitted to and checked against QEMU mps2-an386 instruction counts (tools/cortexm); flash = file + linked code; ' +
+  'latency = (setup + Invoke) instructions at one per cycle: a lower bound';
 
 export interface DeviceCost {
   /** TFLM arena_used_bytes on a Cortex-M (gcc's struct layout). */
@@ -37,8 +78,27 @@ export interface DeviceCost {
   flashMethod: string;
   /** MACs counted from the file's operators (dendrite branches included). */
   macs: number;
+  /** The old estimate (LATENCY_REFERENCE), unchanged; `cortexM` holds the measured-model figures. */
   latencyMs: number;
   latencyReference: string;
+  /** The deployment on a Cortex-M4F, both kernel sets; CMSIS-NN is Edge Impulse's default there. */
+  cortexM: CortexMCost;
+}
+
+function kernelCost(bytes: Uint8Array, g: TfliteGraph, kernels: TflmKernels): KernelCost {
+  const { invoke, setup } = cortexMInstructions(g, kernels);
+  const codeBytes = cortexMCodeBytes(
+    g.operators.map((op) => BuiltinOperator[op.code]!),
+    kernels,
+  );
+  return {
+    ramBytes: tflmArena(bytes, 'cortex-m', kernels).arenaBytes,
+    invokeInstructions: invoke,
+    setupInstructions: setup,
+    codeBytes,
+    flashBytes: bytes.length + codeBytes,
+    latencyLowerBoundMs: (1000 * (invoke + setup)) / CORTEX_M_CLOCK_HZ,
+  };
 }
 
 const elements = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -94,5 +154,12 @@ export function tfliteDeviceCost(bytes: Uint8Array): DeviceCost {
     macs,
     latencyMs: (1000 * cycles) / CLOCK_HZ,
     latencyReference: LATENCY_REFERENCE,
+    cortexM: {
+      defaultKernels: 'cmsis-nn',
+      clockHz: CORTEX_M_CLOCK_HZ,
+      cmsisNn: kernelCost(bytes, g, 'cmsis-nn'),
+      reference: kernelCost(bytes, g, 'reference'),
+      method: CORTEX_M_METHOD,
+    },
   };
 }

@@ -345,11 +345,20 @@ function readTensor(bb: ByteBuffer, t: number): TensorInfo {
   return info;
 }
 
+export interface ConvGeometry {
+  padding: 'same' | 'valid';
+  strideW: number;
+  strideH: number;
+  dilationW: number;
+  dilationH: number;
+}
+
 export interface TfliteGraph {
   /** Every tensor of the first subgraph; `constant` when its buffer holds data (weights, biases, shapes). */
   tensors: (TensorInfo & { constant: boolean })[];
   /** `code` is the builtin operator (the larger of builtin_code and deprecated_builtin_code, as TFLM reads it). */
-  operators: { code: BuiltinOperator; inputs: number[]; outputs: number[] }[];
+  /** `conv`: a CONV_2D's strides and dilations (Conv2DOptions), which pick CMSIS-NN's code path. */
+  operators: { code: BuiltinOperator; inputs: number[]; outputs: number[]; conv?: ConvGeometry }[];
   inputs: number[];
   outputs: number[];
 }
@@ -394,7 +403,19 @@ export function readTfliteGraph(bytes: Uint8Array): TfliteGraph {
     const opcodeIndex = indexOff ? bb.readUint32(op + indexOff) : 0;
     const code = codes[opcodeIndex];
     if (code === undefined) throw new Error(`readTfliteGraph: operator ${i} names opcode ${opcodeIndex}, the model has ${codes.length}`);
-    return { code, inputs: ints(op, 1), outputs: ints(op, 2) };
+    const base = { code, inputs: ints(op, 1), outputs: ints(op, 2) };
+    if (code !== BuiltinOperator.CONV_2D) return base;
+    // Conv2DOptions: padding (field 0, SAME = 0), stride_w (1), stride_h (2), dilation_w_factor (4),
+    // dilation_h_factor (5, default 1).
+    const optionsOff = fieldPos(bb, op, 4);
+    const o = optionsOff ? bb.__indirect(op + optionsOff) : 0;
+    const int = (field: number, fallback: number): number => {
+      const at = o ? fieldPos(bb, o, field) : 0;
+      return at ? bb.readInt32(o + at) : fallback;
+    };
+    const paddingAt = o ? fieldPos(bb, o, 0) : 0;
+    const padding: ConvGeometry['padding'] = paddingAt && bb.readInt8(o + paddingAt) === 1 ? 'valid' : 'same';
+    return { ...base, conv: { padding, strideW: int(1, 0), strideH: int(2, 0), dilationW: int(4, 1), dilationH: int(5, 1) } };
   });
   return { tensors, operators, inputs: ints(subgraph, 1), outputs: ints(subgraph, 2) };
 }

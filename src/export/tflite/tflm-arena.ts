@@ -16,11 +16,26 @@
  *   output TfLiteTensor records with their quantization records.
  * Record sizes were read from TFLM's structs on both pointer widths (tools/tflm/runner.cc --trace
  * prints every tail allocation, which is how each figure below is checked).
+ *
+ * Kernel sets: Edge Impulse builds TFLM for a Cortex-M with CMSIS-NN kernels (EI_CLASSIFIER_TFLITE_ENABLE_CMSIS_NN=1,
+ * the SDK's default on every Cortex-M); `kernels: 'cmsis-nn'` gives that arena (Cortex-M only). Its kernels keep
+ * larger OpData (a scratch buffer index and CMSIS-NN's own parameters: CONV_2D 60 B, FULLY_CONNECTED 60 B,
+ * MAX/AVERAGE_POOL_2D 36 B, SOFTMAX 64 B) and request scratch buffers in the arena (int8 CONV_2D that is not
+ * 1x1/stride 1/no padding: CMSIS-NN's im2col buffer of 2 x in_channels x kernel_h x kernel_w int16; int8
+ * AVERAGE_POOL_2D: in_channels int32), which the planner places like tensors alive during their operator,
+ * with one 4-byte handle per request in the tail. Read from the kernels' code (micro/kernels/*.cc under
+ * CMSIS_NN, CMSIS/NN/Source/*_get_buffer_size) and checked against the emulated Cortex-M4F's arena
+ * (tools/cortexm/runner.cc with a `trace` file prints every tail allocation).
  */
 import { BuiltinOperator, readTfliteGraph, TensorType, type TfliteGraph } from './schema.js';
 
 /** The TFLM these figures equal (kept in step with tools/tflm and the tests). */
 export const TFLM_REFERENCE = "TensorFlow Lite Micro from Edge Impulse's inferencing-sdk-cpp v1.93.20 (919819f), reference kernels (CMSIS-NN off)";
+/** The same TFLM with CMSIS-NN kernels, what the SDK builds for a Cortex-M by default. */
+export const TFLM_CMSIS_NN = "TensorFlow Lite Micro from Edge Impulse's inferencing-sdk-cpp v1.93.20 (919819f), CMSIS-NN kernels";
+
+/** TFLM's kernel sets on a Cortex-M: CMSIS-NN (Edge Impulse's default there) or the portable reference kernels. */
+export type TflmKernels = 'cmsis-nn' | 'reference';
 
 export type PointerBytes = 4 | 8;
 
@@ -44,6 +59,7 @@ export interface TflmArena {
   operators: number;
   tensors: number;
   target: TflmTarget;
+  kernels: TflmKernels;
 }
 
 const ARENA_ALIGNMENT = 16;
@@ -88,6 +104,10 @@ interface KernelRecords {
   opData: Record<PointerBytes, number>;
   /** Persistent buffers its Prepare allocates (16-byte aligned), in order. */
   prepare?: (op: TfliteGraph['operators'][number], g: TfliteGraph) => number[];
+  /** CMSIS-NN's OpData, when it differs from the reference kernel's (4-byte pointers). */
+  opDataCmsisNn?: number;
+  /** Bytes of the scratch buffer the CMSIS-NN kernel requests in Prepare; 0 for none. */
+  scratchCmsisNn?: (op: TfliteGraph['operators'][number], g: TfliteGraph) => number;
 }
 
 const same = (n: number): Record<PointerBytes, number> => ({ 4: n, 8: n });
@@ -100,13 +120,34 @@ function perChannelArrays(op: TfliteGraph['operators'][number], g: TfliteGraph):
   return [4 * channels, 4 * channels];
 }
 
+/**
+ * arm_convolve_wrapper_s8_get_buffer_size on a Cortex-M4 (DSP, no MVE): 0 for the 1x1 fast path (no padding,
+ * stride 1, 1x1 filter, no dilation), else arm_convolve_s8's im2col buffer, 2 columns of in_channels x
+ * kernel_h x kernel_w int16 (the 1xN path asks the same). Float convs run the reference code: no request.
+ */
+function convScratch(op: TfliteGraph['operators'][number], g: TfliteGraph): number {
+  if (g.tensors[op.inputs[0]!]!.type !== TensorType.INT8) return 0;
+  const [, kh = 1, kw = 1, inC = 1] = g.tensors[op.inputs[1]!]!.shape;
+  const c = op.conv;
+  // With a 1x1 filter SAME padding pads nothing, so the fast path hangs on strides and dilations alone.
+  const unit = (c?.strideW ?? 1) === 1 && (c?.strideH ?? 1) === 1 && (c?.dilationW ?? 1) === 1 && (c?.dilationH ?? 1) === 1;
+  if (unit && kh === 1 && kw === 1) return 0;
+  return 2 * inC * kh * kw * 2;
+}
+
+/** arm_avgpool_s8_get_buffer_size with DSP: one int32 per channel, for int8 input. */
+function avgPoolScratch(op: TfliteGraph['operators'][number], g: TfliteGraph): number {
+  const input = g.tensors[op.inputs[0]!]!;
+  return input.type === TensorType.INT8 ? 4 * input.shape[input.shape.length - 1]! : 0;
+}
+
 const KERNELS: Partial<Record<BuiltinOperator, KernelRecords>> = {
-  [BuiltinOperator.CONV_2D]: { builtinData: 24, opData: { 4: 56, 8: 72 }, prepare: perChannelArrays },
-  [BuiltinOperator.FULLY_CONNECTED]: { builtinData: 12, builtinDataShortEnums: { size: 4, align: 1 }, opData: same(36) },
-  [BuiltinOperator.MAX_POOL_2D]: { builtinData: 40, opData: same(32) },
-  [BuiltinOperator.AVERAGE_POOL_2D]: { builtinData: 40, opData: same(32) },
+  [BuiltinOperator.CONV_2D]: { builtinData: 24, opData: { 4: 56, 8: 72 }, prepare: perChannelArrays, opDataCmsisNn: 60, scratchCmsisNn: convScratch },
+  [BuiltinOperator.FULLY_CONNECTED]: { builtinData: 12, builtinDataShortEnums: { size: 4, align: 1 }, opData: same(36), opDataCmsisNn: 60 },
+  [BuiltinOperator.MAX_POOL_2D]: { builtinData: 40, opData: same(32), opDataCmsisNn: 36 },
+  [BuiltinOperator.AVERAGE_POOL_2D]: { builtinData: 40, opData: same(32), opDataCmsisNn: 36, scratchCmsisNn: avgPoolScratch },
   [BuiltinOperator.RESHAPE]: { builtinData: 36, opData: same(0) },
-  [BuiltinOperator.SOFTMAX]: { builtinData: 4, opData: { 4: 56, 8: 80 } },
+  [BuiltinOperator.SOFTMAX]: { builtinData: 4, opData: { 4: 56, 8: 80 }, opDataCmsisNn: 64 },
   [BuiltinOperator.RELU]: { builtinData: 0, opData: same(28) },
   [BuiltinOperator.LOGISTIC]: { builtinData: 0, opData: same(16) },
   [BuiltinOperator.TANH]: { builtinData: 0, opData: same(16) },
@@ -212,8 +253,13 @@ function ioTensorRecords(tail: Tail, g: TfliteGraph, indices: readonly number[],
   }
 }
 
-/** TFLM's arena_used_bytes() for a .tflite file on the given build. */
-export function tflmArena(bytes: Uint8Array, target: TflmTarget): TflmArena {
+/**
+ * TFLM's arena_used_bytes() for a .tflite file on the given build; `kernels` 'cmsis-nn' (a Cortex-M build
+ * only) gives the arena with Edge Impulse's default CMSIS-NN kernels, else the reference kernels'.
+ */
+export function tflmArena(bytes: Uint8Array, target: TflmTarget, kernels: TflmKernels = 'reference'): TflmArena {
+  if (kernels === 'cmsis-nn' && target !== 'cortex-m') throw new Error('tflmArena: CMSIS-NN kernels exist for Cortex-M builds only');
+  const cmsis = kernels === 'cmsis-nn';
   const g = readTfliteGraph(bytes);
   const pointerBytes = POINTER_BYTES[target];
   const s = STRUCTS[pointerBytes];
@@ -225,18 +271,31 @@ export function tflmArena(bytes: Uint8Array, target: TflmTarget): TflmArena {
   tail.record(s.SubgraphAllocations!);
   tail.record(s.TfLiteEvalTensor!, g.tensors.length);
   tail.record(s.NodeAndRegistration!, g.operators.length);
-  const kernels = g.operators.map((op) => kernelOf(op.code));
-  for (const k of kernels) {
+  const records = g.operators.map((op) => kernelOf(op.code));
+  for (const k of records) {
     const options = target === 'cortex-m' && k.builtinDataShortEnums ? k.builtinDataShortEnums : { size: k.builtinData, align: 4 };
     if (options.size > 0) tail.allocate(options.size, options.align);
   }
-  for (const k of kernels) if (k.opData[pointerBytes] > 0) tail.allocate(k.opData[pointerBytes], ARENA_ALIGNMENT);
+  for (const k of records) {
+    const opData = cmsis && k.opDataCmsisNn !== undefined ? k.opDataCmsisNn : k.opData[pointerBytes];
+    if (opData > 0) tail.allocate(opData, ARENA_ALIGNMENT);
+  }
   g.operators.forEach((op, i) => {
-    for (const b of kernels[i]!.prepare?.(op, g) ?? []) tail.allocate(b, ARENA_ALIGNMENT);
+    for (const b of records[i]!.prepare?.(op, g) ?? []) tail.allocate(b, ARENA_ALIGNMENT);
   });
+  // Scratch buffers: planned with the tensors (after them, alive during their operator, scope i + 1),
+  // their handles (one pointer each) allocated when the model's allocation finishes.
+  const scratch: { size: number; first: number; last: number }[] = [];
+  if (cmsis) {
+    g.operators.forEach((op, i) => {
+      const size = records[i]!.scratchCmsisNn?.(op, g) ?? 0;
+      if (size > 0) scratch.push({ size: alignUp(size, ARENA_ALIGNMENT), first: i + 1, last: i + 1 });
+    });
+    if (scratch.length > 0) tail.allocate(pointerBytes * scratch.length, pointerBytes);
+  }
   ioTensorRecords(tail, g, g.inputs, pointerBytes);
   ioTensorRecords(tail, g, g.outputs, pointerBytes);
-  const plannedBytes = alignUp(greedyPlanBytes(plannedBuffers(g)), ARENA_ALIGNMENT);
+  const plannedBytes = alignUp(greedyPlanBytes([...plannedBuffers(g), ...scratch]), ARENA_ALIGNMENT);
   return {
     arenaBytes: plannedBytes + tail.bytes,
     plannedBytes,
@@ -244,5 +303,6 @@ export function tflmArena(bytes: Uint8Array, target: TflmTarget): TflmArena {
     operators: g.operators.length,
     tensors: g.tensors.length,
     target,
+    kernels,
   };
 }
