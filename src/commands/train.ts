@@ -283,6 +283,8 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   // Loaded here, not at the top: the exporters it prices with take a while to load, and a run that fails
   // on its input (or the main thread, which only relays signals) never needs them.
   const { trainAndChoose } = await import('../train/payoff.js');
+  // Every run verifies an ONNX export: the runtime compiles its wasm in its own thread while training runs.
+  (await import('../export/onnx/runtime.js')).warmOnnxRuntime();
   const budget = new TrainingBudget(config.maxTrainingSeconds);
   const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
   if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);
