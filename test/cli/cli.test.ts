@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { COMMANDS } from '../../src/cli/main.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { REPO_ROOT, runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
-import { needs } from '../helpers/prerequisites.js';
+import { has, missingLine } from '../helpers/prerequisites.js';
 
 const { dir: root, cleanup } = tempDir('cli');
 after(cleanup);
@@ -229,20 +229,24 @@ test('predict: --y gives the accuracy of an .npy input; the table never cuts cla
   assert.match(bad.stderr, /y-short\.npy: rows: 5 label rows but .* has 30/);
 });
 
-test('the progress bar is drawn only when stderr is a terminal (util-linux script gives the command one)', { skip: needs('script') }, () => {
-  const cli = join(REPO_ROOT, 'dist', 'cli.js');
-  const base = `${process.execPath} ${cli} train --data-directory ${data} --out-directory ${join(root, 'tty')} --epochs 2 --dendrites 0 --export-format onnx`;
-  // stderr on the pseudo-terminal, stdout to a file: the bar is drawn on the terminal, stdout has the result only.
-  const stdoutFile = join(root, 'tty-stdout.txt');
-  const onTty = spawnSync('/usr/bin/script', ['-qec', `${base} > ${stdoutFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(onTty.status, 0, onTty.stderr);
-  assert.match(onTty.stdout, /\r\x1b\[Kepoch 1\/2 \[[#-]{24}\] \d+\/\d+ batches/);
-  assert.match(readFileSync(stdoutFile, 'utf8'), /^done: val_acc [^\r\x1b]*\n$/);
-  // stderr to a file while stdout is the terminal: no control codes in the file.
-  const stderrFile = join(root, 'tty-stderr.txt');
-  const offTty = spawnSync('/usr/bin/script', ['-qec', `${base} 2> ${stderrFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(offTty.status, 0, offTty.stderr);
-  const err = readFileSync(stderrFile, 'utf8');
-  assert.match(err, /^epoch 2\/2 {2}loss/m);
-  assert.doesNotMatch(err, /[\r\x1b]/);
-});
+test(
+  'the progress bar is drawn only when stderr is a terminal (util-linux script gives the command one)',
+  { skip: has('script') ? false : missingLine('script') },
+  () => {
+    const cli = join(REPO_ROOT, 'dist', 'cli.js');
+    const base = `${process.execPath} ${cli} train --data-directory ${data} --out-directory ${join(root, 'tty')} --epochs 2 --dendrites 0 --export-format onnx`;
+    // stderr on the pseudo-terminal, stdout to a file: the bar is drawn on the terminal, stdout has the result only.
+    const stdoutFile = join(root, 'tty-stdout.txt');
+    const onTty = spawnSync('/usr/bin/script', ['-qec', `${base} > ${stdoutFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(onTty.status, 0, onTty.stderr);
+    assert.match(onTty.stdout, /\r\x1b\[Kepoch 1\/2 \[[#-]{24}\] \d+\/\d+ batches/);
+    assert.match(readFileSync(stdoutFile, 'utf8'), /^done: val_acc [^\r\x1b]*\n$/);
+    // stderr to a file while stdout is the terminal: no control codes in the file.
+    const stderrFile = join(root, 'tty-stderr.txt');
+    const offTty = spawnSync('/usr/bin/script', ['-qec', `${base} 2> ${stderrFile}`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(offTty.status, 0, offTty.stderr);
+    const err = readFileSync(stderrFile, 'utf8');
+    assert.match(err, /^epoch 2\/2 {2}loss/m);
+    assert.doesNotMatch(err, /[\r\x1b]/);
+  },
+);

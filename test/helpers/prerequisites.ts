@@ -89,3 +89,13 @@ export function needs(...tools: ToolName[]): string | false {
   for (const tool of tools) if (!has(tool)) return missingLine(tool);
   return false;
 }
+
+/**
+ * For a test whose options do not fit its first line: `async (t) => { if (skipWithout(t, 'redis-server')) return; ...`
+ * skips it with the same line as `needs` and returns true when a tool is missing.
+ */
+export function skipWithout(t: { skip: (message?: string) => void }, ...tools: ToolName[]): boolean {
+  const why = needs(...tools);
+  if (why !== false) t.skip(why);
+  return why !== false;
+}
