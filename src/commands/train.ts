@@ -65,7 +65,19 @@ interface WorkerInput {
   /** Set while the worker publishes (out-transaction.ts guardPublishes): a second signal waits for it. */
   publishing: Int32Array;
   isTTY: boolean;
+  /** 'fd': progress and results straight to file descriptors 2 and 1 (the CLI); 'message': posted to the caller's `output`. */
+  output: 'fd' | 'message';
 }
+
+/** Output text a worker posts when the caller gave `output` (the library API). */
+interface OutputMessage {
+  tag: typeof WORKER_TAG;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** Where the library's train() receives what the CLI would print: text chunks, by the stream the CLI uses. */
+export type TrainOutput = (stream: 'stdout' | 'stderr', text: string) => void;
 
 /**
  * Runs the whole command in a worker thread while this thread stays idle to receive SIGTERM/SIGINT
@@ -73,16 +85,33 @@ interface WorkerInput {
  * first signal stops training at the next batch; the best weights are exported and the exit code is
  * 128 + the signal number; a second signal exits at once. A UserError in the worker stays a UserError.
  */
-export async function trainCommand(argv: readonly string[]): Promise<TrainOutcome> {
+export async function trainCommand(argv: readonly string[], opts: { output?: TrainOutput } = {}): Promise<TrainOutcome> {
   const stopFlag = createStopFlag();
   const publishing = createPublishFlag();
   const undo = relaySignals(stopFlag, publishing);
   try {
-    const input: WorkerInput = { tag: WORKER_TAG, argv: [...argv], stopFlag, publishing, isTTY: isatty(2) };
-    const worker = startModuleWorker(import.meta.url, input);
+    const output = opts.output;
+    const input: WorkerInput = {
+      tag: WORKER_TAG,
+      argv: [...argv],
+      stopFlag,
+      publishing,
+      isTTY: output ? false : isatty(2),
+      output: output ? 'message' : 'fd',
+    };
+    // With `output`, nothing the worker writes reaches this process's stdout/stderr: its console and
+    // process streams are captured too (a dependency's warning goes to `output` as stderr text).
+    const worker = startModuleWorker(import.meta.url, input, output ? { stdout: true, stderr: true } : {});
+    if (output) {
+      worker.stdout.setEncoding('utf8').on('data', (text: string) => output('stdout', text));
+      worker.stderr.setEncoding('utf8').on('data', (text: string) => output('stderr', text));
+    }
     const reply = await new Promise<WorkerReply<TrainOutcome>>((resolveReply, reject) => {
       let got: WorkerReply<TrainOutcome> | undefined;
-      worker.on('message', (m: WorkerReply<TrainOutcome>) => (got = m));
+      worker.on('message', (m: WorkerReply<TrainOutcome> | OutputMessage) => {
+        if ('tag' in m) output?.(m.stream, m.text);
+        else got = m;
+      });
       worker.on('error', reject);
       worker.on('exit', (code) => (got ? resolveReply(got) : reject(new Error(`the training worker exited with code ${code} and no result`))));
     });
@@ -96,7 +125,11 @@ export async function trainCommand(argv: readonly string[]): Promise<TrainOutcom
 if (!isMainThread && (workerData as Partial<WorkerInput> | null)?.tag === WORKER_TAG) {
   const input = workerData as WorkerInput;
   guardPublishes(input.publishing);
-  trainInThisThread(input.argv, { stopFlag: input.stopFlag, isTTY: input.isTTY, stdout: fdSink(1), stderr: fdSink(2) }).then(
+  const sink = (fd: 1 | 2): TextSink =>
+    input.output === 'fd'
+      ? fdSink(fd)
+      : { write: (text: string) => parentPort!.postMessage({ tag: WORKER_TAG, stream: fd === 1 ? 'stdout' : 'stderr', text } satisfies OutputMessage) };
+  trainInThisThread(input.argv, { stopFlag: input.stopFlag, isTTY: input.isTTY, stdout: sink(1), stderr: sink(2) }).then(
     (value) => parentPort!.postMessage({ ok: true, value } satisfies WorkerReply<TrainOutcome>),
     (err: unknown) => parentPort!.postMessage(replyFromError(err)),
   );
@@ -263,6 +296,8 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   // Loaded here, not at the top: the exporters it prices with take a while to load, and a run that fails
   // on its input (or the main thread, which only relays signals) never needs them.
   const { trainAndChoose } = await import('../train/payoff.js');
+  // Every run verifies an ONNX export: the runtime compiles its wasm in its own thread while training runs.
+  (await import('../export/onnx/runtime.js')).warmOnnxRuntime();
   const budget = new TrainingBudget(config.maxTrainingSeconds);
   const onSignal = (sig: NodeJS.Signals): void => log.warn(`${sig} received: stopping training, then exporting the best weights`);
   if (opts.stopFlag) budget.watchStopFlag(opts.stopFlag, onSignal);

@@ -8,7 +8,7 @@ import type { LabelledSet } from '../engine/tensor.js';
 import { graphArenaBytes } from './onnx/arena.js';
 import { tfliteDeviceCost, type DeviceCost } from './tflite/device-cost.js';
 import { exportOnnx } from './onnx/exporter.js';
-import { runOnnx } from './onnx/runtime.js';
+import { onnxRuntimeName, runOnnx } from './onnx/runtime.js';
 import { compareProbabilities, FLOAT_MAX_PROB_DIFF, type ProbabilityComparison } from './compare.js';
 import { exportTfliteFloat, TFLITE_FLOAT_FILE, TFLITE_INT8_FILE } from './tflite/exporter.js';
 import { exportTfliteInt8, type Int8Report } from './tflite/quantize.js';
@@ -42,7 +42,6 @@ export interface ExportOutcome {
   int8Report?: Int8Report;
 }
 
-const ONNXRUNTIME = 'onnxruntime-node';
 const TFLITE_INTERPRETER = 'TensorFlow Lite interpreter (node-tflite)';
 
 /**
@@ -93,7 +92,7 @@ export async function exportAndVerify(
     bytes: onnxBytes,
     write: format !== 'tflite',
     comparison: onnx,
-    verifiedWith: ONNXRUNTIME,
+    verifiedWith: await onnxRuntimeName(),
     arenaBytes: graphArenaBytes(graph),
   });
   checkFloat('model.onnx', onnx, failures);

@@ -240,7 +240,7 @@ export interface ExportCheck {
   max_prob_diff: number | null;
   /** Fraction of validation samples whose predicted class equals the engine's, 0..1. */
   argmax_agreement: number | null;
-  /** What ran the file, e.g. 'onnxruntime-node 1.30.0', 'tflite interpreter', 'engine'. */
+  /** What ran the file, e.g. 'onnxruntime-web 1.30.0 (wasm)', 'TensorFlow Lite interpreter (node-tflite)', 'engine'. */
   verified_with: string;
 }
 

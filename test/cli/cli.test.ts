@@ -7,11 +7,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../../src/cli/main.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { REPO_ROOT, runCli, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
+import { has, missingLine } from '../helpers/prerequisites.js';
 
 const { dir: root, cleanup } = tempDir('cli');
 after(cleanup);
@@ -230,7 +231,7 @@ test('predict: --y gives the accuracy of an .npy input; the table never cuts cla
 
 test(
   'the progress bar is drawn only when stderr is a terminal (util-linux script gives the command one)',
-  { skip: existsSync('/usr/bin/script') ? false : '/usr/bin/script (util-linux) is not installed' },
+  { skip: has('script') ? false : missingLine('script') },
   () => {
     const cli = join(REPO_ROOT, 'dist', 'cli.js');
     const base = `${process.execPath} ${cli} train --data-directory ${data} --out-directory ${join(root, 'tty')} --epochs 2 --dendrites 0 --export-format onnx`;

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { loadEiDirectory } from '../../src/data/ei-directory.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { python, tempDir, userErrorMessage } from './helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const { dir: root, cleanup } = tempDir('eidir');
 after(cleanup);
@@ -138,7 +139,7 @@ describe('loadEiDirectory: label layouts', () => {
     assert.deepEqual(Array.from(d.yVal), [2, 0, 1]);
   });
 
-  it('N x H x W x C images (numpy-written, uint8 labels) flatten to N x F and report the input shape', () => {
+  it('N x H x W x C images (numpy-written, uint8 labels) flatten to N x F and report the input shape', { skip: needs('numpy') }, () => {
     const dir = join(root, `img${counter++}`);
     mkdirSync(dir);
     python(

@@ -7,6 +7,7 @@ import { loadEiDirectory, loadEiTestSplit } from '../../src/data/ei-directory.js
 import { readNpyFloat32 } from '../../src/data/npy.js';
 import { computeWavFeatures, listWavFiles } from '../../src/data/wav-dataset.js';
 import { FSDD, python, tempDir, userErrorMessage } from './helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const { dir: root, cleanup } = tempDir('features');
 after(cleanup);
@@ -28,7 +29,7 @@ const base = (out: string, extra: Partial<FeaturesOptions> = {}): FeaturesOption
 });
 
 describe('buildFeaturesDirectory', () => {
-  it('writes an Edge Impulse data directory numpy reads, with rows equal to per-file features', () => {
+  it('writes an Edge Impulse data directory numpy reads, with rows equal to per-file features', { skip: needs('numpy') }, () => {
     const s = buildFeaturesDirectory(base('a'));
     assert.deepEqual(s.classes, ['0', '1', '2']);
     assert.equal(s.features, 650);

@@ -12,7 +12,10 @@ export const FSDD = join(REPO_ROOT, 'data/fsdd/recordings');
 export const PYTHON = '/usr/bin/python3';
 
 let checked = false;
-/** Fails (never skips) when the oracle Python lacks NumPy/SciPy. */
+/**
+ * Throws when the oracle Python lacks NumPy/SciPy: a test that calls python() declares
+ * `{ skip: needs('numpy') }` (test/helpers/prerequisites.ts), so reaching this without them is a test bug.
+ */
 export function requireNumpy(): void {
   if (checked) return;
   try {

@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { mfcc, mfccFrameCount, padOrCrop } from '../../src/data/mfcc.js';
 import { readWav } from '../../src/data/wav.js';
 import { computeWavFeatures } from '../../src/data/wav-dataset.js';
-import { FSDD, PYTHON, SHARED, python, requireNumpy, tempDir, userErrorMessage } from './helpers.js';
+import { FSDD, PYTHON, SHARED, python, tempDir, userErrorMessage } from './helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const REF = join(SHARED, 'bench/ei_mfcc_ref.py');
 const TOLERANCE = 1e-3;
@@ -41,8 +42,7 @@ function sampleFiles(): string[] {
   return [...picks];
 }
 
-describe('MFCC parity with the Python reference (ei_mfcc_ref.py)', () => {
-  requireNumpy();
+describe('MFCC parity with the Python reference (ei_mfcc_ref.py)', { skip: needs('numpy') }, () => {
   const { dir, cleanup } = tempDir('mfcc');
   after(cleanup);
 

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readNpyFloat32, readNpyHeader, readNpyNumbers, writeNpy } from '../../src/data/npy.js';
 import { python, tempDir, userErrorMessage } from './helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const DTYPES = ['float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool'];
 
-describe('npy reader against numpy-written files', () => {
+describe('npy reader against numpy-written files', { skip: needs('numpy') }, () => {
   const { dir, cleanup } = tempDir('npy');
   let expected: Record<string, number[]>;
   after(cleanup);
@@ -156,7 +157,7 @@ describe('npy reader on corrupt files', () => {
 describe('writeNpy', () => {
   const { dir, cleanup } = tempDir('npy-write');
   after(cleanup);
-  it('writes v1.0 little-endian float32 and int32 that numpy reads back identically', () => {
+  it('writes v1.0 little-endian float32 and int32 that numpy reads back identically', { skip: needs('numpy') }, () => {
     const f = Float32Array.from([1.5, -2.25, 3e-8, 1e30, 0, -0.1]);
     const i = Int32Array.from([0, -1, 2147483647, -2147483648, 5, 6]);
     writeNpy(join(dir, 'f.npy'), f, [2, 3], 'float32');

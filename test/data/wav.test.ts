@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseWav, readWav } from '../../src/data/wav.js';
 import { FSDD, python, tempDir, userErrorMessage } from './helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const { dir, cleanup } = tempDir('wav');
 after(cleanup);
 
-describe('readWav on files written by Python', () => {
+describe('readWav on files written by Python', { skip: needs('numpy') }, () => {
   it('PCM 8/16/24/32-bit and stereo, in int16 scale (oracle: numpy decoding of the same bytes)', () => {
     // Python's wave module writes the files; numpy computes the expected int16-scale values
     const out = python(

@@ -4,12 +4,6 @@ import { fileURLToPath } from 'node:url';
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./torch_oracle.py', import.meta.url));
 
-/** Why the PyTorch oracle cannot run here, or null when it can. */
-export function torchUnavailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${PYTHON} cannot import torch: ${(r.stderr || r.error?.message || '').trim()}`;
-}
-
 /** Runs the cases through test/engine/torch_oracle.py in one process (torch imports once). */
 export function runTorch<T = Record<string, number[]>>(cases: object[]): T[] {
   const r = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 64 << 20 });

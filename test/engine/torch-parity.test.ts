@@ -7,9 +7,10 @@ import { Adam } from '../../src/engine/optim.js';
 import { tensor } from '../../src/engine/tensor.js';
 import type { Layer, Param } from '../../src/engine/layer.js';
 import { randomArray } from './gradcheck.js';
-import { runTorch, torchUnavailable } from './torch-oracle.js';
+import { runTorch } from './torch-oracle.js';
+import { needs } from '../helpers/prerequisites.js';
 
-const skip = torchUnavailable() ?? false;
+const skip = needs('torch');
 const rng = new Rng(42);
 const ctx = { training: true, rng };
 

@@ -20,14 +20,14 @@ import { runTflite } from '../../src/export/tflite/runtime.js';
 import { readTfliteIo } from '../../src/export/tflite/schema.js';
 import { REPO_ROOT, tempDir } from '../helpers/ei-data.js';
 import { testConfig } from '../helpers/config.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const PYTHON = '/usr/bin/python3';
 const RUNNER = join(REPO_ROOT, 'test/export/armnn_run.py');
 const SAMPLES = 64;
 
-const probe = spawnSync(PYTHON, ['-c', 'import pyarmnn'], { encoding: 'utf8' });
 // .ci/run installs python3-pyarmnn; a machine without it cannot run this oracle.
-const skip = probe.status === 0 ? false : `Arm NN is not installed (apt-get install python3-pyarmnn): ${probe.stderr.trim().split('\n').at(-1)}`;
+const skip = needs('pyarmnn');
 
 function runArmnn(dir: string, name: string, model: Uint8Array, x: Float32Array, n: number, features: number): Float32Array {
   const modelPath = join(dir, `${name}.tflite`);

@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuiltinOperator } from '../../src/export/tflite/schema.js';
 import {
@@ -25,8 +24,8 @@ import {
   tflmLinkedCodeBytes,
   type TflmOperator,
 } from '../../src/export/tflite/tflm-code-size.js';
-import { findSharedDir } from '../../src/util/shared-dir.js';
 import { REPO_ROOT } from '../helpers/ei-data.js';
+import { needs } from '../helpers/prerequisites.js';
 
 test('tflmCodeBytes: runtime + each distinct operator once', () => {
   assert.equal(TFLM_RUNTIME_CODE_BYTES, TFLM_INTERPRETER_CODE_BYTES + TFLM_SHARED_KERNEL_CODE_BYTES);
@@ -86,15 +85,9 @@ test('on the linked operator sets the formula is an upper bound, at most 12% hig
 // --- against the toolchain ---------------------------------------------------------------------------
 
 const SCRIPT = join(REPO_ROOT, 'tools/tflm/measure-code-size.sh');
-const SDK = join(findSharedDir(REPO_ROOT), 'reference/ei-sdk-tflm/edge-impulse-sdk');
 const gcc = spawnSync('arm-none-eabi-gcc', ['--version'], { encoding: 'utf8' });
 const TOOLCHAIN = gcc.status === 0 ? gcc.stdout.split('\n')[0]!.trim() : undefined;
-const skip =
-  TOOLCHAIN === undefined
-    ? 'arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib)'
-    : !existsSync(SDK)
-      ? `Edge Impulse's SDK is not at ${SDK} (set DENDRITIC_SHARED)`
-      : false;
+const skip = needs('arm-none-eabi-gcc', 'tflm-sources');
 const skipFull =
   skip || (process.env.DENDRITIC_TFLM_CODE_SIZE_FULL === '1' ? false : 'the full measurement takes ~3 CPU-minutes: set DENDRITIC_TFLM_CODE_SIZE_FULL=1');
 

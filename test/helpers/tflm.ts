@@ -7,11 +7,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findSharedDir } from '../../src/util/shared-dir.js';
 import { REPO_ROOT, tempDir } from './ei-data.js';
+import { needs } from './prerequisites.js';
 
 export type TflmBuild = '64' | 'cortex-m';
 
@@ -46,14 +47,8 @@ function compilerVersion(flags: readonly string[]): string {
 
 /** Why a build cannot be made here, or undefined when it can. */
 function missing(build: TflmBuild): string | undefined {
-  if (!existsSync(join(sdkDir(), 'edge-impulse-sdk'))) return `the TFLM sources are not at ${sdkDir()} (set DENDRITIC_SHARED)`;
-  if (spawnSync('make', ['--version']).status !== 0) return 'make is not installed';
-  if (spawnSync('flock', ['--version']).status !== 0) return 'flock (util-linux) is not installed';
-  if (build === 'cortex-m') {
-    const probe = spawnSync('g++', [...ARCH_FLAGS[build], '-x', 'c++', '-', '-o', '/dev/null'], { input: 'int main() { return 0; }\n' });
-    if (probe.status !== 0) return 'g++ cannot build 32-bit programs (apt-get install g++-multilib)';
-  }
-  return undefined;
+  // make and g++ are the README's prerequisites (node-gyp needs them); flock is util-linux (Essential).
+  return needs('tflm-sources', ...(build === 'cortex-m' ? (['g++-multilib'] as const) : [])) || undefined;
 }
 
 function cacheDir(build: TflmBuild): string {
@@ -71,7 +66,7 @@ function cacheDir(build: TflmBuild): string {
 /** Builds (or finds) the runner; returns it, or a reason string for a test's `skip` when it cannot be built. */
 export function tflmRunner(build: TflmBuild): TflmRunner | string {
   const why = missing(build);
-  if (why) return `TFLM ${build} runner cannot be built: ${why}`;
+  if (why) return why;
   const out = cacheDir(build);
   mkdirSync(out, { recursive: true });
   const jobs = String(Math.max(1, Math.min(8, Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()) || 2)));

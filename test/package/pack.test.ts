@@ -1,9 +1,11 @@
 /**
- * Issue 18: the npm package installs and imports. `npm pack` holds only what runs (under 2 MB); the
- * tarball installs into an empty project with a plain `npm install --offline` (no environment variable:
- * the project's package.json `allowScripts` lets dendritic and node-tflite build and keeps
- * onnxruntime-node's download of CUDA binaries from running, as docs/api.md tells users to write);
- * then `import('dendritic')` works, its type declarations type-check, and `npx dendritic --version` runs.
+ * Issue 18, issue 24: the npm package installs and imports the way users install. `npm pack` holds only
+ * what runs (under 2 MB); the tarball installs into an empty project with a plain `npm install --offline`:
+ * no environment variable and no setting in the consumer's package.json (no allowScripts: the ONNX
+ * runtime is onnxruntime-web, which has no install script; dendritic's and node-tflite's builds run
+ * under npm's defaults). Then `import('dendritic')` works, its type declarations type-check (and a
+ * misspelt training parameter does not), a script trains 2 epochs through the API with every export
+ * measured, and `npx dendritic --version` runs.
  *
  * Offline: the dependencies come from the npm cache that installing this repository filled, through a
  * lockfile the test derives from package-lock.json (the same pinned versions), so no registry is asked.
@@ -14,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, tempDir } from '../helpers/ei-data.js';
+import { REPO_ROOT, tempDir, writeEiDirectory } from '../helpers/ei-data.js';
 
 interface PackFile {
   path: string;
@@ -42,7 +44,7 @@ interface Pkg {
 /** The environment of a user's shell: none of the variables npm sets for scripts (npm test runs this file). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'ONNXRUNTIME_NODE_INSTALL' && k !== 'INIT_CWD') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'INIT_CWD') env[k] = v;
   return env;
 }
 
@@ -71,7 +73,7 @@ test(
       }
       assert.ok(!paths.some((f) => f.startsWith('dist/bench/')), 'no benchmarks');
 
-      // A user's empty project: the tarball as its one dependency, with the scripts policy docs/api.md gives.
+      // A user's empty project: the tarball as its one dependency, nothing else.
       const user = join(dir, 'user');
       mkdirSync(user);
       const tarball = `file:../${packed.filename}`;
@@ -83,7 +85,6 @@ test(
             private: true,
             type: 'module',
             dependencies: { dendritic: tarball },
-            allowScripts: { dendritic: true, 'node-tflite': true, 'onnxruntime-node': false, protobufjs: false },
           },
           null,
           2,
@@ -140,6 +141,10 @@ test(
         ].join('\n'),
       );
       writeFileSync(join(user, 'misuse.ts'), "import { train } from 'dendritic';\nexport const n: number = train;\n");
+      writeFileSync(
+        join(user, 'typo.ts'),
+        "import { train } from 'dendritic';\nexport const r = train({ dataDirectory: 'd', outDirectory: 'o', parameters: { epoch: 2 } });\n",
+      );
       const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
       const tsArgs = [
         '--noEmit',
@@ -158,6 +163,32 @@ test(
       const bad = run(process.execPath, [tsc, ...tsArgs, 'misuse.ts'], user);
       assert.notEqual(bad.code, 0);
       assert.match(bad.out, /misuse\.ts.*TS2322/);
+      const typo = run(process.execPath, [tsc, ...tsArgs, 'typo.ts'], user);
+      assert.notEqual(typo.code, 0, 'a misspelt parameter does not compile');
+      assert.match(typo.out, /typo\.ts.*TS2561.*'epoch'.*Did you mean to write 'epochs'/);
+
+      // A script trains through the API: 2 epochs, ONNX and both TFLite files written and measured.
+      const data = join(user, 'data');
+      mkdirSync(data);
+      writeEiDirectory(data, { trainRows: 60, valRows: 30, seed: 4 });
+      writeFileSync(
+        join(user, 'train.mjs'),
+        [
+          "import { train } from 'dendritic';",
+          "const r = await train({ dataDirectory: 'data', outDirectory: 'out', parameters: { epochs: 2, exportFormat: 'all' } });",
+          'console.log(JSON.stringify({ exitCode: r.exitCode, exports: r.report.exports.map((e) => [e.file ?? null, e.verified_with]) }));',
+          '',
+        ].join('\n'),
+      );
+      const trained = run(process.execPath, ['train.mjs'], user, 180_000);
+      assert.equal(trained.code, 0, trained.err);
+      const result = JSON.parse(trained.out) as { exitCode: number; exports: [string | null, string][] };
+      assert.equal(result.exitCode, 0);
+      const measured = Object.fromEntries(result.exports.filter(([f]) => f !== null));
+      assert.match(measured['model.onnx'] ?? '', /^onnxruntime-web /);
+      assert.match(measured['model.tflite'] ?? '', /node-tflite/);
+      assert.match(measured['model_quantized_int8_io.tflite'] ?? '', /node-tflite/);
+      assert.equal(trained.err, '', 'the API wrote nothing to stderr');
     } finally {
       cleanup();
     }

@@ -117,7 +117,7 @@ export function makeFixtureReport(epochs = 40): Report {
         accuracy,
         max_prob_diff: 3.1e-7,
         argmax_agreement: 1,
-        verified_with: 'onnxruntime-node 1.30.0',
+        verified_with: 'onnxruntime-web 1.30.0 (wasm)',
       },
       {
         format: 'tflite-float',

@@ -15,6 +15,7 @@ import { METRICS_JSONL, MetricsLog, readMetricsLog, type MetricsLine } from '../
 import { crc32c, TENSORBOARD_DIR, TensorBoardWriter } from '../../src/report/tensorboard.js';
 import type { EpochRecord } from '../../src/report/schema.js';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
+import { needs } from '../helpers/prerequisites.js';
 
 const READER = fileURLToPath(new URL('./tfevents_reader.py', import.meta.url));
 
@@ -131,6 +132,16 @@ test('TensorBoardWriter: a TFRecord stream of Event protos that the independent 
   const r = spawnSync('/usr/bin/python3', [READER, corrupt], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /bad data CRC/);
+});
+
+test("Google's protobuf runtime decodes the event file as the independent reader does", { skip: needs('python-protobuf') }, () => {
+  const dir = join(root, 'tb-protobuf');
+  const w = new TensorBoardWriter(dir, () => 1_700_000_000_000);
+  for (const e of [record(1), record(2, { val_loss: null, val_acc: null })]) w.epoch(e);
+  w.close();
+  const out = readEvents(w.path);
+  assert.notEqual(out.protobuf_events, null, 'tfevents_reader.py decoded with google.protobuf too');
+  assert.equal(out.protobuf_events!.length, 3);
 });
 
 test('train --tensorboard: metrics.jsonl equals report.json history, the event file holds the same scalars', () => {

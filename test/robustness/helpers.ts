@@ -14,7 +14,7 @@ export const MODEL_FILES = { onnx: 'model.onnx', 'tflite-float': 'model.tflite',
 export type FileFormat = keyof typeof MODEL_FILES;
 
 /**
- * Loads every exported model with its own runtime (onnxruntime-node, the TFLite interpreter), runs it on
+ * Loads every exported model with its own runtime (onnxruntime-web, the TFLite interpreter), runs it on
  * the validation split and checks it against report.json: the report passes its schema, names the
  * file, the file's accuracy is the one the report measured, and the float exports agree with the
  * engine. Returns the report.

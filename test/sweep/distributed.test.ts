@@ -13,10 +13,12 @@ import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory
 import { RedisMilestones, parseQueueUrl } from '../../src/sweep/queue.js';
 import { redisOptions } from '../../src/sweep/redis-url.js';
 import { assertPrunedAt, processGone, readSweep, startRedis, startWorkers, writeSweepFixture } from './helpers.js';
+import { skipWithout } from '../helpers/prerequisites.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('20 trials on two workers, one killed mid-trial, the coordinator killed and rerun: each trial completes exactly once', async () => {
+test('20 trials on two workers, one killed mid-trial, the coordinator killed and rerun: each trial completes exactly once', async (t) => {
+  if (skipWithout(t, 'redis-server')) return;
   const { dir, cleanup } = tempDir('sweep-queue');
   const redis = await startRedis(join(dir, 'redis'));
   const workers: ReturnType<typeof startCli>[] = [];
@@ -101,7 +103,8 @@ test('20 trials on two workers, one killed mid-trial, the coordinator killed and
   }
 });
 
-test('hyperband on two workers: the milestone values of both meet in Redis, and the trials behind the best 1/eta are pruned', async () => {
+test('hyperband on two workers: the milestone values of both meet in Redis, and the trials behind the best 1/eta are pruned', async (t) => {
+  if (skipWithout(t, 'redis-server')) return;
   const { dir, cleanup } = tempDir('sweep-queue-hb');
   const redis = await startRedis(join(dir, 'redis'));
   const client = new Redis(redisOptions(parseQueueUrl(redis.url)));
@@ -158,7 +161,8 @@ early_terminate: {type: hyperband, min_iter: 2, eta: 2, s: 2}
   }
 });
 
-test('hyperband milestones in Redis: shared by all workers of a sweep, a retried trial replaces its value', async () => {
+test('hyperband milestones in Redis: shared by all workers of a sweep, a retried trial replaces its value', async (t) => {
+  if (skipWithout(t, 'redis-server')) return;
   const { dir, cleanup } = tempDir('sweep-redis');
   const redis = await startRedis(join(dir, 'redis'));
   const client = new Redis(redisOptions(parseQueueUrl(redis.url)));
@@ -215,7 +219,8 @@ function transcript(child: ReturnType<typeof startCli>): { text(): string; until
   };
 }
 
-test('Redis going away: the coordinator and a worker each say so in one line (no stack traces) and still stop on SIGTERM', async () => {
+test('Redis going away: the coordinator and a worker each say so in one line (no stack traces) and still stop on SIGTERM', async (t) => {
+  if (skipWithout(t, 'redis-server')) return;
   const { dir, cleanup } = tempDir('sweep-redis-gone');
   const redis = await startRedis(join(dir, 'redis'));
   const procs: ReturnType<typeof startCli>[] = [];

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory, type CliResult } from '../helpers/ei-data.js';
 import { processGone, startRedis, startWorkers } from '../sweep/helpers.js';
 import { experimentArgs, ids, readExperiment, recordedIds, runsOf, sleep } from './experiment-helpers.js';
+import { skipWithout } from '../helpers/prerequisites.js';
 
 test('experiment --queue without --out-directory: a usage error naming --out-directory, before Redis is even asked', () => {
   const { dir, cleanup } = tempDir('exp-queue-noout');
@@ -47,7 +48,8 @@ async function exitWithin(child: ReturnType<typeof startCli>, exit: Promise<CliR
   }
 }
 
-test('experiment --queue on two workers, one SIGKILLed mid-run: each planned run recorded exactly once, the same runs as a local experiment', async () => {
+test('experiment --queue on two workers, one SIGKILLed mid-run: each planned run recorded exactly once, the same runs as a local experiment', async (t) => {
+  if (skipWithout(t, 'redis-server')) return;
   const { dir, cleanup } = tempDir('exp-queue-kill');
   const redis = await startRedis(join(dir, 'redis'));
   const workers: ReturnType<typeof startCli>[] = [];

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runCli, startCli, tempDir, waitForExit, waitForOutput, writeEiDirectory } from '../helpers/ei-data.js';
 import { startRedis } from '../sweep/helpers.js';
 import { experimentArgs, ids, loggedRuns, processesUnder, readExperiment, recordedIds, runsOf, sleep, type ExperimentJson } from './experiment-helpers.js';
+import { needs } from '../helpers/prerequisites.js';
 
 test('experiment killed (SIGKILL) after some runs and rerun: the same runs as an uninterrupted one, no finished run repeated', async () => {
   const dir = tempDir('exp-resume');
@@ -174,7 +175,7 @@ test('a run that fails (its process killed) is left out and named; the others fi
   }
 });
 
-test('experiment --queue: the runs go to dendritic worker processes, with the same results as local runs', async () => {
+test('experiment --queue: the runs go to dendritic worker processes, with the same results as local runs', { skip: needs('redis-server') }, async () => {
   const dir = tempDir('exp-queue');
   const redis = await startRedis(join(dir.dir, 'redis'));
   const worker = startCli(['worker', '--queue', redis.url, '--name', 'worker-a']);

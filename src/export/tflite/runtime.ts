@@ -15,7 +15,20 @@ const require = createRequire(import.meta.url);
 let runtime: NodeTflite | undefined;
 
 function loadRuntime(): NodeTflite {
-  runtime ??= require('node-tflite') as NodeTflite;
+  if (runtime === undefined) {
+    try {
+      runtime = require('node-tflite') as NodeTflite;
+    } catch (err) {
+      // node-tflite links a TensorFlow Lite library it ships for x86-64 only, built at install by node-gyp.
+      const why =
+        process.arch === 'x64'
+          ? 'its addon was not built at install (node-gyp: python3, make and g++ needed; `npm rebuild node-tflite`)'
+          : `it ships a TensorFlow Lite library for x86-64 only, and this is ${process.platform}-${process.arch}`;
+      throw new Error(
+        `the TensorFlow Lite interpreter (node-tflite) cannot be loaded: ${why}. Every .tflite file is measured with it before it is written. (${(err as Error).message.split('\n')[0]})`,
+      );
+    }
+  }
   return runtime;
 }
 
