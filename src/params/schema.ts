@@ -56,6 +56,9 @@ export interface Config {
   pruneSignificance: number;
   dendritePayoffCheck: boolean;
   maxCostRatio: number;
+  dendriteRoute: 'fold' | 'distill';
+  distillTemperature: number;
+  distillAlpha: number;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: Activation;
   candidateWeightInit: number;
@@ -309,6 +312,16 @@ export const SCHEMA: readonly ParamSpec[] = [
     min: 1, max: 100, ...DENDRITE_KNOB,
     help: "With dendrite-payoff-check: each device figure of the shipped int8 model (TFLM RAM, flash = file + kernel code, file size, MACs per inference) may be at most this multiple of the plain configured network's. 1.05 keeps the checkbox at the cost of the network you configured; raise it only to let a dendritic model that costs more on the device (dendrite-form gated or merged) ship when it validates better.",
     consumer: 'train/checkbox' }),
+  select({ key: 'dendriteRoute', param: 'dendrite-route', name: 'How the checkbox turns dendrites into the configured network', default: 'fold',
+    valid: ['fold', 'distill'], ...DENDRITE_KNOB,
+    help: "With dendrite-payoff-check. fold (default): the dendritic network continues from the dendrites-off network's weights and its sets fold into them (dendrite-form linear). distill: a dendritic teacher with non-linear sets (dendrite-form gated when dendrite-form is linear, else as configured) continues from those weights for up to epochs in half the time left, then the configured network, again from the dendrites-off weights, learns from it by soft targets (distill-temperature, distill-alpha) in the rest; only that network can ship, so the device cost is the configured one. Measured held out in docs/dendrites.md.",
+    consumer: 'train/checkbox' }),
+  float({ key: 'distillTemperature', param: 'distill-temperature', name: 'Distillation temperature', default: 4, min: 0, minExclusive: true, max: 100,
+    ...DENDRITE_KNOB, help: "With dendrite-route distill: the temperature T both networks' logits are divided by in the soft-target term (larger: softer targets).",
+    consumer: 'train/checkbox' }),
+  float({ key: 'distillAlpha', param: 'distill-alpha', name: 'Distillation weight', default: 0.5, min: 0, max: 1,
+    ...DENDRITE_KNOB, help: "With dendrite-route distill: the weight of the soft-target term, alpha T^2 KL(teacher || student), against (1 - alpha) times the cross-entropy with the labels.",
+    consumer: 'train/checkbox' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -366,7 +379,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dendriteRoute: true, distillTemperature: true, distillAlpha: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, dendriteForm: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true, tensorboard: true, inputShape: true,

@@ -10,6 +10,10 @@
  *    dendritic candidate from the plain candidate's best weights, at the rate they were found with
  *    (`continuationRate`), for up to `epochs` more epochs, sets added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
  *    layers' own weights, so the candidate is the plain network again, at identical cost.
+ *    dendrite-route distill instead: a dendritic teacher with non-linear sets (gated when the form is
+ *    linear) continues from those weights in half the time left; then the configured network, again
+ *    from the plain best weights at the same rate, trains in the rest on the teacher's soft targets
+ *    (distillationLoss). That network is the candidate; the teacher never ships.
  * 3. Ship the dendritic candidate only when each budget figure is within `max-cost-ratio` of the plain
  *    candidate's and it validates strictly better; a tie ships the plain network.
  */
@@ -20,6 +24,8 @@ import { evaluate, type LoopResult, type TrainingObserver } from './loop.js';
 import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
 import { checkFigures, fitsAll, overLimit, priceInt8, type FigureCheck, type Int8Price } from './device-budget.js';
 import { TrainingBudget } from './budget.js';
+import { Rng } from '../engine/rng.js';
+import type { Tensor } from '../engine/tensor.js';
 
 export interface CheckboxCandidate {
   valAcc: number;
@@ -36,10 +42,21 @@ export interface CheckboxOutcome {
   ratio: number;
   plain: TrainedNetwork & { config: Config; candidate: CheckboxCandidate };
   /** null when no time was left after the plain run (or it was stopped by a signal): `reason` says so. */
-  dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean }) | null;
+  dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean; distilled?: DistillTeacher }) | null;
   shipped: 'plain' | 'dendritic';
   reason: string;
   warning?: string;
+}
+
+/** dendrite-route distill: the teacher the candidate (the configured network) learned from. */
+export interface DistillTeacher {
+  form: Config['dendriteForm'];
+  sets: number;
+  valAcc: number;
+  epochsRun: number;
+  stoppedBy: LoopResult['stoppedBy'];
+  temperature: number;
+  alpha: number;
 }
 
 export interface CheckboxHooks extends RunHooks {
@@ -113,6 +130,7 @@ export function trainCheckbox(
   info?.(
     `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; training the dendritic network from its weights for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
   );
+  if (config.dendriteRoute === 'distill') return distill(config, data, plain, budget, ratio, candidateObserver, keepPlain);
   const dm = buildNetwork(config, data);
   dm.restore(plainRun.model.snapshot());
   const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
@@ -128,6 +146,59 @@ export function trainCheckbox(
     : !candidate.fits
       ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
       : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}); the dendrites-off network ships`;
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+}
+
+/** The non-linear form the distillation teacher trains with: linear sets would teach nothing a plain network cannot hold. */
+export function teacherForm(form: Config['dendriteForm']): Config['dendriteForm'] {
+  return form === 'linear' ? 'gated' : form;
+}
+
+/** Step 2 of dendrite-route distill (see the top of this file). */
+function distill(
+  config: Config,
+  data: TrainData,
+  plain: CheckboxOutcome['plain'],
+  budget: TrainingBudget,
+  ratio: number,
+  candidateObserver: TrainingObserver | undefined,
+  keepPlain: (reason: string) => CheckboxOutcome,
+): CheckboxOutcome {
+  const rate = continuationRate(plain.loop, config.learningRate);
+  const form = teacherForm(config.dendriteForm);
+  const teacher = buildNetwork(config, data);
+  teacher.restore(plain.model.snapshot());
+  if (budget.maxSeconds > 0) budget.limitPhase((budget.elapsedSeconds() + (budget.maxSeconds - budget.elapsedSeconds()) / 2) / budget.maxSeconds);
+  const taught = trainNetwork({ ...config, dendriteForm: form, learningRate: rate }, data, { budget }, teacher);
+  budget.endPhase();
+  if (taught.loop.epochsRun === 0) return keepPlain('the dendritic teacher did not complete an epoch; the dendrites-off network ships');
+  const t: DistillTeacher = {
+    form,
+    sets: dendriteSetCount(teacher),
+    valAcc: evaluate(teacher, data.val).acc,
+    epochsRun: taught.loop.epochsRun,
+    stoppedBy: taught.loop.stoppedBy,
+    temperature: config.distillTemperature,
+    alpha: config.distillAlpha,
+  };
+  const ctx = { training: false, rng: new Rng(0) };
+  const student = buildNetwork(plain.config, data);
+  student.restore(plain.model.snapshot());
+  const hooks = {
+    budget,
+    teacher: { logits: (x: Tensor) => teacher.forward(x, ctx), temperature: t.temperature, alpha: t.alpha },
+    ...(candidateObserver ? { observer: candidateObserver } : {}),
+  };
+  const run = trainNetwork({ ...plain.config, learningRate: rate }, data, hooks, student);
+  const candidate = candidateOf(student, data.val, plain.candidate.price, ratio);
+  const dendritic = { ...run, candidate, sets: t.sets, folded: false, distilled: t };
+  const ships = shipsDendritic(plain.candidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
+  const what = `the configured network distilled from a dendritic teacher (${t.sets} ${form} set(s), ${t.epochsRun} epochs, validating at ${pts(t.valAcc)}; T ${t.temperature}, alpha ${t.alpha}; ${run.loop.epochsRun} more epochs)`;
+  const reason = ships
+    ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}) at its device cost`
+    : !candidate.fits
+      ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
+      : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}); the dendrites-off network ships`;
   return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
 }
 

@@ -130,6 +130,12 @@ test('time limit: what the dendrites-off run leaves goes to the dendritic networ
   assert.ok(o.dendritic, o.reason);
   assert.ok(o.dendritic.loop.epochsRun > 0);
   assert.ok(['time_limit', 'completed', 'epochs'].includes(o.dendritic.loop.stoppedBy));
+  // too little left for one teacher epoch: nothing is distilled and the dendrites-off network ships
+  const none = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.02, 1) });
+  assert.equal(none.plain.loop.stoppedBy, 'completed');
+  assert.equal(none.dendritic, null);
+  assert.equal(none.shipped, 'plain');
+  assert.match(none.reason, /teacher did not complete an epoch/);
 });
 
 test('trainAndChoose: the checkbox for dendrites on with the check; the dendritic network alone without it', () => {
@@ -156,4 +162,52 @@ test('the dendritic network continues from the dendrites-off best weights at the
   const o = trainCheckbox(c, data());
   assert.ok(o.dendritic);
   assert.equal(o.dendritic.loop.history[0]!.lr, continuationRate(o.plain.loop, c.learningRate));
+});
+
+test('dendrite-route distill: a gated teacher with sets teaches the configured network, which alone can ship, at the plain cost', () => {
+  const c = config({ dendriteRoute: 'distill', distillTemperature: 3, distillAlpha: 0.7 });
+  const d = data();
+  const o = trainCheckbox(c, d);
+  assert.ok(o.dendritic, o.reason);
+  const t = o.dendritic.distilled;
+  assert.ok(t, 'the candidate records its teacher');
+  assert.equal(t.form, 'gated');
+  assert.ok(t.sets > 0 && t.epochsRun > 0, 'the teacher trained and kept sets');
+  assert.deepEqual([t.temperature, t.alpha], [3, 0.7]);
+  assert.equal(o.dendritic.folded, false);
+  assert.equal(dendriteSetCount(o.dendritic.model), 0, 'the candidate is the configured network');
+  assert.ok(o.dendritic.loop.epochsRun > 0);
+  for (const f of o.dendritic.candidate.figures) assert.equal(f.value, o.plain.candidate.figures.find((g) => g.name === f.name)!.value, f.name);
+  assert.equal(o.shipped, o.dendritic.candidate.valAcc > o.plain.candidate.valAcc ? 'dendritic' : 'plain');
+  assert.match(o.reason, /distilled from a dendritic teacher \(\d+ gated set/);
+});
+
+test('dendrite-route distill: alpha 0 is exactly the plain continuation (the teacher changes nothing); alpha > 0 changes the training', () => {
+  const d = data();
+  const o0 = trainCheckbox(config({ dendriteRoute: 'distill', distillAlpha: 0 }), d);
+  const o1 = trainCheckbox(config({ dendriteRoute: 'distill', distillAlpha: 0.9 }), d);
+  const plainC = plainConfigOf(config());
+  const m = trainNetwork(plainC, d).model;
+  const control = trainNetwork({ ...plainC, learningRate: continuationRate(o0.plain.loop, plainC.learningRate) }, d, {}, m);
+  const losses = (l: LoopResult): number[] => l.history.map((h) => h.loss);
+  assert.deepEqual(losses(o0.dendritic!.loop), losses(control.loop));
+  assert.notDeepEqual(losses(o1.dendritic!.loop), losses(control.loop));
+});
+
+test('dendrite-route distill under a time limit: the teacher stops at half the time left, the configured network trains in the rest', () => {
+  const d = data();
+  // 50 polls: the plain run completes its restarts first; the teacher then gets half of what is left
+  const o = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.05, 1) });
+  assert.notEqual(o.plain.loop.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic?.distilled, o.reason);
+  assert.ok(o.dendritic.distilled.epochsRun > 0);
+  assert.equal(o.dendritic.distilled.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic.loop.epochsRun > 0, 'the student had time of its own');
+  assert.ok(['time_limit', 'completed', 'epochs'].includes(o.dendritic.loop.stoppedBy));
+  // too little left for one teacher epoch: nothing is distilled and the dendrites-off network ships
+  const none = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.02, 1) });
+  assert.equal(none.plain.loop.stoppedBy, 'completed');
+  assert.equal(none.dendritic, null);
+  assert.equal(none.shipped, 'plain');
+  assert.match(none.reason, /teacher did not complete an epoch/);
 });
