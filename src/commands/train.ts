@@ -475,6 +475,19 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
           ...candidate(d),
           sets: d.sets,
           ...(d.folded !== undefined ? { folded: d.folded } : {}),
+          ...(d.distilled
+            ? {
+                distilled: {
+                  form: d.distilled.form,
+                  sets: d.distilled.sets,
+                  val_acc: d.distilled.valAcc,
+                  epochs_run: d.distilled.epochsRun,
+                  stopped_by: d.distilled.stoppedBy,
+                  temperature: d.distilled.temperature,
+                  alpha: d.distilled.alpha,
+                },
+              }
+            : {}),
           ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
         }
       : null,

@@ -235,9 +235,11 @@ function checkbox(
     .join('');
   const acc = `<tr><td>validation accuracy</td><td class="n">${p.plain ? pct(p.plain.val_acc) : '-'}</td><td></td><td class="n">${d ? pct(d.val_acc) : '-'}</td><td></td></tr>`;
   const who = p.shipped === 'plain' ? 'the dendrites-off network (the network you configured, trained as with dendrites off)' : 'the dendritic network';
-  const sets = d
-    ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
-    : '';
+  const sets = d?.distilled
+    ? ` The candidate is the network you configured, trained on the soft targets (temperature ${d.distilled.temperature}, alpha ${d.distilled.alpha}) of a dendritic teacher with ${d.distilled.sets} ${e(d.distilled.form)} set${d.distilled.sets === 1 ? '' : 's'} that validated at ${pct(d.distilled.val_acc)} after ${d.distilled.epochs_run} epochs; the teacher is not shipped.`
+    : d
+      ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
+      : '';
   const dendriticEvents =
     p.shipped === 'plain' && d && r.dendrites.events.length
       ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events

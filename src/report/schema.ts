@@ -148,6 +148,11 @@ export interface DendritePayoff {
         sets: number;
         /** Plain-first flow: whether its (linear) sets were folded into the layers' weights, so it deploys as the plain network. */
         folded?: boolean;
+        /**
+         * dendrite-route distill: the candidate is the configured network trained on this dendritic
+         * teacher's soft targets (`sets` are the teacher's; the candidate has none).
+         */
+        distilled?: { form: string; sets: number; val_acc: number; epochs_run: number; stopped_by: StopReason; temperature: number; alpha: number };
         /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
         history?: EpochRecord[];
       })
@@ -626,6 +631,16 @@ function checkPayoff(c: Checker, v: Json): void {
     const d = checkPayoffCandidate(c, x.dendritic, `${p}.dendritic`);
     c.count(d.sets, `${p}.dendritic.sets`);
     if (d.folded !== undefined) c.boolean(d.folded, `${p}.dendritic.folded`);
+    if (d.distilled !== undefined) {
+      const t = c.object(d.distilled, `${p}.dendritic.distilled`);
+      c.oneOf(t.form, `${p}.dendritic.distilled.form`, ['gated', 'merged'] as const);
+      c.count(t.sets, `${p}.dendritic.distilled.sets`);
+      c.number(t.val_acc, `${p}.dendritic.distilled.val_acc`, { min: 0, max: 1 });
+      c.count(t.epochs_run, `${p}.dendritic.distilled.epochs_run`);
+      c.oneOf(t.stopped_by, `${p}.dendritic.distilled.stopped_by`, STOP_REASONS);
+      c.number(t.temperature, `${p}.dendritic.distilled.temperature`, { min: 0 });
+      c.number(t.alpha, `${p}.dendritic.distilled.alpha`, { min: 0, max: 1 });
+    }
     checkCandidateExtras(c, d, `${p}.dendritic`);
     if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
   }

@@ -24,7 +24,7 @@ export const PLAIN_WIDTH_STEP = 1 / 8;
 
 export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
 import { priceInt8, type DeviceBudget, type FigureCheck, type Int8Price } from './device-budget.js';
-import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks } from './checkbox.js';
+import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher } from './checkbox.js';
 
 /** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
 export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
@@ -120,7 +120,7 @@ export interface PayoffOutcome {
   checked: boolean;
   shipped: 'dendritic' | 'plain';
   /** The plain-first flow (issue 22) has no dendritic candidate when no time was left after the plain run. */
-  dendritic: (PayoffCandidate & { sets: number; folded?: boolean }) | null;
+  dendritic: (PayoffCandidate & { sets: number; folded?: boolean; distilled?: DistillTeacher }) | null;
   plain: PlainRun | null;
   /** One sentence for people: why this network was shipped (or why nothing was checked). */
   reason: string;
@@ -298,7 +298,7 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
   const payoff: PayoffOutcome = {
     checked: d !== null,
     shipped: o.shipped,
-    dendritic: d ? { ...cand(d.candidate), sets: d.sets, folded: d.folded } : null,
+    dendritic: d ? { ...cand(d.candidate), sets: d.sets, folded: d.folded, ...(d.distilled ? { distilled: d.distilled } : {}) } : null,
     plain: { model: o.plain.model, config: o.plain.config, loop: o.plain.loop, candidate: cand(o.plain.candidate) },
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),

@@ -209,6 +209,29 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
       assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
       assert.match(html, /<table class="budget">/);
     }
+    // dendrite-route distill: a gated teacher, the configured network as the candidate, at the plain cost
+    const r = runCli(args('distill', ['--dendrite-route', 'distill', '--distill-temperature', '3', '--distill-alpha', '0.8']), { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = validateReport(JSON.parse(readFileSync(join(dir, 'distill', 'report.json'), 'utf8')));
+    const p = report.dendrites.payoff;
+    assert.ok(p?.dendritic?.distilled && p.plain, p?.reason);
+    const t = p.dendritic.distilled;
+    assert.deepEqual([t.form, t.sets, t.temperature, t.alpha], ['gated', 1, 3, 0.8]);
+    assert.ok(t.epochs_run > 0 && t.val_acc > 0);
+    assert.equal(p.dendritic.folded, false);
+    assert.equal(p.dendritic.fits, true);
+    assert.deepEqual(
+      p.dendritic.figures!.map((f) => [f.name, f.value]),
+      p.plain.figures!.map((f) => [f.name, f.value]),
+    );
+    assert.equal(p.dendritic.parameters, p.plain.parameters);
+    assert.equal(p.plain.val_acc, offReport.validation?.accuracy);
+    assert.ok(!report.model.layers.some((l) => l.kind.startsWith('dendritic')));
+    assert.match(p.reason, /distilled from a dendritic teacher/);
+    assert.match(
+      readFileSync(join(dir, 'distill', 'report.html'), 'utf8'),
+      /soft targets \(temperature 3, alpha 0.8\) of a dendritic teacher with 1 gated set/,
+    );
   } finally {
     cleanup();
   }
