@@ -1,7 +1,7 @@
 /**
  * Paired held-out comparison of checkbox variants (docs/dendrites.md, issue 22): each argument is
  * LABEL=DIR, DIR holding one experiment.json per fold (tools/loso/run.sh's OUT_DIR/<fold>/exp, or
- * OUT_DIR/<fold> for the digits folds). Per variant: shipped - restarts (the same run's dendrites off),
+ * OUT_DIR/<fold> for the digits folds; DIR1,DIR2 pools several under one label). Per variant: shipped - restarts (the same run's dendrites off),
  * hold-out and validation points, mean ± SE over (fold, width, seed). Then every variant against the
  * first, paired by (fold, width, seed) on the shipped hold-out accuracy; the restarts runs of both are
  * checked to be identical (training is deterministic), so the pairing is sound.
@@ -49,7 +49,15 @@ const args = process.argv.slice(2).map((a) => {
     console.error('usage: node --import tsx tools/checkbox/pair.ts LABEL=DIR [LABEL=DIR ...]');
     process.exit(2);
   }
-  return { label: a.slice(0, i), runs: load(a.slice(i + 1)) };
+  // LABEL=DIR1,DIR2 pools several data sets under one label (their fold names must differ).
+  const runs = new Map<string, Run>();
+  // Keyed by the directory's position, so LABEL=A1,B1 pairs with LABEL2=A2,B2 (A with A, B with B).
+  a.slice(i + 1)
+    .split(',')
+    .forEach((dir, n) => {
+      for (const [k, r] of load(dir)) runs.set(`${n}|${k}`, r);
+    });
+  return { label: a.slice(0, i), runs };
 });
 if (args.length === 0) {
   console.error('usage: node --import tsx tools/checkbox/pair.ts LABEL=DIR [LABEL=DIR ...]');
