@@ -30,6 +30,8 @@ import { buildReport, exportChecks, validationResult } from '../report/build.js'
 import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventLine, type ProgressLogger, type TextSink } from '../report/progress.js';
 import type { DendritePayoff, DeploymentCost } from '../report/schema.js';
 import type { PayoffCandidate, PayoffOutcome, trainAndChoose } from '../train/payoff.js';
+import type { ExplicitOutcome } from '../train/checkbox.js';
+import type { FigureCheck } from '../train/device-budget.js';
 import type { DeviceCost } from '../export/tflite/device-cost.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
@@ -504,6 +506,19 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
     ...(p.checkbox
       ? { checkbox: { ratio: p.checkbox.ratio, budget: p.checkbox.budget.map((f) => ({ name: f.name, value: f.value, limit: f.limit })) } }
       : {}),
+    ...(p.explicit ? { explicit: explicitSummary(p.explicit) } : {}),
+  };
+}
+
+function explicitSummary(x: ExplicitOutcome): NonNullable<DendritePayoff['explicit']> {
+  const figs = (fs: FigureCheck[]) =>
+    fs.map((f) => ({ name: f.name, value: f.name === 'latency_ms' ? Math.round(f.value * 1000) / 1000 : f.value, limit: f.limit, fits: f.fits }));
+  return {
+    target_clock_mhz: x.budget.clockMhz,
+    latency_reference: x.budget.latencyReference,
+    plain: figs(x.plain),
+    dendritic: x.dendritic ? figs(x.dendritic) : null,
+    widest_plain: x.widestPlain ? { width: x.widestPlain.width, figures: figs(x.widestPlain.figures), priced: x.widestPlain.priced } : null,
   };
 }
 

@@ -252,7 +252,28 @@ function checkbox(
   return `<section id="payoff"><h2>Did the dendrites pay?</h2>
 <p class="payoff-${p.shipped}">Shipped: ${who}, because ${e(p.reason)}.${sets}</p>
 <p class="muted">Budget: the network you configured, int8 on a Cortex-M under TFLM; a network ships only if each figure is at most ${cb.ratio}x the budget (max-cost-ratio) and it validates strictly better than the dendrites-off network.</p>
-<table class="budget"><thead><tr><th>figure</th><th class="n">dendrites off (budget)</th><th class="n">limit</th><th class="n">dendritic</th><th></th></tr></thead><tbody>${rows}${acc}</tbody></table>${dendriticEvents}</section>`;
+<table class="budget"><thead><tr><th>figure</th><th class="n">dendrites off (budget)</th><th class="n">limit</th><th class="n">dendritic</th><th></th></tr></thead><tbody>${rows}${acc}</tbody></table>${p.explicit ? explicitBudget(p.explicit) : ''}${dendriticEvents}</section>`;
+}
+
+/** max-ram-kb / max-flash-kb / max-latency-ms: each candidate's figures against the explicit budget. */
+function explicitBudget(x: NonNullable<NonNullable<Report['dendrites']['payoff']>['explicit']>): string {
+  type Fig = { name: string; value: number; limit: number; fits: boolean };
+  const show = (name: string, v: number): string => (name === 'latency_ms' ? `${v.toFixed(3)} ms` : int(v));
+  const cell = (fs: Fig[] | null | undefined, name: string): string => {
+    const f = fs?.find((g) => g.name === name);
+    return f ? `<td class="n">${show(name, f.value)}</td><td>${f.fits ? 'within' : '<strong>over</strong>'}</td>` : '<td class="n">-</td><td></td>';
+  };
+  const rows = x.plain
+    .map(
+      (f) =>
+        `<tr><td>${e(f.name)}</td><td class="n">${show(f.name, f.limit)}</td>${cell(x.plain, f.name)}${cell(x.dendritic, f.name)}${cell(x.widest_plain?.figures, f.name)}</tr>`,
+    )
+    .join('');
+  const widest = x.widest_plain
+    ? `The widest plain network within it is width ${x.widest_plain.width} (${x.widest_plain.priced} widths priced; priced, not trained).`
+    : 'No plain width on the 1/8 grid fits it.';
+  return `<p class="muted">Explicit budget (max-ram-kb, max-flash-kb, max-latency-ms): a dendritic network over it does not ship. Latency: ${e(x.latency_reference)}, at ${x.target_clock_mhz} MHz. ${widest}</p>
+<table class="explicit-budget"><thead><tr><th>figure</th><th class="n">explicit limit</th><th class="n">dendrites off</th><th></th><th class="n">dendritic</th><th></th><th class="n">widest plain</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** dendrite-payoff-check: which network was shipped, against what, and why (one paragraph). */

@@ -178,6 +178,19 @@ export interface DendritePayoff {
    * dendritic run.
    */
   checkbox?: { ratio: number; budget: Array<{ name: string; value: number; limit: number }> };
+  /**
+   * Since issue 22, only when max-ram-kb, max-flash-kb or max-latency-ms is set: the explicit budget and
+   * each candidate's figures against it (`{ name, value, limit, fits }`: ram_bytes, flash_bytes,
+   * latency_ms at target_clock_mhz, only those set). `widest_plain` is the widest plain width within it
+   * (priced, not trained), null when none fits.
+   */
+  explicit?: {
+    target_clock_mhz: number;
+    latency_reference: string;
+    plain: Array<{ name: string; value: number; limit: number; fits: boolean }>;
+    dendritic: Array<{ name: string; value: number; limit: number; fits: boolean }> | null;
+    widest_plain: { width: number; figures: Array<{ name: string; value: number; limit: number; fits: boolean }>; priced: number } | null;
+  };
 }
 
 export const PHASES = ['neuron', 'dendrite'] as const;
@@ -623,6 +636,19 @@ function checkPayoff(c: Checker, v: Json): void {
     const cb = c.object(x.checkbox, `${p}.checkbox`);
     c.number(cb.ratio, `${p}.checkbox.ratio`, { min: 1 });
     checkFigures(c, cb.budget, `${p}.checkbox.budget`);
+  }
+  if (x.explicit !== undefined) {
+    const ex = c.object(x.explicit, `${p}.explicit`);
+    c.number(ex.target_clock_mhz, `${p}.explicit.target_clock_mhz`, { min: 0 });
+    c.string(ex.latency_reference, `${p}.explicit.latency_reference`);
+    checkFigures(c, ex.plain, `${p}.explicit.plain`);
+    if (ex.dendritic !== null) checkFigures(c, ex.dendritic, `${p}.explicit.dendritic`);
+    if (ex.widest_plain !== null) {
+      const w = c.object(ex.widest_plain, `${p}.explicit.widest_plain`);
+      c.number(w.width, `${p}.explicit.widest_plain.width`, { min: 0 });
+      checkFigures(c, w.figures, `${p}.explicit.widest_plain.figures`);
+      c.count(w.priced, `${p}.explicit.widest_plain.priced`);
+    }
   }
   if (x.dendritic === null) {
     if (x.checkbox === undefined) c.fail(`${p}.dendritic`, 'expected the dendritic candidate (null only with checkbox)');

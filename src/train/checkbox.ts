@@ -22,7 +22,19 @@ import { dendriteSetCount, foldLinearSets } from '../dendrites/apply.js';
 import type { Config } from '../params/schema.js';
 import { evaluate, type LoopResult, type TrainingObserver } from './loop.js';
 import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
-import { checkFigures, fitsAll, overLimit, priceInt8, type FigureCheck, type Int8Price } from './device-budget.js';
+import {
+  checkExplicit,
+  checkFigures,
+  explicitBudgetOf,
+  fitsAll,
+  overLimit,
+  priceInt8,
+  type ExplicitBudget,
+  type FigureCheck,
+  type Int8Price,
+} from './device-budget.js';
+import { widestPlainWidth } from './payoff.js';
+import { specFor } from '../params/schema.js';
 import { TrainingBudget } from './budget.js';
 import { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -46,6 +58,20 @@ export interface CheckboxOutcome {
   shipped: 'plain' | 'dendritic';
   reason: string;
   warning?: string;
+  /** Only when max-ram-kb, max-flash-kb or max-latency-ms is set: each candidate against that budget. */
+  explicit?: ExplicitOutcome;
+}
+
+/**
+ * The explicit budget's part of the outcome. A dendritic candidate over it does not ship. The widest
+ * plain width within it is searched and priced (not trained: it is not a candidate yet).
+ */
+export interface ExplicitOutcome {
+  budget: ExplicitBudget;
+  plain: FigureCheck[];
+  dendritic: FigureCheck[] | null;
+  /** The widest plain width on the 1/8 grid within every explicit figure; null when none fits. */
+  widestPlain: { width: number; figures: FigureCheck[]; priced: number } | null;
 }
 
 /** dendrite-route distill: the teacher the candidate (the configured network) learned from. */
@@ -94,12 +120,7 @@ export function shipsDendritic(plainValAcc: number, d: { valAcc: number; fits: b
   return d.fits && d.epochsRun > 0 && d.valAcc > plainValAcc;
 }
 
-export function trainCheckbox(
-  config: Config,
-  data: TrainData,
-  hooks: CheckboxHooks = {},
-  model: Sequential = buildNetwork(config, data),
-): CheckboxOutcome {
+function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}, model: Sequential = buildNetwork(config, data)): CheckboxOutcome {
   const { candidateObserver, info, ...runHooks } = hooks;
   const ratio = config.maxCostRatio;
   const plainConfig = plainConfigOf(config);
@@ -147,6 +168,54 @@ export function trainCheckbox(
       ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
       : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}); the dendrites-off network ships`;
   return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+}
+
+/**
+ * The checkbox (steps 1-3 above); with an explicit budget (max-ram-kb, max-flash-kb, max-latency-ms),
+ * also each candidate against it: a dendritic candidate over it does not ship, and the widest plain
+ * width within it is found and priced for the report.
+ */
+export function trainCheckbox(
+  config: Config,
+  data: TrainData,
+  hooks: CheckboxHooks = {},
+  model: Sequential = buildNetwork(config, data),
+): CheckboxOutcome {
+  const o = checkboxCore(config, data, hooks, model);
+  const b = explicitBudgetOf(config);
+  if (b === null) return o;
+  return withExplicit(o, b, config, data);
+}
+
+/** The explicit budget applied to a checkbox outcome (see ExplicitOutcome). */
+export function withExplicit(o: CheckboxOutcome, b: ExplicitBudget, config: Config, data: TrainData): CheckboxOutcome {
+  const plain = checkExplicit(o.plain.candidate.price, b);
+  const dendritic = o.dendritic ? checkExplicit(o.dendritic.candidate.price, b) : null;
+  const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
+  const fits = (p: Int8Price): boolean => fitsAll(checkExplicit(p, b));
+  const found = widestPlainWidth((w) => priceInt8(buildNetwork({ ...o.plain.config, width: w }, data), data.val), o.plain.candidate.price, {
+    maxWidth,
+    start: config.width,
+    fits,
+  });
+  const explicit: ExplicitOutcome = {
+    budget: b,
+    plain,
+    dendritic,
+    widestPlain: found ? { width: found.width, figures: checkExplicit(found.price, b), priced: found.priced } : null,
+  };
+  const warnings = [o.warning, fitsAll(plain) ? '' : `the configured network exceeds the explicit budget (${overLimit(plain)})`].filter(Boolean);
+  const warning = warnings.length ? { warning: warnings.join('; ') } : {};
+  if (o.shipped === 'dendritic' && dendritic && !fitsAll(dendritic)) {
+    return {
+      ...o,
+      ...warning,
+      shipped: 'plain',
+      reason: `the dendritic candidate exceeds the explicit budget (${overLimit(dendritic)}); the dendrites-off network ships`,
+      explicit,
+    };
+  }
+  return { ...o, ...warning, explicit };
 }
 
 /** The non-linear form the distillation teacher trains with: linear sets would teach nothing a plain network cannot hold. */

@@ -24,7 +24,7 @@ export const PLAIN_WIDTH_STEP = 1 / 8;
 
 export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
 import { priceInt8, type DeviceBudget, type FigureCheck, type Int8Price } from './device-budget.js';
-import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher } from './checkbox.js';
+import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher, type ExplicitOutcome } from './checkbox.js';
 
 /** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
 export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
@@ -50,7 +50,7 @@ export function widthGrid(maxWidth: number, step = PLAIN_WIDTH_STEP): number[] {
 export function widestPlainWidth<P extends DeviceBudget>(
   price: (width: number) => P,
   budget: DeviceBudget,
-  opts: { maxWidth: number; step?: number; start?: number },
+  opts: { maxWidth: number; step?: number; start?: number; fits?: (price: P) => boolean },
 ): { width: number; price: P; priced: number } | null {
   const grid = widthGrid(opts.maxWidth, opts.step);
   if (grid.length === 0) return null;
@@ -63,7 +63,7 @@ export function widestPlainWidth<P extends DeviceBudget>(
     }
     return p;
   };
-  const fits = (i: number): boolean => fitsBudget(priceAt(i), budget);
+  const fits = (i: number): boolean => (opts.fits ? opts.fits(priceAt(i)) : fitsBudget(priceAt(i), budget));
   const start = opts.start === undefined ? 0 : Math.max(0, grid.filter((w) => w <= opts.start! + 1e-12).length - 1);
   // Invariant: lo fits (or is -1), hi does not (or is grid.length).
   let lo = -1;
@@ -132,6 +132,8 @@ export interface PayoffOutcome {
    * Absent: the earlier flow (dendritic run first, then the widest plain network of no more RAM and flash).
    */
   checkbox?: { ratio: number; budget: FigureCheck[] };
+  /** max-ram-kb / max-flash-kb / max-latency-ms set: each candidate against that budget (src/train/checkbox.ts). */
+  explicit?: ExplicitOutcome;
 }
 
 export interface PayoffInputs {
@@ -303,6 +305,7 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
     checkbox: { ratio: o.ratio, budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })) },
+    ...(o.explicit ? { explicit: o.explicit } : {}),
   };
   const shipped: Shipped =
     o.shipped === 'dendritic'

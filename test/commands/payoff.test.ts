@@ -232,6 +232,37 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
       readFileSync(join(dir, 'distill', 'report.html'), 'utf8'),
       /soft targets \(temperature 3, alpha 0.8\) of a dendritic teacher with 1 gated set/,
     );
+    // explicit budget: each figure set, against each candidate, in report.json and report.html
+    const x = runCli(args('explicit', ['--max-flash-kb', '100000', '--max-latency-ms', '5', '--target-clock-mhz', '160']), { timeoutMs: 60_000 });
+    assert.equal(x.code, 0, x.stderr);
+    const xr = validateReport(JSON.parse(readFileSync(join(dir, 'explicit', 'report.json'), 'utf8')));
+    const ex = xr.dendrites.payoff?.explicit;
+    assert.ok(ex, 'dendrites.payoff.explicit present');
+    assert.equal(ex.target_clock_mhz, 160);
+    assert.match(ex.latency_reference, /not measured.*to 160 MHz/);
+    assert.deepEqual(
+      ex.plain.map((f) => [f.name, f.limit, f.fits]),
+      [
+        ['flash_bytes', 100000 * 1024, true],
+        ['latency_ms', 5, true],
+      ],
+    );
+    const offPlain = offReport.deployment.find((d) => d.variant === 'tflite-int8')!;
+    assert.equal(ex.plain[0]!.value, offPlain.flash_bytes);
+    assert.ok(Math.abs(ex.plain[1]!.value - offPlain.latency_ms! / 2) < 0.01, `${ex.plain[1]!.value} vs ${offPlain.latency_ms} / 2`);
+    assert.ok(ex.widest_plain && ex.widest_plain.width > 1 && ex.widest_plain.figures.every((f) => f.fits));
+    assert.match(
+      readFileSync(join(dir, 'explicit', 'report.html'), 'utf8'),
+      /<table class="explicit-budget">.*at 160 MHz|at 160 MHz.*<table class="explicit-budget">/s,
+    );
+    const bad = validateReport.bind(null, {
+      ...xr,
+      dendrites: {
+        ...xr.dendrites,
+        payoff: { ...xr.dendrites.payoff!, explicit: { ...ex, plain: [{ name: 'ram_bytes', value: -1, limit: 1, fits: true }] } },
+      },
+    });
+    assert.throws(bad, /explicit\.plain\[0\]\.value/);
   } finally {
     cleanup();
   }

@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic } from '../../src/train/checkbox.js';
+import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic, withExplicit } from '../../src/train/checkbox.js';
 import type { LoopResult } from '../../src/train/loop.js';
-import { checkFigures, BUDGET_FIGURES } from '../../src/train/device-budget.js';
-import { trainNetwork, type TrainData } from '../../src/train/run.js';
+import { checkExplicit, checkFigures, explicitBudgetOf, latencyAtClock, priceInt8, BUDGET_FIGURES } from '../../src/train/device-budget.js';
+import { buildNetwork, trainNetwork, type TrainData } from '../../src/train/run.js';
 import { trainAndChoose } from '../../src/train/payoff.js';
 import { TrainingBudget } from '../../src/train/budget.js';
 import { dendriteSetCount } from '../../src/dendrites/apply.js';
@@ -210,4 +210,49 @@ test('dendrite-route distill under a time limit: the teacher stops at half the t
   assert.equal(none.dendritic, null);
   assert.equal(none.shipped, 'plain');
   assert.match(none.reason, /teacher did not complete an epoch/);
+});
+
+test('explicit budget: none set is null; only the figures set are checked; latency scales with the target clock', () => {
+  const none = { maxRamKb: 0, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 };
+  assert.equal(explicitBudgetOf(none), null);
+  const b = explicitBudgetOf({ ...none, maxFlashKb: 100, maxLatencyMs: 2, targetClockMhz: 160 })!;
+  assert.deepEqual([b.ramBytes, b.flashBytes, b.latencyMs, b.clockMhz], [null, 102_400, 2, 160]);
+  assert.match(b.latencyReference, /not measured.*scaled from 80 MHz to 160 MHz/);
+  const price = { ramBytes: 5000, flashBytes: 102_401, modelBytes: 3000, operators: 4, latencyMs: 3.5, macs: 1000 };
+  assert.equal(latencyAtClock(price, 160), 1.75);
+  assert.deepEqual(checkExplicit(price, b), [
+    { name: 'flash_bytes', value: 102_401, limit: 102_400, fits: false },
+    { name: 'latency_ms', value: 1.75, limit: 2, fits: true },
+  ]);
+});
+
+test('explicit budget: a dendritic candidate over it does not ship; the widest plain width within it is found and priced', () => {
+  const d = data();
+  // gated sets cost more than the plain network; max-cost-ratio 100 lets them compete on the ratio
+  const c = config({ dendriteForm: 'gated', maxCostRatio: 100 });
+  const o = trainCheckbox(c, d);
+  assert.ok(o.dendritic && o.explicit === undefined, o.reason);
+  const plainPrice = o.plain.candidate.price;
+  assert.ok(o.dendritic.candidate.price.flashBytes > plainPrice.flashBytes);
+  // a flash budget the plain network meets exactly, the dendritic one does not
+  const b = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: plainPrice.flashBytes / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  const forced = withExplicit({ ...o, shipped: 'dendritic' }, b, c, d);
+  assert.equal(forced.shipped, 'plain');
+  assert.match(forced.reason, /exceeds the explicit budget \(flash_bytes/);
+  assert.deepEqual(forced.explicit!.plain, [{ name: 'flash_bytes', value: plainPrice.flashBytes, limit: plainPrice.flashBytes, fits: true }]);
+  assert.equal(forced.explicit!.dendritic![0]!.fits, false);
+  assert.equal(forced.warning, undefined, 'the configured network is within the budget');
+  // the widest plain width within it: the configured width here (wider costs more flash)
+  assert.equal(forced.explicit!.widestPlain!.width, c.width);
+  // a budget with room: a wider plain width fits, the next 1/8 step does not
+  const roomy = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: (plainPrice.flashBytes + 4000) / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  const wide = withExplicit(o, roomy, c, d).explicit!.widestPlain!;
+  assert.ok(wide.width > c.width, `width ${wide.width}`);
+  assert.ok(wide.figures.every((f) => f.fits));
+  const next = priceInt8(buildNetwork({ ...plainConfigOf(c), width: wide.width + 0.125 }, d), d.val);
+  assert.ok(next.flashBytes > roomy.flashBytes!, 'the next grid width is over the budget');
+  // a budget nothing fits: the configured network is reported over it, and no plain width fits
+  const tight = withExplicit(o, explicitBudgetOf({ maxRamKb: 0.01, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 })!, c, d);
+  assert.match(tight.warning ?? '', /configured network exceeds the explicit budget \(ram_bytes/);
+  assert.equal(tight.explicit!.widestPlain, null);
 });
