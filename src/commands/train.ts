@@ -448,7 +448,8 @@ function candidateObserver(log: ProgressLogger): TrainingObserver {
 
 /** One progress line: which network ships and why. */
 function payoffLine(p: PayoffOutcome): string {
-  if (p.checkbox) return `checkbox: shipping the ${p.shipped === 'plain' ? 'dendrites-off' : 'dendritic'} network: ${p.reason}`;
+  if (p.checkbox)
+    return `checkbox: shipping the ${p.shipped === 'plain' ? 'dendrites-off' : p.shipped === 'wider' ? 'wider plain' : 'dendritic'} network: ${p.reason}`;
   const head = p.shipped === 'plain' ? `shipping the plain width-${p.plain!.config.width} network` : 'shipping the dendritic model';
   return `payoff check: ${head}: ${p.reason}`;
 }
@@ -519,6 +520,17 @@ function explicitSummary(x: ExplicitOutcome): NonNullable<DendritePayoff['explic
     plain: figs(x.plain),
     dendritic: x.dendritic ? figs(x.dendritic) : null,
     widest_plain: x.widestPlain ? { width: x.widestPlain.width, figures: figs(x.widestPlain.figures), priced: x.widestPlain.priced } : null,
+    wider: x.wider
+      ? {
+          width: x.wider.width,
+          val_acc: x.wider.valAcc,
+          parameters: x.wider.parameters,
+          epochs_run: x.wider.loop.epochsRun,
+          stopped_by: x.wider.loop.stoppedBy,
+          figures: figs(x.wider.figures),
+        }
+      : null,
+    wider_note: x.widerNote,
   };
 }
 

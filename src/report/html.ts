@@ -92,7 +92,7 @@ function eventMarkers(events: DendriteEvent[]): Marker[] {
 /** The events of the run history[] belongs to: the plain run's when the payoff check shipped it. */
 function historyEvents(r: Report): DendriteEvent[] {
   const p = r.dendrites.payoff;
-  return p?.shipped === 'plain' ? (p.plain?.events ?? []) : r.dendrites.events;
+  return p?.shipped === 'plain' ? (p.plain?.events ?? []) : p?.shipped === 'wider' ? [] : r.dendrites.events;
 }
 
 /** Contiguous runs of dendrite-phase epochs (correlation mode trains candidates with neurons frozen). */
@@ -234,7 +234,12 @@ function checkbox(
     .map((b) => `<tr><td>${e(b.name)}</td><td class="n">${int(b.value)}</td><td class="n">${int(b.limit)}</td>${figure(b.name)}</tr>`)
     .join('');
   const acc = `<tr><td>validation accuracy</td><td class="n">${p.plain ? pct(p.plain.val_acc) : '-'}</td><td></td><td class="n">${d ? pct(d.val_acc) : '-'}</td><td></td></tr>`;
-  const who = p.shipped === 'plain' ? 'the dendrites-off network (the network you configured, trained as with dendrites off)' : 'the dendritic network';
+  const who =
+    p.shipped === 'plain'
+      ? 'the dendrites-off network (the network you configured, trained as with dendrites off)'
+      : p.shipped === 'wider'
+        ? `a wider plain network (width ${p.explicit?.wider?.width}, the widest within the explicit budget)`
+        : 'the dendritic network';
   const sets = d?.distilled
     ? ` The candidate is the network you configured, trained on the soft targets (temperature ${d.distilled.temperature}, alpha ${d.distilled.alpha}) of a dendritic teacher with ${d.distilled.sets} ${e(d.distilled.form)} set${d.distilled.sets === 1 ? '' : 's'} that validated at ${pct(d.distilled.val_acc)} after ${d.distilled.epochs_run} epochs; the teacher is not shipped.`
     : d
@@ -266,12 +271,14 @@ function explicitBudget(x: NonNullable<NonNullable<Report['dendrites']['payoff']
   const rows = x.plain
     .map(
       (f) =>
-        `<tr><td>${e(f.name)}</td><td class="n">${show(f.name, f.limit)}</td>${cell(x.plain, f.name)}${cell(x.dendritic, f.name)}${cell(x.widest_plain?.figures, f.name)}</tr>`,
+        `<tr><td>${e(f.name)}</td><td class="n">${show(f.name, f.limit)}</td>${cell(x.plain, f.name)}${cell(x.dendritic, f.name)}${cell(x.wider?.figures ?? x.widest_plain?.figures, f.name)}</tr>`,
     )
     .join('');
-  const widest = x.widest_plain
-    ? `The widest plain network within it is width ${x.widest_plain.width} (${x.widest_plain.priced} widths priced; priced, not trained).`
-    : 'No plain width on the 1/8 grid fits it.';
+  const widest = x.wider
+    ? `The widest plain network within it, width ${x.wider.width}, was trained as a candidate: ${x.wider.epochs_run} epochs, validation ${pct(x.wider.val_acc)}.`
+    : x.widest_plain
+      ? `The widest plain network within it is width ${x.widest_plain.width} (${x.widest_plain.priced} widths priced), not trained: ${e(x.wider_note)}.`
+      : 'No plain width on the 1/8 grid fits it.';
   return `<p class="muted">Explicit budget (max-ram-kb, max-flash-kb, max-latency-ms): a dendritic network over it does not ship. Latency: ${e(x.latency_reference)}, at ${x.target_clock_mhz} MHz. ${widest}</p>
 <table class="explicit-budget"><thead><tr><th>figure</th><th class="n">explicit limit</th><th class="n">dendrites off</th><th></th><th class="n">dendritic</th><th></th><th class="n">widest plain</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -137,7 +137,8 @@ export interface DendritePayoff {
   /** Whether a plain network was trained and compared (false: no time left, a signal, or no plain width fits). */
   checked: boolean;
   /** Which network the exports, validation, model and history of this report describe. */
-  shipped: 'dendritic' | 'plain';
+  /** 'wider' (since issue 22, with an explicit budget): `explicit.wider`, the widest plain width within it, trained. */
+  shipped: 'dendritic' | 'plain' | 'wider';
   /**
    * The dendritic network. null only in the plain-first flow (`checkbox` present) when no time was left
    * to train it after the dendrites-off run (reason says so); before issue 22 it was never null.
@@ -190,6 +191,16 @@ export interface DendritePayoff {
     plain: Array<{ name: string; value: number; limit: number; fits: boolean }>;
     dendritic: Array<{ name: string; value: number; limit: number; fits: boolean }> | null;
     widest_plain: { width: number; figures: Array<{ name: string; value: number; limit: number; fits: boolean }>; priced: number } | null;
+    /** widest_plain trained as a candidate (when wider than the configured network and time was left); null otherwise, `wider_note` says why. */
+    wider: {
+      width: number;
+      val_acc: number;
+      parameters: number;
+      epochs_run: number;
+      stopped_by: StopReason;
+      figures: Array<{ name: string; value: number; limit: number; fits: boolean }>;
+    } | null;
+    wider_note: string;
   };
 }
 
@@ -631,7 +642,7 @@ function checkPayoff(c: Checker, v: Json): void {
   const p = 'dendrites.payoff';
   const x = c.object(v, p);
   const checked = c.boolean(x.checked, `${p}.checked`);
-  const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain'] as const);
+  const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain', 'wider'] as const);
   if (x.checkbox !== undefined) {
     const cb = c.object(x.checkbox, `${p}.checkbox`);
     c.number(cb.ratio, `${p}.checkbox.ratio`, { min: 1 });
@@ -649,7 +660,17 @@ function checkPayoff(c: Checker, v: Json): void {
       checkFigures(c, w.figures, `${p}.explicit.widest_plain.figures`);
       c.count(w.priced, `${p}.explicit.widest_plain.priced`);
     }
-  }
+    c.string(ex.wider_note, `${p}.explicit.wider_note`);
+    if (ex.wider !== null) {
+      const w = c.object(ex.wider, `${p}.explicit.wider`);
+      c.number(w.width, `${p}.explicit.wider.width`, { min: 0 });
+      c.number(w.val_acc, `${p}.explicit.wider.val_acc`, { min: 0, max: 1 });
+      c.count(w.parameters, `${p}.explicit.wider.parameters`);
+      c.count(w.epochs_run, `${p}.explicit.wider.epochs_run`);
+      c.oneOf(w.stopped_by, `${p}.explicit.wider.stopped_by`, STOP_REASONS);
+      checkFigures(c, w.figures, `${p}.explicit.wider.figures`);
+    } else if (shipped === 'wider') c.fail(`${p}.shipped`, "expected explicit.wider when 'wider' shipped");
+  } else if (shipped === 'wider') c.fail(`${p}.shipped`, "expected explicit when 'wider' shipped");
   if (x.dendritic === null) {
     if (x.checkbox === undefined) c.fail(`${p}.dendritic`, 'expected the dendritic candidate (null only with checkbox)');
     if (shipped === 'dendritic') c.fail(`${p}.shipped`, "expected 'plain' when no dendritic network was trained");

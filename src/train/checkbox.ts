@@ -55,7 +55,8 @@ export interface CheckboxOutcome {
   plain: TrainedNetwork & { config: Config; candidate: CheckboxCandidate };
   /** null when no time was left after the plain run (or it was stopped by a signal): `reason` says so. */
   dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean; distilled?: DistillTeacher }) | null;
-  shipped: 'plain' | 'dendritic';
+  /** 'wider': the widest plain width within the explicit budget (explicit.wider), trained and better on validation. */
+  shipped: 'plain' | 'dendritic' | 'wider';
   reason: string;
   warning?: string;
   /** Only when max-ram-kb, max-flash-kb or max-latency-ms is set: each candidate against that budget. */
@@ -72,6 +73,13 @@ export interface ExplicitOutcome {
   dendritic: FigureCheck[] | null;
   /** The widest plain width on the 1/8 grid within every explicit figure; null when none fits. */
   widestPlain: { width: number; figures: FigureCheck[]; priced: number } | null;
+  /**
+   * That width trained (dendrites off, same seed and schedule, from scratch) in the time left, when it is
+   * wider than the configured network: a candidate that ships when it validates strictly better than the
+   * network the checkbox would ship otherwise. null when not trained (`widerNote` says why).
+   */
+  wider: (TrainedNetwork & { width: number; valAcc: number; price: Int8Price; figures: FigureCheck[]; parameters: number }) | null;
+  widerNote: string;
 }
 
 /** dendrite-route distill: the teacher the candidate (the configured network) learned from. */
@@ -151,6 +159,29 @@ function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}
   info?.(
     `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; training the dendritic network from its weights for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
   );
+  // An explicit budget trains one more candidate (the widest plain width within it) after this one: with a
+  // time limit, the dendritic candidate gets half of what is left.
+  const left = budget.maxSeconds - budget.elapsedSeconds();
+  if (explicitBudgetOf(config) !== null && budget.maxSeconds > 0) budget.limitPhase((budget.elapsedSeconds() + left / 2) / budget.maxSeconds);
+  try {
+    return second(config, data, plain, plainRun, budget, ratio, candidateObserver, keepPlain);
+  } finally {
+    budget.endPhase();
+  }
+}
+
+/** Step 2 (the dendritic or distilled candidate) and step 3. */
+function second(
+  config: Config,
+  data: TrainData,
+  plain: CheckboxOutcome['plain'],
+  plainRun: TrainedNetwork,
+  budget: TrainingBudget,
+  ratio: number,
+  candidateObserver: TrainingObserver | undefined,
+  keepPlain: (reason: string) => CheckboxOutcome,
+): CheckboxOutcome {
+  const plainCandidate = plain.candidate;
   if (config.dendriteRoute === 'distill') return distill(config, data, plain, budget, ratio, candidateObserver, keepPlain);
   const dm = buildNetwork(config, data);
   dm.restore(plainRun.model.snapshot());
@@ -184,11 +215,17 @@ export function trainCheckbox(
   const o = checkboxCore(config, data, hooks, model);
   const b = explicitBudgetOf(config);
   if (b === null) return o;
-  return withExplicit(o, b, config, data);
+  return withExplicit(o, b, config, data, hooks.budget);
 }
 
 /** The explicit budget applied to a checkbox outcome (see ExplicitOutcome). */
-export function withExplicit(o: CheckboxOutcome, b: ExplicitBudget, config: Config, data: TrainData): CheckboxOutcome {
+export function withExplicit(
+  o: CheckboxOutcome,
+  b: ExplicitBudget,
+  config: Config,
+  data: TrainData,
+  budget: TrainingBudget = new TrainingBudget(0),
+): CheckboxOutcome {
   const plain = checkExplicit(o.plain.candidate.price, b);
   const dendritic = o.dendritic ? checkExplicit(o.dendritic.candidate.price, b) : null;
   const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
@@ -198,24 +235,61 @@ export function withExplicit(o: CheckboxOutcome, b: ExplicitBudget, config: Conf
     start: config.width,
     fits,
   });
+  let wider: ExplicitOutcome['wider'] = null;
+  let widerNote: string;
+  if (!found) widerNote = 'no plain width on the 1/8 grid fits the explicit budget';
+  else if (found.width <= config.width) widerNote = `no plain width wider than the configured ${config.width} fits the explicit budget`;
+  else if (budget.stopReason() !== null)
+    widerNote = `plain width ${found.width} was not trained: ${budget.stopReason() === 'signal' ? 'stopped by a signal' : 'no time was left'}`;
+  else {
+    const cfg: Config = { ...o.plain.config, width: found.width };
+    const run = trainNetwork(cfg, data, { budget }, buildNetwork(cfg, data));
+    if (run.loop.epochsRun === 0) widerNote = `plain width ${found.width} did not complete an epoch in the time left`;
+    else {
+      const price = priceInt8(run.model, data.val);
+      wider = {
+        ...run,
+        width: found.width,
+        valAcc: evaluate(run.model, data.val).acc,
+        price,
+        figures: checkExplicit(price, b),
+        parameters: run.model.parameterCount(),
+      };
+      widerNote = `plain width ${found.width} trained ${run.loop.epochsRun} epochs`;
+    }
+  }
   const explicit: ExplicitOutcome = {
     budget: b,
     plain,
     dendritic,
     widestPlain: found ? { width: found.width, figures: checkExplicit(found.price, b), priced: found.priced } : null,
+    wider,
+    widerNote,
   };
   const warnings = [o.warning, fitsAll(plain) ? '' : `the configured network exceeds the explicit budget (${overLimit(plain)})`].filter(Boolean);
   const warning = warnings.length ? { warning: warnings.join('; ') } : {};
-  if (o.shipped === 'dendritic' && dendritic && !fitsAll(dendritic)) {
+  const base: CheckboxOutcome =
+    o.shipped === 'dendritic' && dendritic && !fitsAll(dendritic)
+      ? {
+          ...o,
+          shipped: 'plain',
+          reason: `the dendritic candidate exceeds the explicit budget (${overLimit(dendritic)}); the dendrites-off network ships`,
+        }
+      : o;
+  const best = base.shipped === 'dendritic' ? base.dendritic!.candidate.valAcc : base.plain.candidate.valAcc;
+  if (wider && fitsAll(wider.figures) && wider.valAcc > best) {
     return {
-      ...o,
+      ...base,
       ...warning,
-      shipped: 'plain',
-      reason: `the dendritic candidate exceeds the explicit budget (${overLimit(dendritic)}); the dendrites-off network ships`,
+      shipped: 'wider',
+      reason: `the plain width-${wider.width} network, the widest within the explicit budget, validates better (${pts(wider.valAcc)} vs ${pts(best)}) than the ${base.shipped === 'dendritic' ? 'dendritic' : 'dendrites-off'} network`,
       explicit,
     };
   }
-  return { ...o, ...warning, explicit };
+  const note = wider
+    ? `; the plain width-${wider.width} network within the explicit budget does not validate better (${pts(wider.valAcc)} vs ${pts(best)})`
+    : `; ${widerNote}`;
+  return { ...base, ...warning, reason: base.reason + note, explicit };
 }
 
 /** The non-linear form the distillation teacher trains with: linear sets would teach nothing a plain network cannot hold. */
@@ -273,5 +347,5 @@ function distill(
 
 /** The loop of the network a checkbox run ships. */
 export function shippedLoop(o: CheckboxOutcome): LoopResult {
-  return o.shipped === 'dendritic' ? o.dendritic!.loop : o.plain.loop;
+  return o.shipped === 'dendritic' ? o.dendritic!.loop : o.shipped === 'wider' ? o.explicit!.wider!.loop : o.plain.loop;
 }

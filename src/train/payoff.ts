@@ -118,7 +118,8 @@ export interface PlainRun {
 export interface PayoffOutcome {
   /** Whether both networks were trained and compared. */
   checked: boolean;
-  shipped: 'dendritic' | 'plain';
+  /** 'wider' (checkbox with an explicit budget only): the widest plain width within it, trained (explicit.wider). */
+  shipped: 'dendritic' | 'plain' | 'wider';
   /** The plain-first flow (issue 22) has no dendritic candidate when no time was left after the plain run. */
   dendritic: (PayoffCandidate & { sets: number; folded?: boolean; distilled?: DistillTeacher }) | null;
   plain: PlainRun | null;
@@ -310,6 +311,8 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
   const shipped: Shipped =
     o.shipped === 'dendritic'
       ? { model: d!.model, loop: d!.loop, width: config.width, network: 'dendritic' }
-      : { model: o.plain.model, loop: o.plain.loop, width: config.width, network: 'plain' };
+      : o.shipped === 'wider'
+        ? { model: o.explicit!.wider!.model, loop: o.explicit!.wider!.loop, width: o.explicit!.wider!.width, network: 'plain' }
+        : { model: o.plain.model, loop: o.plain.loop, width: config.width, network: 'plain' };
   return { primary: o.plain, dendritic: d ?? o.plain, payoff, shipped };
 }

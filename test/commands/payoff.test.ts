@@ -251,6 +251,16 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
     assert.equal(ex.plain[0]!.value, offPlain.flash_bytes);
     assert.ok(Math.abs(ex.plain[1]!.value - offPlain.latency_ms! / 2) < 0.01, `${ex.plain[1]!.value} vs ${offPlain.latency_ms} / 2`);
     assert.ok(ex.widest_plain && ex.widest_plain.width > 1 && ex.widest_plain.figures.every((f) => f.fits));
+    // the widest plain width within the budget was trained as a candidate; the shipped files are the shipped network's
+    assert.ok(ex.wider, ex.wider_note);
+    assert.equal(ex.wider.width, ex.widest_plain.width);
+    const xp = xr.dendrites.payoff!;
+    const bestOther = xp.shipped === 'wider' ? null : xp.shipped === 'plain' ? xp.plain!.val_acc : xp.dendritic!.val_acc;
+    if (xp.shipped === 'wider') {
+      assert.ok(ex.wider.val_acc > Math.max(xp.plain!.val_acc, xp.dendritic!.fits ? xp.dendritic!.val_acc : 0));
+      assert.equal(xr.validation?.accuracy, ex.wider.val_acc);
+      assert.equal(xr.model.parameters, ex.wider.parameters);
+    } else assert.ok(ex.wider.val_acc <= bestOther!, xp.reason);
     assert.match(
       readFileSync(join(dir, 'explicit', 'report.html'), 'utf8'),
       /<table class="explicit-budget">.*at 160 MHz|at 160 MHz.*<table class="explicit-budget">/s,

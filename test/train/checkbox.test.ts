@@ -244,10 +244,22 @@ test('explicit budget: a dendritic candidate over it does not ship; the widest p
   assert.equal(forced.warning, undefined, 'the configured network is within the budget');
   // the widest plain width within it: the configured width here (wider costs more flash)
   assert.equal(forced.explicit!.widestPlain!.width, c.width);
+  assert.equal(forced.explicit!.wider, null);
+  assert.match(forced.explicit!.widerNote, /no plain width wider than the configured 1 fits/);
   // a budget with room: a wider plain width fits, the next 1/8 step does not
   const roomy = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: (plainPrice.flashBytes + 4000) / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
-  const wide = withExplicit(o, roomy, c, d).explicit!.widestPlain!;
+  const withWider = withExplicit(o, roomy, c, d);
+  const wide = withWider.explicit!.widestPlain!;
   assert.ok(wide.width > c.width, `width ${wide.width}`);
+  // ... and is trained as a candidate (dendrites off, from scratch), shipping only when strictly better
+  const w = withWider.explicit!.wider!;
+  assert.ok(w, withWider.explicit!.widerNote);
+  assert.equal(w.width, wide.width);
+  assert.ok(w.loop.epochsRun > 0 && dendriteSetCount(w.model) === 0);
+  assert.ok(w.figures.every((f) => f.fits));
+  const best = o.shipped === 'dendritic' ? o.dendritic.candidate.valAcc : o.plain.candidate.valAcc;
+  assert.equal(withWider.shipped, w.valAcc > best ? 'wider' : o.shipped, withWider.reason);
+  assert.match(withWider.reason, /plain width-[\d.]+ network/);
   assert.ok(wide.figures.every((f) => f.fits));
   const next = priceInt8(buildNetwork({ ...plainConfigOf(c), width: wide.width + 0.125 }, d), d.val);
   assert.ok(next.flashBytes > roomy.flashBytes!, 'the next grid width is over the budget');
@@ -255,4 +267,18 @@ test('explicit budget: a dendritic candidate over it does not ship; the widest p
   const tight = withExplicit(o, explicitBudgetOf({ maxRamKb: 0.01, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 })!, c, d);
   assert.match(tight.warning ?? '', /configured network exceeds the explicit budget \(ram_bytes/);
   assert.equal(tight.explicit!.widestPlain, null);
+});
+
+test('explicit budget under a time limit: the dendritic candidate gets half of what the plain run leaves, the wider plain network the rest', () => {
+  const d = data();
+  const c = config({ epochs: 400, maxDendrites: 8, maxFlashKb: 100_000 });
+  const o = trainCheckbox(c, d, { budget: tickingBudget(0.08, 1) });
+  assert.equal(o.plain.loop.stoppedBy, 'completed');
+  assert.equal(o.dendritic?.loop.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic.loop.epochsRun > 0);
+  const w = o.explicit?.wider;
+  assert.ok(w, o.explicit?.widerNote);
+  assert.equal(w.width, 16, 'a 100 MB flash budget fits the widest width');
+  assert.ok(w.loop.epochsRun > 0, 'the wider network had time of its own');
+  assert.equal(w.loop.stoppedBy, 'time_limit');
 });
