@@ -31,6 +31,8 @@ import { chooseProgressMode, createProgressLogger, formatEpochLine, formatEventL
 import type { CortexMDeployment, CortexMKernelCost, DendritePayoff, DeploymentCost } from '../report/schema.js';
 import type { PayoffCandidate, PayoffOutcome, trainAndChoose } from '../train/payoff.js';
 import type { CortexMCost, DeviceCost, KernelCost } from '../export/tflite/device-cost.js';
+import type { ExplicitOutcome } from '../train/checkbox.js';
+import type { FigureCheck } from '../train/device-budget.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.dndckpt';
 /**
@@ -485,7 +487,8 @@ function candidateObserver(log: ProgressLogger): TrainingObserver {
 
 /** One progress line: which network ships and why. */
 function payoffLine(p: PayoffOutcome): string {
-  if (p.checkbox) return `checkbox: shipping the ${p.shipped === 'plain' ? 'dendrites-off' : 'dendritic'} network: ${p.reason}`;
+  if (p.checkbox)
+    return `checkbox: shipping the ${p.shipped === 'plain' ? 'dendrites-off' : p.shipped === 'wider' ? 'wider plain' : 'dendritic'} network: ${p.reason}`;
   const head = p.shipped === 'plain' ? `shipping the plain width-${p.plain!.config.width} network` : 'shipping the dendritic model';
   return `payoff check: ${head}: ${p.reason}`;
 }
@@ -514,6 +517,19 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
           ...candidate(d),
           sets: d.sets,
           ...(d.folded !== undefined ? { folded: d.folded } : {}),
+          ...(d.distilled
+            ? {
+                distilled: {
+                  form: d.distilled.form,
+                  sets: d.distilled.sets,
+                  val_acc: d.distilled.valAcc,
+                  epochs_run: d.distilled.epochsRun,
+                  stopped_by: d.distilled.stoppedBy,
+                  temperature: d.distilled.temperature,
+                  alpha: d.distilled.alpha,
+                },
+              }
+            : {}),
           ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
         }
       : null,
@@ -530,6 +546,30 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
     ...(p.checkbox
       ? { checkbox: { ratio: p.checkbox.ratio, budget: p.checkbox.budget.map((f) => ({ name: f.name, value: f.value, limit: f.limit })) } }
       : {}),
+    ...(p.explicit ? { explicit: explicitSummary(p.explicit) } : {}),
+  };
+}
+
+function explicitSummary(x: ExplicitOutcome): NonNullable<DendritePayoff['explicit']> {
+  const figs = (fs: FigureCheck[]) =>
+    fs.map((f) => ({ name: f.name, value: f.name === 'latency_ms' ? Math.round(f.value * 1000) / 1000 : f.value, limit: f.limit, fits: f.fits }));
+  return {
+    target_clock_mhz: x.budget.clockMhz,
+    latency_reference: x.budget.latencyReference,
+    plain: figs(x.plain),
+    dendritic: x.dendritic ? figs(x.dendritic) : null,
+    widest_plain: x.widestPlain ? { width: x.widestPlain.width, figures: figs(x.widestPlain.figures), priced: x.widestPlain.priced } : null,
+    wider: x.wider
+      ? {
+          width: x.wider.width,
+          val_acc: x.wider.valAcc,
+          parameters: x.wider.parameters,
+          epochs_run: x.wider.loop.epochsRun,
+          stopped_by: x.wider.loop.stoppedBy,
+          figures: figs(x.wider.figures),
+        }
+      : null,
+    wider_note: x.widerNote,
   };
 }
 

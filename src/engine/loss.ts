@@ -66,3 +66,62 @@ export function softmax(logits: Tensor, out?: Float32Array): Float32Array {
   }
   return p;
 }
+
+/**
+ * Knowledge distillation (Hinton et al. 2015) on logits [N, K]: (1 - alpha) times the cross-entropy with
+ * the labels plus alpha times T^2 times KL(softmax(teacher / T) || softmax(logits / T)), the mean over the
+ * batch. T^2 keeps the soft term's gradient on the scale of the hard one's as T grows. The gradient with
+ * respect to the student's logits is (1 - alpha) (p - onehot) / N + alpha T (softmax(z / T) - softmax(t / T)) / N.
+ * `correct` counts the student's argmax against the labels, as softmaxCrossEntropy does.
+ */
+export function distillationLoss(
+  logits: Tensor,
+  labels: ArrayLike<number>,
+  teacher: Tensor,
+  temperature: number,
+  alpha: number,
+  out?: Float32Array,
+): LossResult {
+  const [n, k] = logits.shape as [number, number];
+  if (teacher.shape.length !== 2 || teacher.shape[0] !== n || teacher.shape[1] !== k) {
+    throw new Error(`distillationLoss: expected teacher logits [${n}, ${k}], got [${teacher.shape.join(', ')}]`);
+  }
+  if (!(temperature > 0) || !(alpha >= 0 && alpha <= 1)) {
+    throw new Error(`distillationLoss: expected temperature > 0 and alpha in [0, 1], got ${temperature} and ${alpha}`);
+  }
+  const hard = softmaxCrossEntropy(logits, labels, out);
+  const d = hard.dlogits.data;
+  const z = logits.data;
+  const t = teacher.data;
+  let kl = 0;
+  const ps = new Float64Array(k);
+  const pt = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const row = i * k;
+    let ms = -Infinity;
+    let mt = -Infinity;
+    for (let j = 0; j < k; j++) {
+      ms = Math.max(ms, z[row + j]! / temperature);
+      mt = Math.max(mt, t[row + j]! / temperature);
+    }
+    let ss = 0;
+    let st = 0;
+    for (let j = 0; j < k; j++) {
+      ps[j] = Math.exp(z[row + j]! / temperature - ms);
+      pt[j] = Math.exp(t[row + j]! / temperature - mt);
+      ss += ps[j]!;
+      st += pt[j]!;
+    }
+    const logSs = Math.log(ss);
+    const logSt = Math.log(st);
+    for (let j = 0; j < k; j++) {
+      const logPt = t[row + j]! / temperature - mt - logSt;
+      const logPs = z[row + j]! / temperature - ms - logSs;
+      const q = pt[j]! / st;
+      if (q > 0) kl += q * (logPt - logPs);
+      d[row + j] = (1 - alpha) * d[row + j]! + (alpha * temperature * (ps[j]! / ss - q)) / n;
+    }
+  }
+  const loss = (1 - alpha) * hard.loss + (alpha * temperature * temperature * kl) / n;
+  return { loss, dlogits: hard.dlogits, correct: hard.correct };
+}

@@ -62,6 +62,49 @@ export interface ExperimentRow {
    * judged run by run, not by its mean cost.
    */
   pairedGainOverDeviceFront: Stat;
+  /**
+   * Compression (issue 22): the narrowest width at which this mode's runs (e.g. the checkbox's shipped
+   * model) match plain width `width`'s mean hold-out accuracy, with that width's mean MACs, TFLM RAM and
+   * flash over plain width `width`'s (below 1: the same accuracy for less). null when no width of this
+   * mode reaches it.
+   */
+  compression: Compression | null;
+}
+
+export interface Compression {
+  width: number;
+  accuracy: number;
+  /** Mean over the runs; null when a run has no MAC count (experiment.json from before issue 22). */
+  macsRatio: number | null;
+  ramRatio: number;
+  flashRatio: number;
+}
+
+/**
+ * The narrowest width whose `mode` runs reach plain width `width`'s mean hold-out accuracy (see
+ * ExperimentRow.compression); widths are those the mode ran at, the target is the baseline at `width`.
+ */
+export function compressionAt(runs: readonly RunResult[], mode: DendriteMode, width: number): Compression | null {
+  const plain = runs.filter((r) => r.variant === 'baseline' && r.width === width);
+  if (plain.length === 0) return null;
+  const target = mean(plain.map((r) => r.holdoutAccuracy));
+  const widths = [...new Set(runs.filter((r) => r.variant === mode).map((r) => r.width))].sort((a, b) => a - b);
+  const macs = (rs: readonly RunResult[]): number | null => (rs.every((r) => r.device.macs !== undefined) ? mean(rs.map((r) => r.device.macs!)) : null);
+  for (const w of widths) {
+    const rs = runs.filter((r) => r.variant === mode && r.width === w);
+    const accuracy = mean(rs.map((r) => r.holdoutAccuracy));
+    if (accuracy < target) continue;
+    const m = macs(rs);
+    const pm = macs(plain);
+    return {
+      width: w,
+      accuracy,
+      macsRatio: m === null || pm === null || pm === 0 ? null : m / pm,
+      ramRatio: mean(rs.map((r) => r.device.ramBytes)) / mean(plain.map((r) => r.device.ramBytes)),
+      flashRatio: mean(rs.map((r) => r.device.flashBytes)) / mean(plain.map((r) => r.device.flashBytes)),
+    };
+  }
+  return null;
 }
 
 export interface PlainPoint {
@@ -132,6 +175,7 @@ export function summarise(runs: readonly RunResult[]): ExperimentRow[] {
         plainWithinDeviceCost: bestAffordable,
         gainOverDeviceFront: bestAffordable === null ? null : dAcc.mean - bestAffordable.accuracy.mean,
         pairedGainOverDeviceFront: stat(devicePairedGains(runs, dendritic)),
+        compression: compressionAt(runs, mode, width),
       });
     }
   }
@@ -202,6 +246,7 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
     'vs plain at ≤ device cost (pts)',
     'same, per run and seed (pts, mean ± SE, n)',
     'wall s (plain / dendritic)',
+    'narrowest width matching plain at this width: MACs, RAM, flash ratio',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   const point = (p: PlainPoint | null): string => (p ? `w${p.width} (${count(p.parameters)}): ${pct(p.accuracy)}` : '-');
@@ -232,6 +277,9 @@ export function renderMarkdown(rows: readonly ExperimentRow[], front: readonly P
           ? '-'
           : `${signed(100 * r.pairedGainOverDeviceFront.mean)} ± ${((100 * r.pairedGainOverDeviceFront.std) / Math.sqrt(r.pairedGainOverDeviceFront.n)).toFixed(1)} (${r.pairedGainOverDeviceFront.n})`,
         `${r.baselineSeconds.toFixed(0)} / ${r.dendriticSeconds.toFixed(0)}`,
+        r.compression
+          ? `w${r.compression.width} (${(100 * r.compression.accuracy).toFixed(1)}%): ${r.compression.macsRatio === null ? '-' : r.compression.macsRatio.toFixed(2)}, ${r.compression.ramRatio.toFixed(2)}, ${r.compression.flashRatio.toFixed(2)}`
+          : '-',
       ].join(' | ')} |`,
     );
   }

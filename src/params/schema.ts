@@ -56,6 +56,13 @@ export interface Config {
   pruneSignificance: number;
   dendritePayoffCheck: boolean;
   maxCostRatio: number;
+  dendriteRoute: 'fold' | 'distill';
+  distillTemperature: number;
+  distillAlpha: number;
+  maxRamKb: number;
+  maxFlashKb: number;
+  maxLatencyMs: number;
+  targetClockMhz: number;
   dontGiveUpUnlessLrLowered: boolean;
   dendriteActivation: Activation;
   candidateWeightInit: number;
@@ -309,6 +316,28 @@ export const SCHEMA: readonly ParamSpec[] = [
     min: 1, max: 100, ...DENDRITE_KNOB,
     help: "With dendrite-payoff-check: each device figure of the shipped int8 model (TFLM RAM, flash = file + kernel code, file size, MACs per inference) may be at most this multiple of the plain configured network's. 1.05 keeps the checkbox at the cost of the network you configured; raise it only to let a dendritic model that costs more on the device (dendrite-form gated or merged) ship when it validates better.",
     consumer: 'train/checkbox' }),
+  select({ key: 'dendriteRoute', param: 'dendrite-route', name: 'How the checkbox turns dendrites into the configured network', default: 'fold',
+    valid: ['fold', 'distill'], ...DENDRITE_KNOB,
+    help: "With dendrite-payoff-check. fold (default): the dendritic network continues from the dendrites-off network's weights and its sets fold into them (dendrite-form linear). distill: a dendritic teacher with non-linear sets (dendrite-form gated when dendrite-form is linear, else as configured) continues from those weights for up to epochs in half the time left, then the configured network, again from the dendrites-off weights, learns from it by soft targets (distill-temperature, distill-alpha) in the rest; only that network can ship, so the device cost is the configured one. Measured held out in docs/dendrites.md.",
+    consumer: 'train/checkbox' }),
+  float({ key: 'distillTemperature', param: 'distill-temperature', name: 'Distillation temperature', default: 4, min: 0, minExclusive: true, max: 100,
+    ...DENDRITE_KNOB, help: "With dendrite-route distill: the temperature T both networks' logits are divided by in the soft-target term (larger: softer targets).",
+    consumer: 'train/checkbox' }),
+  float({ key: 'distillAlpha', param: 'distill-alpha', name: 'Distillation weight', default: 0.5, min: 0, max: 1,
+    ...DENDRITE_KNOB, help: "With dendrite-route distill: the weight of the soft-target term, alpha T^2 KL(teacher || student), against (1 - alpha) times the cross-entropy with the labels.",
+    consumer: 'train/checkbox' }),
+  float({ key: 'maxRamKb', param: 'max-ram-kb', name: 'Explicit RAM budget (KiB)', default: 0, min: 0, max: 1048576, ...DENDRITE_KNOB,
+    help: "With dendrite-payoff-check: 0 (default): no explicit budget, the configured network's cost is the budget. Otherwise the most TFLM RAM (KiB, arena on a Cortex-M) the shipped int8 model may need: the widest plain network within every explicit budget set (max-ram-kb, max-flash-kb, max-latency-ms) is trained as one more candidate, and candidates over it do not ship.",
+    consumer: 'train/checkbox' }),
+  float({ key: 'maxFlashKb', param: 'max-flash-kb', name: 'Explicit flash budget (KiB)', default: 0, min: 0, max: 1048576, ...DENDRITE_KNOB,
+    help: 'As max-ram-kb, for flash (KiB: the int8 model file plus the TFLM kernel code). 0: not set.',
+    consumer: 'train/checkbox' }),
+  float({ key: 'maxLatencyMs', param: 'max-latency-ms', name: 'Explicit latency budget (ms)', default: 0, min: 0, max: 1000000, ...DENDRITE_KNOB,
+    help: "As max-ram-kb, for milliseconds per inference at target-clock-mhz. The latency is device-cost.ts's estimate from MACs and operators (Cortex-M4F, TFLM reference kernels, not measured), scaled from 80 MHz to the target clock. 0: not set.",
+    consumer: 'train/checkbox' }),
+  float({ key: 'targetClockMhz', param: 'target-clock-mhz', name: 'Target clock (MHz)', default: 80, min: 1, max: 5000, ...DENDRITE_KNOB,
+    help: 'With max-latency-ms: the clock of the target microcontroller the latency budget is meant at.',
+    consumer: 'train/checkbox' }),
   bool({ key: 'dontGiveUpUnlessLrLowered', param: 'dont-give-up-unless-lr-lowered', name: "Don't give up before the learning rate drops",
     default: true, ...DENDRITE_KNOB, help: 'A cycle cannot end before the schedule lowered the learning rate once.',
     consumer: 'dendrites/controller' }),
@@ -366,7 +395,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dendriteRoute: true, distillTemperature: true, distillAlpha: true, maxRamKb: true, maxFlashKb: true, maxLatencyMs: true, targetClockMhz: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, dendriteForm: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true, tensorboard: true, inputShape: true,

@@ -92,7 +92,7 @@ function eventMarkers(events: DendriteEvent[]): Marker[] {
 /** The events of the run history[] belongs to: the plain run's when the payoff check shipped it. */
 function historyEvents(r: Report): DendriteEvent[] {
   const p = r.dendrites.payoff;
-  return p?.shipped === 'plain' ? (p.plain?.events ?? []) : r.dendrites.events;
+  return p?.shipped === 'plain' ? (p.plain?.events ?? []) : p?.shipped === 'wider' ? [] : r.dendrites.events;
 }
 
 /** Contiguous runs of dendrite-phase epochs (correlation mode trains candidates with neurons frozen). */
@@ -234,10 +234,17 @@ function checkbox(
     .map((b) => `<tr><td>${e(b.name)}</td><td class="n">${int(b.value)}</td><td class="n">${int(b.limit)}</td>${figure(b.name)}</tr>`)
     .join('');
   const acc = `<tr><td>validation accuracy</td><td class="n">${p.plain ? pct(p.plain.val_acc) : '-'}</td><td></td><td class="n">${d ? pct(d.val_acc) : '-'}</td><td></td></tr>`;
-  const who = p.shipped === 'plain' ? 'the dendrites-off network (the network you configured, trained as with dendrites off)' : 'the dendritic network';
-  const sets = d
-    ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
-    : '';
+  const who =
+    p.shipped === 'plain'
+      ? 'the dendrites-off network (the network you configured, trained as with dendrites off)'
+      : p.shipped === 'wider'
+        ? `a wider plain network (width ${p.explicit?.wider?.width}, the widest within the explicit budget)`
+        : 'the dendritic network';
+  const sets = d?.distilled
+    ? ` The candidate is the network you configured, trained on the soft targets (temperature ${d.distilled.temperature}, alpha ${d.distilled.alpha}) of a dendritic teacher with ${d.distilled.sets} ${e(d.distilled.form)} set${d.distilled.sets === 1 ? '' : 's'} that validated at ${pct(d.distilled.val_acc)} after ${d.distilled.epochs_run} epochs; the teacher is not shipped.`
+    : d
+      ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
+      : '';
   const dendriticEvents =
     p.shipped === 'plain' && d && r.dendrites.events.length
       ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events
@@ -250,7 +257,30 @@ function checkbox(
   return `<section id="payoff"><h2>Did the dendrites pay?</h2>
 <p class="payoff-${p.shipped}">Shipped: ${who}, because ${e(p.reason)}.${sets}</p>
 <p class="muted">Budget: the network you configured, int8 on a Cortex-M under TFLM; a network ships only if each figure is at most ${cb.ratio}x the budget (max-cost-ratio) and it validates strictly better than the dendrites-off network.</p>
-<table class="budget"><thead><tr><th>figure</th><th class="n">dendrites off (budget)</th><th class="n">limit</th><th class="n">dendritic</th><th></th></tr></thead><tbody>${rows}${acc}</tbody></table>${dendriticEvents}</section>`;
+<table class="budget"><thead><tr><th>figure</th><th class="n">dendrites off (budget)</th><th class="n">limit</th><th class="n">dendritic</th><th></th></tr></thead><tbody>${rows}${acc}</tbody></table>${p.explicit ? explicitBudget(p.explicit) : ''}${dendriticEvents}</section>`;
+}
+
+/** max-ram-kb / max-flash-kb / max-latency-ms: each candidate's figures against the explicit budget. */
+function explicitBudget(x: NonNullable<NonNullable<Report['dendrites']['payoff']>['explicit']>): string {
+  type Fig = { name: string; value: number; limit: number; fits: boolean };
+  const show = (name: string, v: number): string => (name === 'latency_ms' ? `${v.toFixed(3)} ms` : int(v));
+  const cell = (fs: Fig[] | null | undefined, name: string): string => {
+    const f = fs?.find((g) => g.name === name);
+    return f ? `<td class="n">${show(name, f.value)}</td><td>${f.fits ? 'within' : '<strong>over</strong>'}</td>` : '<td class="n">-</td><td></td>';
+  };
+  const rows = x.plain
+    .map(
+      (f) =>
+        `<tr><td>${e(f.name)}</td><td class="n">${show(f.name, f.limit)}</td>${cell(x.plain, f.name)}${cell(x.dendritic, f.name)}${cell(x.wider?.figures ?? x.widest_plain?.figures, f.name)}</tr>`,
+    )
+    .join('');
+  const widest = x.wider
+    ? `The widest plain network within it, width ${x.wider.width}, was trained as a candidate: ${x.wider.epochs_run} epochs, validation ${pct(x.wider.val_acc)}.`
+    : x.widest_plain
+      ? `The widest plain network within it is width ${x.widest_plain.width} (${x.widest_plain.priced} widths priced), not trained: ${e(x.wider_note)}.`
+      : 'No plain width on the 1/8 grid fits it.';
+  return `<p class="muted">Explicit budget (max-ram-kb, max-flash-kb, max-latency-ms): a dendritic network over it does not ship. Latency: ${e(x.latency_reference)}, at ${x.target_clock_mhz} MHz. ${widest}</p>
+<table class="explicit-budget"><thead><tr><th>figure</th><th class="n">explicit limit</th><th class="n">dendrites off</th><th></th><th class="n">dendritic</th><th></th><th class="n">widest plain</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** dendrite-payoff-check: which network was shipped, against what, and why (one paragraph). */

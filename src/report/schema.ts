@@ -137,7 +137,8 @@ export interface DendritePayoff {
   /** Whether a plain network was trained and compared (false: no time left, a signal, or no plain width fits). */
   checked: boolean;
   /** Which network the exports, validation, model and history of this report describe. */
-  shipped: 'dendritic' | 'plain';
+  /** 'wider' (since issue 22, with an explicit budget): `explicit.wider`, the widest plain width within it, trained. */
+  shipped: 'dendritic' | 'plain' | 'wider';
   /**
    * The dendritic network. null only in the plain-first flow (`checkbox` present) when no time was left
    * to train it after the dendrites-off run (reason says so); before issue 22 it was never null.
@@ -148,6 +149,11 @@ export interface DendritePayoff {
         sets: number;
         /** Plain-first flow: whether its (linear) sets were folded into the layers' weights, so it deploys as the plain network. */
         folded?: boolean;
+        /**
+         * dendrite-route distill: the candidate is the configured network trained on this dendritic
+         * teacher's soft targets (`sets` are the teacher's; the candidate has none).
+         */
+        distilled?: { form: string; sets: number; val_acc: number; epochs_run: number; stopped_by: StopReason; temperature: number; alpha: number };
         /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
         history?: EpochRecord[];
       })
@@ -173,6 +179,29 @@ export interface DendritePayoff {
    * dendritic run.
    */
   checkbox?: { ratio: number; budget: Array<{ name: string; value: number; limit: number }> };
+  /**
+   * Since issue 22, only when max-ram-kb, max-flash-kb or max-latency-ms is set: the explicit budget and
+   * each candidate's figures against it (`{ name, value, limit, fits }`: ram_bytes, flash_bytes,
+   * latency_ms at target_clock_mhz, only those set). `widest_plain` is the widest plain width within it
+   * (priced, not trained), null when none fits.
+   */
+  explicit?: {
+    target_clock_mhz: number;
+    latency_reference: string;
+    plain: Array<{ name: string; value: number; limit: number; fits: boolean }>;
+    dendritic: Array<{ name: string; value: number; limit: number; fits: boolean }> | null;
+    widest_plain: { width: number; figures: Array<{ name: string; value: number; limit: number; fits: boolean }>; priced: number } | null;
+    /** widest_plain trained as a candidate (when wider than the configured network and time was left); null otherwise, `wider_note` says why. */
+    wider: {
+      width: number;
+      val_acc: number;
+      parameters: number;
+      epochs_run: number;
+      stopped_by: StopReason;
+      figures: Array<{ name: string; value: number; limit: number; fits: boolean }>;
+    } | null;
+    wider_note: string;
+  };
 }
 
 export const PHASES = ['neuron', 'dendrite'] as const;
@@ -662,12 +691,35 @@ function checkPayoff(c: Checker, v: Json): void {
   const p = 'dendrites.payoff';
   const x = c.object(v, p);
   const checked = c.boolean(x.checked, `${p}.checked`);
-  const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain'] as const);
+  const shipped = c.oneOf(x.shipped, `${p}.shipped`, ['dendritic', 'plain', 'wider'] as const);
   if (x.checkbox !== undefined) {
     const cb = c.object(x.checkbox, `${p}.checkbox`);
     c.number(cb.ratio, `${p}.checkbox.ratio`, { min: 1 });
     checkFigures(c, cb.budget, `${p}.checkbox.budget`);
   }
+  if (x.explicit !== undefined) {
+    const ex = c.object(x.explicit, `${p}.explicit`);
+    c.number(ex.target_clock_mhz, `${p}.explicit.target_clock_mhz`, { min: 0 });
+    c.string(ex.latency_reference, `${p}.explicit.latency_reference`);
+    checkFigures(c, ex.plain, `${p}.explicit.plain`);
+    if (ex.dendritic !== null) checkFigures(c, ex.dendritic, `${p}.explicit.dendritic`);
+    if (ex.widest_plain !== null) {
+      const w = c.object(ex.widest_plain, `${p}.explicit.widest_plain`);
+      c.number(w.width, `${p}.explicit.widest_plain.width`, { min: 0 });
+      checkFigures(c, w.figures, `${p}.explicit.widest_plain.figures`);
+      c.count(w.priced, `${p}.explicit.widest_plain.priced`);
+    }
+    c.string(ex.wider_note, `${p}.explicit.wider_note`);
+    if (ex.wider !== null) {
+      const w = c.object(ex.wider, `${p}.explicit.wider`);
+      c.number(w.width, `${p}.explicit.wider.width`, { min: 0 });
+      c.number(w.val_acc, `${p}.explicit.wider.val_acc`, { min: 0, max: 1 });
+      c.count(w.parameters, `${p}.explicit.wider.parameters`);
+      c.count(w.epochs_run, `${p}.explicit.wider.epochs_run`);
+      c.oneOf(w.stopped_by, `${p}.explicit.wider.stopped_by`, STOP_REASONS);
+      checkFigures(c, w.figures, `${p}.explicit.wider.figures`);
+    } else if (shipped === 'wider') c.fail(`${p}.shipped`, "expected explicit.wider when 'wider' shipped");
+  } else if (shipped === 'wider') c.fail(`${p}.shipped`, "expected explicit when 'wider' shipped");
   if (x.dendritic === null) {
     if (x.checkbox === undefined) c.fail(`${p}.dendritic`, 'expected the dendritic candidate (null only with checkbox)');
     if (shipped === 'dendritic') c.fail(`${p}.shipped`, "expected 'plain' when no dendritic network was trained");
@@ -675,6 +727,16 @@ function checkPayoff(c: Checker, v: Json): void {
     const d = checkPayoffCandidate(c, x.dendritic, `${p}.dendritic`);
     c.count(d.sets, `${p}.dendritic.sets`);
     if (d.folded !== undefined) c.boolean(d.folded, `${p}.dendritic.folded`);
+    if (d.distilled !== undefined) {
+      const t = c.object(d.distilled, `${p}.dendritic.distilled`);
+      c.oneOf(t.form, `${p}.dendritic.distilled.form`, ['gated', 'merged'] as const);
+      c.count(t.sets, `${p}.dendritic.distilled.sets`);
+      c.number(t.val_acc, `${p}.dendritic.distilled.val_acc`, { min: 0, max: 1 });
+      c.count(t.epochs_run, `${p}.dendritic.distilled.epochs_run`);
+      c.oneOf(t.stopped_by, `${p}.dendritic.distilled.stopped_by`, STOP_REASONS);
+      c.number(t.temperature, `${p}.dendritic.distilled.temperature`, { min: 0 });
+      c.number(t.alpha, `${p}.dendritic.distilled.alpha`, { min: 0, max: 1 });
+    }
     checkCandidateExtras(c, d, `${p}.dendritic`);
     if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
   }

@@ -10,6 +10,10 @@
  *    dendritic candidate from the plain candidate's best weights, at the rate they were found with
  *    (`continuationRate`), for up to `epochs` more epochs, sets added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
  *    layers' own weights, so the candidate is the plain network again, at identical cost.
+ *    dendrite-route distill instead: a dendritic teacher with non-linear sets (gated when the form is
+ *    linear) continues from those weights in half the time left; then the configured network, again
+ *    from the plain best weights at the same rate, trains in the rest on the teacher's soft targets
+ *    (distillationLoss). That network is the candidate; the teacher never ships.
  * 3. Ship the dendritic candidate only when each budget figure is within `max-cost-ratio` of the plain
  *    candidate's and it validates strictly better; a tie ships the plain network.
  */
@@ -18,8 +22,22 @@ import { dendriteSetCount, foldLinearSets } from '../dendrites/apply.js';
 import type { Config } from '../params/schema.js';
 import { evaluate, type LoopResult, type TrainingObserver } from './loop.js';
 import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
-import { checkFigures, fitsAll, overLimit, priceInt8, type FigureCheck, type Int8Price } from './device-budget.js';
+import {
+  checkExplicit,
+  checkFigures,
+  explicitBudgetOf,
+  fitsAll,
+  overLimit,
+  priceInt8,
+  type ExplicitBudget,
+  type FigureCheck,
+  type Int8Price,
+} from './device-budget.js';
+import { widestPlainWidth } from './payoff.js';
+import { specFor } from '../params/schema.js';
 import { TrainingBudget } from './budget.js';
+import { Rng } from '../engine/rng.js';
+import type { Tensor } from '../engine/tensor.js';
 
 export interface CheckboxCandidate {
   valAcc: number;
@@ -36,10 +54,43 @@ export interface CheckboxOutcome {
   ratio: number;
   plain: TrainedNetwork & { config: Config; candidate: CheckboxCandidate };
   /** null when no time was left after the plain run (or it was stopped by a signal): `reason` says so. */
-  dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean }) | null;
-  shipped: 'plain' | 'dendritic';
+  dendritic: (TrainedNetwork & { candidate: CheckboxCandidate; sets: number; folded: boolean; distilled?: DistillTeacher }) | null;
+  /** 'wider': the widest plain width within the explicit budget (explicit.wider), trained and better on validation. */
+  shipped: 'plain' | 'dendritic' | 'wider';
   reason: string;
   warning?: string;
+  /** Only when max-ram-kb, max-flash-kb or max-latency-ms is set: each candidate against that budget. */
+  explicit?: ExplicitOutcome;
+}
+
+/**
+ * The explicit budget's part of the outcome. A dendritic candidate over it does not ship. The widest
+ * plain width within it is searched and priced (not trained: it is not a candidate yet).
+ */
+export interface ExplicitOutcome {
+  budget: ExplicitBudget;
+  plain: FigureCheck[];
+  dendritic: FigureCheck[] | null;
+  /** The widest plain width on the 1/8 grid within every explicit figure; null when none fits. */
+  widestPlain: { width: number; figures: FigureCheck[]; priced: number } | null;
+  /**
+   * That width trained (dendrites off, same seed and schedule, from scratch) in the time left, when it is
+   * wider than the configured network: a candidate that ships when it validates strictly better than the
+   * network the checkbox would ship otherwise. null when not trained (`widerNote` says why).
+   */
+  wider: (TrainedNetwork & { width: number; valAcc: number; price: Int8Price; figures: FigureCheck[]; parameters: number }) | null;
+  widerNote: string;
+}
+
+/** dendrite-route distill: the teacher the candidate (the configured network) learned from. */
+export interface DistillTeacher {
+  form: Config['dendriteForm'];
+  sets: number;
+  valAcc: number;
+  epochsRun: number;
+  stoppedBy: LoopResult['stoppedBy'];
+  temperature: number;
+  alpha: number;
 }
 
 export interface CheckboxHooks extends RunHooks {
@@ -77,12 +128,7 @@ export function shipsDendritic(plainValAcc: number, d: { valAcc: number; fits: b
   return d.fits && d.epochsRun > 0 && d.valAcc > plainValAcc;
 }
 
-export function trainCheckbox(
-  config: Config,
-  data: TrainData,
-  hooks: CheckboxHooks = {},
-  model: Sequential = buildNetwork(config, data),
-): CheckboxOutcome {
+function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}, model: Sequential = buildNetwork(config, data)): CheckboxOutcome {
   const { candidateObserver, info, ...runHooks } = hooks;
   const ratio = config.maxCostRatio;
   const plainConfig = plainConfigOf(config);
@@ -113,6 +159,30 @@ export function trainCheckbox(
   info?.(
     `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; training the dendritic network from its weights for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
   );
+  // An explicit budget trains one more candidate (the widest plain width within it) after this one: with a
+  // time limit, the dendritic candidate gets half of what is left.
+  const left = budget.maxSeconds - budget.elapsedSeconds();
+  if (explicitBudgetOf(config) !== null && budget.maxSeconds > 0) budget.limitPhase((budget.elapsedSeconds() + left / 2) / budget.maxSeconds);
+  try {
+    return second(config, data, plain, plainRun, budget, ratio, candidateObserver, keepPlain);
+  } finally {
+    budget.endPhase();
+  }
+}
+
+/** Step 2 (the dendritic or distilled candidate) and step 3. */
+function second(
+  config: Config,
+  data: TrainData,
+  plain: CheckboxOutcome['plain'],
+  plainRun: TrainedNetwork,
+  budget: TrainingBudget,
+  ratio: number,
+  candidateObserver: TrainingObserver | undefined,
+  keepPlain: (reason: string) => CheckboxOutcome,
+): CheckboxOutcome {
+  const plainCandidate = plain.candidate;
+  if (config.dendriteRoute === 'distill') return distill(config, data, plain, budget, ratio, candidateObserver, keepPlain);
   const dm = buildNetwork(config, data);
   dm.restore(plainRun.model.snapshot());
   const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
@@ -131,7 +201,151 @@ export function trainCheckbox(
   return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
 }
 
+/**
+ * The checkbox (steps 1-3 above); with an explicit budget (max-ram-kb, max-flash-kb, max-latency-ms),
+ * also each candidate against it: a dendritic candidate over it does not ship, and the widest plain
+ * width within it is found and priced for the report.
+ */
+export function trainCheckbox(
+  config: Config,
+  data: TrainData,
+  hooks: CheckboxHooks = {},
+  model: Sequential = buildNetwork(config, data),
+): CheckboxOutcome {
+  const o = checkboxCore(config, data, hooks, model);
+  const b = explicitBudgetOf(config);
+  if (b === null) return o;
+  return withExplicit(o, b, config, data, hooks.budget);
+}
+
+/** The explicit budget applied to a checkbox outcome (see ExplicitOutcome). */
+export function withExplicit(
+  o: CheckboxOutcome,
+  b: ExplicitBudget,
+  config: Config,
+  data: TrainData,
+  budget: TrainingBudget = new TrainingBudget(0),
+): CheckboxOutcome {
+  const plain = checkExplicit(o.plain.candidate.price, b);
+  const dendritic = o.dendritic ? checkExplicit(o.dendritic.candidate.price, b) : null;
+  const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
+  const fits = (p: Int8Price): boolean => fitsAll(checkExplicit(p, b));
+  const found = widestPlainWidth((w) => priceInt8(buildNetwork({ ...o.plain.config, width: w }, data), data.val), o.plain.candidate.price, {
+    maxWidth,
+    start: config.width,
+    fits,
+  });
+  let wider: ExplicitOutcome['wider'] = null;
+  let widerNote: string;
+  if (!found) widerNote = 'no plain width on the 1/8 grid fits the explicit budget';
+  else if (found.width <= config.width) widerNote = `no plain width wider than the configured ${config.width} fits the explicit budget`;
+  else if (budget.stopReason() !== null)
+    widerNote = `plain width ${found.width} was not trained: ${budget.stopReason() === 'signal' ? 'stopped by a signal' : 'no time was left'}`;
+  else {
+    const cfg: Config = { ...o.plain.config, width: found.width };
+    const run = trainNetwork(cfg, data, { budget }, buildNetwork(cfg, data));
+    if (run.loop.epochsRun === 0) widerNote = `plain width ${found.width} did not complete an epoch in the time left`;
+    else {
+      const price = priceInt8(run.model, data.val);
+      wider = {
+        ...run,
+        width: found.width,
+        valAcc: evaluate(run.model, data.val).acc,
+        price,
+        figures: checkExplicit(price, b),
+        parameters: run.model.parameterCount(),
+      };
+      widerNote = `plain width ${found.width} trained ${run.loop.epochsRun} epochs`;
+    }
+  }
+  const explicit: ExplicitOutcome = {
+    budget: b,
+    plain,
+    dendritic,
+    widestPlain: found ? { width: found.width, figures: checkExplicit(found.price, b), priced: found.priced } : null,
+    wider,
+    widerNote,
+  };
+  const warnings = [o.warning, fitsAll(plain) ? '' : `the configured network exceeds the explicit budget (${overLimit(plain)})`].filter(Boolean);
+  const warning = warnings.length ? { warning: warnings.join('; ') } : {};
+  const base: CheckboxOutcome =
+    o.shipped === 'dendritic' && dendritic && !fitsAll(dendritic)
+      ? {
+          ...o,
+          shipped: 'plain',
+          reason: `the dendritic candidate exceeds the explicit budget (${overLimit(dendritic)}); the dendrites-off network ships`,
+        }
+      : o;
+  const best = base.shipped === 'dendritic' ? base.dendritic!.candidate.valAcc : base.plain.candidate.valAcc;
+  if (wider && fitsAll(wider.figures) && wider.valAcc > best) {
+    return {
+      ...base,
+      ...warning,
+      shipped: 'wider',
+      reason: `the plain width-${wider.width} network, the widest within the explicit budget, validates better (${pts(wider.valAcc)} vs ${pts(best)}) than the ${base.shipped === 'dendritic' ? 'dendritic' : 'dendrites-off'} network`,
+      explicit,
+    };
+  }
+  const note = wider
+    ? `; the plain width-${wider.width} network within the explicit budget does not validate better (${pts(wider.valAcc)} vs ${pts(best)})`
+    : `; ${widerNote}`;
+  return { ...base, ...warning, reason: base.reason + note, explicit };
+}
+
+/** The non-linear form the distillation teacher trains with: linear sets would teach nothing a plain network cannot hold. */
+export function teacherForm(form: Config['dendriteForm']): Config['dendriteForm'] {
+  return form === 'linear' ? 'gated' : form;
+}
+
+/** Step 2 of dendrite-route distill (see the top of this file). */
+function distill(
+  config: Config,
+  data: TrainData,
+  plain: CheckboxOutcome['plain'],
+  budget: TrainingBudget,
+  ratio: number,
+  candidateObserver: TrainingObserver | undefined,
+  keepPlain: (reason: string) => CheckboxOutcome,
+): CheckboxOutcome {
+  const rate = continuationRate(plain.loop, config.learningRate);
+  const form = teacherForm(config.dendriteForm);
+  const teacher = buildNetwork(config, data);
+  teacher.restore(plain.model.snapshot());
+  if (budget.maxSeconds > 0) budget.limitPhase((budget.elapsedSeconds() + (budget.maxSeconds - budget.elapsedSeconds()) / 2) / budget.maxSeconds);
+  const taught = trainNetwork({ ...config, dendriteForm: form, learningRate: rate }, data, { budget }, teacher);
+  budget.endPhase();
+  if (taught.loop.epochsRun === 0) return keepPlain('the dendritic teacher did not complete an epoch; the dendrites-off network ships');
+  const t: DistillTeacher = {
+    form,
+    sets: dendriteSetCount(teacher),
+    valAcc: evaluate(teacher, data.val).acc,
+    epochsRun: taught.loop.epochsRun,
+    stoppedBy: taught.loop.stoppedBy,
+    temperature: config.distillTemperature,
+    alpha: config.distillAlpha,
+  };
+  const ctx = { training: false, rng: new Rng(0) };
+  const student = buildNetwork(plain.config, data);
+  student.restore(plain.model.snapshot());
+  const hooks = {
+    budget,
+    teacher: { logits: (x: Tensor) => teacher.forward(x, ctx), temperature: t.temperature, alpha: t.alpha },
+    ...(candidateObserver ? { observer: candidateObserver } : {}),
+  };
+  const run = trainNetwork({ ...plain.config, learningRate: rate }, data, hooks, student);
+  const candidate = candidateOf(student, data.val, plain.candidate.price, ratio);
+  const dendritic = { ...run, candidate, sets: t.sets, folded: false, distilled: t };
+  const ships = shipsDendritic(plain.candidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
+  const what = `the configured network distilled from a dendritic teacher (${t.sets} ${form} set(s), ${t.epochsRun} epochs, validating at ${pts(t.valAcc)}; T ${t.temperature}, alpha ${t.alpha}; ${run.loop.epochsRun} more epochs)`;
+  const reason = ships
+    ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}) at its device cost`
+    : !candidate.fits
+      ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
+      : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}); the dendrites-off network ships`;
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+}
+
 /** The loop of the network a checkbox run ships. */
 export function shippedLoop(o: CheckboxOutcome): LoopResult {
-  return o.shipped === 'dendritic' ? o.dendritic!.loop : o.plain.loop;
+  return o.shipped === 'dendritic' ? o.dendritic!.loop : o.shipped === 'wider' ? o.explicit!.wider!.loop : o.plain.loop;
 }

@@ -8,7 +8,8 @@
 import type { Sequential } from '../engine/model.js';
 import type { LabelledSet } from '../engine/tensor.js';
 import { exportTfliteInt8 } from '../export/tflite/quantize.js';
-import { tfliteDeviceCost } from '../export/tflite/device-cost.js';
+import { LATENCY_CLOCK_MHZ, LATENCY_REFERENCE, tfliteDeviceCost } from '../export/tflite/device-cost.js';
+import type { Config } from '../params/schema.js';
 
 export interface DeviceBudget {
   ramBytes: number;
@@ -71,4 +72,45 @@ export function overLimit(checks: readonly FigureCheck[]): string {
     .filter((c) => !c.fits)
     .map((c) => `${c.name} ${Math.round(c.value).toLocaleString('en-US')} > ${Math.round(c.limit).toLocaleString('en-US')}`)
     .join(', ');
+}
+
+/**
+ * The explicit opt-in budget (max-ram-kb, max-flash-kb, max-latency-ms at target-clock-mhz): absolute
+ * limits instead of (as well as) the configured network's cost. null figures are not set.
+ */
+export interface ExplicitBudget {
+  ramBytes: number | null;
+  flashBytes: number | null;
+  /** Milliseconds per inference at clockMhz. */
+  latencyMs: number | null;
+  clockMhz: number;
+  /** What the latency is: device-cost.ts's estimate (not measured), scaled to clockMhz. */
+  latencyReference: string;
+}
+
+/** The explicit budget the configuration sets, or null when none of its figures is set (all 0). */
+export function explicitBudgetOf(c: Pick<Config, 'maxRamKb' | 'maxFlashKb' | 'maxLatencyMs' | 'targetClockMhz'>): ExplicitBudget | null {
+  if (c.maxRamKb <= 0 && c.maxFlashKb <= 0 && c.maxLatencyMs <= 0) return null;
+  return {
+    ramBytes: c.maxRamKb > 0 ? c.maxRamKb * 1024 : null,
+    flashBytes: c.maxFlashKb > 0 ? c.maxFlashKb * 1024 : null,
+    latencyMs: c.maxLatencyMs > 0 ? c.maxLatencyMs : null,
+    clockMhz: c.targetClockMhz,
+    latencyReference: `${LATENCY_REFERENCE}, scaled from ${LATENCY_CLOCK_MHZ} MHz to ${c.targetClockMhz} MHz`,
+  };
+}
+
+/** device-cost.ts's latency estimate (at LATENCY_CLOCK_MHZ) at another clock: cycles do not change. */
+export function latencyAtClock(p: Pick<Int8Price, 'latencyMs'>, clockMhz: number): number {
+  return (p.latencyMs * LATENCY_CLOCK_MHZ) / clockMhz;
+}
+
+/** Each figure the explicit budget sets (ram_bytes, flash_bytes, latency_ms), `price`'s value against it. */
+export function checkExplicit(price: Int8Price, b: ExplicitBudget): FigureCheck[] {
+  const rows: Array<[string, number, number | null]> = [
+    ['ram_bytes', price.ramBytes, b.ramBytes],
+    ['flash_bytes', price.flashBytes, b.flashBytes],
+    ['latency_ms', latencyAtClock(price, b.clockMhz), b.latencyMs],
+  ];
+  return rows.filter((r) => r[2] !== null).map(([name, value, limit]) => ({ name, value, limit: limit!, fits: value <= limit! }));
 }

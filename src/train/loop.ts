@@ -1,13 +1,13 @@
 import type { Param } from '../engine/layer.js';
 import { Rng } from '../engine/rng.js';
-import { softmaxCrossEntropy } from '../engine/loss.js';
+import { distillationLoss, softmaxCrossEntropy } from '../engine/loss.js';
 import { Adam, SGD, type Optimizer, type OptimizerState } from '../engine/optim.js';
 import { ReduceLROnPlateau } from '../engine/schedule.js';
 import { makeAugmenter } from '../data/augment.js';
 import type { Config } from '../params/schema.js';
 import type { TrainableModel } from '../engine/model.js';
 import { BatchIterator } from './batches.js';
-import type { LabelledSet } from '../engine/tensor.js';
+import type { LabelledSet, Tensor } from '../engine/tensor.js';
 import { isSplitState, makeSplitOptimizer } from '../dendrites/split-rate.js';
 import type { StopReason, TrainingBudget } from './budget.js';
 import type { DendriteCycle } from '../dendrites/cycle.js';
@@ -63,6 +63,12 @@ export interface LoopHooks {
   /** Called after every completed epoch with the full resumable state (see checkpoint.ts). */
   onCheckpoint?: (state: LoopState) => void;
   resumeFrom?: LoopState;
+  /**
+   * Distillation (dendrite-route distill): the teacher's logits for each (augmented) training batch, in
+   * inference mode; the loss is then distillationLoss with this temperature and alpha instead of the
+   * cross-entropy. Validation, best-weight choice and everything else are unchanged.
+   */
+  teacher?: { logits: (x: Tensor) => Tensor; temperature: number; alpha: number };
 }
 
 /** The loop's slice of the configuration (callers pass the whole Config), its parts, its cycle and hooks. */
@@ -300,7 +306,9 @@ export class Trainer {
       if (interrupted) break;
       this.augment?.(b.x, b.n, train.features);
       const logits = model.forward({ data: b.x, shape: [b.n, train.features] }, { training: true, rng: this.rng.dropout });
-      const r = softmaxCrossEntropy(logits, b.y);
+      const r = opts.teacher
+        ? distillationLoss(logits, b.y, opts.teacher.logits({ data: b.x, shape: [b.n, train.features] }), opts.teacher.temperature, opts.teacher.alpha)
+        : softmaxCrossEntropy(logits, b.y);
       opt.zeroGrad();
       model.backward(r.dlogits);
       opt.step();

@@ -24,7 +24,7 @@ export const PLAIN_WIDTH_STEP = 1 / 8;
 
 export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
 import { priceInt8, type DeviceBudget, type FigureCheck, type Int8Price } from './device-budget.js';
-import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks } from './checkbox.js';
+import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher, type ExplicitOutcome } from './checkbox.js';
 
 /** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
 export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
@@ -50,7 +50,7 @@ export function widthGrid(maxWidth: number, step = PLAIN_WIDTH_STEP): number[] {
 export function widestPlainWidth<P extends DeviceBudget>(
   price: (width: number) => P,
   budget: DeviceBudget,
-  opts: { maxWidth: number; step?: number; start?: number },
+  opts: { maxWidth: number; step?: number; start?: number; fits?: (price: P) => boolean },
 ): { width: number; price: P; priced: number } | null {
   const grid = widthGrid(opts.maxWidth, opts.step);
   if (grid.length === 0) return null;
@@ -63,7 +63,7 @@ export function widestPlainWidth<P extends DeviceBudget>(
     }
     return p;
   };
-  const fits = (i: number): boolean => fitsBudget(priceAt(i), budget);
+  const fits = (i: number): boolean => (opts.fits ? opts.fits(priceAt(i)) : fitsBudget(priceAt(i), budget));
   const start = opts.start === undefined ? 0 : Math.max(0, grid.filter((w) => w <= opts.start! + 1e-12).length - 1);
   // Invariant: lo fits (or is -1), hi does not (or is grid.length).
   let lo = -1;
@@ -118,9 +118,10 @@ export interface PlainRun {
 export interface PayoffOutcome {
   /** Whether both networks were trained and compared. */
   checked: boolean;
-  shipped: 'dendritic' | 'plain';
+  /** 'wider' (checkbox with an explicit budget only): the widest plain width within it, trained (explicit.wider). */
+  shipped: 'dendritic' | 'plain' | 'wider';
   /** The plain-first flow (issue 22) has no dendritic candidate when no time was left after the plain run. */
-  dendritic: (PayoffCandidate & { sets: number; folded?: boolean }) | null;
+  dendritic: (PayoffCandidate & { sets: number; folded?: boolean; distilled?: DistillTeacher }) | null;
   plain: PlainRun | null;
   /** One sentence for people: why this network was shipped (or why nothing was checked). */
   reason: string;
@@ -132,6 +133,8 @@ export interface PayoffOutcome {
    * Absent: the earlier flow (dendritic run first, then the widest plain network of no more RAM and flash).
    */
   checkbox?: { ratio: number; budget: FigureCheck[] };
+  /** max-ram-kb / max-flash-kb / max-latency-ms set: each candidate against that budget (src/train/checkbox.ts). */
+  explicit?: ExplicitOutcome;
 }
 
 export interface PayoffInputs {
@@ -298,15 +301,18 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
   const payoff: PayoffOutcome = {
     checked: d !== null,
     shipped: o.shipped,
-    dendritic: d ? { ...cand(d.candidate), sets: d.sets, folded: d.folded } : null,
+    dendritic: d ? { ...cand(d.candidate), sets: d.sets, folded: d.folded, ...(d.distilled ? { distilled: d.distilled } : {}) } : null,
     plain: { model: o.plain.model, config: o.plain.config, loop: o.plain.loop, candidate: cand(o.plain.candidate) },
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
     checkbox: { ratio: o.ratio, budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })) },
+    ...(o.explicit ? { explicit: o.explicit } : {}),
   };
   const shipped: Shipped =
     o.shipped === 'dendritic'
       ? { model: d!.model, loop: d!.loop, width: config.width, network: 'dendritic' }
-      : { model: o.plain.model, loop: o.plain.loop, width: config.width, network: 'plain' };
+      : o.shipped === 'wider'
+        ? { model: o.explicit!.wider!.model, loop: o.explicit!.wider!.loop, width: o.explicit!.wider!.width, network: 'plain' }
+        : { model: o.plain.model, loop: o.plain.loop, width: config.width, network: 'plain' };
   return { primary: o.plain, dendritic: d ?? o.plain, payoff, shipped };
 }

@@ -209,6 +209,70 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
       assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
       assert.match(html, /<table class="budget">/);
     }
+    // dendrite-route distill: a gated teacher, the configured network as the candidate, at the plain cost
+    const r = runCli(args('distill', ['--dendrite-route', 'distill', '--distill-temperature', '3', '--distill-alpha', '0.8']), { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = validateReport(JSON.parse(readFileSync(join(dir, 'distill', 'report.json'), 'utf8')));
+    const p = report.dendrites.payoff;
+    assert.ok(p?.dendritic?.distilled && p.plain, p?.reason);
+    const t = p.dendritic.distilled;
+    assert.deepEqual([t.form, t.sets, t.temperature, t.alpha], ['gated', 1, 3, 0.8]);
+    assert.ok(t.epochs_run > 0 && t.val_acc > 0);
+    assert.equal(p.dendritic.folded, false);
+    assert.equal(p.dendritic.fits, true);
+    assert.deepEqual(
+      p.dendritic.figures!.map((f) => [f.name, f.value]),
+      p.plain.figures!.map((f) => [f.name, f.value]),
+    );
+    assert.equal(p.dendritic.parameters, p.plain.parameters);
+    assert.equal(p.plain.val_acc, offReport.validation?.accuracy);
+    assert.ok(!report.model.layers.some((l) => l.kind.startsWith('dendritic')));
+    assert.match(p.reason, /distilled from a dendritic teacher/);
+    assert.match(
+      readFileSync(join(dir, 'distill', 'report.html'), 'utf8'),
+      /soft targets \(temperature 3, alpha 0.8\) of a dendritic teacher with 1 gated set/,
+    );
+    // explicit budget: each figure set, against each candidate, in report.json and report.html
+    const x = runCli(args('explicit', ['--max-flash-kb', '100000', '--max-latency-ms', '5', '--target-clock-mhz', '160']), { timeoutMs: 60_000 });
+    assert.equal(x.code, 0, x.stderr);
+    const xr = validateReport(JSON.parse(readFileSync(join(dir, 'explicit', 'report.json'), 'utf8')));
+    const ex = xr.dendrites.payoff?.explicit;
+    assert.ok(ex, 'dendrites.payoff.explicit present');
+    assert.equal(ex.target_clock_mhz, 160);
+    assert.match(ex.latency_reference, /not measured.*to 160 MHz/);
+    assert.deepEqual(
+      ex.plain.map((f) => [f.name, f.limit, f.fits]),
+      [
+        ['flash_bytes', 100000 * 1024, true],
+        ['latency_ms', 5, true],
+      ],
+    );
+    const offPlain = offReport.deployment.find((d) => d.variant === 'tflite-int8')!;
+    assert.equal(ex.plain[0]!.value, offPlain.flash_bytes);
+    assert.ok(Math.abs(ex.plain[1]!.value - offPlain.latency_ms! / 2) < 0.01, `${ex.plain[1]!.value} vs ${offPlain.latency_ms} / 2`);
+    assert.ok(ex.widest_plain && ex.widest_plain.width > 1 && ex.widest_plain.figures.every((f) => f.fits));
+    // the widest plain width within the budget was trained as a candidate; the shipped files are the shipped network's
+    assert.ok(ex.wider, ex.wider_note);
+    assert.equal(ex.wider.width, ex.widest_plain.width);
+    const xp = xr.dendrites.payoff!;
+    const bestOther = xp.shipped === 'wider' ? null : xp.shipped === 'plain' ? xp.plain!.val_acc : xp.dendritic!.val_acc;
+    if (xp.shipped === 'wider') {
+      assert.ok(ex.wider.val_acc > Math.max(xp.plain!.val_acc, xp.dendritic!.fits ? xp.dendritic!.val_acc : 0));
+      assert.equal(xr.validation?.accuracy, ex.wider.val_acc);
+      assert.equal(xr.model.parameters, ex.wider.parameters);
+    } else assert.ok(ex.wider.val_acc <= bestOther!, xp.reason);
+    assert.match(
+      readFileSync(join(dir, 'explicit', 'report.html'), 'utf8'),
+      /<table class="explicit-budget">.*at 160 MHz|at 160 MHz.*<table class="explicit-budget">/s,
+    );
+    const bad = validateReport.bind(null, {
+      ...xr,
+      dendrites: {
+        ...xr.dendrites,
+        payoff: { ...xr.dendrites.payoff!, explicit: { ...ex, plain: [{ name: 'ram_bytes', value: -1, limit: 1, fits: true }] } },
+      },
+    });
+    assert.throws(bad, /explicit\.plain\[0\]\.value/);
   } finally {
     cleanup();
   }

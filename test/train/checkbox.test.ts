@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic } from '../../src/train/checkbox.js';
+import { continuationRate, trainCheckbox, plainConfigOf, shipsDendritic, withExplicit } from '../../src/train/checkbox.js';
 import type { LoopResult } from '../../src/train/loop.js';
-import { checkFigures, BUDGET_FIGURES } from '../../src/train/device-budget.js';
-import { trainNetwork, type TrainData } from '../../src/train/run.js';
+import { checkExplicit, checkFigures, explicitBudgetOf, latencyAtClock, priceInt8, BUDGET_FIGURES } from '../../src/train/device-budget.js';
+import { buildNetwork, trainNetwork, type TrainData } from '../../src/train/run.js';
 import { trainAndChoose } from '../../src/train/payoff.js';
 import { TrainingBudget } from '../../src/train/budget.js';
 import { dendriteSetCount } from '../../src/dendrites/apply.js';
@@ -130,6 +130,12 @@ test('time limit: what the dendrites-off run leaves goes to the dendritic networ
   assert.ok(o.dendritic, o.reason);
   assert.ok(o.dendritic.loop.epochsRun > 0);
   assert.ok(['time_limit', 'completed', 'epochs'].includes(o.dendritic.loop.stoppedBy));
+  // too little left for one teacher epoch: nothing is distilled and the dendrites-off network ships
+  const none = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.02, 1) });
+  assert.equal(none.plain.loop.stoppedBy, 'completed');
+  assert.equal(none.dendritic, null);
+  assert.equal(none.shipped, 'plain');
+  assert.match(none.reason, /teacher did not complete an epoch/);
 });
 
 test('trainAndChoose: the checkbox for dendrites on with the check; the dendritic network alone without it', () => {
@@ -156,4 +162,123 @@ test('the dendritic network continues from the dendrites-off best weights at the
   const o = trainCheckbox(c, data());
   assert.ok(o.dendritic);
   assert.equal(o.dendritic.loop.history[0]!.lr, continuationRate(o.plain.loop, c.learningRate));
+});
+
+test('dendrite-route distill: a gated teacher with sets teaches the configured network, which alone can ship, at the plain cost', () => {
+  const c = config({ dendriteRoute: 'distill', distillTemperature: 3, distillAlpha: 0.7 });
+  const d = data();
+  const o = trainCheckbox(c, d);
+  assert.ok(o.dendritic, o.reason);
+  const t = o.dendritic.distilled;
+  assert.ok(t, 'the candidate records its teacher');
+  assert.equal(t.form, 'gated');
+  assert.ok(t.sets > 0 && t.epochsRun > 0, 'the teacher trained and kept sets');
+  assert.deepEqual([t.temperature, t.alpha], [3, 0.7]);
+  assert.equal(o.dendritic.folded, false);
+  assert.equal(dendriteSetCount(o.dendritic.model), 0, 'the candidate is the configured network');
+  assert.ok(o.dendritic.loop.epochsRun > 0);
+  for (const f of o.dendritic.candidate.figures) assert.equal(f.value, o.plain.candidate.figures.find((g) => g.name === f.name)!.value, f.name);
+  assert.equal(o.shipped, o.dendritic.candidate.valAcc > o.plain.candidate.valAcc ? 'dendritic' : 'plain');
+  assert.match(o.reason, /distilled from a dendritic teacher \(\d+ gated set/);
+});
+
+test('dendrite-route distill: alpha 0 is exactly the plain continuation (the teacher changes nothing); alpha > 0 changes the training', () => {
+  const d = data();
+  const o0 = trainCheckbox(config({ dendriteRoute: 'distill', distillAlpha: 0 }), d);
+  const o1 = trainCheckbox(config({ dendriteRoute: 'distill', distillAlpha: 0.9 }), d);
+  const plainC = plainConfigOf(config());
+  const m = trainNetwork(plainC, d).model;
+  const control = trainNetwork({ ...plainC, learningRate: continuationRate(o0.plain.loop, plainC.learningRate) }, d, {}, m);
+  const losses = (l: LoopResult): number[] => l.history.map((h) => h.loss);
+  assert.deepEqual(losses(o0.dendritic!.loop), losses(control.loop));
+  assert.notDeepEqual(losses(o1.dendritic!.loop), losses(control.loop));
+});
+
+test('dendrite-route distill under a time limit: the teacher stops at half the time left, the configured network trains in the rest', () => {
+  const d = data();
+  // 50 polls: the plain run completes its restarts first; the teacher then gets half of what is left
+  const o = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.05, 1) });
+  assert.notEqual(o.plain.loop.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic?.distilled, o.reason);
+  assert.ok(o.dendritic.distilled.epochsRun > 0);
+  assert.equal(o.dendritic.distilled.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic.loop.epochsRun > 0, 'the student had time of its own');
+  assert.ok(['time_limit', 'completed', 'epochs'].includes(o.dendritic.loop.stoppedBy));
+  // too little left for one teacher epoch: nothing is distilled and the dendrites-off network ships
+  const none = trainCheckbox(config({ epochs: 400, dendriteRoute: 'distill' }), d, { budget: tickingBudget(0.02, 1) });
+  assert.equal(none.plain.loop.stoppedBy, 'completed');
+  assert.equal(none.dendritic, null);
+  assert.equal(none.shipped, 'plain');
+  assert.match(none.reason, /teacher did not complete an epoch/);
+});
+
+test('explicit budget: none set is null; only the figures set are checked; latency scales with the target clock', () => {
+  const none = { maxRamKb: 0, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 };
+  assert.equal(explicitBudgetOf(none), null);
+  const b = explicitBudgetOf({ ...none, maxFlashKb: 100, maxLatencyMs: 2, targetClockMhz: 160 })!;
+  assert.deepEqual([b.ramBytes, b.flashBytes, b.latencyMs, b.clockMhz], [null, 102_400, 2, 160]);
+  assert.match(b.latencyReference, /not measured.*scaled from 80 MHz to 160 MHz/);
+  const price = { ramBytes: 5000, flashBytes: 102_401, modelBytes: 3000, operators: 4, latencyMs: 3.5, macs: 1000 };
+  assert.equal(latencyAtClock(price, 160), 1.75);
+  assert.deepEqual(checkExplicit(price, b), [
+    { name: 'flash_bytes', value: 102_401, limit: 102_400, fits: false },
+    { name: 'latency_ms', value: 1.75, limit: 2, fits: true },
+  ]);
+});
+
+test('explicit budget: a dendritic candidate over it does not ship; the widest plain width within it is found and priced', () => {
+  const d = data();
+  // gated sets cost more than the plain network; max-cost-ratio 100 lets them compete on the ratio
+  const c = config({ dendriteForm: 'gated', maxCostRatio: 100 });
+  const o = trainCheckbox(c, d);
+  assert.ok(o.dendritic && o.explicit === undefined, o.reason);
+  const plainPrice = o.plain.candidate.price;
+  assert.ok(o.dendritic.candidate.price.flashBytes > plainPrice.flashBytes);
+  // a flash budget the plain network meets exactly, the dendritic one does not
+  const b = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: plainPrice.flashBytes / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  const forced = withExplicit({ ...o, shipped: 'dendritic' }, b, c, d);
+  assert.equal(forced.shipped, 'plain');
+  assert.match(forced.reason, /exceeds the explicit budget \(flash_bytes/);
+  assert.deepEqual(forced.explicit!.plain, [{ name: 'flash_bytes', value: plainPrice.flashBytes, limit: plainPrice.flashBytes, fits: true }]);
+  assert.equal(forced.explicit!.dendritic![0]!.fits, false);
+  assert.equal(forced.warning, undefined, 'the configured network is within the budget');
+  // the widest plain width within it: the configured width here (wider costs more flash)
+  assert.equal(forced.explicit!.widestPlain!.width, c.width);
+  assert.equal(forced.explicit!.wider, null);
+  assert.match(forced.explicit!.widerNote, /no plain width wider than the configured 1 fits/);
+  // a budget with room: a wider plain width fits, the next 1/8 step does not
+  const roomy = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: (plainPrice.flashBytes + 4000) / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  const withWider = withExplicit(o, roomy, c, d);
+  const wide = withWider.explicit!.widestPlain!;
+  assert.ok(wide.width > c.width, `width ${wide.width}`);
+  // ... and is trained as a candidate (dendrites off, from scratch), shipping only when strictly better
+  const w = withWider.explicit!.wider!;
+  assert.ok(w, withWider.explicit!.widerNote);
+  assert.equal(w.width, wide.width);
+  assert.ok(w.loop.epochsRun > 0 && dendriteSetCount(w.model) === 0);
+  assert.ok(w.figures.every((f) => f.fits));
+  const best = o.shipped === 'dendritic' ? o.dendritic.candidate.valAcc : o.plain.candidate.valAcc;
+  assert.equal(withWider.shipped, w.valAcc > best ? 'wider' : o.shipped, withWider.reason);
+  assert.match(withWider.reason, /plain width-[\d.]+ network/);
+  assert.ok(wide.figures.every((f) => f.fits));
+  const next = priceInt8(buildNetwork({ ...plainConfigOf(c), width: wide.width + 0.125 }, d), d.val);
+  assert.ok(next.flashBytes > roomy.flashBytes!, 'the next grid width is over the budget');
+  // a budget nothing fits: the configured network is reported over it, and no plain width fits
+  const tight = withExplicit(o, explicitBudgetOf({ maxRamKb: 0.01, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 })!, c, d);
+  assert.match(tight.warning ?? '', /configured network exceeds the explicit budget \(ram_bytes/);
+  assert.equal(tight.explicit!.widestPlain, null);
+});
+
+test('explicit budget under a time limit: the dendritic candidate gets half of what the plain run leaves, the wider plain network the rest', () => {
+  const d = data();
+  const c = config({ epochs: 400, maxDendrites: 8, maxFlashKb: 100_000 });
+  const o = trainCheckbox(c, d, { budget: tickingBudget(0.08, 1) });
+  assert.equal(o.plain.loop.stoppedBy, 'completed');
+  assert.equal(o.dendritic?.loop.stoppedBy, 'time_limit');
+  assert.ok(o.dendritic.loop.epochsRun > 0);
+  const w = o.explicit?.wider;
+  assert.ok(w, o.explicit?.widerNote);
+  assert.equal(w.width, 16, 'a 100 MB flash budget fits the widest width');
+  assert.ok(w.loop.epochsRun > 0, 'the wider network had time of its own');
+  assert.equal(w.loop.stoppedBy, 'time_limit');
 });

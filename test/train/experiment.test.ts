@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseExperimentArgs } from '../../src/experiment/args.js';
 import { planRuns, runConfig, type RunResult } from '../../src/experiment/run.js';
-import { plainFront, renderMarkdown, summarise } from '../../src/experiment/table.js';
+import { compressionAt, plainFront, renderMarkdown, summarise } from '../../src/experiment/table.js';
 import { experimentCommand } from '../../src/commands/experiment.js';
 import { defaultConfig } from '../../src/params/schema.js';
 import { tempDir, writeEiDirectory } from '../helpers/ei-data.js';
@@ -117,6 +117,48 @@ test('summarise: relative error reduction, paired gain and the front interpolate
   const [outside] = summarise([run(1, 0, 'baseline', 1000, 0.7), run(1, 0, 'gd', 2000, 0.8)]);
   assert.equal(outside!.frontAccuracy, null);
   assert.match(renderMarkdown([outside!]), /\| - \| - \|/);
+});
+
+test('compression: the narrowest width whose shipped runs match plain width w, with its MACs, RAM and flash over plain w', () => {
+  const shipped = (width: number, seed: number, acc: number): RunResult => ({
+    ...run(width, seed, 'shipped', 1000 * width, acc),
+    device: { ramBytes: 500 * width, flashBytes: 3000 * width, modelBytes: 1000 * width, operators: 8, macs: 100 * width },
+  });
+  const plainRun = (width: number, seed: number, acc: number): RunResult => ({
+    ...run(width, seed, 'baseline', 1000 * width, acc),
+    device: { ramBytes: 400 * width, flashBytes: 2000 * width, modelBytes: 1000 * width, operators: 8, macs: 100 * width },
+  });
+  const runs = [
+    plainRun(1, 0, 0.7),
+    plainRun(1, 1, 0.72),
+    plainRun(2, 0, 0.8),
+    plainRun(2, 1, 0.82),
+    shipped(1, 0, 0.79),
+    shipped(1, 1, 0.83), // mean 0.81 at width 1: matches plain width 2 (0.81), not above
+    shipped(2, 0, 0.85),
+    shipped(2, 1, 0.85),
+  ];
+  // plain width 2's accuracy (0.81) is reached by the shipped model at width 1
+  const c2 = compressionAt(runs, 'shipped', 2)!;
+  assert.equal(c2.width, 1);
+  assert.ok(Math.abs(c2.accuracy - 0.81) < 1e-12);
+  assert.ok(Math.abs(c2.macsRatio! - 100 / 200) < 1e-12);
+  assert.ok(Math.abs(c2.ramRatio - 500 / 800) < 1e-12);
+  assert.ok(Math.abs(c2.flashRatio - 3000 / 4000) < 1e-12);
+  // plain width 1 (0.71) is matched already at width 1: the ratios are the shipped model's own cost
+  assert.equal(compressionAt(runs, 'shipped', 1)!.width, 1);
+  // a target no width of the mode reaches, and no MAC count recorded (experiment.json before issue 22)
+  const noMacs = runs.map((r) =>
+    r.variant === 'baseline' && r.width === 2 ? { ...r, holdoutAccuracy: 0.9, device: { ...r.device, macs: undefined } } : r,
+  );
+  assert.equal(compressionAt(noMacs, 'shipped', 2), null);
+  const lowered = noMacs.map((r) => (r.variant === 'baseline' && r.width === 2 ? { ...r, holdoutAccuracy: 0.8 } : r));
+  assert.equal(compressionAt(lowered, 'shipped', 2)!.macsRatio, null);
+  assert.equal(compressionAt(runs, 'shipped', 3), null, 'no plain runs at width 3');
+  const rows = summarise(runs);
+  const row2 = rows.find((r) => r.width === 2 && r.mode === 'shipped')!;
+  assert.deepEqual(row2.compression, c2);
+  assert.match(renderMarkdown([row2]), /\| w1 \(81\.0%\): 0\.50, 0\.63, 0\.75 \|$/m);
 });
 
 test('experimentCommand end to end: tiny synthetic data, baseline + gd + plain width, experiment.md/json written', async () => {

@@ -21,7 +21,9 @@ import { cortexMCodeBytes, cortexMInstructions } from './cortex-m-cost.js';
 import type { TflmKernels } from './tflm-arena.js';
 
 export const LATENCY_REFERENCE = 'Cortex-M4F at 80 MHz, TFLM reference kernels (estimate from MACs and operators, not measured)';
-const CLOCK_HZ = 80e6;
+/** The clock latencyMs is estimated at (LATENCY_REFERENCE). */
+export const LATENCY_CLOCK_MHZ = 80;
+const CLOCK_HZ = LATENCY_CLOCK_MHZ * 1e6;
 /**
  * Cycles per unit of work assumed for TFLM's portable reference kernels on a Cortex-M4F (no CMSIS-NN):
  * an int8 MAC goes through offset arithmetic and requantization per output, a float MAC through the
