@@ -3,6 +3,7 @@
  * glance: did it learn, when were dendrite sets added or discarded and did they help, which classes
  * get confused, what it costs on the device, and whether the exported files match the trained model.
  */
+import { BUDGET_FIGURES } from '../train/device-budget.js';
 import { barChart, COLORS, confusionMatrixChart, escapeXml, lineChart, type Marker } from './charts.js';
 import { FIDELITY_TOLERANCE, fidelityVerdict, int8DropLimitPoints, isWritten, type FidelityStatus } from './fidelity.js';
 import type { DendriteEvent, EpochRecord, Report } from './schema.js';
@@ -231,7 +232,10 @@ function checkbox(
     return f ? `<td class="n">${int(f.value)}</td><td>${f.fits ? 'within' : '<strong>over</strong>'}</td>` : '<td class="n">-</td><td></td>';
   };
   const rows = cb.budget
-    .map((b) => `<tr><td>${e(b.name)}</td><td class="n">${int(b.value)}</td><td class="n">${int(b.limit)}</td>${figure(b.name)}</tr>`)
+    .map(
+      (b) =>
+        `<tr><td>${e(BUDGET_FIGURES.find((f) => f.name === b.name)?.label ?? b.name)}</td><td class="n">${int(b.value)}</td><td class="n">${int(b.limit)}</td>${figure(b.name)}</tr>`,
+    )
     .join('');
   const acc = `<tr><td>validation accuracy</td><td class="n">${p.plain ? pct(p.plain.val_acc) : '-'}</td><td></td><td class="n">${d ? pct(d.val_acc) : '-'}</td><td></td></tr>`;
   const who =

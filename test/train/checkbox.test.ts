@@ -81,13 +81,16 @@ test('gated sets cost more than 1.05x the configured network: the dendritic netw
   assert.equal(loose.shipped, loose.dendritic!.candidate.valAcc > loose.plain.candidate.valAcc ? 'dendritic' : 'plain');
 });
 
-test('budget figures: RAM, flash, file and MACs by name, each against ratio x the budget', () => {
+test('budget figures: RAM, flash, file, MACs and the Cortex-M default deployment by name, each against ratio x the budget', () => {
   assert.deepEqual(
     BUDGET_FIGURES.map((f) => f.name),
-    ['ram_bytes', 'flash_bytes', 'model_bytes', 'macs'],
+    ['ram_bytes', 'flash_bytes', 'model_bytes', 'macs', 'cmsis_nn_ram_bytes', 'cmsis_nn_flash_bytes', 'cortex_m_instructions'],
   );
-  const budget = { ramBytes: 1000, flashBytes: 50_000, modelBytes: 5000, operators: 5, latencyMs: 1, macs: 20_000 };
-  const checks = checkFigures({ ...budget, ramBytes: 1060, macs: 21_000 }, budget, 1.05);
+  const budget = {
+    ...{ ramBytes: 1000, flashBytes: 50_000, modelBytes: 5000, operators: 5, latencyMs: 1, macs: 20_000 },
+    ...{ cmsisNnRamBytes: 1048, cmsisNnFlashBytes: 61_000, cortexMInstructions: 200_000 },
+  };
+  const checks = checkFigures({ ...budget, ramBytes: 1060, macs: 21_000, cortexMInstructions: 210_001 }, budget, 1.05);
   assert.deepEqual(
     checks.map((c) => [c.name, c.fits]),
     [
@@ -95,6 +98,9 @@ test('budget figures: RAM, flash, file and MACs by name, each against ratio x th
       ['flash_bytes', true],
       ['model_bytes', true],
       ['macs', true],
+      ['cmsis_nn_ram_bytes', true],
+      ['cmsis_nn_flash_bytes', true],
+      ['cortex_m_instructions', false],
     ],
   );
   assert.equal(checks[0]!.limit, 1050);
@@ -146,7 +152,7 @@ test('trainAndChoose: the checkbox for dendrites on with the check; the dendriti
   assert.equal(on.payoff.checkbox.ratio, 1.05);
   assert.deepEqual(
     on.payoff.checkbox.budget.map((f) => f.name),
-    ['ram_bytes', 'flash_bytes', 'model_bytes', 'macs'],
+    BUDGET_FIGURES.map((f) => f.name),
   );
   const off = trainAndChoose(config({ dendritePayoffCheck: false }), d);
   assert.equal(off.payoff, undefined);
@@ -217,8 +223,11 @@ test('explicit budget: none set is null; only the figures set are checked; laten
   assert.equal(explicitBudgetOf(none), null);
   const b = explicitBudgetOf({ ...none, maxFlashKb: 100, maxLatencyMs: 2, targetClockMhz: 160 })!;
   assert.deepEqual([b.ramBytes, b.flashBytes, b.latencyMs, b.clockMhz], [null, 102_400, 2, 160]);
-  assert.match(b.latencyReference, /not measured.*scaled from 80 MHz to 160 MHz/);
-  const price = { ramBytes: 5000, flashBytes: 102_401, modelBytes: 3000, operators: 4, latencyMs: 3.5, macs: 1000 };
+  assert.match(b.latencyReference, /CMSIS-NN.* at 160 MHz: instructions per inference.*lower bound/);
+  const price = {
+    ...{ ramBytes: 5000, flashBytes: 90_000, modelBytes: 3000, operators: 4, latencyMs: 3.5, macs: 1000 },
+    ...{ cmsisNnRamBytes: 5048, cmsisNnFlashBytes: 102_401, cortexMInstructions: 280_000 },
+  };
   assert.equal(latencyAtClock(price, 160), 1.75);
   assert.deepEqual(checkExplicit(price, b), [
     { name: 'flash_bytes', value: 102_401, limit: 102_400, fits: false },
@@ -233,13 +242,15 @@ test('explicit budget: a dendritic candidate over it does not ship; the widest p
   const o = trainCheckbox(c, d);
   assert.ok(o.dendritic && o.explicit === undefined, o.reason);
   const plainPrice = o.plain.candidate.price;
-  assert.ok(o.dendritic.candidate.price.flashBytes > plainPrice.flashBytes);
-  // a flash budget the plain network meets exactly, the dendritic one does not
-  const b = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: plainPrice.flashBytes / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  assert.ok(o.dendritic.candidate.price.cmsisNnFlashBytes > plainPrice.cmsisNnFlashBytes);
+  // a flash budget (the Cortex-M default deployment's: CMSIS-NN) the plain network meets exactly, the dendritic one does not
+  const b = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: plainPrice.cmsisNnFlashBytes / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
   const forced = withExplicit({ ...o, shipped: 'dendritic' }, b, c, d);
   assert.equal(forced.shipped, 'plain');
   assert.match(forced.reason, /exceeds the explicit budget \(flash_bytes/);
-  assert.deepEqual(forced.explicit!.plain, [{ name: 'flash_bytes', value: plainPrice.flashBytes, limit: plainPrice.flashBytes, fits: true }]);
+  assert.deepEqual(forced.explicit!.plain, [
+    { name: 'flash_bytes', value: plainPrice.cmsisNnFlashBytes, limit: plainPrice.cmsisNnFlashBytes, fits: true },
+  ]);
   assert.equal(forced.explicit!.dendritic![0]!.fits, false);
   assert.equal(forced.warning, undefined, 'the configured network is within the budget');
   // the widest plain width within it: the configured width here (wider costs more flash)
@@ -247,7 +258,7 @@ test('explicit budget: a dendritic candidate over it does not ship; the widest p
   assert.equal(forced.explicit!.wider, null);
   assert.match(forced.explicit!.widerNote, /no plain width wider than the configured 1 fits/);
   // a budget with room: a wider plain width fits, the next 1/8 step does not
-  const roomy = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: (plainPrice.flashBytes + 4000) / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
+  const roomy = explicitBudgetOf({ maxRamKb: 0, maxFlashKb: (plainPrice.cmsisNnFlashBytes + 4000) / 1024, maxLatencyMs: 0, targetClockMhz: 80 })!;
   const withWider = withExplicit(o, roomy, c, d);
   const wide = withWider.explicit!.widestPlain!;
   assert.ok(wide.width > c.width, `width ${wide.width}`);
@@ -262,7 +273,7 @@ test('explicit budget: a dendritic candidate over it does not ship; the widest p
   assert.match(withWider.reason, /plain width-[\d.]+ network/);
   assert.ok(wide.figures.every((f) => f.fits));
   const next = priceInt8(buildNetwork({ ...plainConfigOf(c), width: wide.width + 0.125 }, d), d.val);
-  assert.ok(next.flashBytes > roomy.flashBytes!, 'the next grid width is over the budget');
+  assert.ok(next.cmsisNnFlashBytes > roomy.flashBytes!, 'the next grid width is over the budget');
   // a budget nothing fits: the configured network is reported over it, and no plain width fits
   const tight = withExplicit(o, explicitBudgetOf({ maxRamKb: 0.01, maxFlashKb: 0, maxLatencyMs: 0, targetClockMhz: 80 })!, c, d);
   assert.match(tight.warning ?? '', /configured network exceeds the explicit budget \(ram_bytes/);
