@@ -6,6 +6,7 @@
  * README and the compiler; the small programs are rebuilt when their sources change), and tools/cortexm/runner.cc runs .tflite files bare-metal under Debian's
  * qemu-system-arm (machine mps2-an386, -icount shift=0: one executed instruction per virtual nanosecond).
  */
+import { MISSING_PREFIX, missingLine, needs } from './prerequisites.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,20 +42,23 @@ function sdkDir(): string {
 
 const ok = (cmd: string, args: string[], input?: string): boolean => spawnSync(cmd, args, { input, stdio: ['pipe', 'ignore', 'ignore'] }).status === 0;
 
-/** Why the Cortex-M runner cannot be built or run here (one line naming what to install), or undefined. */
+/**
+ * Why the Cortex-M runner cannot be built or run here (prerequisites.ts's one line naming what to install,
+ * so npm test's skip summary lists it), or undefined.
+ */
 function missing(): string | undefined {
-  if (!existsSync(join(sdkDir(), 'edge-impulse-sdk'))) return `the TFLM sources are not at ${sdkDir()} (set DENDRITIC_SHARED)`;
-  if (!ok('make', ['--version'])) return 'make is not installed';
-  if (!ok('flock', ['--version'])) return 'flock (util-linux) is not installed';
-  if (!ok('arm-none-eabi-gcc', ['--version'])) return 'arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi)';
+  const tool = needs('tflm-sources', 'arm-none-eabi-gcc', 'qemu-system-arm');
+  if (tool !== false) return tool;
+  if (!ok('make', ['--version'])) return `${MISSING_PREFIX}make (apt-get install make)`;
+  if (!ok('flock', ['--version'])) return `${MISSING_PREFIX}flock (apt-get install util-linux)`;
   const probe = (lang: string, specs: string, code: string): boolean =>
     ok(
       'arm-none-eabi-gcc',
       ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', `--specs=${specs}`, '-x', lang, '-', '-o', '/dev/null'],
       code,
     );
-  if (!probe('c', 'rdimon.specs', 'int main(void) { return 0; }\n'))
-    return 'newlib for arm-none-eabi is not installed (apt-get install libnewlib-arm-none-eabi)';
+  // the compiler alone is not enough: newlib (semihosting) and libstdc++ are packages of their own
+  if (!probe('c', 'rdimon.specs', 'int main(void) { return 0; }\n')) return missingLine('arm-none-eabi-gcc');
   if (
     !ok(
       'arm-none-eabi-g++',
@@ -62,8 +66,7 @@ function missing(): string | undefined {
       '#include <new>\nint main() { return 0; }\n',
     )
   )
-    return 'libstdc++ for arm-none-eabi is not installed (apt-get install libstdc++-arm-none-eabi-newlib)';
-  if (!ok('qemu-system-arm', ['--version'])) return 'qemu-system-arm is not installed (apt-get install qemu-system-arm)';
+    return missingLine('arm-none-eabi-gcc');
   return undefined;
 }
 
@@ -104,7 +107,7 @@ function make(dir: string, kernels: CortexMKernels, target?: string): void {
 /** Builds (or finds) the runner for a kernel set; returns it, or a reason string for a test's `skip`. */
 export function cortexMBuild(kernels: CortexMKernels): CortexMBuild | string {
   const why = missing();
-  if (why) return `Cortex-M (QEMU) checks skipped: ${why}`;
+  if (why) return why;
   const dir = cacheDir(kernels);
   mkdirSync(dir, { recursive: true });
   // Under the build lock's directory but outside make: two test files starting together may both drop the

@@ -50,6 +50,11 @@ const TOOLS = {
     debian: ['gcc-arm-none-eabi', 'libnewlib-arm-none-eabi', 'libstdc++-arm-none-eabi-newlib'],
     probe: () => runs('arm-none-eabi-gcc', ['--version']),
   },
+  'qemu-system-arm': {
+    what: 'QEMU for Arm (qemu-system-arm, the emulated Cortex-M4F)',
+    debian: ['qemu-system-arm'],
+    probe: () => runs('qemu-system-arm', ['--version']),
+  },
   script: { what: '/usr/bin/script', debian: ['bsdutils'], probe: () => existsSync('/usr/bin/script') },
   'tflm-sources': {
     what: "Edge Impulse's SDK (TensorFlow Lite Micro sources)",
