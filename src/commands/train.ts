@@ -394,6 +394,7 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
             enabled: config.dendritePayoffCheck,
             restarts: cycleMode({ ...config, dendrites: false }) === 'restarts',
             maxCostRatio: payoff?.checkbox?.ratio ?? null,
+            settings: payoff?.checkbox?.settings ?? null,
           }
         : null,
     tensorboard: run.tensorboardPath !== undefined,

@@ -4,6 +4,7 @@
  * the parsed configuration. Written next to each value in effective-config.json, so "the block used its
  * defaults silently" is visible at a glance and testable for every parameter.
  */
+import type { CheckboxSettings } from '../train/payoff.js';
 import type { Sequential } from '../engine/model.js';
 import type { Config, ConfigKey } from '../params/schema.js';
 import type { LoopApplied } from '../train/loop.js';
@@ -37,7 +38,7 @@ export interface RunComponents {
    * The payoff check's settings when dendrites are on (null when they are off); `maxCostRatio` is the
    * ratio the checkbox priced its candidates against (null when the checkbox did not run).
    */
-  payoffCheck: { enabled: boolean; restarts: boolean; maxCostRatio: number | null } | null;
+  payoffCheck: { enabled: boolean; restarts: boolean; maxCostRatio: number | null; settings: CheckboxSettings | null } | null;
   /** Whether a TensorBoard event file was written. */
   tensorboard: boolean;
   /** The input shape the data loader settled on (X's, train_input.json's or --input-shape). */
@@ -84,6 +85,22 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
       value: c.payoffCheck.maxCostRatio,
       consumer: "train/checkbox (device budget: each int8 figure at most this times the dendrites-off network's)",
     };
+  const cb = c.payoffCheck?.settings;
+  if (cb) {
+    const distilling = cb.route === 'distill' ? 'soft targets of the dendritic teacher' : 'held, unused: dendrite-route is fold';
+    out.dendriteRoute = { value: cb.route, consumer: 'train/checkbox (how the dendritic candidate is made)' };
+    out.distillTemperature = { value: cb.temperature, consumer: `train/checkbox distill (${distilling})` };
+    out.distillAlpha = { value: cb.alpha, consumer: `train/checkbox distill (${distilling})` };
+    const x = cb.explicit;
+    const unset = 'train/checkbox explicit budget (0: not set)';
+    out.maxRamKb = { value: x?.ramBytes != null ? x.ramBytes / 1024 : 0, consumer: unset };
+    out.maxFlashKb = { value: x?.flashBytes != null ? x.flashBytes / 1024 : 0, consumer: unset };
+    out.maxLatencyMs = { value: x?.latencyMs ?? 0, consumer: unset };
+    out.targetClockMhz = {
+      value: x?.clockMhz ?? c.config.targetClockMhz,
+      consumer: x ? 'train/checkbox explicit budget (latency lower bound at this clock)' : 'train/checkbox (held, unused: no explicit budget is set)',
+    };
+  }
   if (c.payoffCheck)
     out.dendritePayoffCheck = {
       value: c.payoffCheck.enabled,

@@ -23,7 +23,7 @@ import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run
 export const PLAIN_WIDTH_STEP = 1 / 8;
 
 export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
-import { priceInt8, type DeviceBudget, type FigureCheck, type Int8Price } from './device-budget.js';
+import { explicitBudgetOf, priceInt8, type DeviceBudget, type ExplicitBudget, type FigureCheck, type Int8Price } from './device-budget.js';
 import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher, type ExplicitOutcome } from './checkbox.js';
 
 /** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
@@ -132,9 +132,19 @@ export interface PayoffOutcome {
    * exactly as with dendrites off, first; its int8 figures are the budget, `ratio` the factor allowed.
    * Absent: the earlier flow (dendritic run first, then the widest plain network of no more RAM and flash).
    */
-  checkbox?: { ratio: number; budget: FigureCheck[] };
+  checkbox?: { ratio: number; budget: FigureCheck[]; settings: CheckboxSettings };
   /** max-ram-kb / max-flash-kb / max-latency-ms set: each candidate against that budget (src/train/checkbox.ts). */
   explicit?: ExplicitOutcome;
+}
+
+/** What the checkbox ran with (effective-config.json's `applied` reads them back from here). */
+export interface CheckboxSettings {
+  route: Config['dendriteRoute'];
+  /** dendrite-route distill's soft targets (held, unused, with route fold). */
+  temperature: number;
+  alpha: number;
+  /** max-ram-kb / max-flash-kb / max-latency-ms at target-clock-mhz; null when none is set. */
+  explicit: ExplicitBudget | null;
 }
 
 export interface PayoffInputs {
@@ -305,7 +315,11 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
     plain: { model: o.plain.model, config: o.plain.config, loop: o.plain.loop, candidate: cand(o.plain.candidate) },
     reason: o.reason,
     ...(o.warning ? { warning: o.warning } : {}),
-    checkbox: { ratio: o.ratio, budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })) },
+    checkbox: {
+      ratio: o.ratio,
+      budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })),
+      settings: { route: config.dendriteRoute, temperature: config.distillTemperature, alpha: config.distillAlpha, explicit: explicitBudgetOf(config) },
+    },
     ...(o.explicit ? { explicit: o.explicit } : {}),
   };
   const shipped: Shipped =

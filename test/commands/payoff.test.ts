@@ -337,7 +337,10 @@ test('report.json: dendrites.payoff is optional (older reports stay valid) and c
   assert.deepEqual(validateReport(JSON.parse(JSON.stringify(cbReport))), JSON.parse(JSON.stringify(cbReport)));
   const cbHtml = renderReportHtml(cbReport);
   assert.match(cbHtml, /class="payoff-plain">Shipped: the dendrites-off network/);
-  assert.match(cbHtml, /<td>macs<\/td><td class="n">20,000<\/td><td class="n">21,000<\/td>/);
+  assert.match(
+    cbHtml,
+    /<td>multiply-accumulates per inference \(counted from the .tflite file\)<\/td><td class="n">20,000<\/td><td class="n">21,000<\/td>/,
+  );
   const cbBad = JSON.parse(JSON.stringify(cbReport));
   cbBad.dendrites.payoff.shipped = 'dendritic';
   assert.throws(() => validateReport(cbBad), /expected 'plain' when no dendritic network was trained/);
