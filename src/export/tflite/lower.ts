@@ -4,7 +4,8 @@
  *
  * Layout: TFLite is NHWC like the graph. CONV_2D and the pools need 4-D tensors, so every rank-3 value
  * [1, L, C] lives as [1, 1, L, C] (a 1-D conv is an H = 1 2-D conv); reshapes produce that form directly,
- * so a conv1d -> pool -> conv1d chain needs no reshape in between.
+ * so a conv1d -> pool -> conv1d chain needs no reshape in between, and a flatten that only dense layers
+ * read is no operator (FULLY_CONNECTED flattens its input itself).
  * Fusions: a channel_affine whose input is a conv/dense used only by it is folded into the weights
  * (batch-norm folding), and a relu that is the only consumer of a conv/dense (after folding), of an
  * add/mul or of an unfolded channel_affine becomes that operator's fused_activation_function
@@ -173,8 +174,12 @@ class Lowerer {
     if (product(from.shape) !== product(target)) {
       throw new Error(`exportTflite: ${node.spec.op} '${node.name}': [${from.shape.join(', ')}] cannot become [${node.shape.join(', ')}]`);
     }
-    if (sameDims(from.shape, target) && node.name !== this.graph.output) {
-      // The [1, F] -> [F] reshape of a dense model is the same tensor: no operator.
+    if (node.name !== this.graph.output && (sameDims(from.shape, target) || this.onlyDenseReads(node))) {
+      // The [1, F] -> [F] reshape of a dense model is the same tensor: no operator. Nor is a reshape that
+      // only dense layers read (the flatten before a classifier): FULLY_CONNECTED (keep_num_dims false)
+      // reads any input as [elements / in_features, in_features] in row-major order, which is what the
+      // reshape would produce, so TFLM spends no RESHAPE (~1,150-1,700 setup + ~1,030 per-operator setup
+      // instructions, its output tensor and its records) on it.
       this.tensorOf.set(node.name, input);
       return;
     }
@@ -201,6 +206,12 @@ class Lowerer {
     const relu = this.takeRelu(last);
     if (relu) last = relu;
     return { ...(scale ? { scale } : {}), ...(shift ? { shift } : {}), relu: relu !== undefined, last };
+  }
+
+  /** Whether every reader of `n`'s value is a dense layer (at least one). */
+  private onlyDenseReads(n: GraphNode): boolean {
+    const list = this.consumers.get(n.name) ?? [];
+    return list.length > 0 && list.every((c) => c.spec.op === 'dense');
   }
 
   /** The only node that reads `n`'s value, unless that value is the graph output or has other readers. */
