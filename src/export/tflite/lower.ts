@@ -43,9 +43,7 @@ export type LoweredTensor =
   /** Bias [Cout]: int32 with scale input_scale * weight_scale[c] in the int8 model. */
   | { kind: 'bias'; name: string; shape: number[]; data: Float32Array; input: number; weights: number }
   /** A constant operand of MUL/ADD (channel_affine's scale or shift), broadcast over the last axis. */
-  | { kind: 'constant'; name: string; shape: number[]; data: Float32Array }
-  /** RESHAPE's int32 target shape. */
-  | { kind: 'shape'; name: string; data: number[] };
+  | { kind: 'constant'; name: string; shape: number[]; data: Float32Array };
 
 export interface LoweredOperator {
   code: BuiltinOperator;
@@ -183,9 +181,10 @@ class Lowerer {
       this.tensorOf.set(node.name, input);
       return;
     }
-    const shape = this.push({ kind: 'shape', name: `${node.name}/shape`, data: target });
+    // The target is ReshapeOptions.new_shape alone (TFLM, TFLite and Arm NN read it when RESHAPE has one
+    // input): an int32 shape tensor would cost a tensor record, its setup and file bytes.
     const out = this.activation(node.name, target, node.name, { kind: 'same', tensor: input });
-    this.op(BuiltinOperator.RESHAPE, [input, shape], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
+    this.op(BuiltinOperator.RESHAPE, [input], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
   }
 
   /**
@@ -310,9 +309,8 @@ class Lowerer {
     );
     let out = fcOut;
     if (!direct) {
-      const shape = this.push({ kind: 'shape', name: `${last.name}/shape`, data: target });
       out = this.activation(last.name, target, last.name, { kind: 'same', tensor: fcOut });
-      this.op(BuiltinOperator.RESHAPE, [fcOut, shape], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
+      this.op(BuiltinOperator.RESHAPE, [fcOut], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
     }
     this.aliasAbsorbed(node, last, out);
   }
