@@ -1,7 +1,8 @@
 /**
  * Before/after figures of the exporter's forms on the emulated Cortex-M4F (issue 23, "cheaper on the device"):
  * for the families' plain networks (ei-kws width 1, dense, conv2d), float and int8, both kernel sets: arena RAM,
- * setup and Invoke instructions (QEMU mps2-an386), flash (file + linked code), operators and tensors.
+ * setup and Invoke instructions (QEMU mps2-an386), flash (file + linked code), operators and tensors; then the
+ * cost model's figures for the same file (src/export/tflite/device-cost.ts).
  * Run: node --import tsx bench/device-forms.ts
  */
 import { Rng } from '../src/engine/rng.js';
@@ -9,6 +10,7 @@ import { buildModel, type BuildModelOptions } from '../src/models/select.js';
 import { exportTfliteFloat } from '../src/export/tflite/exporter.js';
 import { exportTfliteInt8 } from '../src/export/tflite/quantize.js';
 import { BuiltinOperator, readTfliteGraph } from '../src/export/tflite/schema.js';
+import { tfliteDeviceCost } from '../src/export/tflite/device-cost.js';
 import { cortexMBuild, linkedCodeBytes, runCortexM, type CortexMBuild } from '../test/helpers/cortexm.js';
 
 const families: BuildModelOptions[] = [
@@ -33,6 +35,7 @@ for (const kernels of ['cmsis-nn', 'reference'] as const) {
       const ops = g.operators.map((o) => BuiltinOperator[o.code]!);
       const run = runCortexM(build as CortexMBuild, bytes);
       const flash = bytes.length + linkedCodeBytes(build as CortexMBuild, ops);
+      const m = tfliteDeviceCost(bytes).cortexM[kernels === 'cmsis-nn' ? 'cmsisNn' : 'reference'];
       console.log(
         [
           kernels,
@@ -46,6 +49,7 @@ for (const kernels of ['cmsis-nn', 'reference'] as const) {
           `ops=${g.operators.length}`,
           `tensors=${g.tensors.length}`,
           ops.join(','),
+          `| model: ram=${m.ramBytes} setup=${m.setupInstructions} invoke=${m.invokeInstructions} flash=${m.flashBytes}`,
         ].join(' '),
       );
     }
