@@ -49,9 +49,8 @@ export function assembleModel(lowered: LoweredModel, rules: AssemblyRules): Uint
       buffers.push(stored.data);
       buffer = buffers.length - 1;
     }
-    const shape = t.kind === 'shape' ? [t.data.length] : t.shape;
     return {
-      shape,
+      shape: t.shape,
       type: stored.type,
       buffer,
       name: t.name,
@@ -85,8 +84,6 @@ function floatTensor(t: LoweredTensor): StoredTensor {
   switch (t.kind) {
     case 'activation':
       return { type: TensorType.FLOAT32 };
-    case 'shape':
-      return { type: TensorType.INT32, data: int32Bytes(Int32Array.from(t.data)) };
     default:
       return { type: TensorType.FLOAT32, data: float32Bytes(t.data) };
   }

@@ -4,7 +4,8 @@
  *
  * Layout: TFLite is NHWC like the graph. CONV_2D and the pools need 4-D tensors, so every rank-3 value
  * [1, L, C] lives as [1, 1, L, C] (a 1-D conv is an H = 1 2-D conv); reshapes produce that form directly,
- * so a conv1d -> pool -> conv1d chain needs no reshape in between.
+ * so a conv1d -> pool -> conv1d chain needs no reshape in between, and a flatten that only dense layers
+ * read is no operator (FULLY_CONNECTED flattens its input itself).
  * Fusions: a channel_affine whose input is a conv/dense used only by it is folded into the weights
  * (batch-norm folding), and a relu that is the only consumer of a conv/dense (after folding), of an
  * add/mul or of an unfolded channel_affine becomes that operator's fused_activation_function
@@ -42,9 +43,7 @@ export type LoweredTensor =
   /** Bias [Cout]: int32 with scale input_scale * weight_scale[c] in the int8 model. */
   | { kind: 'bias'; name: string; shape: number[]; data: Float32Array; input: number; weights: number }
   /** A constant operand of MUL/ADD (channel_affine's scale or shift), broadcast over the last axis. */
-  | { kind: 'constant'; name: string; shape: number[]; data: Float32Array }
-  /** RESHAPE's int32 target shape. */
-  | { kind: 'shape'; name: string; data: number[] };
+  | { kind: 'constant'; name: string; shape: number[]; data: Float32Array };
 
 export interface LoweredOperator {
   code: BuiltinOperator;
@@ -173,14 +172,19 @@ class Lowerer {
     if (product(from.shape) !== product(target)) {
       throw new Error(`exportTflite: ${node.spec.op} '${node.name}': [${from.shape.join(', ')}] cannot become [${node.shape.join(', ')}]`);
     }
-    if (sameDims(from.shape, target) && node.name !== this.graph.output) {
-      // The [1, F] -> [F] reshape of a dense model is the same tensor: no operator.
+    if (node.name !== this.graph.output && (sameDims(from.shape, target) || this.onlyDenseReads(node))) {
+      // The [1, F] -> [F] reshape of a dense model is the same tensor: no operator. Nor is a reshape that
+      // only dense layers read (the flatten before a classifier): FULLY_CONNECTED (keep_num_dims false)
+      // reads any input as [elements / in_features, in_features] in row-major order, which is what the
+      // reshape would produce, so TFLM spends no RESHAPE (~1,150-1,700 setup + ~1,030 per-operator setup
+      // instructions, its output tensor and its records) on it.
       this.tensorOf.set(node.name, input);
       return;
     }
-    const shape = this.push({ kind: 'shape', name: `${node.name}/shape`, data: target });
+    // The target is ReshapeOptions.new_shape alone (TFLM, TFLite and Arm NN read it when RESHAPE has one
+    // input): an int32 shape tensor would cost a tensor record, its setup and file bytes.
     const out = this.activation(node.name, target, node.name, { kind: 'same', tensor: input });
-    this.op(BuiltinOperator.RESHAPE, [input, shape], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
+    this.op(BuiltinOperator.RESHAPE, [input], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
   }
 
   /**
@@ -201,6 +205,12 @@ class Lowerer {
     const relu = this.takeRelu(last);
     if (relu) last = relu;
     return { ...(scale ? { scale } : {}), ...(shift ? { shift } : {}), relu: relu !== undefined, last };
+  }
+
+  /** Whether every reader of `n`'s value is a dense layer (at least one). */
+  private onlyDenseReads(n: GraphNode): boolean {
+    const list = this.consumers.get(n.name) ?? [];
+    return list.length > 0 && list.every((c) => c.spec.op === 'dense');
   }
 
   /** The only node that reads `n`'s value, unless that value is the graph output or has other readers. */
@@ -299,9 +309,8 @@ class Lowerer {
     );
     let out = fcOut;
     if (!direct) {
-      const shape = this.push({ kind: 'shape', name: `${last.name}/shape`, data: target });
       out = this.activation(last.name, target, last.name, { kind: 'same', tensor: fcOut });
-      this.op(BuiltinOperator.RESHAPE, [fcOut, shape], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
+      this.op(BuiltinOperator.RESHAPE, [fcOut], out, { type: BuiltinOptions.ReshapeOptions, newShape: target }, node);
     }
     this.aliasAbsorbed(node, last, out);
   }

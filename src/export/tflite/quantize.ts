@@ -135,8 +135,6 @@ function int8TensorRule(params: Map<number, QuantParams>, weightErrors: Int8Repo
         const q = quantizeWeights(t.data, [t.data.length], false);
         return { type: TensorType.INT8, quantization: { scale: q.scales, zeroPoint: [0] }, data: new Uint8Array(q.values.buffer) };
       }
-      case 'shape':
-        return { type: TensorType.INT32, data: int32Bytes(Int32Array.from(t.data)) };
     }
   };
 }
