@@ -167,12 +167,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
+/**
+ * How long a finished command may take to exit by itself. A Redis client that a library leaves
+ * reconnecting (a queue closed while Redis is gone) keeps the event loop alive for ever; a finished
+ * command must still exit, with its own code, so a supervisor's SIGTERM is never answered by a hang.
+ */
+const EXIT_GRACE_MS = 5_000;
+
 /** The process-level wrapper: exit code from `main`, UserError -> one line and 2, anything else -> 1. */
 export function runMain(argv: readonly string[]): void {
   hideCredentialsInProcessTitle(); // `ps` shows `redis://USER:***@...`, never a queue password
   main(argv).then(
     (code) => {
       process.exitCode = code;
+      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
     },
     (err: unknown) => {
       if (err instanceof UserError) {

@@ -12,7 +12,7 @@
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Backend } from './backend.js';
-import { QUEUE_NAME, queueProblemReporter, redactUrl, type RedisAddress } from './queue.js';
+import { boundedDrop, QUEUE_NAME, queueProblemReporter, redactUrl, type RedisAddress } from './queue.js';
 import { redisOptions } from './redis-url.js';
 import type { TrialResult, TrialSpec } from './trial.js';
 
@@ -180,7 +180,7 @@ export function watchWorkers(
         new Promise<false>((r) => (late = setTimeout(() => r(false), 1000))),
       ]);
       clearTimeout(late);
-      if (!closed) await queue.disconnect().catch(() => undefined);
+      if (!closed) await boundedDrop(() => queue.disconnect());
       await backend.close();
     },
   };

@@ -257,7 +257,18 @@ async function closeWithin(closing: Promise<unknown>, drop: () => Promise<void>)
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_MS)));
   try {
-    if ((await Promise.race([closing.catch(() => undefined), late])) === 'late') await drop();
+    if ((await Promise.race([closing.catch(() => undefined), late])) === 'late') await boundedDrop(drop);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Dropping a connection can itself wait on a client that never reconnects: it gets CLOSE_MS too, then the close goes on without it. */
+export async function boundedDrop(drop: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_MS)));
+  try {
+    await Promise.race([drop().catch(() => undefined), late]);
   } finally {
     clearTimeout(timer);
   }
