@@ -4,32 +4,23 @@
  * dendrites-off network first, at whose device cost the dendritic one must validate strictly better);
  * otherwise the configured network as trained.
  *
- * `runPayoffCheck` and the width search are the flow before issue 22 (issue 14): when training kept a
- * set, the widest plain network whose int8 export needs no more RAM and flash than the dendritic model
- * was trained and the better on validation shipped. It let a few TFLite kernels buy a 3-7.5x wider
- * network, so nothing calls it by default any more. It stays, tested, for an explicit opt-in (not wired
- * yet): with max-cost-ratio above 1.05, a wider plain network within that ratio could be a candidate.
+ * The width search (`widestPlainWidth`) finds the widest plain network within an explicit budget
+ * (max-ram-kb, max-flash-kb, max-latency-ms; src/train/checkbox.ts). Before issue 22 it also sized a plain
+ * rival to every dendritic model by RAM and flash alone, which let a few TFLite kernels buy a 3-7.5x wider
+ * network; that flow is gone.
  */
 import type { Sequential } from '../engine/model.js';
-import { buildModel, type BuildModelOptions } from '../models/select.js';
-import { specFor, type Config } from '../params/schema.js';
-import type { LabelledSet } from '../engine/tensor.js';
-import { TrainingBudget } from './budget.js';
+import type { Config } from '../params/schema.js';
 import { cycleMode } from '../dendrites/cycle.js';
-import { evaluate, type EpochRecord, type LoopResult, type TrainingObserver } from './loop.js';
+import type { LoopResult, TrainingObserver } from './loop.js';
 import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
 
 /** Plain widths tried: multiples of 1/8 (exact in binary), up to the schema's maximum width. */
 export const PLAIN_WIDTH_STEP = 1 / 8;
 
 export { priceInt8, type DeviceBudget, type Int8Price } from './device-budget.js';
-import { explicitBudgetOf, priceInt8, type DeviceBudget, type ExplicitBudget, type FigureCheck, type Int8Price } from './device-budget.js';
+import { explicitBudgetOf, type DeviceBudget, type ExplicitBudget, type FigureCheck, type Int8Price } from './device-budget.js';
 import { trainCheckbox, type CheckboxOutcome, type CheckboxHooks, type DistillTeacher, type ExplicitOutcome } from './checkbox.js';
-
-/** The plain network ships when it validates at least as well: same accuracy, no more device cost, fewer operators. */
-export function shipsPlain(plainValAcc: number, dendriticValAcc: number): boolean {
-  return plainValAcc >= dendriticValAcc;
-}
 
 export function fitsBudget(price: DeviceBudget, budget: DeviceBudget): boolean {
   return price.ramBytes <= budget.ramBytes && price.flashBytes <= budget.flashBytes;
@@ -145,112 +136,6 @@ export interface CheckboxSettings {
   alpha: number;
   /** max-ram-kb / max-flash-kb / max-latency-ms at target-clock-mhz; null when none is set. */
   explicit: ExplicitBudget | null;
-}
-
-export interface PayoffInputs {
-  config: Config;
-  /** Everything buildModel needs except the width. */
-  build: Omit<BuildModelOptions, 'width'>;
-  /** The trained dendritic model (best weights restored, sets kept). */
-  model: Sequential;
-  sets: number;
-  /** The dendritic run, for the time per epoch. */
-  loop: LoopResult;
-  train: LabelledSet;
-  val: LabelledSet;
-  /** The run's own budget: the plain network gets what is left of its time limit, and signals stop it. */
-  budget: TrainingBudget;
-  observer?: TrainingObserver;
-  /** Progress lines: the prices and the width found, the plain run's start. */
-  info?: (line: string) => void;
-}
-
-const pts = (acc: number): string => `${(100 * acc).toFixed(2)}%`;
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
-const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
-
-/**
- * Seconds one epoch of `plain` is expected to take: the dendritic run's epochs without sets (the same
- * family at the base width), scaled by MACs.
- */
-export function plainEpochSeconds(history: readonly EpochRecord[], baseMacs: number, plainMacs: number): number {
-  const rows = history.filter((h) => h.dendrite_sets === 0);
-  const use = rows.length > 0 ? rows : history;
-  if (use.length === 0) return 0;
-  const mean = use.reduce((a, h) => a + h.seconds, 0) / use.length;
-  return mean * (baseMacs > 0 ? plainMacs / baseMacs : 1);
-}
-
-export function runPayoffCheck(i: PayoffInputs): PayoffOutcome {
-  const { config, val } = i;
-  const dendritic: PayoffOutcome['dendritic'] = {
-    width: config.width,
-    valAcc: evaluate(i.model, val).acc,
-    price: priceInt8(i.model, val),
-    parameters: i.model.parameterCount(),
-    sets: i.sets,
-  };
-  const keep = (reason: string, warning?: string): PayoffOutcome => ({
-    checked: false,
-    shipped: 'dendritic',
-    dendritic,
-    plain: null,
-    reason,
-    ...(warning ? { warning } : {}),
-  });
-  const plainConfig = (width: number): Config => ({ ...config, dendrites: false, width });
-  const build = (width: number): Sequential => buildModel({ ...i.build, width });
-  const maxWidth = (specFor('width') as { max?: number }).max ?? 16;
-  const found = widestPlainWidth((w) => priceInt8(build(w), val), dendritic.price, { maxWidth, start: config.width });
-  if (found === null) {
-    return keep(
-      `no plain width on the 1/8 grid fits the dendritic model's ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash; nothing to compare with`,
-    );
-  }
-  i.info?.(
-    `payoff check: the dendritic model (${i.sets} set(s), val_acc ${pts(dendritic.valAcc)}) needs ${kib(dendritic.price.ramBytes)} RAM and ${kib(dendritic.price.flashBytes)} flash (~${ms(dendritic.price.latencyMs)} per inference); the widest plain network within both is width ${found.width} (${kib(found.price.ramBytes)} RAM, ${kib(found.price.flashBytes)} flash, ~${ms(found.price.latencyMs)}; ${found.priced} widths priced)`,
-  );
-  const model = build(found.width);
-  const perEpoch = plainEpochSeconds(i.loop.history, i.model.macs(), model.macs());
-  if (i.budget.stopReason() !== null || !i.budget.hasTimeFor(perEpoch)) {
-    const why = i.budget.signal !== null ? 'training was stopped by a signal' : 'no time is left within the time limit';
-    return keep(
-      `not checked: ${why} for the plain width-${found.width} network`,
-      `dendrite payoff check not done (${why}): the dendritic model is shipped without knowing whether a plain network of the same device cost validates better`,
-    );
-  }
-  const cfg = plainConfig(found.width);
-  i.info?.(
-    `payoff check: training plain width ${found.width} for up to ${cfg.epochs} epochs (${cycleMode(cfg) === 'restarts' ? 'restarts' : 'plain schedule'})`,
-  );
-  const data = { train: i.train, val, classes: i.build.classes, inputShape: i.build.inputShape };
-  const { loop } = trainNetwork(cfg, data, { budget: i.budget, ...(i.observer ? { observer: i.observer } : {}) }, model);
-  const plain: PlainRun = {
-    model,
-    config: cfg,
-    loop,
-    candidate: { width: found.width, valAcc: evaluate(model, val).acc, price: priceInt8(model, val), parameters: model.parameterCount() },
-  };
-  const stoppedEarly =
-    loop.stoppedBy === 'time_limit' || loop.stoppedBy === 'signal'
-      ? `stopped by ${loop.stoppedBy === 'signal' ? 'a signal' : 'the time limit'} after ${loop.epochsRun} of ${cfg.epochs} epochs`
-      : '';
-  const cut = stoppedEarly ? ` (its run was ${stoppedEarly})` : '';
-  // A plain run stopped before its first epoch ended is its untrained initialisation: never shipped.
-  const shipPlain = loop.epochsRun > 0 && shipsPlain(plain.candidate.valAcc, dendritic.valAcc);
-  const reason = shipPlain
-    ? `the plain width-${found.width} network validates ${plain.candidate.valAcc === dendritic.valAcc ? 'as well as' : 'better than'} the dendritic model (${pts(plain.candidate.valAcc)} vs ${pts(dendritic.valAcc)}) at no more RAM or flash${cut}`
-    : `the dendritic model validates better than the plain width-${found.width} network of no more RAM and flash (${pts(dendritic.valAcc)} vs ${pts(plain.candidate.valAcc)})${cut}`;
-  return {
-    checked: true,
-    shipped: shipPlain ? 'plain' : 'dendritic',
-    dendritic,
-    plain,
-    reason,
-    ...(stoppedEarly
-      ? { warning: `dendrite payoff check: the plain network's run was ${stoppedEarly}, so the comparison favours the dendritic model` }
-      : {}),
-  };
 }
 
 /** The network a run ships: the dendritic one it trained, or the plain one the payoff check found better. */

@@ -1,27 +1,15 @@
 /**
- * dendrite-payoff-check (issue 14): the width search, the check itself, and the train command end to end
- * (both candidates priced in report.json, the shipped files are the shipped network's).
+ * dendrite-payoff-check: the width search (explicit budgets), and the train command end to end (issue 22:
+ * the dendrites-off network is the budget, both candidates priced in report.json, the shipped files are the shipped network's).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  PLAIN_WIDTH_STEP,
-  fitsBudget,
-  priceInt8,
-  runPayoffCheck,
-  shipsPlain,
-  widestPlainWidth,
-  widthGrid,
-  type DeviceBudget,
-} from '../../src/train/payoff.js';
+import { PLAIN_WIDTH_STEP, fitsBudget, priceInt8, widestPlainWidth, widthGrid, type DeviceBudget } from '../../src/train/payoff.js';
 import { buildModel } from '../../src/models/select.js';
-import { addDendriteSet, dendriteSetCount } from '../../src/dendrites/apply.js';
+import { addDendriteSet } from '../../src/dendrites/apply.js';
 import { Rng } from '../../src/engine/rng.js';
-import { defaultConfig } from '../../src/params/schema.js';
-import { TrainingBudget } from '../../src/train/budget.js';
-import type { LoopResult } from '../../src/train/loop.js';
 import { readTfliteGraph } from '../../src/export/tflite/schema.js';
 import { validateReport } from '../../src/report/schema.js';
 import { renderReportHtml } from '../../src/report/html.js';
@@ -95,49 +83,6 @@ test('with real int8 prices: the plain width found fits the dendritic model, the
   assert.ok(found.width >= 1, `width ${found.width}`);
   assert.ok(fitsBudget(found.price, budget));
   assert.ok(!fitsBudget(priceInt8(build(found.width + PLAIN_WIDTH_STEP), val), budget), 'the next width up does not fit');
-});
-
-test('ties ship the plain network', () => {
-  assert.equal(shipsPlain(0.9, 0.9), true);
-  assert.equal(shipsPlain(0.91, 0.9), true);
-  assert.equal(shipsPlain(0.89, 0.9), false);
-});
-
-function dendriticFixture() {
-  const features = 12,
-    classes = 3;
-  const rng = new Rng(4);
-  const train = { ...syntheticSplit(60, features, classes, rng), n: 60, features };
-  const val = { ...syntheticSplit(24, features, classes, rng), n: 24, features };
-  const build = { kind: 'dense' as const, features, classes, dropout: 0.25, seed: 1 };
-  const model = buildModel({ ...build, width: 1 });
-  addDendriteSet(model, testConfig({ dendriteLayers: 'hidden', candidateWeightInit: 0.01, dendriteActivation: 'tanh', dendriteRank: 2 }), new Rng(3));
-  const loop = { history: [], events: [], best: { epoch: 0, val_acc: 0, val_loss: 0 }, stoppedBy: 'completed', epochsRun: 0 } as unknown as LoopResult;
-  return { train, val, build, model, loop };
-}
-
-test('runPayoffCheck: trains the plain candidate and ships the better-validating network; with no time left it keeps the dendritic model and says so', () => {
-  const f = dendriticFixture();
-  const config = { ...defaultConfig(), model: 'dense' as const, epochs: 3 };
-  const r = runPayoffCheck({ config, build: f.build, model: f.model, sets: 1, loop: f.loop, train: f.train, val: f.val, budget: new TrainingBudget(0) });
-  assert.equal(r.checked, true);
-  assert.ok(r.plain);
-  assert.ok(fitsBudget(r.plain.candidate.price, r.dendritic!.price));
-  assert.equal(dendriteSetCount(r.plain.model), 0);
-  assert.equal(r.plain.config.dendrites, false);
-  assert.equal(r.plain.loop.history.length, 3);
-  assert.equal(r.shipped, shipsPlain(r.plain.candidate.valAcc, r.dendritic!.valAcc) ? 'plain' : 'dendritic');
-  assert.equal(r.warning, undefined);
-
-  // the time limit is used up: nothing is trained, the dendritic model ships with a warning
-  let now = 0;
-  const spent = new TrainingBudget(10, () => now);
-  now = 11_000;
-  const late = runPayoffCheck({ config, build: f.build, model: f.model, sets: 1, loop: f.loop, train: f.train, val: f.val, budget: spent });
-  assert.deepEqual([late.checked, late.shipped, late.plain], [false, 'dendritic', null]);
-  assert.match(late.reason, /^not checked: no time is left/);
-  assert.match(late.warning ?? '', /payoff check not done/);
-  assert.ok(late.dendritic!.price.ramBytes > 0 && late.dendritic!.price.flashBytes > 0);
 });
 
 test('train CLI (issue 22): the dendrites-off network trains first and is the budget; the shipped files are the shipped network, within 1.05x of it, never worse on validation than dendrites off', () => {
