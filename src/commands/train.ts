@@ -646,8 +646,9 @@ function cortexMDeployment(m: CortexMCost): CortexMDeployment {
 
 function deploymentCosts(model: Sequential, results: { format: string; bytes: Uint8Array; arenaBytes: number; device?: DeviceCost }[]): DeploymentCost[] {
   return results.map((r) => {
-    const base = { variant: r.format, parameters: model.parameterCount(), macs: model.macs() };
     const d = r.device;
+    // One MAC rule (docs/report-json.md, "MACs"): a TFLite file's own count; ONNX the engine's, which equals it (tested).
+    const base = { variant: r.format, parameters: model.parameterCount(), macs: d ? d.macs : model.macs() };
     if (!d) {
       return {
         ...base,

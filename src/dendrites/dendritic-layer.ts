@@ -1,6 +1,6 @@
 import { paramView, type ForwardContext, type Layer, type Param, type WrappableLayer } from '../engine/layer.js';
 import type { Rng } from '../engine/rng.js';
-import { reuse, sizeOf, type Shape, type Tensor } from '../engine/tensor.js';
+import { reuse, type Shape, type Tensor } from '../engine/tensor.js';
 import type { GraphBuilder } from '../engine/graph.js';
 import { userError } from '../errors.js';
 import { DENDRITE_ACTIVATIONS, type Config, type ConfigKey } from '../params/schema.js';
@@ -287,12 +287,10 @@ export class DendriticLayer implements Layer {
   macs(inputShape: Shape): number {
     // linear sets fold into the layer at export: the deployed work is the layer's own.
     if (this.form === 'linear') return this.base.macs(inputShape);
-    const outElems = sizeOf(this.outputShape(inputShape));
+    // gated and merged: the branches' conv/dense; their element-wise work (merged: the ADD into the output;
+    // gated: v ⊙ d and the cascade) is not a MAC by the rule (Layer.macs) and is priced in instructions.
     let n = this.base.macs(inputShape);
-    for (let i = 0; i < this.sets.length; i++) {
-      // merged: the ADD of the branch into the output (v is folded into up); gated: v ⊙ d and the cascade.
-      n += this.sets[i]!.branch.macs(inputShape) + (this.sets[i]!.form === 'merged' ? outElems : outElems * (i + 1));
-    }
+    for (const s of this.sets) n += s.branch.macs(inputShape);
     return n;
   }
 

@@ -57,7 +57,13 @@ export interface Layer {
   forward(x: Tensor, ctx: ForwardContext): Tensor;
   backward(dy: Tensor): Tensor;
   params(): Param[];
-  /** Multiply-accumulates per sample for the given input shape (deployment cost). */
+  /**
+   * Multiply-accumulates per sample for the given input shape, by the project's one rule (docs/report-json.md,
+   * "MACs"): the weight layers' multiply-accumulates only, as the deployed .tflite file's CONV_2D and
+   * FULLY_CONNECTED operators count them (src/export/tflite/device-cost.ts): output elements x kernel taps x
+   * input channels. Pooling, activations, element-wise MUL/ADD and copies are 0 (their cost is in the
+   * Cortex-M instruction count).
+   */
   macs(inputShape: Shape): number;
   /** Emits this layer's inference graph; returns the name of its output value. */
   toGraph(g: GraphBuilder, input: string, inputShape: Shape): string;

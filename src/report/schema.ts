@@ -11,11 +11,14 @@ import type { AudioFeatureSettings } from '../data/audio-features.js';
 import { VALUE_SOURCES, type ValueSource } from '../params/parse.js';
 
 /**
- * 2: deployment[] figures are the device's (ram_bytes = TFLM's arena, flash_bytes = file + code) with
- * the fields that say how; 1: estimates. Reports of both versions are read (`dendritic report`).
+ * 4: model.macs and deployment[].macs count by the one MAC rule (docs/report-json.md, "MACs": conv and
+ * dense multiply-accumulates only, as counted from the .tflite file; before, they also counted pooling
+ * window taps and element-wise dendrite work); 3: deployment[].cortex_m; 2: deployment[] figures are the
+ * device's (ram_bytes = TFLM's arena, flash_bytes = file + code) with the fields that say how; 1: estimates.
+ * Reports of every version are read (`dendritic report`).
  */
-export const REPORT_SCHEMA_VERSION = 3;
-export const READABLE_SCHEMA_VERSIONS = [1, 2, 3] as const;
+export const REPORT_SCHEMA_VERSION = 4;
+export const READABLE_SCHEMA_VERSIONS = [1, 2, 3, 4] as const;
 
 /** A JSON value as it can appear in the effective configuration. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[];

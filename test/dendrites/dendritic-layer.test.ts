@@ -105,7 +105,8 @@ test('parameter names are stable and freezing flips only the intended params', (
   );
   // parameter count: base 3*2+2, each branch 8, v 2 per set, one cascade vector of 2
   assert.equal(model.parameterCount(), 8 + (8 + 2) + (8 + 2 + 2));
-  assert.equal(layer.macs([3]), 6 + (6 + 2) + (6 + 4));
+  // base + each branch; v ⊙ d and the cascade are element-wise, not MACs (docs/report-json.md, "MACs")
+  assert.equal(layer.macs([3]), 6 + 6 + 6);
 });
 
 test('a bad activation throws a UserError naming the parameter', () => {

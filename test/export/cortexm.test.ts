@@ -162,7 +162,7 @@ test("a training run's report.json states the Cortex-M figures of each TFLite fi
     );
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-    assert.equal(report.schema_version, 3);
+    assert.equal(report.schema_version, 4);
     const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
     assert.equal(tflite.length, 2);
     for (const d of tflite) {

@@ -159,7 +159,7 @@ test(
       );
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-      assert.equal(report.schema_version, 3);
+      assert.equal(report.schema_version, 4);
       const tflite = report.deployment.filter((d) => d.runtime === 'tflm');
       assert.deepEqual(tflite.map((d) => d.variant).sort(), ['tflite-float', 'tflite-int8']);
       for (const d of tflite) {

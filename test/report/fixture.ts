@@ -68,7 +68,7 @@ export function makeFixtureReport(epochs = 40): Report {
   const correct = confusion.reduce((a, row, k) => a + row[k]!, 0);
   const accuracy = correct / total;
   return {
-    schema_version: 3,
+    schema_version: 4,
     created: '2025-01-15T10:24:31.000Z',
     dendritic_version: '0.1.0',
     effective_config: {

@@ -146,10 +146,9 @@ export class BatchNorm implements Layer {
     return [this.gamma, this.beta, this.movingMean, this.movingVar];
   }
 
-  macs(inputShape: Shape): number {
-    let n = 1;
-    for (const d of inputShape) n *= d;
-    return n;
+  /** 0 by the MAC rule (Layer.macs): at export it folds into the conv/dense before it or becomes element-wise MUL/ADD. */
+  macs(_inputShape: Shape): number {
+    return 0;
   }
 
   toGraph(g: GraphBuilder, input: string, inputShape: Shape): string {

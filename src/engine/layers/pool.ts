@@ -78,9 +78,9 @@ abstract class PoolCore implements Layer {
     return [];
   }
 
-  macs(inputShape: Shape): number {
-    const g = this.geometry(inputShape);
-    return g.ho * g.wo * g.c * this.poolH * this.poolW;
+  /** Pooling compares or adds, it does not multiply-accumulate: 0 by the MAC rule (Layer.macs). */
+  macs(_inputShape: Shape): number {
+    return 0;
   }
 
   toGraph(gb: GraphBuilder, input: string, inputShape: Shape): string {

@@ -78,7 +78,7 @@ export interface DeviceCost {
   codeBytes: number;
   flashBytes: number;
   flashMethod: string;
-  /** MACs counted from the file's operators (dendrite branches included). */
+  /** MACs counted from the file's operators (dendrite branches included), by the rule of operatorWork. */
   macs: number;
   /** The old estimate (LATENCY_REFERENCE), unchanged; `cortexM` holds the measured-model figures. */
   latencyMs: number;
@@ -105,7 +105,12 @@ function kernelCost(bytes: Uint8Array, g: TfliteGraph, kernels: TflmKernels): Ke
 
 const elements = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Multiply-accumulates and element-wise work of one operator, from its tensors' shapes. */
+/**
+ * Multiply-accumulates and element-wise work of one operator, from its tensors' shapes. MACs follow the
+ * project's one rule (docs/report-json.md, "MACs"; the engine's Layer.macs gives the same count, tested):
+ * CONV_2D and FULLY_CONNECTED only, output elements x kernel taps x input channels; pooling, activations,
+ * MUL/ADD and copies are element-wise work, not MACs.
+ */
 function operatorWork(op: TfliteGraph['operators'][number], g: TfliteGraph): { macs: number; elements: number } {
   const out = elements(g.tensors[op.outputs[0]!]!.shape);
   const input = g.tensors[op.inputs[0]!]!;
