@@ -14,10 +14,10 @@ import { loadEiDirectory, type EiDataset } from '../data/ei-directory.js';
 import { parseAudioFeatureSettings } from '../data/audio-features.js';
 import { describeModel, autoKind } from '../models/select.js';
 import type { Sequential } from '../engine/model.js';
-import type { LoopResult, LoopState, TrainingObserver } from '../train/loop.js';
+import type { LoopResult, TrainingObserver } from '../train/loop.js';
 import { buildNetwork, type TrainData } from '../train/run.js';
 import { createStopFlag, relaySignals, signalExitCode, TrainingBudget } from '../train/budget.js';
-import { encodeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
+import { describeResumePoint, encodeRunCheckpoint, readResumePoint, type ResumePoint } from '../train/run-checkpoint.js';
 import { cycleMode } from '../dendrites/cycle.js';
 import { appliedParameters } from '../report/applied.js';
 import { dendriteSetCount } from '../dendrites/apply.js';
@@ -217,7 +217,9 @@ interface RunContext {
 interface TrainedRun {
   choice: ReturnType<typeof trainAndChoose>;
   budget: TrainingBudget;
-  resumeFrom: LoopState | undefined;
+  resumeFrom: ResumePoint | undefined;
+  /** Whether a signal cut training short (the checkpoint is then kept for --resume). */
+  stoppedBySignal: boolean;
   checkpointPath: string;
   tensorboardPath: string | undefined;
 }
@@ -297,7 +299,7 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   const { tx, log, config, data, model } = ctx;
   // Loaded here, not at the top: the exporters it prices with take a while to load, and a run that fails
   // on its input (or the main thread, which only relays signals) never needs them.
-  const { trainAndChoose } = await import('../train/payoff.js');
+  const { trainAndChoose, stoppedBySignal } = await import('../train/payoff.js');
   // Every run verifies an ONNX export: the runtime compiles its wasm in its own thread while training runs.
   (await import('../export/onnx/runtime.js')).warmOnnxRuntime();
   const budget = new TrainingBudget(config.maxTrainingSeconds);
@@ -307,8 +309,8 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
   // A killed run's checkpoint was adopted into staging; a signal-stopped run's was published.
   const checkpointPath = tx.has(CHECKPOINT_FILE) ? tx.path(CHECKPOINT_FILE) : join(tx.outDir, CHECKPOINT_FILE);
   const fingerprint = runFingerprint(config, data);
-  const resumeFrom = config.resume ? readResumeState(checkpointPath, fingerprint) : undefined;
-  if (resumeFrom) log.info(`resuming after epoch ${resumeFrom.epoch} from ${checkpointPath}`);
+  const resumeFrom = config.resume ? readResumePoint(checkpointPath, fingerprint) : undefined;
+  if (resumeFrom) log.info(`resuming ${describeResumePoint(resumeFrom)} from ${checkpointPath}`);
 
   // Dendrites with the payoff check train the dendrites-off network first, with the whole time limit and
   // the checkpoint, then the dendritic one on what is left (src/train/checkbox.ts): nothing is reserved.
@@ -327,15 +329,17 @@ async function trainWithPayoff(ctx: RunContext, opts: { stopFlag?: Int32Array })
       {
         budget,
         observer: sinks.observe(log, 'train'),
-        resumeFrom,
-        onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeCheckpoint({ fingerprint, state })),
+        ...(resumeFrom?.state ? { resumeFrom: resumeFrom.state } : {}),
+        ...(resumeFrom?.second ? { resumeSecond: resumeFrom.second } : {}),
+        onCheckpoint: (state) => tx.writeFile(CHECKPOINT_FILE, encodeRunCheckpoint(fingerprint, { state })),
+        onSecondCheckpoint: (second) => tx.writeFile(CHECKPOINT_FILE, encodeRunCheckpoint(fingerprint, { second })),
         payoffCheck: payoffActive,
         payoffObserver: sinks.observe(candidateObserver(log), 'dendritic_candidate'),
         info: (line) => log.info(line),
       },
       model,
     );
-    return { choice, budget, resumeFrom, checkpointPath, tensorboardPath: sinks.tensorboardPath };
+    return { choice, budget, resumeFrom, stoppedBySignal: stoppedBySignal(choice), checkpointPath, tensorboardPath: sinks.tensorboardPath };
   } finally {
     budget.dispose();
     sinks.close();
@@ -383,7 +387,7 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
     dataDirectory: resolve(config.dataDirectory!),
     infoFile: config.infoFile,
     outDirectory: tx.outDir,
-    resumedFromEpoch: run.resumeFrom ? run.resumeFrom.epoch : null,
+    resumedFromEpoch: run.resumeFrom ? ((run.resumeFrom.state ?? run.resumeFrom.second.state)?.epoch ?? 0) : null,
     exportFiles: written.map((r) => r.file),
     int8DropLimit: outcome.int8DropLimit,
     augmentation: run.choice.primary.loop.applied.augmenting ? { noise: config.noise, specAugment: config.specAugment } : null,
@@ -448,9 +452,9 @@ async function writeRunRecord(ctx: RunContext, run: TrainedRun, exported: Shippe
 /** Keeps or drops the checkpoint, records the metrics staged, publishes, and prints the result line. */
 function finishRun(ctx: RunContext, run: TrainedRun, accuracy: number, reportHtml: string): TrainOutcome {
   const { tx } = ctx;
-  const { primary, shipped } = run.choice;
-  // A run stopped by a signal keeps its last checkpoint, so `--resume` can continue it.
-  if (primary.loop.stoppedBy !== 'signal') tx.discard(CHECKPOINT_FILE);
+  const { shipped } = run.choice;
+  // A run stopped by a signal (in either of the checkbox's runs) keeps its last checkpoint, so `--resume` can continue it.
+  if (!run.stoppedBySignal) tx.discard(CHECKPOINT_FILE);
   else if (!tx.has(CHECKPOINT_FILE) && existsSync(run.checkpointPath)) tx.writeFile(CHECKPOINT_FILE, readFileSync(run.checkpointPath));
   tx.recordStaged(METRICS_JSONL);
   if (run.tensorboardPath !== undefined) tx.recordStaged(TENSORBOARD_DIR);
@@ -531,6 +535,7 @@ function payoffSummary(p: PayoffOutcome, dendriticLoop: LoopResult): DendritePay
                 },
               }
             : {}),
+          ...(p.checkbox ? { epochs_run: dendriticLoop.epochsRun, stopped_by: dendriticLoop.stoppedBy } : {}),
           ...(p.shipped === 'plain' ? { history: dendriticLoop.history.map((h) => ({ ...h })) } : {}),
         }
       : null,
@@ -598,18 +603,6 @@ function nothingTrained(loop: LoopResult, budget: TrainingBudget, log: ProgressL
 function runFingerprint(config: Config, data: EiDataset): string {
   const { resume: _r, quiet: _q, jsonLogs: _j, maxTrainingSeconds: _m, outDirectory: _o, tensorboard: _t, ...rest } = config;
   return JSON.stringify({ rest, n: data.yTrain.length, v: data.yVal.length, f: data.features, c: data.classes });
-}
-
-function readResumeState(path: string, fingerprint: string): LoopState | undefined {
-  if (!existsSync(path))
-    throw new UserError(`${path}: resume: no checkpoint in the out directory to resume from: expected the out directory of an interrupted run`);
-  const saved = loadCheckpoint(path) as { fingerprint?: string; state?: LoopState };
-  if (saved.fingerprint !== fingerprint || !saved.state) {
-    throw new UserError(
-      `${path}: resume: the checkpoint was written with other data or parameters: expected the same data and parameters as the interrupted run (or rerun without --resume)`,
-    );
-  }
-  return saved.state;
 }
 
 function modelSummary(model: Sequential, family: string, width: number) {

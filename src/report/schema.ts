@@ -157,6 +157,13 @@ export interface DendritePayoff {
          * teacher's soft targets (`sets` are the teacher's; the candidate has none).
          */
         distilled?: { form: string; sets: number; val_acc: number; epochs_run: number; stopped_by: StopReason; temperature: number; alpha: number };
+        /**
+         * Since issue 22's resumable second run, with `checkbox`: the dendritic run's completed epochs (a
+         * resumed run counts those before the resume too) and why it ended (`signal`: a SIGTERM/SIGINT
+         * stopped it; the candidate is its best weights so far). Absent in earlier reports.
+         */
+        epochs_run?: number;
+        stopped_by?: StopReason;
         /** The dendritic run's epochs, present when the plain network was shipped (history[] is then the plain run's). */
         history?: EpochRecord[];
       })
@@ -740,6 +747,8 @@ function checkPayoff(c: Checker, v: Json): void {
       c.number(t.temperature, `${p}.dendritic.distilled.temperature`, { min: 0 });
       c.number(t.alpha, `${p}.dendritic.distilled.alpha`, { min: 0, max: 1 });
     }
+    if (d.epochs_run !== undefined) c.count(d.epochs_run, `${p}.dendritic.epochs_run`);
+    if (d.stopped_by !== undefined) c.oneOf(d.stopped_by, `${p}.dendritic.stopped_by`, STOP_REASONS);
     checkCandidateExtras(c, d, `${p}.dendritic`);
     if (d.history !== undefined) checkHistory(c, d.history, `${p}.dendritic.history`);
   }

@@ -20,7 +20,8 @@
 import type { Sequential } from '../engine/model.js';
 import { dendriteSetCount, foldLinearSets } from '../dendrites/apply.js';
 import type { Config } from '../params/schema.js';
-import { evaluate, type LoopResult, type TrainingObserver } from './loop.js';
+import { evaluate, type LoopResult, type LoopState, type TrainingObserver } from './loop.js';
+import { finishedPlain, plainFromCheckpoint, type SecondRunCheckpoint } from './checkbox-resume.js';
 import { buildNetwork, trainNetwork, type RunHooks, type TrainData } from './run.js';
 import {
   checkExplicit,
@@ -97,6 +98,13 @@ export interface CheckboxHooks extends RunHooks {
   /** The dendritic candidate's epochs and events (RunHooks.observer gets the plain run's). */
   candidateObserver?: TrainingObserver;
   info?: (line: string) => void;
+  /**
+   * The checkpoint's second phase: called once the plain candidate is finished (before the dendritic
+   * candidate trains) and after each of the dendritic candidate's epochs (RunHooks.onCheckpoint gets the plain run's).
+   */
+  onSecondCheckpoint?: (checkpoint: SecondRunCheckpoint) => void;
+  /** Resume in the second phase: the plain candidate comes from here instead of being trained again. */
+  resumeSecond?: SecondRunCheckpoint;
 }
 
 const pts = (acc: number): string => `${(100 * acc).toFixed(2)}%`;
@@ -129,10 +137,10 @@ export function shipsDendritic(plainValAcc: number, d: { valAcc: number; fits: b
 }
 
 function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}, model: Sequential = buildNetwork(config, data)): CheckboxOutcome {
-  const { candidateObserver, info, ...runHooks } = hooks;
+  const { candidateObserver, info, onSecondCheckpoint, resumeSecond, ...runHooks } = hooks;
   const ratio = config.maxCostRatio;
   const plainConfig = plainConfigOf(config);
-  const plainRun = trainNetwork(plainConfig, data, runHooks, model);
+  const plainRun = resumeSecond ? plainFromCheckpoint(plainConfig, resumeSecond.plain, model) : trainNetwork(plainConfig, data, runHooks, model);
   const plainCandidate = candidateOf(plainRun.model, data.val, null, ratio);
   const plain = { ...plainRun, config: plainConfig, candidate: plainCandidate };
   const budget = runHooks.budget ?? new TrainingBudget(0);
@@ -156,18 +164,49 @@ function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}
       `dendrites: ${why}, so no time was left to train dendrites; the shipped network is the one training with dendrites off gives`,
     );
   }
+  const resumedAt = resumeSecond?.state?.epoch;
+  const training = resumeSecond
+    ? `resuming the dendritic network ${resumedAt === undefined ? 'from its start' : `after its epoch ${resumedAt}`} (the dendrites-off network is not trained again)`
+    : 'training the dendritic network from its weights';
   info?.(
-    `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; training the dendritic network from its weights for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
+    `checkbox: the dendrites-off network validates at ${pts(plainCandidate.valAcc)} after ${plainRun.loop.epochsRun} epochs; ${training} for up to ${config.epochs} epochs${budget.maxSeconds > 0 ? ` within the ${Math.max(0, budget.maxSeconds - budget.elapsedSeconds()).toFixed(0)} s left` : ''}`,
   );
+  // From here on a kill must not cost the plain run again: the checkpoint moves to its second phase. A
+  // resumed second phase already has it (rewriting it here would drop the dendritic run's last epoch).
+  const finished = resumeSecond?.plain ?? finishedPlain(plainRun);
+  if (!resumeSecond) onSecondCheckpoint?.({ plain: finished });
+  const checkpoints: SecondRunHooks = {
+    ...(onSecondCheckpoint ? { onCheckpoint: (state: LoopState) => onSecondCheckpoint({ plain: finished, state }) } : {}),
+    ...(resumeSecond?.state ? { resumeFrom: resumeSecond.state } : {}),
+  };
   // An explicit budget trains one more candidate (the widest plain width within it) after this one: with a
   // time limit, the dendritic candidate gets half of what is left.
   const left = budget.maxSeconds - budget.elapsedSeconds();
   if (explicitBudgetOf(config) !== null && budget.maxSeconds > 0) budget.limitPhase((budget.elapsedSeconds() + left / 2) / budget.maxSeconds);
   try {
-    return second(config, data, plain, plainRun, budget, ratio, candidateObserver, keepPlain);
+    return second(config, data, plain, plainRun, budget, ratio, candidateObserver, keepPlain, checkpoints);
   } finally {
     budget.endPhase();
   }
+}
+
+/** The dendritic candidate's checkpoint hooks (the distilled route has none: it starts its second phase over). */
+type SecondRunHooks = Pick<RunHooks, 'onCheckpoint' | 'resumeFrom'>;
+
+/** The second run's epochs and how it ended, for the reason; a signal also gets a warning (see stoppedWarning). */
+function secondRunNote(loop: LoopResult): string {
+  return loop.stoppedBy === 'signal' ? `stopped by a signal after ${loop.epochsRun} more epochs` : `${loop.epochsRun} more epochs`;
+}
+
+/**
+ * A signal in the second run ends it like the time limit does: its best weights so far are the candidate
+ * and the comparison is made as usual; the warning says so, and that `--resume` would continue it.
+ */
+function stoppedWarning(loop: LoopResult): { warning?: string } {
+  if (loop.stoppedBy !== 'signal') return {};
+  return {
+    warning: `dendrites: the dendritic network's training was stopped by a signal after ${loop.epochsRun} epochs; the choice was made with its best weights so far (train --resume continues it)`,
+  };
 }
 
 /** Step 2 (the dendritic or distilled candidate) and step 3. */
@@ -180,25 +219,26 @@ function second(
   ratio: number,
   candidateObserver: TrainingObserver | undefined,
   keepPlain: (reason: string) => CheckboxOutcome,
+  checkpoints: SecondRunHooks,
 ): CheckboxOutcome {
   const plainCandidate = plain.candidate;
   if (config.dendriteRoute === 'distill') return distill(config, data, plain, budget, ratio, candidateObserver, keepPlain);
   const dm = buildNetwork(config, data);
   dm.restore(plainRun.model.snapshot());
   const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
-  const run = trainNetwork(dendriticConfig, data, { budget, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
+  const run = trainNetwork(dendriticConfig, data, { budget, ...checkpoints, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
   const sets = dendriteSetCount(dm);
   const folded = config.dendriteForm === 'linear' && foldLinearSets(dm) > 0;
   const candidate = candidateOf(dm, data.val, plainCandidate.price, ratio);
   const dendritic = { ...run, candidate, sets, folded };
   const ships = shipsDendritic(plainCandidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
-  const what = `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${run.loop.epochsRun} more epochs)`;
+  const what = `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${secondRunNote(run.loop)})`;
   const reason = ships
     ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}) within ${ratio}x its device cost`
     : !candidate.fits
       ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
       : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}); the dendrites-off network ships`;
-  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason, ...stoppedWarning(run.loop) };
 }
 
 /**
@@ -336,13 +376,13 @@ function distill(
   const candidate = candidateOf(student, data.val, plain.candidate.price, ratio);
   const dendritic = { ...run, candidate, sets: t.sets, folded: false, distilled: t };
   const ships = shipsDendritic(plain.candidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
-  const what = `the configured network distilled from a dendritic teacher (${t.sets} ${form} set(s), ${t.epochsRun} epochs, validating at ${pts(t.valAcc)}; T ${t.temperature}, alpha ${t.alpha}; ${run.loop.epochsRun} more epochs)`;
+  const what = `the configured network distilled from a dendritic teacher (${t.sets} ${form} set(s), ${t.epochsRun} epochs${t.stoppedBy === 'signal' ? ', stopped by a signal' : ''}, validating at ${pts(t.valAcc)}; T ${t.temperature}, alpha ${t.alpha}; ${secondRunNote(run.loop)})`;
   const reason = ships
     ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}) at its device cost`
     : !candidate.fits
       ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
       : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plain.candidate.valAcc)}); the dendrites-off network ships`;
-  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason };
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason, ...stoppedWarning(run.loop) };
 }
 
 /** The loop of the network a checkbox run ships. */

@@ -153,6 +153,9 @@ export interface ChooseHooks extends RunHooks {
   payoffObserver?: TrainingObserver;
   /** The check's progress lines. */
   info?: (line: string) => void;
+  /** The checkpoint's second phase (CheckboxHooks); only the checkbox has one. */
+  onSecondCheckpoint?: CheckboxHooks['onSecondCheckpoint'];
+  resumeSecond?: CheckboxHooks['resumeSecond'];
 }
 
 export interface Choice {
@@ -173,13 +176,35 @@ type TrainedNetwork = ReturnType<typeof trainNetwork>;
  * experiment's shipped variants.
  */
 export function trainAndChoose(config: Config, data: TrainData, hooks: ChooseHooks = {}, model: Sequential = buildNetwork(config, data)): Choice {
-  const { payoffCheck = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck, payoffObserver, info, ...runHooks } = hooks;
+  const {
+    payoffCheck = cycleMode(config) === 'dendrites' && config.dendritePayoffCheck,
+    payoffObserver,
+    info,
+    onSecondCheckpoint,
+    resumeSecond,
+    ...runHooks
+  } = hooks;
   if (payoffCheck && cycleMode(config) === 'dendrites') {
-    const checkboxHooks: CheckboxHooks = { ...runHooks, ...(payoffObserver ? { candidateObserver: payoffObserver } : {}), ...(info ? { info } : {}) };
+    const checkboxHooks: CheckboxHooks = {
+      ...runHooks,
+      ...(payoffObserver ? { candidateObserver: payoffObserver } : {}),
+      ...(info ? { info } : {}),
+      ...(onSecondCheckpoint ? { onSecondCheckpoint } : {}),
+      ...(resumeSecond ? { resumeSecond } : {}),
+    };
     return fromCheckbox(trainCheckbox(config, data, checkboxHooks, model), config);
   }
   const dendritic = trainNetwork(config, data, runHooks, model);
   return { primary: dendritic, dendritic, payoff: undefined, shipped: { model, loop: dendritic.loop, width: config.width, network: 'dendritic' } };
+}
+
+/**
+ * Whether a signal cut any of the choice's training short: the run then keeps its checkpoint, so
+ * `--resume` continues whichever run it stopped.
+ */
+export function stoppedBySignal(choice: Choice): boolean {
+  const loops = [choice.primary.loop, choice.dendritic.loop, choice.payoff?.explicit?.wider?.loop];
+  return loops.some((l) => l?.stoppedBy === 'signal') || choice.payoff?.dendritic?.distilled?.stoppedBy === 'signal';
 }
 
 /** The checkbox's outcome in the payoff check's terms (report.json dendrites.payoff). */
