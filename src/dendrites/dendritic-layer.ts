@@ -170,6 +170,14 @@ export class DendriticLayer implements Layer {
     });
   }
 
+  /**
+   * Sets set i's output weight v_i to `value` on every channel. A linear set installed at v = 1 is an
+   * expansion (dendrite-route expand): W + K_i from the first step, rather than a correction grown from 0.
+   */
+  setOutputWeight(i: number, value: number): void {
+    this.set(i).v.value.fill(value);
+  }
+
   removeLastSet(): void {
     if (this.sets.length === 0) throw new Error(`DendriticLayer(${this.name}): no dendrite set to remove`);
     this.sets.pop();

@@ -56,7 +56,8 @@ export interface Config {
   pruneSignificance: number;
   dendritePayoffCheck: boolean;
   maxCostRatio: number;
-  dendriteRoute: 'fold' | 'distill';
+  dendriteRoute: 'fold' | 'distill' | 'expand';
+  expandFactor: number;
   distillTemperature: number;
   distillAlpha: number;
   maxRamKb: number;
@@ -317,8 +318,11 @@ export const SCHEMA: readonly ParamSpec[] = [
     help: "With dendrite-payoff-check: each device figure of the shipped int8 model (TFLM RAM, flash = file + kernel code, file size, MACs per inference) may be at most this multiple of the plain configured network's. 1.05 keeps the checkbox at the cost of the network you configured; raise it only to let a dendritic model that costs more on the device (dendrite-form gated or merged) ship when it validates better.",
     consumer: 'train/checkbox' }),
   select({ key: 'dendriteRoute', param: 'dendrite-route', name: 'How the checkbox turns dendrites into the configured network', default: 'fold',
-    valid: ['fold', 'distill'], ...DENDRITE_KNOB,
-    help: "With dendrite-payoff-check. fold (default): the dendritic network continues from the dendrites-off network's weights and its sets fold into them (dendrite-form linear). distill: a dendritic teacher with non-linear sets (dendrite-form gated when dendrite-form is linear, else as configured) continues from those weights for up to epochs in half the time left, then the configured network, again from the dendrites-off weights, learns from it by soft targets (distill-temperature, distill-alpha) in the rest; only that network can ship, so the device cost is the configured one. Measured held out in docs/dendrites.md.",
+    valid: ['fold', 'distill', 'expand'], ...DENDRITE_KNOB,
+    help: "With dendrite-payoff-check. fold (default): the dendritic network continues from the dendrites-off network's weights and its sets fold into them (dendrite-form linear). distill: a dendritic teacher with non-linear sets (dendrite-form gated when dendrite-form is linear, else as configured) continues from those weights for up to epochs in half the time left, then the configured network, again from the dendrites-off weights, learns from it by soft targets (distill-temperature, distill-alpha) in the rest; only that network can ship, so the device cost is the configured one. expand: the configured network trains again from its initial weights with one linear set on every layer at v = 1 (rank expand-factor times the layer's channels; ExpandNets), and the sets fold into the weights at the end. Measured held out in docs/dendrites.md.",
+    consumer: 'train/checkbox' }),
+  int({ key: 'expandFactor', param: 'expand-factor', name: 'Linear expansion factor', default: 4, min: 1, max: 16,
+    ...DENDRITE_KNOB, help: "With dendrite-route expand: each layer's expansion set has this many times the layer's output channels as its rank (ExpandNets used 4).",
     consumer: 'train/checkbox' }),
   float({ key: 'distillTemperature', param: 'distill-temperature', name: 'Distillation temperature', default: 4, min: 0, minExclusive: true, max: 100,
     ...DENDRITE_KNOB, help: "With dendrite-route distill: the temperature T both networks' logits are divided by in the soft-target term (larger: softer targets).",
@@ -395,7 +399,7 @@ export const CONFIG_KEYS: Record<ConfigKey, true> = {
   exportFormat: true, maxInt8Drop: true, dendrites: true, dendriteTraining: true, switchMode: true,
   switchScore: true, nEpochsToSwitch: true, historyLookback: true, initialHistoryAfterSwitches: true, fixedSwitchNum: true,
   firstFixedSwitchNum: true, improvementThreshold: true, improvementThresholdRaw: true, maxDendriteTries: true,
-  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dendriteRoute: true, distillTemperature: true, distillAlpha: true, maxRamKb: true, maxFlashKb: true, maxLatencyMs: true, targetClockMhz: true, dontGiveUpUnlessLrLowered: true,
+  maxDendrites: true, retainAllDendrites: true, findBestLr: true, splitLearningRate: true, newDendriteRate: true, pruneDendrites: true, pruneSignificance: true, dendritePayoffCheck: true, maxCostRatio: true, dendriteRoute: true, expandFactor: true, distillTemperature: true, distillAlpha: true, maxRamKb: true, maxFlashKb: true, maxLatencyMs: true, targetClockMhz: true, dontGiveUpUnlessLrLowered: true,
   dendriteActivation: true, candidateWeightInit: true, dendriteLayers: true, dendriteRank: true, dendriteForm: true, correlationEpochs: true,
   correlationCandidates: true, dataDirectory: true, outDirectory: true, infoFile: true, quiet: true,
   jsonLogs: true, resume: true, tensorboard: true, inputShape: true,

@@ -87,10 +87,12 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     };
   const cb = c.payoffCheck?.settings;
   if (cb) {
-    const distilling = cb.route === 'distill' ? 'soft targets of the dendritic teacher' : 'held, unused: dendrite-route is fold';
+    const distilling = cb.route === 'distill' ? 'soft targets of the dendritic teacher' : `held, unused: dendrite-route is ${cb.route}`;
+    const expanding = cb.route === 'expand' ? 'rank of each layer’s expansion set, times its channels' : `held, unused: dendrite-route is ${cb.route}`;
     out.dendriteRoute = { value: cb.route, consumer: 'train/checkbox (how the dendritic candidate is made)' };
     out.distillTemperature = { value: cb.temperature, consumer: `train/checkbox distill (${distilling})` };
     out.distillAlpha = { value: cb.alpha, consumer: `train/checkbox distill (${distilling})` };
+    out.expandFactor = { value: cb.expandFactor, consumer: `train/checkbox expand (${expanding})` };
     const x = cb.explicit;
     const unset = 'train/checkbox explicit budget (0: not set)';
     out.maxRamKb = { value: x?.ramBytes != null ? x.ramBytes / 1024 : 0, consumer: unset };

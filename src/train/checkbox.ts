@@ -35,6 +35,7 @@ import {
   type Int8Price,
 } from './device-budget.js';
 import { widestPlainWidth } from './payoff.js';
+import { expandLinearly } from './expand.js';
 import { specFor } from '../params/schema.js';
 import { TrainingBudget } from './budget.js';
 import { Rng } from '../engine/rng.js';
@@ -223,16 +224,24 @@ function second(
 ): CheckboxOutcome {
   const plainCandidate = plain.candidate;
   if (config.dendriteRoute === 'distill') return distill(config, data, plain, budget, ratio, candidateObserver, keepPlain);
+  const expanding = config.dendriteRoute === 'expand';
   const dm = buildNetwork(config, data);
-  dm.restore(plainRun.model.snapshot());
-  const dendriticConfig: Config = { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
+  if (expanding) expandLinearly(dm, config);
+  else dm.restore(plainRun.model.snapshot());
+  // expand trains from the initial weights at the initial rate with no further sets (the restarts schedule
+  // as configured); fold continues the dendrites-off network's best weights at their rate, sets in cycles.
+  const dendriticConfig: Config = expanding
+    ? { ...config, dendrites: false }
+    : { ...config, learningRate: continuationRate(plainRun.loop, config.learningRate) };
   const run = trainNetwork(dendriticConfig, data, { budget, ...checkpoints, ...(candidateObserver ? { observer: candidateObserver } : {}) }, dm);
   const sets = dendriteSetCount(dm);
-  const folded = config.dendriteForm === 'linear' && foldLinearSets(dm) > 0;
+  const folded = (expanding || config.dendriteForm === 'linear') && foldLinearSets(dm) > 0;
   const candidate = candidateOf(dm, data.val, plainCandidate.price, ratio);
   const dendritic = { ...run, candidate, sets, folded };
   const ships = shipsDendritic(plainCandidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
-  const what = `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${secondRunNote(run.loop)})`;
+  const what = expanding
+    ? `the configured network trained from its initial weights with a linear expansion (one set per layer, ${config.expandFactor}x its channels${folded ? ', folded into the weights' : ''}; ${secondRunNote(run.loop).replace(' more', '')})`
+    : `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${secondRunNote(run.loop)})`;
   const reason = ships
     ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}) within ${ratio}x its device cost`
     : !candidate.fits

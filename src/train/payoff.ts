@@ -134,6 +134,8 @@ export interface CheckboxSettings {
   /** dendrite-route distill's soft targets (held, unused, with route fold). */
   temperature: number;
   alpha: number;
+  /** dendrite-route expand's rank multiple (held, unused, with the other routes). */
+  expandFactor: number;
   /** max-ram-kb / max-flash-kb / max-latency-ms at target-clock-mhz; null when none is set. */
   explicit: ExplicitBudget | null;
 }
@@ -228,7 +230,13 @@ function fromCheckbox(o: CheckboxOutcome, config: Config): Choice {
     checkbox: {
       ratio: o.ratio,
       budget: o.plain.candidate.figures.map((f) => ({ ...f, limit: f.value * o.ratio, fits: true })),
-      settings: { route: config.dendriteRoute, temperature: config.distillTemperature, alpha: config.distillAlpha, explicit: explicitBudgetOf(config) },
+      settings: {
+        route: config.dendriteRoute,
+        temperature: config.distillTemperature,
+        alpha: config.distillAlpha,
+        expandFactor: config.expandFactor,
+        explicit: explicitBudgetOf(config),
+      },
     },
     ...(o.explicit ? { explicit: o.explicit } : {}),
   };
