@@ -41,7 +41,7 @@ const logits = (m: ReturnType<typeof buildNetwork>, d: TrainData): Float32Array 
   Float32Array.from(m.forward({ data: d.val.x, shape: [d.val.n, d.val.features] }, ctx).data);
 const maxAbsDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
 
-test('expandLinearly: every dense/conv layer gets one linear set of rank factor x channels at v = 1; folding gives the plain network computing the same function', () => {
+test('expandLinearly: every dense/conv layer gets one linear set of rank factor x channels at v = 1 and its own kernel at 0; folding gives the plain network computing the same function', () => {
   const d = data();
   for (const factor of [1, 4]) {
     const c = config({ expandFactor: factor });
@@ -66,6 +66,10 @@ test('expandLinearly: every dense/conv layer gets one linear set of rank factor 
       assert.ok(
         v.value.every((x) => x === 1),
         'v starts at 1: an expansion, not a correction grown from 0',
+      );
+      assert.ok(
+        l.base.params()[0]!.value.every((x) => x === 0),
+        "the layer's own kernel starts at 0: the map is up·down alone",
       );
     }
     const expanded = logits(m, d);
