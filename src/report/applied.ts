@@ -12,6 +12,7 @@ import type { TrainingBudget } from '../train/budget.js';
 import type { DendriteCycle } from '../dendrites/cycle.js';
 import { CONTROLLER_KEYS } from '../dendrites/controller.js';
 import { DENDRITE_SET_KEYS } from '../dendrites/dendritic-layer.js';
+import { UNUSED_BY_EXPAND } from '../train/expand.js';
 
 export interface AppliedValue {
   value: unknown;
@@ -80,6 +81,11 @@ export function appliedParameters(c: RunComponents): Partial<Record<ConfigKey, A
     },
   };
   if (c.cycle) Object.assign(out, cycleApplied(c.cycle));
+  if (c.payoffCheck?.settings?.route === 'expand') {
+    // the expansion's run grows no sets: the cycle's knobs were read and held, not used (a warning names any set)
+    for (const k of UNUSED_BY_EXPAND)
+      out[k] ??= { value: c.config[k], consumer: 'held, unused: dendrite-route expand grows no sets in cycles (dendrite-route fold does)' };
+  }
   if (c.payoffCheck)
     out.maxCostRatio = {
       value: c.payoffCheck.maxCostRatio,

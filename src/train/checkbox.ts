@@ -7,9 +7,12 @@
  *    is the budget, so the shipped model has had at least the training the dendrites-off run would have
  *    had and never costs more on the device than it.
  * 2. With what is left of the time limit (none is reserved: the plain run may use it all), train the
- *    dendritic candidate from the plain candidate's best weights, at the rate they were found with
- *    (`continuationRate`), for up to `epochs` more epochs, sets added in cycles as configured. Linear sets (dendrite-form linear, the default) are folded into the
- *    layers' own weights, so the candidate is the plain network again, at identical cost.
+ *    dendritic candidate for up to `epochs` epochs. dendrite-route expand (the default, src/train/expand.ts):
+ *    the configured network from fresh weights with one linear set per layer at v = 1, at the initial rate
+ *    and the restarts schedule, no further sets. dendrite-route fold: from the plain candidate's best
+ *    weights, at the rate they were found with (`continuationRate`), sets added in cycles as configured.
+ *    Linear sets are folded into the layers' own weights, so the candidate is the plain network again, at
+ *    identical cost.
  *    dendrite-route distill instead: a dendritic teacher with non-linear sets (gated when the form is
  *    linear) continues from those weights in half the time left; then the configured network, again
  *    from the plain best weights at the same rate, trains in the rest on the teacher's soft targets
@@ -35,7 +38,7 @@ import {
   type Int8Price,
 } from './device-budget.js';
 import { widestPlainWidth } from './payoff.js';
-import { expandLinearly } from './expand.js';
+import { expandLinearly, unusedByExpandWarning } from './expand.js';
 import { specFor } from '../params/schema.js';
 import { TrainingBudget } from './budget.js';
 import { Rng } from '../engine/rng.js';
@@ -247,7 +250,8 @@ function second(
     : !candidate.fits
       ? `${what} exceeds ${ratio}x the configured network's device cost (${overLimit(candidate.figures)}); the dendrites-off network ships`
       : `${what} does not validate better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}); the dendrites-off network ships`;
-  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason, ...stoppedWarning(run.loop) };
+  const warnings = [stoppedWarning(run.loop).warning, expanding ? unusedByExpandWarning(config) : undefined].filter((w) => w !== undefined);
+  return { ratio, plain, dendritic, shipped: ships ? 'dendritic' : 'plain', reason, ...(warnings.length ? { warning: warnings.join('; ') } : {}) };
 }
 
 /**

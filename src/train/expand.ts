@@ -12,7 +12,7 @@
 import { wrapDendriteLayers } from '../dendrites/apply.js';
 import type { Sequential } from '../engine/model.js';
 import { Rng } from '../engine/rng.js';
-import type { Config } from '../params/schema.js';
+import { defaultConfig, specFor, type Config, type ConfigKey } from '../params/schema.js';
 
 /** Stream of the expansion's branch weights, apart from the network's own (seeded by `seed`). */
 const EXPAND_STREAM = 0x9e3779b9;
@@ -33,4 +33,34 @@ export function expandLinearly(model: Sequential, config: Pick<Config, 'expandFa
     kernel!.value.fill(0);
   }
   return layers.length;
+}
+
+/**
+ * The knobs of the dendrite cycle (how sets are grown, trained and pruned) that dendrite-route expand
+ * does not use: its sets are installed once, linear, on every layer, and no cycle adds more. They are
+ * still read and reported (effective-config.json says "held, unused"), and a run that sets any of them
+ * says so in a warning, so a value set in Studio is never dropped silently.
+ */
+export const UNUSED_BY_EXPAND: readonly ConfigKey[] = [
+  'dendriteTraining',
+  'findBestLr',
+  'splitLearningRate',
+  'newDendriteRate',
+  'pruneDendrites',
+  'pruneSignificance',
+  'dendriteActivation',
+  'candidateWeightInit',
+  'dendriteLayers',
+  'dendriteRank',
+  'dendriteForm',
+  'correlationEpochs',
+  'correlationCandidates',
+];
+
+/** The warning for the cycle knobs set away from their defaults under dendrite-route expand; undefined when none is. */
+export function unusedByExpandWarning(config: Config): string | undefined {
+  const defaults = defaultConfig();
+  const set = UNUSED_BY_EXPAND.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(defaults[k])).map((k) => `--${specFor(k).param}`);
+  if (set.length === 0) return undefined;
+  return `dendrites: ${set.join(', ')} ${set.length === 1 ? 'has' : 'have'} no effect with dendrite-route expand (the default), which grows no sets in cycles; pass --dendrite-route fold for the cycle to use ${set.length === 1 ? 'it' : 'them'}`;
 }

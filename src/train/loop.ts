@@ -192,6 +192,12 @@ export class Trainer {
   /** Best-validation snapshot per dendrite-set count (index = sets). */
   private bests: Array<BestSnapshot | null> = [];
   private finalSets: number | undefined;
+  /**
+   * Sets the model carried before this loop began (dendrite-route expand installs its expansion before
+   * training). The cycle and its controller count only the sets the cycle adds, so these are left out of
+   * every count the loop keys its bests and snapshots by.
+   */
+  private readonly presetSets: number;
   private stoppedBy: LoopResult['stoppedBy'] = 'epochs';
   private startEpoch = 1;
 
@@ -206,6 +212,7 @@ export class Trainer {
     this.iterator = new BatchIterator(train, opts.batchSize);
     this.augment = opts.makeAugmenter?.(this.rng.augment);
     this.cycle = opts.cycle;
+    this.presetSets = opts.cycle ? opts.cycle.setCount(model) : 0;
     this.lr = opts.learningRate;
     this.optimizer = opts.makeOptimizer(model.params(), this.lr);
     this.scheduler = opts.makeScheduler(this.optimizer);
@@ -488,7 +495,7 @@ export class Trainer {
   }
 
   private sets(): number {
-    return this.cycle ? this.cycle.setCount(this.model) : 0;
+    return this.cycle ? this.cycle.setCount(this.model) - this.presetSets : 0;
   }
 
   private snapshot(): Snapshot {
@@ -499,8 +506,8 @@ export class Trainer {
   private restore(s: Snapshot): void {
     const { cycle, model } = this;
     if (!cycle && s.sets !== 0) throw new Error('trainLoop: snapshot has dendrite sets but no cycle is configured');
-    while (cycle && cycle.setCount(model) > s.sets) cycle.removeLastSet(model);
-    while (cycle && cycle.setCount(model) < s.sets) cycle.addSet(model, new Rng(0));
+    while (cycle && this.sets() > s.sets) cycle.removeLastSet(model);
+    while (cycle && this.sets() < s.sets) cycle.addSet(model, new Rng(0));
     const params = model.params();
     if (params.length !== s.values.length) {
       throw new Error(`trainLoop: snapshot holds ${s.values.length} parameters, model has ${params.length}`);

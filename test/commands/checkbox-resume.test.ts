@@ -24,12 +24,12 @@ const FEATURES = 650;
 const FILES = [MODEL_FILES['tflite-float'], MODEL_FILES['tflite-int8']];
 const FORMATS = ['tflite-float', 'tflite-int8'] as const;
 
-/** Wide ei-kws, small batches: each epoch lasts a few tenths of a second, so a signal lands mid-run. Sets every 2 epochs, kept. */
+/** Wide ei-kws, small batches: each epoch lasts a few tenths of a second, so a signal lands mid-run. The fold route, sets every 2 epochs, kept (expand's second phase: test/train/expand.test.ts). */
 function args(out: string): string[] {
   return [
     ...['train', '--data-directory', data, '--out-directory', out, '--epochs', '6', '--seed', '11'],
     ...['--width', '8', '--batch-size', '4', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2', '--fixed-switch-num', '2'],
-    ...['--retain-all-dendrites', '1', '--max-dendrites', '2'],
+    ...['--retain-all-dendrites', '1', '--max-dendrites', '2', '--dendrite-route', 'fold'],
   ];
 }
 

@@ -119,7 +119,7 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
     assert.equal(off.code, 0, off.stderr);
     const offReport = validateReport(JSON.parse(readFileSync(join(dir, 'off', 'report.json'), 'utf8')));
     for (const form of ['linear', 'gated']) {
-      const r = runCli(args(form, ['--dendrite-form', form]), { timeoutMs: 60_000 });
+      const r = runCli(args(form, ['--dendrite-route', 'fold', '--dendrite-form', form]), { timeoutMs: 60_000 });
       assert.equal(r.code, 0, r.stderr);
       const out = join(dir, form);
       const report = validateReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
@@ -153,6 +153,25 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
       const html = readFileSync(join(out, 'report.html'), 'utf8');
       assert.match(html, new RegExp(`class="payoff-${p.shipped}"`));
       assert.match(html, /<table class="budget">/);
+    }
+    // the default route, expand: the configured network from fresh weights with one linear set per layer, folded
+    {
+      const r = runCli(args('expand', []), { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const report = validateReport(JSON.parse(readFileSync(join(dir, 'expand', 'report.json'), 'utf8')));
+      const p = report.dendrites.payoff;
+      assert.ok(p?.plain && p.dendritic, p?.reason);
+      assert.deepEqual([report.effective_config['dendrite-route']?.value, report.effective_config['dendrite-route']?.source], ['expand', 'default']);
+      assert.deepEqual([p.dendritic.sets, p.dendritic.folded, p.dendritic.fits], [1, true, true]);
+      assert.deepEqual(
+        p.dendritic.figures!.map((f) => [f.name, f.value]),
+        p.plain.figures!.map((f) => [f.name, f.value]),
+      );
+      assert.equal(p.plain.val_acc, offReport.validation?.accuracy);
+      assert.equal(p.shipped, p.dendritic.val_acc > p.plain.val_acc ? 'dendritic' : 'plain');
+      assert.match(p.reason, /linear expansion \(one set per layer, 4x its channels, folded into the weights/);
+      assert.ok(!report.model.layers.some((l) => l.kind.startsWith('dendritic')));
+      assert.equal(report.model.parameters, p.plain.parameters);
     }
     // dendrite-route distill: a gated teacher, the configured network as the candidate, at the plain cost
     const r = runCli(args('distill', ['--dendrite-route', 'distill', '--distill-temperature', '3', '--distill-alpha', '0.8']), { timeoutMs: 60_000 });

@@ -31,7 +31,8 @@ test('train --tensorboard: both networks of the payoff check are TensorBoard run
     mkdirSync(data);
     writeEiDirectory(data, { features: 12, classes: 3, trainRows: 96, valRows: 30 });
     const flags = ['--model', 'dense', '--epochs', '6', '--seed', '1', '--switch-mode', 'fixed', '--first-fixed-switch-num', '2'];
-    const more = ['--fixed-switch-num', '2', '--max-dendrites', '1', '--retain-all-dendrites', '1', '--tensorboard'];
+    // the fold route: the dendritic network grows a set in a cycle, which its TensorBoard run shows
+    const more = ['--fixed-switch-num', '2', '--max-dendrites', '1', '--retain-all-dendrites', '1', '--dendrite-route', 'fold', '--tensorboard'];
     const r = runCli(['train', '--data-directory', data, '--out-directory', out, ...flags, ...more, '--quiet'], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));

@@ -48,6 +48,9 @@ function args(out: string): string[] {
     '1',
     '--max-dendrites',
     '2',
+    // sets grown in cycles (the fold route), so the run restructures before and after the kill
+    '--dendrite-route',
+    'fold',
   ];
 }
 

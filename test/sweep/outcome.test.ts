@@ -184,6 +184,7 @@ parameters:
   epochs: {value: 3}
   width: {values: [0.5, 1, 2, 4]}
   dendrites: {value: true}
+  dendrite-route: {value: fold}
 `,
     );
     const out = join(dir, 'out');

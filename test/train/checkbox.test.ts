@@ -37,6 +37,8 @@ const config = (over: Partial<Config> = {}): Config => ({
   fixedSwitchNum: 2,
   maxDendrites: 2,
   retainAllDendrites: true,
+  // the fold route's mechanics (sets grown in cycles from the plain optimum); expand has test/train/expand.test.ts
+  dendriteRoute: 'fold',
   ...over,
 });
 

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { expandLinearly } from '../../src/train/expand.js';
+import { expandLinearly, unusedByExpandWarning } from '../../src/train/expand.js';
 import { trainCheckbox, plainConfigOf } from '../../src/train/checkbox.js';
 import { buildNetwork, trainNetwork, type TrainData } from '../../src/train/run.js';
 import { dendriteSetCount, dendriticLayers, foldLinearSets } from '../../src/dendrites/apply.js';
@@ -135,4 +135,31 @@ test('dendrite-route expand resumes in its second phase: from a checkpoint after
     assert.deepEqual(snap(resumed.shipped.model), snap(reference.shipped.model));
     assert.equal(resumed.payoff!.shipped, reference.payoff!.shipped);
   }
+});
+
+test('dendrite-route expand: when the restarts schedule ends the run, the best epoch is restored and counted (the expansion is not a set the cycle added)', () => {
+  const d = data();
+  const o = trainCheckbox(config({ epochs: 200 }), d);
+  const loop = o.dendritic!.loop;
+  assert.ok(
+    loop.events.some((e) => e.type === 'training_complete'),
+    `the schedule ended the run: ${loop.events.map((e) => e.type).join(', ')}`,
+  );
+  assert.ok(loop.epochsRun > 0 && loop.epochsRun < 200, `${loop.epochsRun} epochs`);
+  assert.ok(loop.best.epoch >= 1 && loop.best.epoch <= loop.epochsRun);
+  assert.equal(o.dendritic!.candidate.valAcc, loop.best.val_acc, 'the candidate is the best epoch, restored');
+  assert.ok(
+    loop.history.every((h) => h.dendrite_sets === 0),
+    'no set added by the cycle',
+  );
+});
+
+test('dendrite-route expand uses none of the cycle knobs: set away from their defaults they are named in a warning, never dropped silently', () => {
+  assert.equal(unusedByExpandWarning(config()), undefined, 'defaults: nothing to say');
+  const w = unusedByExpandWarning(config({ dendriteRank: 3, splitLearningRate: false }));
+  assert.match(w ?? '', /--split-learning-rate, --dendrite-rank have no effect with dendrite-route expand .*--dendrite-route fold/);
+  const d = data();
+  const o = trainCheckbox(config({ dendriteRank: 3 }), d);
+  assert.match(o.warning ?? '', /--dendrite-rank has no effect with dendrite-route expand/);
+  assert.equal(trainCheckbox(config({ dendriteRank: 3, dendriteRoute: 'fold' }), d).warning, undefined, 'fold uses it');
 });
