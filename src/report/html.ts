@@ -246,9 +246,11 @@ function checkbox(
         : 'the dendritic network';
   const sets = d?.distilled
     ? ` The candidate is the network you configured, trained on the soft targets (temperature ${d.distilled.temperature}, alpha ${d.distilled.alpha}) of a dendritic teacher with ${d.distilled.sets} ${e(d.distilled.form)} set${d.distilled.sets === 1 ? '' : 's'} that validated at ${pct(d.distilled.val_acc)} after ${d.distilled.epochs_run} epochs; the teacher is not shipped.`
-    : d
-      ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
-      : '';
+    : d && r.effective_config['dendrite-route']?.value === 'expand'
+      ? ` The candidate is the network you configured, trained again from fresh weights with a linear expansion (one dendrite set on every layer from the start, dendrite-route expand)${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
+      : d
+        ? ` The dendritic network kept ${d.sets} set${d.sets === 1 ? '' : 's'}${d.folded ? ", folded into the layers' own weights (it deploys as the plain network)" : ''}.`
+        : '';
   const dendriticEvents =
     p.shipped === 'plain' && d && r.dendrites.events.length
       ? `<table class="events"><thead><tr><th class="n">epoch</th><th>event (dendritic run)</th><th>detail</th></tr></thead><tbody>${r.dendrites.events

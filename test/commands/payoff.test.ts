@@ -172,6 +172,7 @@ test('train CLI (issue 22): the dendrites-off network trains first and is the bu
       assert.match(p.reason, /linear expansion \(one set per layer, 4x its channels, folded into the weights/);
       assert.ok(!report.model.layers.some((l) => l.kind.startsWith('dendritic')));
       assert.equal(report.model.parameters, p.plain.parameters);
+      assert.match(readFileSync(join(dir, 'expand', 'report.html'), 'utf8'), /trained again from fresh weights with a linear expansion/);
     }
     // dendrite-route distill: a gated teacher, the configured network as the candidate, at the plain cost
     const r = runCli(args('distill', ['--dendrite-route', 'distill', '--distill-temperature', '3', '--distill-alpha', '0.8']), { timeoutMs: 60_000 });
