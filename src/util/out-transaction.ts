@@ -76,7 +76,8 @@ const FS_PROBLEMS: Record<string, string> = {
 /**
  * Test hook, read only here: DENDRITIC_FAULT=<errno code>:<step> makes that step fail as the disk
  * would (steps: open, publish, write:<file name>), so the suite can check disk-full and read-only
- * handling without a full or read-only filesystem.
+ * handling without a full or read-only filesystem. SLOW:<step> pauses there instead (steps replace and
+ * finish: between the moves, and between the moves and releasing the staging directory and the lock).
  */
 function injectFault(step: string): void {
   const spec = process.env.DENDRITIC_FAULT;
@@ -94,7 +95,7 @@ function injectFault(step: string): void {
 }
 
 /**
- * Set while a publish moves files (1), else 0: shared with the thread that handles signals, which holds
+ * Set while a publish moves files and ends its transaction (staging removed, lock released) (1), else 0: shared with the thread that handles signals, which holds
  * an exit a second SIGINT/SIGTERM asks for until the publish is done, so a run is published whole or
  * not at all (train runs in a worker thread; the signals reach the main one).
  */
@@ -108,6 +109,16 @@ export function guardPublishes(flag: Int32Array): void {
 /** A flag for guardPublishes, created where the signals are handled. */
 export function createPublishFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
+}
+
+/** Runs `work` with the publish flag set, so a second signal's exit waits for it (see exitAfterPublish). */
+function whilePublishing<T>(work: () => T): T {
+  if (publishing) Atomics.store(publishing, 0, 1);
+  try {
+    return work();
+  } finally {
+    if (publishing) Atomics.store(publishing, 0, 0);
+  }
 }
 
 /** Exits with `code` once no publish is under way (at once when none is). */
@@ -333,9 +344,13 @@ export class OutTransaction {
    * did not write, and releases the lock. Returns the out directory's paths of the published files.
    */
   publish(): string[] {
-    const published = this.moveStagedIn();
-    this.finish();
-    return published;
+    // The staging directory and the lock go in the same held stretch as the files: a second signal that
+    // exited between the move and finish() would leave them behind beside the out directory.
+    return whilePublishing(() => {
+      const published = this.moveStagedIn();
+      this.finish();
+      return published;
+    });
   }
 
   /**
@@ -344,7 +359,7 @@ export class OutTransaction {
    * results as they happen). Managed files not staged this time are removed, as at publish().
    */
   publishProgress(): string[] {
-    const published = this.moveStagedIn();
+    const published = whilePublishing(() => this.moveStagedIn());
     this.staged.clear();
     this.adopted.clear();
     try {
@@ -365,7 +380,6 @@ export class OutTransaction {
     }
     fsyncDir(this.staging);
     const incoming = [...this.staged.keys()];
-    if (publishing) Atomics.store(publishing, 0, 1);
     try {
       injectFault('publish');
       if (!existsSync(this.outDir)) {
@@ -378,8 +392,6 @@ export class OutTransaction {
     } catch (err) {
       this.abort();
       throw fsError(err, this.outDir, 'publishing');
-    } finally {
-      if (publishing) Atomics.store(publishing, 0, 0);
     }
     return incoming.map((n) => join(this.outDir, n));
   }
@@ -403,6 +415,7 @@ export class OutTransaction {
   }
 
   private finish(): void {
+    injectFault('finish');
     this.finished = true;
     rmSync(this.staging, { recursive: true, force: true });
     this.lock.release();

@@ -252,3 +252,31 @@ test('a second SIGTERM while the run publishes: the new run is published whole, 
     [],
   );
 });
+
+test('a second SIGTERM after the files are moved, before the staging directory and the lock are released: the exit waits for them, nothing is left beside the out directory', async () => {
+  const out = join(root, 'second-signal-finish');
+  const first = runCli(['train', '--data-directory', data, '--out-directory', out, ...TINY, '--export-format', 'all'], { timeoutMs: 60_000 });
+  assert.equal(first.code, 0, first.stderr);
+  const oldReport = readFileSync(join(out, 'report.json'), 'utf8');
+  // The publish pauses between moving the old files away and moving the new ones in (DENDRITIC_FAULT=SLOW).
+  const child = spawn(
+    process.execPath,
+    [CLI, 'train', '--data-directory', slow, '--out-directory', out, '--epochs', '10000', '--seed', '3', '--dendrites', '0', '--restarts', '0'],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', DENDRITIC_FAULT: 'SLOW:finish' } },
+  );
+  const exit = waitForExit(child);
+  await waitForOutput(child, /epoch 2\/10000 /, 60_000);
+  child.kill('SIGTERM');
+  await waitForOutput(child, /fault: finish paused/, 60_000);
+  child.kill('SIGTERM');
+  const r = await exit;
+  assert.equal(r.code, 143, r.stderr);
+  const report = await verifyOutDirectory(out, slow, ['tflite-float', 'tflite-int8']);
+  assert.equal(report.timing.stopped_by, 'signal');
+  assert.notEqual(readFileSync(join(out, 'report.json'), 'utf8'), oldReport, 'the new run, whole');
+  for (const f of [MODEL_FILES['tflite-float'], MODEL_FILES['tflite-int8'], 'report.html']) assert.ok(existsSync(join(out, f)), f);
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.second-signal-finish')),
+    [],
+  );
+});
