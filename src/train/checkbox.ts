@@ -231,7 +231,7 @@ function second(
   const dm = buildNetwork(config, data);
   if (expanding) expandLinearly(dm, config);
   else dm.restore(plainRun.model.snapshot());
-  // expand trains from the initial weights at the initial rate with no further sets (the restarts schedule
+  // expand trains from fresh weights (the expansion) at the initial rate with no further sets (the restarts schedule
   // as configured); fold continues the dendrites-off network's best weights at their rate, sets in cycles.
   const dendriticConfig: Config = expanding
     ? { ...config, dendrites: false }
@@ -243,7 +243,7 @@ function second(
   const dendritic = { ...run, candidate, sets, folded };
   const ships = shipsDendritic(plainCandidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
   const what = expanding
-    ? `the configured network trained from its initial weights with a linear expansion (one set per layer, ${config.expandFactor}x its channels${folded ? ', folded into the weights' : ''}; ${secondRunNote(run.loop).replace(' more', '')})`
+    ? `the configured network trained again from fresh weights with a linear expansion (one set per layer, ${config.expandFactor}x its channels${folded ? ', folded into the weights' : ''}; ${secondRunNote(run.loop).replace(' more', '')})`
     : `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${secondRunNote(run.loop)})`;
   const reason = ships
     ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}) within ${ratio}x its device cost`
