@@ -198,8 +198,8 @@ function checkboxCore(config: Config, data: TrainData, hooks: CheckboxHooks = {}
 type SecondRunHooks = Pick<RunHooks, 'onCheckpoint' | 'resumeFrom'>;
 
 /** The second run's epochs and how it ended, for the reason; a signal also gets a warning (see stoppedWarning). */
-function secondRunNote(loop: LoopResult): string {
-  return loop.stoppedBy === 'signal' ? `stopped by a signal after ${loop.epochsRun} more epochs` : `${loop.epochsRun} more epochs`;
+function secondRunNote(loop: LoopResult, more = ' more'): string {
+  return loop.stoppedBy === 'signal' ? `stopped by a signal after ${loop.epochsRun}${more} epochs` : `${loop.epochsRun}${more} epochs`;
 }
 
 /**
@@ -243,7 +243,7 @@ function second(
   const dendritic = { ...run, candidate, sets, folded };
   const ships = shipsDendritic(plainCandidate.valAcc, { ...candidate, epochsRun: run.loop.epochsRun });
   const what = expanding
-    ? `the configured network trained again from fresh weights with a linear expansion (one set per layer, ${config.expandFactor}x its channels${folded ? ', folded into the weights' : ''}; ${secondRunNote(run.loop).replace(' more', '')})`
+    ? `the configured network trained again from fresh weights with a linear expansion (one set per layer, ${config.expandFactor}x its channels${folded ? ', folded into the weights' : ''}; ${secondRunNote(run.loop, '')})`
     : `the dendritic network (${sets} set(s)${folded ? ', folded into the weights' : ''}, ${secondRunNote(run.loop)})`;
   const reason = ships
     ? `${what} validates better than the dendrites-off network (${pts(candidate.valAcc)} vs ${pts(plainCandidate.valAcc)}) within ${ratio}x its device cost`

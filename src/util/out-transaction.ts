@@ -95,9 +95,10 @@ function injectFault(step: string): void {
 }
 
 /**
- * Set while a publish moves files and ends its transaction (staging removed, lock released) (1), else 0: shared with the thread that handles signals, which holds
- * an exit a second SIGINT/SIGTERM asks for until the publish is done, so a run is published whole or
- * not at all (train runs in a worker thread; the signals reach the main one).
+ * 1 while a publish moves files and ends its transaction (staging removed, lock released), else 0:
+ * shared with the thread that handles signals, which holds an exit a second SIGINT/SIGTERM asks for
+ * until the publish is done, so a run is published whole or not at all and leaves nothing behind
+ * (train runs in a worker thread; the signals reach the main one).
  */
 let publishing: Int32Array | undefined;
 

@@ -225,21 +225,25 @@ test("`report` never deletes what it did not write: a report.html folder of the 
   assert.ok(existsSync(join(out, 'report.json')));
 });
 
-test('a second SIGTERM while the run publishes: the new run is published whole, the old one is not half replaced', async () => {
-  const out = join(root, 'second-signal');
+/**
+ * A run on an out directory that holds an earlier run is stopped by a SIGTERM, and a second SIGTERM comes
+ * while its publish pauses at `step` (DENDRITIC_FAULT=SLOW:<step>): the exit must wait until the new run
+ * is published whole and nothing of the transaction (staging directory, lock) is left beside it.
+ */
+async function secondSignalDuring(step: 'replace' | 'finish', name: string): Promise<void> {
+  const out = join(root, name);
   const first = runCli(['train', '--data-directory', data, '--out-directory', out, ...TINY, '--export-format', 'all'], { timeoutMs: 60_000 });
   assert.equal(first.code, 0, first.stderr);
   const oldReport = readFileSync(join(out, 'report.json'), 'utf8');
-  // The publish pauses between moving the old files away and moving the new ones in (DENDRITIC_FAULT=SLOW).
   const child = spawn(
     process.execPath,
     [CLI, 'train', '--data-directory', slow, '--out-directory', out, '--epochs', '10000', '--seed', '3', '--dendrites', '0', '--restarts', '0'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', DENDRITIC_FAULT: 'SLOW:replace' } },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', DENDRITIC_FAULT: `SLOW:${step}` } },
   );
   const exit = waitForExit(child);
   await waitForOutput(child, /epoch 2\/10000 /, 60_000);
   child.kill('SIGTERM');
-  await waitForOutput(child, /fault: replace paused/, 60_000);
+  await waitForOutput(child, new RegExp(`fault: ${step} paused`), 60_000);
   child.kill('SIGTERM');
   const r = await exit;
   assert.equal(r.code, 143, r.stderr);
@@ -248,35 +252,16 @@ test('a second SIGTERM while the run publishes: the new run is published whole, 
   assert.notEqual(readFileSync(join(out, 'report.json'), 'utf8'), oldReport, 'the new run, whole');
   for (const f of [MODEL_FILES['tflite-float'], MODEL_FILES['tflite-int8'], 'report.html']) assert.ok(existsSync(join(out, f)), f);
   assert.deepEqual(
-    readdirSync(root).filter((n) => n.startsWith('.second-signal')),
+    readdirSync(root).filter((n) => n.startsWith(`.${name}.`)),
     [],
   );
+}
+
+test('a second SIGTERM while the run publishes: the new run is published whole, the old one is not half replaced', async () => {
+  // the pause sits between moving the old files away and moving the new ones in
+  await secondSignalDuring('replace', 'second-signal');
 });
 
 test('a second SIGTERM after the files are moved, before the staging directory and the lock are released: the exit waits for them, nothing is left beside the out directory', async () => {
-  const out = join(root, 'second-signal-finish');
-  const first = runCli(['train', '--data-directory', data, '--out-directory', out, ...TINY, '--export-format', 'all'], { timeoutMs: 60_000 });
-  assert.equal(first.code, 0, first.stderr);
-  const oldReport = readFileSync(join(out, 'report.json'), 'utf8');
-  // The publish pauses between moving the old files away and moving the new ones in (DENDRITIC_FAULT=SLOW).
-  const child = spawn(
-    process.execPath,
-    [CLI, 'train', '--data-directory', slow, '--out-directory', out, '--epochs', '10000', '--seed', '3', '--dendrites', '0', '--restarts', '0'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', DENDRITIC_FAULT: 'SLOW:finish' } },
-  );
-  const exit = waitForExit(child);
-  await waitForOutput(child, /epoch 2\/10000 /, 60_000);
-  child.kill('SIGTERM');
-  await waitForOutput(child, /fault: finish paused/, 60_000);
-  child.kill('SIGTERM');
-  const r = await exit;
-  assert.equal(r.code, 143, r.stderr);
-  const report = await verifyOutDirectory(out, slow, ['tflite-float', 'tflite-int8']);
-  assert.equal(report.timing.stopped_by, 'signal');
-  assert.notEqual(readFileSync(join(out, 'report.json'), 'utf8'), oldReport, 'the new run, whole');
-  for (const f of [MODEL_FILES['tflite-float'], MODEL_FILES['tflite-int8'], 'report.html']) assert.ok(existsSync(join(out, f)), f);
-  assert.deepEqual(
-    readdirSync(root).filter((n) => n.startsWith('.second-signal-finish')),
-    [],
-  );
+  await secondSignalDuring('finish', 'second-signal-finish');
 });
