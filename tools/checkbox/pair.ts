@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { meanSe } from './stats.js';
 
 interface Run {
   width: number;
@@ -33,14 +34,6 @@ function load(dir: string): Map<string, Run> {
     for (const r of j.runs) out.set(`${fold}|${r.width}|${r.seed}|${r.variant}`, r);
   }
   return out;
-}
-
-export function meanSe(a: number[]): string {
-  const n = a.length;
-  if (n === 0) return 'n/a (n 0)';
-  const m = a.reduce((x, y) => x + y, 0) / n;
-  const sd = Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / Math.max(1, n - 1));
-  return `${m >= 0 ? '+' : ''}${m.toFixed(2)} ± ${(sd / Math.sqrt(n)).toFixed(2)} (n ${n})`;
 }
 
 const args = process.argv.slice(2).map((a) => {
